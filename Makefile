@@ -1,0 +1,47 @@
+# Mend: `make run` serves the demo, `make test` runs everything. Nothing else is needed.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+
+.PHONY: run test lint install browser clean bench
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/mend migrate --no-input -v 0
+	MEND_DEMO=1 $(BIN)/mend demo
+	MEND_DEMO=1 $(BIN)/mend serve --host $(HOST) --port $(PORT)
+
+# Debian's Chromium for the browser journeys; installed when missing and we are allowed to (root).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null \
+	      || echo "Could not install chromium; browser journeys will be skipped unless MEND_REQUIRE_SERVICES=1."; \
+	  else echo "No /usr/bin/chromium and no root: browser journeys will be skipped."; fi; \
+	fi
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check mend tests bench
+
+test: install browser lint
+	bash scripts/test-all.sh
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,63 @@
+"""Forms for signing in, the second factor, joining a case and API tokens: they parse, services decide."""
+
+import zoneinfo
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from mend.accounts.credentials import normalise_phrase
+
+TIME_ZONE_CHOICES = [
+    (tz, tz.replace("_", " "))
+    for tz in sorted(zoneinfo.available_timezones())
+    if "/" in tz and not tz.startswith(("Etc/", "SystemV/", "US/"))
+] + [("UTC", "UTC")]
+
+
+class SignInForm(forms.Form):
+    identifier = forms.CharField(label=_("Email or sign-in name"), max_length=254)
+    secret = forms.CharField(
+        label=_("Password or sign-in phrase"),
+        max_length=256,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def credentials(self) -> tuple[str, str]:
+        identifier = self.cleaned_data["identifier"].strip().lower()
+        secret = self.cleaned_data["secret"]
+        if "@" not in identifier:
+            secret = normalise_phrase(secret)
+        return identifier, secret
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("6-digit code"),
+        max_length=12,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+
+
+class JoinForm(forms.Form):
+    pseudonym = forms.CharField(
+        label=_("The name others in the case will see"),
+        max_length=40,
+        help_text=_("Pick any name. It does not need to be your real name."),
+    )
+    time_zone = forms.ChoiceField(label=_("Your time zone"), choices=TIME_ZONE_CHOICES, initial="UTC")
+    accessibility_needs = forms.CharField(
+        label=_("Anything that would make taking part easier for you (optional)"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    contact_method = forms.CharField(
+        label=_("A way to tell you about new messages (optional)"),
+        required=False,
+        max_length=200,
+        help_text=_("For example an email address. We will never put case details in a notification."),
+    )
+
+
+class ApiTokenForm(forms.Form):
+    label = forms.CharField(label=_("What is this token for?"), max_length=80)

@@ -1,0 +1,129 @@
+"""People, programs (the tenants), memberships with their roles, and personal API tokens."""
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+DEFAULT_ROLE_WORDS = {
+    "harmed_party": "person harmed",
+    "responsible_party": "person responsible",
+    "facilitator": "facilitator",
+    "co_facilitator": "co-facilitator",
+    "supporter": "supporter",
+    "community_member": "community member",
+    "interpreter": "interpreter",
+}
+
+
+class UserManager(BaseUserManager):
+    def create_user(self, username, password=None, **fields):
+        user = self.model(username=username, **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+
+class User(AbstractBaseUser):
+    """A staff member (signs in by email) or a case participant (signs in by a generated name)."""
+
+    class Kind(models.TextChoices):
+        STAFF = "staff", _("staff")
+        PARTICIPANT = "participant", _("participant")
+
+    username = models.CharField(max_length=254, unique=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    display_name = models.CharField(max_length=80)
+    time_zone = models.CharField(max_length=64, default="UTC")
+    language = models.CharField(max_length=12, default="en")
+    is_active = models.BooleanField(default=True)
+    is_demo = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(auto_now_add=True)
+
+    USERNAME_FIELD = "username"
+    objects = UserManager()
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def is_staff_member(self) -> bool:
+        return self.kind == self.Kind.STAFF
+
+
+class Program(models.Model):
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(unique=True)
+    default_language = models.CharField(max_length=12, default="en")
+    time_zone = models.CharField(max_length=64, default="UTC")
+    jurisdictions = models.JSONField(default=list)
+    role_words = models.JSONField(default=dict)
+    retention_days = models.PositiveIntegerField(default=365 * 7)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.name
+
+    def word_for(self, role: str) -> str:
+        return self.role_words.get(role) or DEFAULT_ROLE_WORDS.get(role, role)
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        ADMIN = "admin", _("admin")
+        COORDINATOR = "coordinator", _("coordinator")
+        FACILITATOR = "facilitator", _("facilitator")
+        VOLUNTEER = "volunteer", _("volunteer")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "program"], name="one_membership_per_program")]
+
+    def __str__(self):
+        return f"{self.user} in {self.program} ({self.role})"
+
+    @property
+    def sees_all_cases(self) -> bool:
+        return self.role in {self.Role.ADMIN, self.Role.COORDINATOR}
+
+
+class ApiToken(models.Model):
+    """A staff member's personal API token; only its SHA-256 is kept."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    label = models.CharField(max_length=80)
+    digest = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.label} ({self.prefix}…)"
+
+
+class Invitation(models.Model):
+    """A one-time link that lets one person take up their place in a case."""
+
+    participant = models.ForeignKey("cases.Participant", on_delete=models.CASCADE, related_name="invitations")
+    digest = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"invitation {self.pk}"
+
+    def state(self, now) -> str:
+        if self.used_at:
+            return "used"
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at <= now:
+            return "expired"
+        return "open"

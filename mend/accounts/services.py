@@ -1,0 +1,151 @@
+"""Every change to people, programs, memberships, second factors and API tokens happens here."""
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from mend import audit
+from mend.accounts.models import DEFAULT_ROLE_WORDS, ApiToken, Membership, Program, User
+from mend.core import validators
+from mend.core.errors import Conflict, DomainError
+from mend.core.ids import token, token_digest
+
+
+def _clean_name(value: str, what: str, max_length: int) -> str:
+    value = " ".join((value or "").split())
+    if not value:
+        raise DomainError(f"Please enter a {what}.", field=what)
+    if len(value) > max_length:
+        raise DomainError(f"The {what} can be at most {max_length} characters.", field=what)
+    return value
+
+
+@transaction.atomic
+def program_create(
+    *,
+    actor: User | None,
+    name: str,
+    slug: str,
+    default_language: str = "en",
+    time_zone: str = "UTC",
+    jurisdictions: list[str],
+    role_words: dict | None = None,
+    retention_days: int = 365 * 7,
+) -> Program:
+    words = dict(role_words or {})
+    unknown = set(words) - set(DEFAULT_ROLE_WORDS)
+    if unknown:
+        raise DomainError(f"These are not roles Mend knows: {', '.join(sorted(unknown))}.")
+    if retention_days < 30:
+        raise DomainError("Keep case records for at least 30 days.")
+    program = Program.objects.create(
+        name=_clean_name(name, "program name", 120),
+        slug=slug,
+        default_language=validators.language(default_language),
+        time_zone=validators.time_zone(time_zone),
+        jurisdictions=validators.jurisdictions(jurisdictions),
+        role_words=words,
+        retention_days=retention_days,
+    )
+    audit.record(actor=actor, code="program.created", target=program, program=program)
+    return program
+
+
+@transaction.atomic
+def staff_create(
+    *,
+    actor: User | None,
+    email: str,
+    display_name: str,
+    password: str,
+    program: Program,
+    role: str,
+    time_zone: str = "UTC",
+    is_demo: bool = False,
+) -> User:
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise DomainError("Please enter an email address like name@example.org.", field="email") from None
+    if role not in Membership.Role.values:
+        raise DomainError(f"Choose one of these roles: {', '.join(Membership.Role.values)}.", field="role")
+    user = User(
+        username=email,
+        kind=User.Kind.STAFF,
+        display_name=_clean_name(display_name, "name", 80),
+        time_zone=validators.time_zone(time_zone),
+        is_demo=is_demo,
+    )
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise DomainError(" ".join(error.messages), field="password") from None
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        raise Conflict("Someone with that email address already has an account.", field="email") from None
+    membership = Membership.objects.create(user=user, program=program, role=role)
+    audit.record(
+        actor=actor, code="membership.created", target=membership, program=program, data={"role": role}
+    )
+    return user
+
+
+def check_totp_code(code: str) -> str:
+    code = "".join((code or "").split())
+    if not code.isdigit() or len(code) != 6:
+        raise DomainError("Enter the 6-digit code your authenticator app shows.", field="code")
+    return code
+
+
+def check_totp_code_or_blank(code: str) -> str:
+    """The code if it has the right form, else an empty string that matches nothing."""
+    try:
+        return check_totp_code(code)
+    except DomainError:
+        return ""
+
+
+WRONG_CODE = "That code did not match. Check the time on your phone and try the newest code."
+
+
+@transaction.atomic
+def totp_device_enrol(*, actor: User, key: str, code: str) -> TOTPDevice:
+    """Keeps the authenticator the person scanned, once they prove it works with a current code."""
+    code = check_totp_code(code)
+    if TOTPDevice.objects.filter(user=actor, confirmed=True).exists():
+        raise Conflict("You already have an authenticator app set up.")
+    device = TOTPDevice(user=actor, name="authenticator app", key=key, confirmed=True)
+    if not device.verify_token(code):
+        raise DomainError(WRONG_CODE, field="code")
+    device.save()
+    audit.record(actor=actor, code="account.second_factor_enrolled", target=actor)
+    return device
+
+
+@transaction.atomic
+def api_token_create(*, actor: User, label: str) -> tuple[ApiToken, str]:
+    if not actor.is_staff_member:
+        raise DomainError("Only staff can make API tokens.")
+    raw = "mend_" + token()
+    api_token = ApiToken.objects.create(
+        user=actor, label=_clean_name(label, "label", 80), digest=token_digest(raw), prefix=raw[5:11]
+    )
+    audit.record(actor=actor, code="api_token.created", target=api_token)
+    return api_token, raw
+
+
+@transaction.atomic
+def api_token_revoke(*, actor: User, api_token: ApiToken) -> ApiToken:
+    api_token = ApiToken.objects.select_for_update().get(pk=api_token.pk)
+    if api_token.revoked_at is None:
+        api_token.revoked_at = timezone.now()
+        api_token.save(update_fields=["revoked_at"])
+        audit.record(actor=actor, code="api_token.revoked", target=api_token)
+    return api_token

@@ -1,0 +1,72 @@
+"""Forms for intake, case filters, stage actions and invitations: they parse input, services decide."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from mend.cases import workflow
+from mend.cases.models import HarmCategory, ReferralSource, Role, Stage
+from mend.cases.services import INVITABLE_ROLES
+
+
+class IntakeForm(forms.Form):
+    program = forms.TypedChoiceField(label=_("Program"), coerce=int)
+    harm_category = forms.ChoiceField(label=_("Kind of harm"), choices=HarmCategory.choices)
+    jurisdictions = forms.CharField(
+        label=_("Countries or regions"),
+        max_length=200,
+        help_text=_("Codes separated by commas, like NZ or AU-NSW, GB."),
+    )
+    referral_source = forms.ChoiceField(label=_("Referred by"), choices=ReferralSource.choices)
+    referral_details = forms.CharField(
+        label=_("Referral details"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    intake_notes = forms.CharField(
+        label=_("Intake notes"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 5})
+    )
+    assign_me = forms.BooleanField(label=_("I will facilitate this case"), required=False, initial=True)
+
+    def __init__(self, *args, programs, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["program"].choices = [(p.pk, p.name) for p in programs]
+        if len(programs) == 1:
+            self.fields["program"].initial = programs[0].pk
+
+    def jurisdiction_list(self) -> list[str]:
+        return [code for code in self.cleaned_data["jurisdictions"].split(",") if code.strip()]
+
+
+class CaseFilterForm(forms.Form):
+    stage = forms.ChoiceField(label=_("Stage"), required=False, choices=[("", _("Any"))] + Stage.choices)
+    category = forms.ChoiceField(
+        label=_("Kind of harm"), required=False, choices=[("", _("Any"))] + HarmCategory.choices
+    )
+    facilitator = forms.TypedChoiceField(label=_("Facilitator"), required=False, coerce=int, empty_value=None)
+    page = forms.IntegerField(required=False, min_value=1)
+
+    def __init__(self, *args, facilitators, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["facilitator"].choices = [("", _("Anyone"))] + [
+            (u.pk, u.display_name) for u in facilitators
+        ]
+
+
+class TransitionForm(forms.Form):
+    action = forms.ChoiceField(choices=[(a, a) for a in workflow.ACTIONS])
+
+
+class InviteForm(forms.Form):
+    role = forms.ChoiceField(
+        label=_("Who are you inviting?"),
+        choices=[(r, label) for r, label in Role.choices if r in INVITABLE_ROLES],
+    )
+    supports = forms.TypedChoiceField(label=_("Supporter for"), required=False, coerce=int, empty_value=None)
+    expires_in_days = forms.IntegerField(
+        label=_("Link works for (days)"), min_value=1, max_value=30, initial=7
+    )
+
+    def __init__(self, *args, parties, role_words, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(r, role_words(r)) for r, _label in self.fields["role"].choices]
+        self.fields["supports"].choices = [("", _("Not a supporter"))] + [
+            (p.pk, f"{p} ({role_words(p.role)})") for p in parties
+        ]

@@ -1,0 +1,145 @@
+"""Cases and the people in them, each known in the case by a pseudonym."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from mend.cases import workflow
+
+
+class HarmCategory(models.TextChoices):
+    SEXUAL_ASSAULT = "sexual_assault", _("Sexual harm: sexual assault")
+    CHILD_SEXUAL_ABUSE = "child_sexual_abuse", _("Sexual harm: abuse in childhood")
+    SEXUAL_HARASSMENT = "sexual_harassment", _("Sexual harm: sexual harassment")
+    INTIMATE_PARTNER = "intimate_partner", _("Sexual harm: by a partner or ex-partner")
+    SEXUAL_OTHER = "sexual_other", _("Sexual harm: other")
+    DATA_BREACH = "data_breach", _("Cybercrime: data breach")
+    UNAUTHORISED_ACCESS = "unauthorised_access", _("Cybercrime: unauthorised access")
+    IMAGE_BASED_ABUSE = "image_based_abuse", _("Cybercrime: image-based abuse")
+    SEXTORTION = "sextortion", _("Cybercrime: sextortion")
+    ONLINE_HARASSMENT = "online_harassment", _("Cybercrime: online harassment or stalking")
+    DOXXING = "doxxing", _("Cybercrime: doxxing")
+    FRAUD = "fraud", _("Cybercrime: fraud")
+    CYBER_OTHER = "cyber_other", _("Cybercrime: other")
+
+
+class ReferralSource(models.TextChoices):
+    SELF = "self", _("Self-referral")
+    POLICE = "police", _("Police")
+    PROSECUTOR = "prosecutor", _("Prosecutor")
+    COURT = "court", _("Court")
+    EDUCATION = "education", _("School or university")
+    COMMUNITY = "community", _("Community organisation")
+    OTHER = "other", _("Other")
+
+
+class Stage(models.TextChoices):
+    REFERRAL = workflow.REFERRAL, _("Referral")
+    INTAKE = workflow.INTAKE, _("Intake")
+    ASSESSMENT = workflow.ASSESSMENT, _("Assessment")
+    PREPARATION = workflow.PREPARATION, _("Preparation")
+    ENCOUNTER = workflow.ENCOUNTER, _("Encounter")
+    AGREEMENT = workflow.AGREEMENT, _("Agreement")
+    FOLLOW_UP = workflow.FOLLOW_UP, _("Follow-up")
+    CLOSED = workflow.CLOSED, _("Closed")
+    PAUSED = workflow.PAUSED, _("Paused")
+
+
+class Case(models.Model):
+    program = models.ForeignKey("accounts.Program", on_delete=models.PROTECT, related_name="cases")
+    reference = models.CharField(max_length=16, unique=True)
+    harm_category = models.CharField(max_length=32, choices=HarmCategory.choices)
+    jurisdictions = models.JSONField(default=list)
+    referral_source = models.CharField(max_length=16, choices=ReferralSource.choices)
+    referral_details = models.TextField(blank=True)
+    intake_notes = models.TextField(blank=True)
+    stage = models.CharField(max_length=16, choices=Stage.choices, default=workflow.REFERRAL)
+    paused_from = models.CharField(max_length=16, choices=Stage.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["program", "-updated_at"]),
+            models.Index(fields=["program", "stage"]),
+            models.Index(fields=["program", "harm_category"]),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    @property
+    def is_cybercrime(self) -> bool:
+        return self.harm_category in CYBER_CATEGORIES
+
+
+CYBER_CATEGORIES = {
+    HarmCategory.DATA_BREACH,
+    HarmCategory.UNAUTHORISED_ACCESS,
+    HarmCategory.IMAGE_BASED_ABUSE,
+    HarmCategory.SEXTORTION,
+    HarmCategory.ONLINE_HARASSMENT,
+    HarmCategory.DOXXING,
+    HarmCategory.FRAUD,
+    HarmCategory.CYBER_OTHER,
+}
+
+
+class Role(models.TextChoices):
+    HARMED_PARTY = "harmed_party", _("person harmed")
+    RESPONSIBLE_PARTY = "responsible_party", _("person responsible")
+    FACILITATOR = "facilitator", _("facilitator")
+    CO_FACILITATOR = "co_facilitator", _("co-facilitator")
+    SUPPORTER = "supporter", _("supporter")
+    COMMUNITY_MEMBER = "community_member", _("community member")
+    INTERPRETER = "interpreter", _("interpreter")
+
+
+FACILITATING_ROLES = {Role.FACILITATOR, Role.CO_FACILITATOR}
+PARTY_ROLES = {Role.HARMED_PARTY, Role.RESPONSIBLE_PARTY}
+
+
+class Participant(models.Model):
+    """A place in a case: held by a staff member (facilitators) or taken up through an invitation."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="participants")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="participations",
+    )
+    role = models.CharField(max_length=20, choices=Role.choices)
+    pseudonym = models.CharField(max_length=40, blank=True)
+    supports = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="supporters"
+    )
+    preferred_language = models.CharField(max_length=12, default="en")
+    time_zone = models.CharField(max_length=64, default="UTC")
+    accessibility_needs = models.TextField(blank=True)
+    contact_method = models.TextField(blank=True)
+    invited_at = models.DateTimeField(auto_now_add=True)
+    joined_at = models.DateTimeField(null=True, blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "role"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "user"],
+                condition=models.Q(user__isnull=False, removed_at__isnull=True),
+                name="one_active_place_per_person_per_case",
+            )
+        ]
+
+    def __str__(self):
+        return self.pseudonym or f"({self.get_role_display()}, not joined yet)"
+
+    @property
+    def is_facilitating(self) -> bool:
+        return self.role in FACILITATING_ROLES
+
+    @property
+    def has_joined(self) -> bool:
+        return self.joined_at is not None

@@ -1,0 +1,278 @@
+"""Every change to a case, its stage, its people and their invitations happens here."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mend import audit
+from mend.accounts import credentials
+from mend.accounts.models import Invitation, Membership, Program, User
+from mend.cases import guards, workflow
+from mend.cases.models import FACILITATING_ROLES, Case, HarmCategory, Participant, ReferralSource, Role
+from mend.core import ids, validators
+from mend.core.errors import Conflict, DomainError
+from mend.core.realtime import case_group, publish_after_commit
+
+MAX_TEXT = 5000
+PSEUDONYM_MAX = 40
+
+
+def _text(value: str, what: str, *, required: bool = False, max_length: int = MAX_TEXT) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise DomainError(_("Please fill in the %(what)s.") % {"what": what}, field=what)
+    if len(value) > max_length:
+        raise DomainError(
+            _("The %(what)s can be at most %(n)d characters.") % {"what": what, "n": max_length}, field=what
+        )
+    return value
+
+
+def _pseudonym(value: str) -> str:
+    value = " ".join((value or "").split())
+    if len(value) < 2:
+        raise DomainError(
+            _("Choose a name of at least 2 letters. It does not need to be your real name."),
+            field="pseudonym",
+        )
+    if len(value) > PSEUDONYM_MAX:
+        raise DomainError(
+            _("Choose a name of at most %(n)d characters.") % {"n": PSEUDONYM_MAX}, field="pseudonym"
+        )
+    if "@" in value or any(ch.isdigit() for ch in value[:1]):
+        raise DomainError(_("Choose a name that is not an email address or a number."), field="pseudonym")
+    return value
+
+
+def _staff_member(program: Program, user: User, roles: set[str]) -> Membership:
+    membership = Membership.objects.filter(program=program, user=user, role__in=roles).first()
+    if membership is None:
+        raise DomainError(_("That person is not a facilitator in this program."), field="facilitator")
+    return membership
+
+
+@transaction.atomic
+def case_create(
+    *,
+    actor: User,
+    program: Program,
+    harm_category: str,
+    jurisdictions: list[str],
+    referral_source: str,
+    referral_details: str = "",
+    intake_notes: str = "",
+    facilitator: User | None = None,
+) -> Case:
+    if harm_category not in HarmCategory.values:
+        raise DomainError(_("Choose the kind of harm from the list."), field="harm_category")
+    if referral_source not in ReferralSource.values:
+        raise DomainError(_("Choose where the referral came from."), field="referral_source")
+    case = Case(
+        program=program,
+        harm_category=harm_category,
+        jurisdictions=validators.jurisdictions(jurisdictions),
+        referral_source=referral_source,
+        referral_details=_text(referral_details, "referral details"),
+        intake_notes=_text(intake_notes, "intake notes"),
+    )
+    for _attempt in range(5):
+        case.reference = ids.reference_code("C")
+        try:
+            with transaction.atomic():
+                case.save()
+            break
+        except IntegrityError:
+            continue
+    else:  # pragma: no cover - 31^8 codes make five collisions in a row practically impossible
+        raise Conflict(_("Please try again."))
+    audit.record(
+        actor=actor,
+        code="case.created",
+        target=case,
+        case=case,
+        data={"harm_category": harm_category, "referral_source": referral_source},
+    )
+    if facilitator is not None:
+        facilitator_assign(actor=actor, case=case, user=facilitator)
+    return case
+
+
+@transaction.atomic
+def facilitator_assign(
+    *, actor: User, case: Case, user: User, role: str = Role.FACILITATOR, pseudonym: str = ""
+) -> Participant:
+    if role not in FACILITATING_ROLES:
+        raise DomainError(_("Choose facilitator or co-facilitator."), field="role")
+    _staff_member(
+        case.program, user, {Membership.Role.FACILITATOR, Membership.Role.COORDINATOR, Membership.Role.ADMIN}
+    )
+    if case.participants.filter(user=user, removed_at__isnull=True).exists():
+        raise Conflict(_("%(name)s is already part of this case.") % {"name": user.display_name})
+    now = timezone.now()
+    place = Participant.objects.create(
+        case=case,
+        user=user,
+        role=role,
+        pseudonym=_pseudonym(pseudonym or user.display_name),
+        time_zone=user.time_zone,
+        joined_at=now,
+    )
+    audit.record(actor=actor, code="case.facilitator_assigned", target=place, case=case, data={"role": role})
+    return place
+
+
+@transaction.atomic
+def case_transition(*, actor: User, case: Case, action: str) -> Case:
+    """The only way a case changes stage: lock, check the table and its guards, save, audit, publish."""
+    case = Case.objects.select_for_update().select_related("program").get(pk=case.pk)
+    try:
+        transition = workflow.transition_for(case.stage, action)
+        target = workflow.target_of(transition, paused_from=case.paused_from)
+    except workflow.NotAllowed:
+        raise Conflict(
+            _("This case is at the %(stage)s stage, where that step is not possible.")
+            % {"stage": case.get_stage_display().lower()}
+        ) from None
+    missing = guards.missing_for(case, transition.guards)
+    if missing:
+        raise Conflict(_("Waiting for: %(items)s.") % {"items": "; ".join(missing)})
+    source = case.stage
+    case.paused_from = source if target == workflow.PAUSED else ""
+    case.stage = target
+    case.save(update_fields=["stage", "paused_from", "updated_at"])
+    audit.record(
+        actor=actor,
+        code="case.stage_changed",
+        target=case,
+        case=case,
+        data={"action": action, "from": source, "to": target},
+    )
+    publish_after_commit(group=case_group(case.pk), event={"event": "stage_changed", "stage": target})
+    return case
+
+
+INVITABLE_ROLES = [r for r in Role.values if r not in FACILITATING_ROLES]
+
+
+@transaction.atomic
+def participant_invite(
+    *,
+    actor: User,
+    case: Case,
+    role: str,
+    supports: Participant | None = None,
+    expires_in_days: int | None = None,
+) -> tuple[Invitation, str]:
+    """A place in the case and a one-time link to take it up; the raw link is returned once, never stored."""
+    if role not in INVITABLE_ROLES:
+        raise DomainError(_("Choose who you are inviting from the list."), field="role")
+    if case.stage == workflow.CLOSED:
+        raise Conflict(_("This case is closed. Reopen it before inviting anyone."))
+    if role == Role.SUPPORTER:
+        if (
+            supports is None
+            or supports.case_id != case.pk
+            or supports.role not in {Role.HARMED_PARTY, Role.RESPONSIBLE_PARTY}
+        ):
+            raise DomainError(_("Choose which party this supporter is there for."), field="supports")
+    else:
+        supports = None
+    days = expires_in_days or settings.MEND_INVITATION_DAYS
+    if not 1 <= days <= 30:
+        raise DomainError(_("A link can stay open for 1 to 30 days."), field="expires_in_days")
+    place = Participant.objects.create(case=case, role=role, supports=supports)
+    raw = ids.token()
+    invitation = Invitation.objects.create(
+        participant=place,
+        digest=ids.token_digest(raw),
+        created_by=actor,
+        expires_at=timezone.now() + timedelta(days=days),
+    )
+    audit.record(actor=actor, code="participant.invited", target=place, case=case, data={"role": role})
+    return invitation, raw
+
+
+@transaction.atomic
+def invitation_revoke(*, actor: User, invitation: Invitation) -> Invitation:
+    invitation = (
+        Invitation.objects.select_for_update().select_related("participant__case").get(pk=invitation.pk)
+    )
+    if invitation.used_at is not None:
+        raise Conflict(_("This link has already been used, so it cannot be withdrawn."))
+    if invitation.revoked_at is None:
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+        case = invitation.participant.case
+        audit.record(actor=actor, code="invitation.revoked", target=invitation, case=case)
+    return invitation
+
+
+LINK_UNUSABLE = "This link cannot be used any more. Links work once and for a short time. Your facilitator can send you a new one."  # noqa: E501
+
+
+def invitation_open(raw_token: str) -> Invitation:
+    """The invitation behind a link, if it can still be used. Every other case gets the same answer."""
+    invitation = (
+        Invitation.objects.select_related("participant__case__program")
+        .filter(digest=ids.token_digest(raw_token or ""))
+        .first()
+    )
+    if invitation is None or invitation.state(timezone.now()) != "open":
+        raise Conflict(_(LINK_UNUSABLE))
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(
+    *,
+    raw_token: str,
+    pseudonym: str,
+    preferred_language: str = "en",
+    time_zone: str = "UTC",
+    accessibility_needs: str = "",
+    contact_method: str = "",
+) -> tuple[User, str]:
+    """Takes up the place: makes the person's account and returns it with its sign-in phrase, shown once."""
+    found = invitation_open(raw_token)
+    invitation = Invitation.objects.select_for_update().get(pk=found.pk)
+    if invitation.state(timezone.now()) != "open":
+        raise Conflict(_(LINK_UNUSABLE))
+    place = (
+        Participant.objects.select_for_update()
+        .select_related("case__program")
+        .get(pk=invitation.participant_id)
+    )
+    pseudonym = _pseudonym(pseudonym)
+    if place.case.participants.filter(pseudonym__iexact=pseudonym, removed_at__isnull=True).exists():
+        raise Conflict(
+            _("Someone in this case already uses that name. Please choose another."), field="pseudonym"
+        )
+    phrase = credentials.new_phrase()
+    user = User(
+        username=credentials.new_sign_in_name(),
+        kind=User.Kind.PARTICIPANT,
+        display_name=pseudonym,
+        time_zone=validators.time_zone(time_zone),
+        language=validators.language(preferred_language),
+    )
+    user.set_password(phrase)
+    user.save()
+    now = timezone.now()
+    place.user = user
+    place.pseudonym = pseudonym
+    place.preferred_language = user.language
+    place.time_zone = user.time_zone
+    place.accessibility_needs = _text(accessibility_needs, "accessibility needs", max_length=1000)
+    place.contact_method = _text(contact_method, "contact method", max_length=200)
+    place.joined_at = now
+    place.save()
+    invitation.used_at = now
+    invitation.save(update_fields=["used_at"])
+    audit.record(
+        actor=user, code="participant.joined", target=place, case=place.case, data={"role": place.role}
+    )
+    publish_after_commit(group=case_group(place.case_id), event={"event": "participant_joined"})
+    return user, phrase

@@ -1,0 +1,41 @@
+"""The audit events of a case, told in plain words for the case page."""
+
+from django.utils.translation import gettext as _
+
+from mend.cases.models import Stage
+
+
+def _stage(value: str) -> str:
+    try:
+        return Stage(value).label.lower()
+    except ValueError:
+        return value
+
+
+def describe(event, program) -> str:
+    who = event.actor.display_name if event.actor else _("Mend")
+    data = event.payload
+    role = program.word_for(data.get("role", "")) if data.get("role") else ""
+    if event.code == "case.created":
+        return _("%(who)s opened the case.") % {"who": who}
+    if event.code == "case.facilitator_assigned":
+        return _("%(who)s assigned a %(role)s.") % {"who": who, "role": role}
+    if event.code == "case.stage_changed":
+        if data.get("to") == "paused":
+            return _("%(who)s paused the case.") % {"who": who}
+        return _("%(who)s moved the case from %(from)s to %(to)s.") % {
+            "who": who,
+            "from": _stage(data.get("from", "")),
+            "to": _stage(data.get("to", "")),
+        }
+    if event.code == "participant.invited":
+        return _("%(who)s invited a %(role)s.") % {"who": who, "role": role}
+    if event.code == "participant.joined":
+        return _("%(who)s joined as %(role)s.") % {"who": who, "role": role}
+    if event.code == "invitation.revoked":
+        return _("%(who)s withdrew an invitation link.") % {"who": who}
+    return _("%(who)s: %(code)s") % {"who": who, "code": event.code}
+
+
+def timeline(events, program) -> list[dict]:
+    return [{"at": e.at, "text": describe(e, program)} for e in events]

@@ -1,0 +1,189 @@
+"""Case pages for staff and participants: parse, access, one service call, respond."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from mend.cases import access, forms, guidance, selectors, services, timeline, workflow
+from mend.cases.models import PARTY_ROLES, Participant
+from mend.core.errors import DomainError
+
+
+def _staff_only(request):
+    if not request.user.is_staff_member:
+        raise Http404
+
+
+@require_GET
+def home(request):
+    if not request.user.is_staff_member:
+        cases = list(access.cases_taken_part_in(request.user).order_by("-updated_at")[:20])
+        if len(cases) == 1:
+            return redirect("cases:detail", reference=cases[0].reference)
+        return render(request, "cases/participant_home.html", {"cases": cases})
+    mine = selectors.case_list(user=request.user, facilitator_id=request.user.pk)[:10]
+    return render(
+        request, "cases/dashboard.html", {"mine": mine, "waiting": selectors.waiting_for(request.user)}
+    )
+
+
+@require_GET
+def case_list(request):
+    _staff_only(request)
+    facilitators = list(selectors.facilitators_visible_to(request.user))
+    form = forms.CaseFilterForm(request.GET or None, facilitators=facilitators)
+    filters = form.cleaned_data if form.is_valid() else {}
+    cases = selectors.case_list(
+        user=request.user,
+        stage=filters.get("stage", ""),
+        category=filters.get("category", ""),
+        facilitator_id=filters.get("facilitator"),
+    )
+    page = selectors.paginate(cases, filters.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "cases/list.html",
+        {"form": form, "page": page, "query": query.urlencode()},
+        status=200 if form.is_valid() or not request.GET else 400,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def intake(request):
+    _staff_only(request)
+    programs = list(access.programs_for_intake(request.user))
+    if not programs:
+        raise Http404
+    form = forms.IntakeForm(request.POST or None, programs=programs)
+    if request.method == "POST" and form.is_valid():
+        program = access.access_program_for_intake(request.user, form.cleaned_data["program"])
+        try:
+            case = services.case_create(
+                actor=request.user,
+                program=program,
+                harm_category=form.cleaned_data["harm_category"],
+                jurisdictions=form.jurisdiction_list(),
+                referral_source=form.cleaned_data["referral_source"],
+                referral_details=form.cleaned_data["referral_details"],
+                intake_notes=form.cleaned_data["intake_notes"],
+                facilitator=request.user if form.cleaned_data["assign_me"] else None,
+            )
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(request, _("Case %(ref)s is open.") % {"ref": case.reference})
+            return redirect("cases:detail", reference=case.reference)
+    return render(
+        request, "cases/intake.html", {"form": form}, status=400 if request.method == "POST" else 200
+    )
+
+
+@require_GET
+def detail(request, reference):
+    case = access.access_case(request.user, reference)
+    if (
+        not request.user.is_staff_member
+        or not access.cases_managed_by(request.user).filter(pk=case.pk).exists()
+    ):
+        return _participant_detail(request, case)
+    return _staff_detail(request, case)
+
+
+def _staff_detail(request, case, *, invite_form=None, error: str = "", status: int = 200):
+    context = selectors.case_detail(case)
+    context.update(
+        case=case,
+        actions=workflow.actions_from(case.stage),
+        timeline=timeline.timeline(context.pop("events"), case.program),
+        invite_form=invite_form or _invite_form(case, context["participants"]),
+        new_link=request.session.pop(f"new_link:{case.reference}", None),
+        error=error,
+    )
+    return render(request, "cases/detail.html", context, status=status)
+
+
+def _participant_detail(request, case):
+    place = access.access_own_place(request.user, case)
+    facilitators = [
+        p
+        for p in case.participants.filter(
+            role__in=["facilitator", "co_facilitator"], removed_at__isnull=True
+        ).order_by("pk")
+    ]
+    return render(
+        request,
+        "cases/participant_detail.html",
+        {
+            "case": case,
+            "place": place,
+            "role_word": case.program.word_for(place.role),
+            "facilitators": facilitators,
+            "next_step": guidance.NEXT_FOR_PARTICIPANT[case.stage],
+        },
+    )
+
+
+def _invite_form(case, participants, data=None):
+    parties = [p for p in participants if p.role in PARTY_ROLES and p.has_joined]
+    return forms.InviteForm(data, parties=parties, role_words=case.program.word_for)
+
+
+@require_POST
+def transition(request, reference):
+    case = access.access_managed_case(request.user, reference)
+    form = forms.TransitionForm(request.POST)
+    if not form.is_valid():
+        return _staff_detail(
+            request, case, error=_("That step is not one Mend knows. Use the buttons below."), status=400
+        )
+    try:
+        case = services.case_transition(actor=request.user, case=case, action=form.cleaned_data["action"])
+    except DomainError as error:
+        return _staff_detail(request, case, error=error.message, status=error.status)
+    messages.success(
+        request, _("The case is now at the %(stage)s stage.") % {"stage": case.get_stage_display().lower()}
+    )
+    return redirect("cases:detail", reference=reference)
+
+
+@require_POST
+def invite(request, reference):
+    case = access.access_managed_case(request.user, reference)
+    participants = list(Participant.objects.filter(case=case, removed_at__isnull=True))
+    form = _invite_form(case, participants, request.POST)
+    if not form.is_valid():
+        return _staff_detail(request, case, invite_form=form, status=400)
+    supports = next((p for p in participants if p.pk == form.cleaned_data["supports"]), None)
+    try:
+        _invitation, raw = services.participant_invite(
+            actor=request.user,
+            case=case,
+            role=form.cleaned_data["role"],
+            supports=supports,
+            expires_in_days=form.cleaned_data["expires_in_days"],
+        )
+    except DomainError as error:
+        form.add_error(error.field if error.field in form.fields else None, error.message)
+        return _staff_detail(request, case, invite_form=form, status=error.status)
+    # The raw link is shown once, on the next page, and is then gone from the session.
+    request.session[f"new_link:{case.reference}"] = request.build_absolute_uri(reverse("join", args=[raw]))
+    return redirect(reverse("cases:detail", args=[reference]) + "#invite")
+
+
+@require_POST
+def revoke_invitation(request, reference, invitation_id):
+    case = access.access_managed_case(request.user, reference)
+    invitation = access.access_invitation(request.user, invitation_id)
+    if invitation.participant.case_id != case.pk:
+        raise Http404
+    try:
+        services.invitation_revoke(actor=request.user, invitation=invitation)
+    except DomainError as error:
+        return _staff_detail(request, case, error=error.message, status=error.status)
+    messages.success(request, _("That link no longer works."))
+    return redirect("cases:detail", reference=reference)

@@ -1,0 +1,42 @@
+"""Checks for values that several forms and schemas share: country codes, time zones, languages."""
+
+import zoneinfo
+
+import pycountry
+from django.conf import global_settings
+
+from mend.core.errors import DomainError
+
+LANGUAGE_CODES = {code for code, _ in global_settings.LANGUAGES}
+
+
+def jurisdiction(code: str) -> str:
+    """An ISO 3166-1 alpha-2 country (`NZ`) or ISO 3166-2 subdivision (`AU-NSW`)."""
+    code = code.strip().upper()
+    if pycountry.countries.get(alpha_2=code) or (len(code) > 3 and pycountry.subdivisions.get(code=code)):
+        return code
+    raise DomainError(f"“{code}” is not a country or region code we know. Use codes like NZ, GB or AU-NSW.")
+
+
+def jurisdictions(codes: list[str]) -> list[str]:
+    cleaned = []
+    for code in codes:
+        if code.strip():
+            value = jurisdiction(code)
+            if value not in cleaned:
+                cleaned.append(value)
+    if not cleaned:
+        raise DomainError("Add at least one country or region code, like NZ or AU-NSW.")
+    return cleaned
+
+
+def time_zone(name: str) -> str:
+    if name not in zoneinfo.available_timezones():
+        raise DomainError(f"“{name}” is not a time zone we know. Use a name like Pacific/Auckland.")
+    return name
+
+
+def language(code: str) -> str:
+    if code not in LANGUAGE_CODES:
+        raise DomainError(f"“{code}” is not a language code we know. Use a code like en, fr or mi.")
+    return code

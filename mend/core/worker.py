@@ -1,0 +1,29 @@
+"""The job worker: `mend worker` runs it as a process; embedded mode runs it as a thread of `mend serve`."""
+
+import threading
+
+from django_tasks_db.management.commands.db_worker import Worker
+
+
+class EmbeddedWorker:
+    def __init__(self, interval: float = 1.0):
+        self.worker = Worker(
+            queue_names=["default"],
+            interval=interval,
+            batch=False,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id=f"embedded-{threading.get_native_id()}",
+            excluded_queue_names=[],
+        )
+        self.thread = threading.Thread(target=self.worker.run, name="mend-worker", daemon=True)
+
+    def stop(self):
+        self.worker.running = False
+
+
+def start_embedded_worker() -> EmbeddedWorker:
+    embedded = EmbeddedWorker()
+    embedded.thread.start()
+    return embedded

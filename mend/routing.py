@@ -1,0 +1,18 @@
+"""Websocket routes. Every consumer checks its case through the access functions before joining a group."""
+
+from channels.auth import AuthMiddlewareStack
+from channels.security.websocket import AllowedHostsOriginValidator
+from django.urls import path
+
+from mend.cases.consumers import CaseEventsConsumer
+
+websocket_urlpatterns = [path("ws/cases/<str:reference>/", CaseEventsConsumer.as_asgi())]
+
+
+def _router():
+    from channels.routing import URLRouter
+
+    return AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+
+
+websocket_application = _router()

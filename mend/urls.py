@@ -1,0 +1,60 @@
+"""Mend's URLs. Every page needs sign-in except those marked login_not_required: sign-in, join, health."""
+
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+
+from mend.accounts import views as account_views
+from mend.api import api
+from mend.cases import views as case_views
+from mend.core import views as core_views
+
+
+def _api_urls():
+    # The API authenticates each call itself (token or verified session): no redirect to sign-in.
+    patterns, app_name, namespace = api.urls
+    for pattern in patterns:
+        pattern.callback = login_not_required(pattern.callback)
+    return patterns, app_name, namespace
+
+
+account_patterns = (
+    [
+        path("sign-in/", account_views.sign_in, name="sign_in"),
+        path("sign-out/", account_views.sign_out, name="sign_out"),
+        path("two-factor/", account_views.two_factor, name="two_factor"),
+        path("welcome/", account_views.welcome, name="welcome"),
+        path("tokens/", account_views.api_tokens, name="api_tokens"),
+        path("tokens/<int:token_id>/revoke/", account_views.api_token_revoke, name="api_token_revoke"),
+    ],
+    "accounts",
+)
+
+case_patterns = (
+    [
+        path("", case_views.case_list, name="list"),
+        path("new/", case_views.intake, name="intake"),
+        path("<str:reference>/", case_views.detail, name="detail"),
+        path("<str:reference>/transition/", case_views.transition, name="transition"),
+        path("<str:reference>/invite/", case_views.invite, name="invite"),
+        path(
+            "<str:reference>/invitations/<int:invitation_id>/revoke/",
+            case_views.revoke_invitation,
+            name="revoke_invitation",
+        ),
+    ],
+    "cases",
+)
+
+urlpatterns = [
+    path("", case_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("account/", include(account_patterns)),
+    path("join/<str:token>/", account_views.join, name="join"),
+    path("cases/", include(case_patterns)),
+    path("api/v1/", _api_urls()),
+]
+
+handler400 = core_views.bad_request
+handler403 = core_views.forbidden
+handler404 = core_views.not_found
+handler500 = core_views.server_error
