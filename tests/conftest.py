@@ -1,0 +1,99 @@
+"""The cast of a case, shared by every test: staff of two programs, the parties, and an outsider."""
+
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from mend.accounts import services as account_services
+from mend.accounts.models import Program, User
+from mend.cases import services as case_services
+from mend.cases.models import Case, Participant, Role
+
+PASSWORD = "a long test password 42"
+
+
+def make_program(name="Riverbend Restorative Programme", slug="riverbend", **kwargs) -> Program:
+    return account_services.program_create(
+        actor=None, name=name, slug=slug, jurisdictions=kwargs.pop("jurisdictions", ["NZ"]), **kwargs
+    )
+
+
+def make_staff(program: Program, role: str, email: str, name: str) -> User:
+    user = account_services.staff_create(
+        actor=None, email=email, display_name=name, password=PASSWORD, program=program, role=role
+    )
+    TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    return user
+
+
+def join(*, actor, case, role, pseudonym, supports=None) -> Participant:
+    invitation, raw = case_services.participant_invite(actor=actor, case=case, role=role, supports=supports)
+    case_services.invitation_accept(raw_token=raw, pseudonym=pseudonym)
+    invitation.participant.refresh_from_db()
+    return invitation.participant
+
+
+def signed_in(user: User) -> Client:
+    """A client signed in as the user; staff also have their second factor checked."""
+    client = Client()
+    client.force_login(user)
+    if user.is_staff_member:
+        device = TOTPDevice.objects.get(user=user)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
+
+
+@dataclass
+class Cast:
+    program: Program
+    other_program: Program
+    admin: User
+    coordinator: User
+    facilitator: User
+    other_facilitator_same_program: User
+    volunteer: User
+    other_program_facilitator: User
+    harmed: Participant
+    responsible: Participant
+    supporter: Participant
+    outsider: User
+    case: Case
+
+    def client(self, who: str) -> Client:
+        user = getattr(self, who)
+        return signed_in(user.user if isinstance(user, Participant) else user)
+
+
+@pytest.fixture
+def cast(db) -> Cast:
+    program = make_program()
+    other = make_program(name="Elsewhere Justice Trust", slug="elsewhere", jurisdictions=["AU"])
+    admin = make_staff(program, "admin", "admin@riverbend.test", "Ada Admin")
+    coordinator = make_staff(program, "coordinator", "coord@riverbend.test", "Cole Coordinator")
+    facilitator = make_staff(program, "facilitator", "fac@riverbend.test", "Fen Facilitator")
+    colleague = make_staff(program, "facilitator", "fac2@riverbend.test", "Gil Colleague")
+    volunteer = make_staff(program, "volunteer", "vol@riverbend.test", "Vee Volunteer")
+    stranger = make_staff(other, "facilitator", "fac@elsewhere.test", "Oro Elsewhere")
+    case = case_services.case_create(
+        actor=coordinator, program=program, harm_category="image_based_abuse", jurisdictions=["NZ"],
+        referral_source="police", referral_details="Referral from the cyber unit.", facilitator=facilitator,
+    )
+    harmed = join(actor=facilitator, case=case, role=Role.HARMED_PARTY, pseudonym="Wren")
+    responsible = join(actor=facilitator, case=case, role=Role.RESPONSIBLE_PARTY, pseudonym="Kestrel")
+    supporter = join(actor=facilitator, case=case, role=Role.SUPPORTER, pseudonym="Alder", supports=harmed)
+    # An outsider: a participant of a different case, in the same program, who must not see this one.
+    other_case = case_services.case_create(
+        actor=coordinator, program=program, harm_category="fraud", jurisdictions=["NZ"], referral_source="self",
+    )
+    outsider = join(actor=coordinator, case=other_case, role=Role.HARMED_PARTY, pseudonym="Moth").user
+    case.refresh_from_db()
+    return Cast(
+        program=program, other_program=other, admin=admin, coordinator=coordinator, facilitator=facilitator,
+        other_facilitator_same_program=colleague, volunteer=volunteer, other_program_facilitator=stranger,
+        harmed=harmed, responsible=responsible, supporter=supporter, outsider=outsider, case=case,
+    )

@@ -1,0 +1,1 @@
+"""Browser journeys in headless Chromium against a real `mend serve`."""
