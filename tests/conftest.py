@@ -80,20 +80,39 @@ def cast(db) -> Cast:
     volunteer = make_staff(program, "volunteer", "vol@riverbend.test", "Vee Volunteer")
     stranger = make_staff(other, "facilitator", "fac@elsewhere.test", "Oro Elsewhere")
     case = case_services.case_create(
-        actor=coordinator, program=program, harm_category="image_based_abuse", jurisdictions=["NZ"],
-        referral_source="police", referral_details="Referral from the cyber unit.", facilitator=facilitator,
+        actor=coordinator,
+        program=program,
+        harm_category="image_based_abuse",
+        jurisdictions=["NZ"],
+        referral_source="police",
+        referral_details="Referral from the cyber unit.",
+        facilitator=facilitator,
     )
     harmed = join(actor=facilitator, case=case, role=Role.HARMED_PARTY, pseudonym="Wren")
     responsible = join(actor=facilitator, case=case, role=Role.RESPONSIBLE_PARTY, pseudonym="Kestrel")
     supporter = join(actor=facilitator, case=case, role=Role.SUPPORTER, pseudonym="Alder", supports=harmed)
     # An outsider: a participant of a different case, in the same program, who must not see this one.
     other_case = case_services.case_create(
-        actor=coordinator, program=program, harm_category="fraud", jurisdictions=["NZ"], referral_source="self",
+        actor=coordinator,
+        program=program,
+        harm_category="fraud",
+        jurisdictions=["NZ"],
+        referral_source="self",
     )
     outsider = join(actor=coordinator, case=other_case, role=Role.HARMED_PARTY, pseudonym="Moth").user
     case.refresh_from_db()
     return Cast(
-        program=program, other_program=other, admin=admin, coordinator=coordinator, facilitator=facilitator,
-        other_facilitator_same_program=colleague, volunteer=volunteer, other_program_facilitator=stranger,
-        harmed=harmed, responsible=responsible, supporter=supporter, outsider=outsider, case=case,
+        program=program,
+        other_program=other,
+        admin=admin,
+        coordinator=coordinator,
+        facilitator=facilitator,
+        other_facilitator_same_program=colleague,
+        volunteer=volunteer,
+        other_program_facilitator=stranger,
+        harmed=harmed,
+        responsible=responsible,
+        supporter=supporter,
+        outsider=outsider,
+        case=case,
     )

@@ -47,17 +47,26 @@ def test_it_lets_the_demo_participant_sign_in_with_the_printed_phrase(db, client
 
 def test_it_creates_the_first_admin_and_program(db, monkeypatch):
     monkeypatch.setenv("MEND_ADMIN_PASSWORD", "correct horse battery staple")
-    call_command("createadmin", email="Lead@Example.org", name="Lee Lead", program="Northshore RJ",
-                 jurisdiction=["NZ"], stdout=StringIO())
+    call_command(
+        "createadmin",
+        email="Lead@Example.org",
+        name="Lee Lead",
+        program="Northshore RJ",
+        jurisdiction=["NZ"],
+        stdout=StringIO(),
+    )
     user = User.objects.get(username="lead@example.org")
     assert Membership.objects.get(user=user).role == "admin"
     assert user.check_password("correct horse battery staple")
 
 
-@pytest.mark.parametrize(("email", "password", "message"), [
-    ("not-an-email", "correct horse battery staple", "email address"),
-    ("ok@example.org", "short", "too short"),
-])
+@pytest.mark.parametrize(
+    ("email", "password", "message"),
+    [
+        ("not-an-email", "correct horse battery staple", "email address"),
+        ("ok@example.org", "short", "too short"),
+    ],
+)
 def test_it_explains_what_to_fix_in_createadmin(db, monkeypatch, email, password, message):
     monkeypatch.setenv("MEND_ADMIN_PASSWORD", password)
     with pytest.raises(CommandError, match=message):
@@ -65,7 +74,9 @@ def test_it_explains_what_to_fix_in_createadmin(db, monkeypatch, email, password
     assert not User.objects.exists()
 
 
-def test_it_runs_queued_jobs_in_a_worker(db):
+@pytest.mark.django_db(transaction=True)
+def test_it_runs_queued_jobs_in_a_worker():
+    # A real transaction: the worker closes and reopens connections between jobs, as in production.
     Session.objects.create(session_key="old", session_data="", expire_date=timezone.now() - timedelta(days=1))
     Session.objects.create(session_key="new", session_data="", expire_date=timezone.now() + timedelta(days=1))
     result = sessions_purge.enqueue()

@@ -75,12 +75,15 @@ def test_it_gives_one_answer_for_any_failed_sign_in(cast):
     no_such_user = _sign_in(Client(), "nobody@riverbend.test", "not the password")
     assert wrong_password.status_code == no_such_user.status_code == 400
     assert b"did not match an account" in wrong_password.content
-    assert wrong_password.context["form"].non_field_errors() == no_such_user.context["form"].non_field_errors()
+    assert (
+        wrong_password.context["form"].non_field_errors() == no_such_user.context["form"].non_field_errors()
+    )
 
 
 def test_it_signs_a_participant_in_with_their_phrase_however_it_is_typed(cast):
-    invitation, raw = case_services.participant_invite(actor=cast.facilitator, case=cast.case,
-                                                       role="community_member")
+    invitation, raw = case_services.participant_invite(
+        actor=cast.facilitator, case=cast.case, role="community_member"
+    )
     user, phrase = case_services.invitation_accept(raw_token=raw, pseudonym="Rata")
     client = Client()
     typed = "  " + phrase.upper().replace(" ", "-") + " "
@@ -91,8 +94,9 @@ def test_it_signs_a_participant_in_with_their_phrase_however_it_is_typed(cast):
 
 
 def test_it_gives_participants_a_phrase_of_six_words(cast):
-    _invitation, raw = case_services.participant_invite(actor=cast.facilitator, case=cast.case,
-                                                        role="interpreter")
+    _invitation, raw = case_services.participant_invite(
+        actor=cast.facilitator, case=cast.case, role="interpreter"
+    )
     user, phrase = case_services.invitation_accept(raw_token=raw, pseudonym="Tawa")
     assert len(phrase.split()) == 6
     assert user.kind == User.Kind.PARTICIPANT and "@" not in user.username
@@ -127,6 +131,7 @@ def test_it_signs_out_with_a_post_only(cast):
 def test_it_only_follows_safe_next_addresses(cast):
     client = Client()
     response = client.post(
-        "/account/sign-in/", {"identifier": "fac@riverbend.test", "secret": PASSWORD, "next": "https://evil.example/"}
+        "/account/sign-in/",
+        {"identifier": "fac@riverbend.test", "secret": PASSWORD, "next": "https://evil.example/"},
     )
     assert response.url == "/"

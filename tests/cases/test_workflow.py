@@ -13,9 +13,21 @@ ALL_PAIRS = [(s, a) for s in workflow.STAGES for a in workflow.ACTIONS]
 
 
 def test_it_names_every_stage_of_the_process():
-    assert set(workflow.STAGES) == set(Stage.values) == {
-        "referral", "intake", "assessment", "preparation", "encounter", "agreement", "follow_up", "closed", "paused",
-    }
+    assert (
+        set(workflow.STAGES)
+        == set(Stage.values)
+        == {
+            "referral",
+            "intake",
+            "assessment",
+            "preparation",
+            "encounter",
+            "agreement",
+            "follow_up",
+            "closed",
+            "paused",
+        }
+    )
 
 
 @pytest.mark.parametrize(("stage", "action"), ALL_PAIRS)
@@ -74,7 +86,9 @@ def test_it_keeps_every_case_in_a_known_stage_whatever_is_tried(cast, actions):
             assert Case.objects.get(pk=case.pk).stage == before.stage
             assert AuditEvent.objects.count() == events
             continue
-        expected = workflow.target_of(workflow.transition_for(before.stage, action), paused_from=before.paused_from)
+        expected = workflow.target_of(
+            workflow.transition_for(before.stage, action), paused_from=before.paused_from
+        )
         assert after.stage == expected
         assert AuditEvent.objects.count() == events + 1
         assert after.stage in workflow.STAGES

@@ -39,8 +39,12 @@ def test_it_sends_strict_security_headers_on_every_page(cast):
 
 
 def test_it_has_no_inline_script_or_style_in_pages(cast):
-    for who, path in [("facilitator", f"/cases/{cast.case.reference}/"), ("harmed", f"/cases/{cast.case.reference}/"),
-                      ("facilitator", "/cases/new/"), ("facilitator", "/")]:
+    for who, path in [
+        ("facilitator", f"/cases/{cast.case.reference}/"),
+        ("harmed", f"/cases/{cast.case.reference}/"),
+        ("facilitator", "/cases/new/"),
+        ("facilitator", "/"),
+    ]:
         html = cast.client(who).get(path).content.decode()
         assert "<script>" not in html and "<style" not in html and " style=" not in html
         assert " onclick=" not in html
@@ -79,8 +83,13 @@ def test_it_refuses_a_short_secret_key(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("DATABASE_URL", "mysql://x"), ("REDIS_URL", "http://x"), ("MEND_DEBUG", "maybe"),
-     ("MEND_INVITATION_DAYS", "0"), ("MEND_QUICK_EXIT_URL", "javascript:alert(1)")],
+    [
+        ("DATABASE_URL", "mysql://x"),
+        ("REDIS_URL", "http://x"),
+        ("MEND_DEBUG", "maybe"),
+        ("MEND_INVITATION_DAYS", "0"),
+        ("MEND_QUICK_EXIT_URL", "javascript:alert(1)"),
+    ],
 )
 def test_it_refuses_settings_it_cannot_use(monkeypatch, tmp_path, name, value):
     monkeypatch.setenv("MEND_VAR_DIR", str(tmp_path))
