@@ -32,8 +32,8 @@ class CaseEventsConsumer(AsyncJsonWebsocketConsumer):
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
-    async def receive_json(self, content, **kwargs):
-        # This channel only speaks; anything a client sends is answered with a clear refusal.
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        # This channel only speaks: any frame, well-formed or not, is answered with a clear refusal.
         await self.send_json({"error": "This connection only sends updates. Use the page's buttons to act."})
 
     async def case_event(self, event):
