@@ -32,6 +32,9 @@ INSTALLED_APPS = [
     "mend.audit",
     "mend.accounts",
     "mend.cases",
+    "mend.consent",
+    "mend.assessments",
+    "mend.circles",
 ]
 
 MIDDLEWARE = [
@@ -120,7 +123,9 @@ SECURE_HSTS_SECONDS = 63072000 if ENV.https else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = ENV.https
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if ENV.https else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "no-referrer"
+# same-origin, not no-referrer: browsers send "Origin: null" with form posts under no-referrer, which
+# Django's CSRF check rightly refuses. Other sites still receive no referrer at all.
+SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
@@ -147,6 +152,7 @@ TIME_ZONE = "UTC"
 LOCALE_PATHS = [BASE_DIR / "mend" / "locale"]
 
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "mend" / "static"]
 STATIC_ROOT = ENV.var_dir / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True

@@ -51,6 +51,9 @@ def program_create(
         retention_days=retention_days,
     )
     audit.record(actor=actor, code="program.created", target=program, program=program)
+    from mend.consent.services import consent_texts_seed
+
+    consent_texts_seed(actor=actor, program=program)
     return program
 
 

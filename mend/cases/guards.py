@@ -1,14 +1,28 @@
-"""The guards named in the stage table: each returns what is still missing, in words for a facilitator."""
+"""The guards named in the stage table, and the checks on meetings: each returns what is still missing,
+in words a facilitator can act on, naming the people concerned by their pseudonyms."""
 
 from collections.abc import Callable
 
 from django.utils.translation import gettext as _
 
-from mend.cases.models import FACILITATING_ROLES, Case, Role
+from mend.cases.models import FACILITATING_ROLES, PARTY_ROLES, Case, Participant, Role
 
 
-def _active(case: Case):
-    return [p for p in case.participants.all() if p.removed_at is None]
+def _active(case: Case) -> list[Participant]:
+    cached = getattr(case, "_active_places", None)
+    if cached is None:
+        cached = list(case.participants.filter(removed_at__isnull=True).select_related("user").order_by("pk"))
+        case._active_places = cached
+    return cached
+
+
+def _name(case: Case, place: Participant) -> str:
+    word = case.program.word_for(place.role)
+    return f"{word} ({place.pseudonym})" if place.pseudonym else word
+
+
+def _parties(case: Case) -> list[Participant]:
+    return [p for p in _active(case) if p.role in PARTY_ROLES and p.has_joined]
 
 
 def facilitator_assigned(case: Case) -> list[str]:
@@ -19,26 +33,112 @@ def facilitator_assigned(case: Case) -> list[str]:
 
 def parties_joined(case: Case) -> list[str]:
     missing = []
-    words = case.program
     for role in (Role.HARMED_PARTY, Role.RESPONSIBLE_PARTY):
         places = [p for p in _active(case) if p.role == role]
         if not places:
-            missing.append(_("an invitation for the %(role)s") % {"role": words.word_for(role)})
+            missing.append(_("an invitation for the %(role)s") % {"role": case.program.word_for(role)})
         for place in places:
             if not place.has_joined:
-                missing.append(_("the %(role)s to accept their invitation") % {"role": words.word_for(role)})
+                missing.append(
+                    _("the %(role)s to accept their invitation") % {"role": case.program.word_for(role)}
+                )
+    return missing
+
+
+def no_conflict_of_interest(case: Case) -> list[str]:
+    from mend.assessments.selectors import facilitators_without_declaration
+
+    return [
+        _("a conflict-of-interest declaration by %(name)s") % {"name": user.display_name}
+        for user in facilitators_without_declaration(case)
+    ]
+
+
+MODE_SCOPE = {"indirect": "indirect_exchange", "direct": "direct_meeting"}
+
+
+def _consent_and_presence(case: Case, place: Participant, modes: set[str]) -> list[str]:
+    from mend.consent.selectors import current_scopes
+
+    missing = []
+    name = _name(case, place)
+    if place.paused_at is not None:
+        missing.append(_("the %(name)s to come back from their break") % {"name": name})
+    scopes = current_scopes(place)
+    if "take_part" not in scopes:
+        missing.append(_("consent to take part from the %(name)s") % {"name": name})
+    if "indirect" in modes and MODE_SCOPE["indirect"] not in scopes:
+        missing.append(_("consent of the %(name)s to an exchange through the facilitator") % {"name": name})
+    if "direct" in modes and MODE_SCOPE["direct"] not in scopes:
+        missing.append(_("consent of the %(name)s to meet directly") % {"name": name})
+    return missing
+
+
+def chosen_modes(case: Case) -> tuple[set[str], list[str]]:
+    """The modes the harmed parties chose, and who has not chosen yet."""
+    from mend.consent.selectors import choices_of
+
+    modes, undecided = set(), []
+    for place in _parties(case):
+        if place.role == Role.HARMED_PARTY:
+            mode = choices_of(place).mode
+            if mode == "undecided":
+                undecided.append(_("the %(name)s to choose how to take part") % {"name": _name(case, place)})
+            else:
+                modes.add(mode)
+    return modes, undecided
+
+
+def preparation_complete(case: Case) -> list[str]:
+    from mend.assessments.selectors import acknowledgment_state, latest_outcome, safety_plan_exists
+
+    missing = []
+    parties = _parties(case)
+    for place in parties:
+        if place.role == Role.RESPONSIBLE_PARTY:
+            state = acknowledgment_state(place)
+            if state == "none":
+                missing.append(_("acknowledgment of the harm by the %(name)s") % {"name": _name(case, place)})
+            elif state == "submitted":
+                missing.append(
+                    _("a facilitator's confirmation of the acknowledgment by the %(name)s")
+                    % {"name": _name(case, place)}
+                )
+    for place in parties:
+        if latest_outcome(place) != "ready":
+            missing.append(_("readiness assessment of the %(name)s") % {"name": _name(case, place)})
+    for place in parties:
+        if place.role == Role.HARMED_PARTY and not safety_plan_exists(place):
+            missing.append(_("safety plan for the %(name)s") % {"name": _name(case, place)})
     return missing
 
 
 def encounter_ready(case: Case) -> list[str]:
-    # The consent, acknowledgment, readiness, safety-plan and conflict checks join this list.
-    return facilitator_assigned(case) + parties_joined(case)
+    missing = facilitator_assigned(case) + parties_joined(case)
+    modes, undecided = chosen_modes(case)
+    missing += undecided
+    for place in _parties(case):
+        missing += _consent_and_presence(case, place, modes)
+    return missing + preparation_complete(case) + no_conflict_of_interest(case)
+
+
+def no_party_on_break(case: Case) -> list[str]:
+    from mend.consent.selectors import current_scopes
+
+    missing = []
+    for place in _parties(case):
+        if place.paused_at is not None:
+            missing.append(_("the %(name)s to come back from their break") % {"name": _name(case, place)})
+        elif "take_part" not in current_scopes(place) and place.consents.exists():
+            missing.append(_("consent to take part from the %(name)s") % {"name": _name(case, place)})
+    return missing
 
 
 GUARDS: dict[str, Callable[[Case], list[str]]] = {
     "facilitator_assigned": facilitator_assigned,
     "parties_joined": parties_joined,
     "encounter_ready": encounter_ready,
+    "no_party_on_break": no_party_on_break,
 }
 
 
@@ -49,3 +149,71 @@ def missing_for(case: Case, guard_names: tuple[str, ...]) -> list[str]:
             if item not in missing:
                 missing.append(item)
     return missing
+
+
+def meeting_missing(case: Case, attendees: list[Participant]) -> list[str]:
+    """What stands between these people and a meeting now. Contact between the parties needs everything
+    the encounter needs; supporters and community members come only as the person harmed allowed."""
+    from mend.consent.selectors import choices_of, current_scopes
+
+    missing: list[str] = []
+    if case.stage in ("paused", "closed", "referral"):
+        missing.append(
+            _("the case to be active (it is at the %(stage)s stage)")
+            % {"stage": case.get_stage_display().lower()}
+        )
+    if not any(p.role in FACILITATING_ROLES for p in attendees):
+        missing.append(_("a facilitator among the people attending"))
+    harmed = [p for p in attendees if p.role == Role.HARMED_PARTY]
+    responsible = [p for p in attendees if p.role == Role.RESPONSIBLE_PARTY]
+    for place in attendees:
+        if place.role in FACILITATING_ROLES:
+            continue
+        if not place.has_joined:
+            missing.append(_("the %(name)s to join the case") % {"name": _name(case, place)})
+            continue
+        modes = {"direct"} if harmed and responsible and place.role in PARTY_ROLES else set()
+        missing += _consent_and_presence(case, place, modes)
+        if place.role in PARTY_ROLES and "facilitator_contact" not in current_scopes(place):
+            missing.append(
+                _("consent of the %(name)s to be contacted by the facilitator") % {"name": _name(case, place)}
+            )
+    if harmed and responsible:
+        for place in harmed:
+            mode = choices_of(place).mode
+            if mode == "indirect":
+                missing.append(
+                    _(
+                        "the %(name)s chose to communicate through the facilitator, so they do not meet "
+                        "the other side"
+                    )
+                    % {"name": _name(case, place)}
+                )
+            elif mode == "undecided":
+                missing.append(_("the %(name)s to choose how to take part") % {"name": _name(case, place)})
+        missing += preparation_complete(case) + no_conflict_of_interest(case)
+    for place in attendees:
+        if place.role == Role.SUPPORTER and place.supports_id:
+            supported = next((p for p in _active(case) if p.pk == place.supports_id), None)
+            if supported is not None and "supporters_present" not in current_scopes(supported):
+                missing.append(
+                    _("consent of the %(name)s to have supporters present") % {"name": _name(case, supported)}
+                )
+        if place.role in (Role.SUPPORTER, Role.COMMUNITY_MEMBER):
+            for person_harmed in harmed:
+                choices = choices_of(person_harmed)
+                allowed = (
+                    choices.supporters_may_attend
+                    if place.role == Role.SUPPORTER
+                    else choices.community_may_attend
+                )
+                if not allowed:
+                    missing.append(
+                        _("the %(harmed)s to allow the %(name)s to attend")
+                        % {"harmed": _name(case, person_harmed), "name": _name(case, place)}
+                    )
+    deduplicated: list[str] = []
+    for item in missing:
+        if item not in deduplicated:
+            deduplicated.append(item)
+    return deduplicated

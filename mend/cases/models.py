@@ -45,6 +45,15 @@ class Stage(models.TextChoices):
     PAUSED = workflow.PAUSED, _("Paused")
 
 
+class ClosureReason(models.TextChoices):
+    AGREEMENT_COMPLETED = "agreement_completed", _("Agreement completed")
+    HARMED_PARTY_WITHDREW = "harmed_party_withdrew", _("The person harmed withdrew")
+    RESPONSIBLE_PARTY_WITHDREW = "responsible_party_withdrew", _("The person responsible withdrew")
+    NOT_SUITABLE = "not_suitable", _("Not suitable for a restorative process")
+    REFERRED_ELSEWHERE = "referred_elsewhere", _("Referred elsewhere")
+    OTHER = "other", _("Other")
+
+
 class Case(models.Model):
     program = models.ForeignKey("accounts.Program", on_delete=models.PROTECT, related_name="cases")
     reference = models.CharField(max_length=16, unique=True)
@@ -55,6 +64,7 @@ class Case(models.Model):
     intake_notes = models.TextField(blank=True)
     stage = models.CharField(max_length=16, choices=Stage.choices, default=workflow.REFERRAL)
     paused_from = models.CharField(max_length=16, choices=Stage.choices, blank=True)
+    closure_reason = models.CharField(max_length=32, choices=ClosureReason.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -122,6 +132,7 @@ class Participant(models.Model):
     invited_at = models.DateTimeField(auto_now_add=True)
     joined_at = models.DateTimeField(null=True, blank=True)
     removed_at = models.DateTimeField(null=True, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["user", "role"])]
@@ -143,3 +154,28 @@ class Participant(models.Model):
     @property
     def has_joined(self) -> bool:
         return self.joined_at is not None
+
+
+class Notice(models.Model):
+    """A short, neutral notice for one person in a case; its words come from `cases.notices`."""
+
+    class Kind(models.TextChoices):
+        PROCESS_PAUSED = "process_paused", _("process paused")
+        SUPPORT_PROMPT = "support_prompt", _("offer support")
+        READY_TO_CONTINUE = "ready_to_continue", _("ready to continue")
+        MODE_INDIRECT = "mode_indirect", _("communication through the facilitator")
+        MODE_DIRECT = "mode_direct", _("open to meeting")
+        CASE_CLOSED = "case_closed", _("process ended")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notices")
+    recipient = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    about = models.ForeignKey(Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["recipient", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.kind} for {self.recipient_id}"

@@ -10,8 +10,17 @@ from django.utils.translation import gettext as _
 from mend import audit
 from mend.accounts import credentials
 from mend.accounts.models import Invitation, Membership, Program, User
+from mend.assessments.selectors import latest_declaration
 from mend.cases import guards, workflow
-from mend.cases.models import FACILITATING_ROLES, Case, HarmCategory, Participant, ReferralSource, Role
+from mend.cases.models import (
+    FACILITATING_ROLES,
+    Case,
+    ClosureReason,
+    HarmCategory,
+    Participant,
+    ReferralSource,
+    Role,
+)
 from mend.core import ids, validators
 from mend.core.errors import Conflict, DomainError
 from mend.core.realtime import case_group, publish_after_commit
@@ -111,6 +120,12 @@ def facilitator_assign(
     )
     if case.participants.filter(user=user, removed_at__isnull=True).exists():
         raise Conflict(_("%(name)s is already part of this case.") % {"name": user.display_name})
+    declaration = latest_declaration(case, user)
+    if declaration is not None and declaration.has_conflict:
+        raise Conflict(
+            _("%(name)s has declared a conflict of interest in this case, so they cannot facilitate it.")
+            % {"name": user.display_name}
+        )
     now = timezone.now()
     place = Participant.objects.create(
         case=case,
@@ -125,8 +140,13 @@ def facilitator_assign(
 
 
 @transaction.atomic
-def case_transition(*, actor: User, case: Case, action: str) -> Case:
-    """The only way a case changes stage: lock, check the table and its guards, save, audit, publish."""
+def case_transition(
+    *, actor: User, case: Case, action: str, closure_reason: str = "", send_closing_message: bool = False
+) -> Case:
+    """The only way a case changes stage: lock, check the table and its guards, save, audit, publish.
+    Closing needs a reason; the person harmed may be sent a short, neutral closing message."""
+    if action == "close" and closure_reason not in ClosureReason.values:
+        raise DomainError(_("Choose why the case is closing."), field="closure_reason")
     case = Case.objects.select_for_update().select_related("program").get(pk=case.pk)
     try:
         transition = workflow.transition_for(case.stage, action)

@@ -46,7 +46,7 @@ TRANSITIONS: list[Transition] = [
     *[_t("close", stage, CLOSED, label="Close the case") for stage in ACTIVE_STAGES],
     _t("close", PAUSED, CLOSED, label="Close the case"),
     *[_t("pause", stage, PAUSED, label="Pause the case") for stage in ACTIVE_STAGES],
-    _t("resume", PAUSED, RETURN_TO_PAUSED_FROM, label="Resume the case"),
+    _t("resume", PAUSED, RETURN_TO_PAUSED_FROM, ["no_party_on_break"], "Resume the case"),
     _t("reopen", CLOSED, INTAKE, ["facilitator_assigned"], "Reopen the case"),
 ]
 

@@ -33,7 +33,7 @@ def test_it_sends_strict_security_headers_on_every_page(cast):
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp
         assert "style-src 'self'" in csp and "frame-ancestors 'none'" in csp
         assert response.headers["X-Frame-Options"] == "DENY"
-        assert response.headers["Referrer-Policy"] == "no-referrer"
+        assert response.headers["Referrer-Policy"] == "same-origin"
         assert response.headers["Cache-Control"] == "no-store"
         assert "geolocation=()" in response.headers["Permissions-Policy"]
 

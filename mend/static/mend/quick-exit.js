@@ -2,12 +2,26 @@
 // Mend pages in this tab are found through the Navigation API; we go back to the first of them,
 // then replace it with the neutral site, so Back leads to wherever the person was before Mend.
 const EXITING = "mend-quick-exit";
+let leaving = false;
 
 function neutralUrl() {
   return document.body.dataset.quickExit || "https://www.bbc.com/weather";
 }
 
+// Signing out on the way means Forward, or someone picking up the device, finds only the sign-in page.
+function signOut() {
+  const { signOut: signOutUrl, csrf } = document.body.dataset;
+  if (!signOutUrl || !csrf || !navigator.sendBeacon) return;
+  const form = new FormData();
+  form.append("csrfmiddlewaretoken", csrf);
+  navigator.sendBeacon(signOutUrl, form);
+}
+
 function leave() {
+  // A second click or Escape while the first is under way must not cut the history clean-up short.
+  if (leaving) return;
+  leaving = true;
+  signOut();
   const url = neutralUrl();
   const nav = window.navigation;
   document.body.classList.add("leaving");
@@ -15,19 +29,32 @@ function leave() {
     const first = nav.entries()[0];
     if (first && first.key !== nav.currentEntry.key) {
       sessionStorage.setItem(EXITING, url);
-      nav.traverseTo(first.key);
+      // If the browser will not go back there after all, leave from where we are.
+      nav.traverseTo(first.key).committed.catch(finishLeaving);
       return;
     }
   }
   window.location.replace(url);
 }
 
-// Arriving on the first Mend entry mid-exit: finish leaving before anything else happens.
-const pending = sessionStorage.getItem(EXITING);
-if (pending) {
+// On the first Mend entry mid-exit: finish leaving before anything else happens.
+function finishLeaving() {
+  const pending = sessionStorage.getItem(EXITING);
+  if (!pending) return;
   sessionStorage.removeItem(EXITING);
+  document.body.classList.add("leaving");
   window.location.replace(pending);
 }
+
+finishLeaving();
+// A page restored from the back/forward cache does not run this module again; it does get pageshow.
+// It comes back as it was left, perhaps mid-exit: usable again, unless an exit is still pending.
+window.addEventListener("pageshow", (event) => {
+  if (!event.persisted) return;
+  leaving = false;
+  document.body.classList.remove("leaving");
+  finishLeaving();
+});
 
 const button = document.getElementById("quick-exit");
 if (button) {

@@ -1,0 +1,64 @@
+"""Short, neutral notices to the people in a case. They never carry reasons or what anyone wrote."""
+
+from django.utils.translation import gettext as _
+
+from mend.cases.models import FACILITATING_ROLES, Case, Notice, Participant, Role
+
+
+def _joined(case: Case):
+    return [p for p in case.participants.filter(removed_at__isnull=True, joined_at__isnull=False)]
+
+
+def _send(case: Case, recipients, kind: str, about: Participant | None = None) -> None:
+    Notice.objects.bulk_create([Notice(case=case, recipient=r, kind=kind, about=about) for r in recipients])
+
+
+def process_paused(*, case: Case, because_of: Participant) -> None:
+    people = _joined(case)
+    others = [p for p in people if p.pk != because_of.pk and p.role not in FACILITATING_ROLES]
+    _send(case, others, Notice.Kind.PROCESS_PAUSED)
+    _send(
+        case,
+        [p for p in people if p.role in FACILITATING_ROLES],
+        Notice.Kind.SUPPORT_PROMPT,
+        about=because_of,
+    )
+
+
+def ready_to_continue(*, case: Case, who: Participant) -> None:
+    _send(
+        case,
+        [p for p in _joined(case) if p.role in FACILITATING_ROLES],
+        Notice.Kind.READY_TO_CONTINUE,
+        about=who,
+    )
+
+
+def mode_chosen(*, case: Case, mode: str) -> None:
+    kind = {"indirect": Notice.Kind.MODE_INDIRECT, "direct": Notice.Kind.MODE_DIRECT}.get(mode)
+    if kind is None:
+        return
+    _send(case, [p for p in _joined(case) if p.role == Role.RESPONSIBLE_PARTY], kind)
+
+
+def case_closed(*, case: Case) -> None:
+    _send(case, [p for p in _joined(case) if p.role == Role.HARMED_PARTY], Notice.Kind.CASE_CLOSED)
+
+
+def text_of(notice: Notice) -> str:
+    name = notice.about.pseudonym if notice.about_id else ""
+    texts = {
+        Notice.Kind.PROCESS_PAUSED: _("The process is paused for now. Your facilitator will be in touch."),
+        Notice.Kind.SUPPORT_PROMPT: _(
+            "%(name)s has stepped back for now. You may want to offer them support."
+        )
+        % {"name": name},
+        Notice.Kind.READY_TO_CONTINUE: _("%(name)s is ready to continue.") % {"name": name},
+        Notice.Kind.MODE_INDIRECT: _("The other person has chosen to communicate through your facilitator."),
+        Notice.Kind.MODE_DIRECT: _("The other person is open to meeting you, with your facilitator there."),
+        Notice.Kind.CASE_CLOSED: _(
+            "This process has now ended. Thank you for everything you put into it. "
+            "The program is still here if you would like support."
+        ),
+    }
+    return texts[notice.kind]

@@ -1,0 +1,220 @@
+"""Giving and withdrawing consent, the harmed party's choices, and a party's pause: one action each."""
+
+import hashlib
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mend import audit
+from mend.accounts.models import Program, User
+from mend.cases import notices
+from mend.cases.models import Participant, Role
+from mend.circles import services as session_services
+from mend.consent.models import Consent, ConsentText, HarmedPartyChoices, Mode, ProgressUpdates, Scope
+from mend.consent.texts import DEFAULT_TEXTS
+from mend.core.errors import Conflict, DomainError
+
+# Which scopes each role is asked about; others do not apply to them.
+SCOPES_FOR_ROLE = {
+    Role.HARMED_PARTY: list(Scope.values),
+    Role.RESPONSIBLE_PARTY: [s for s in Scope.values if s != Scope.PROGRESS_UPDATES],
+    Role.SUPPORTER: [Scope.TAKE_PART, Scope.FACILITATOR_CONTACT, Scope.DATA_PROCESSING],
+    Role.COMMUNITY_MEMBER: [Scope.TAKE_PART, Scope.FACILITATOR_CONTACT, Scope.DATA_PROCESSING],
+    Role.INTERPRETER: [Scope.TAKE_PART, Scope.DATA_PROCESSING],
+}
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@transaction.atomic
+def consent_texts_seed(*, actor: User | None, program: Program) -> None:
+    """Every new program starts with Mend's default wording, as version 1 of each scope."""
+    for scope, text in DEFAULT_TEXTS.items():
+        if not ConsentText.objects.filter(program=program, scope=scope).exists():
+            ConsentText.objects.create(
+                program=program, scope=scope, version=1, text=text, sha256=_sha256(text), created_by=actor
+            )
+
+
+@transaction.atomic
+def consent_text_update(*, actor: User, program: Program, scope: str, text: str) -> ConsentText:
+    if scope not in Scope.values:
+        raise DomainError(_("Choose a consent scope from the list."), field="scope")
+    text = (text or "").strip()
+    if not 20 <= len(text) <= 2000:
+        raise DomainError(_("Write the consent text in 20 to 2000 characters."), field="text")
+    latest = (
+        ConsentText.objects.select_for_update()
+        .filter(program=program, scope=scope)
+        .order_by("-version")
+        .first()
+    )
+    if latest is not None and latest.text == text:
+        return latest
+    new = ConsentText.objects.create(
+        program=program,
+        scope=scope,
+        version=(latest.version + 1 if latest else 1),
+        text=text,
+        sha256=_sha256(text),
+        created_by=actor,
+    )
+    audit.record(
+        actor=actor,
+        code="consent.text_changed",
+        target=new,
+        program=program,
+        data={"scope": scope, "version": new.version},
+    )
+    return new
+
+
+def _check_scope(place: Participant, scope: str) -> None:
+    if scope not in SCOPES_FOR_ROLE.get(place.role, []):
+        raise DomainError(_("That kind of consent does not apply to your part in this case."), field="scope")
+
+
+@transaction.atomic
+def consent_give(*, actor: User, place: Participant, scope: str, text_sha256: str) -> Consent:
+    """Records consent to the exact wording the person saw; if it changed meanwhile, they read it again."""
+    if place.user_id != actor.pk:
+        raise DomainError(_("Only the person themselves can give their consent."))
+    _check_scope(place, scope)
+    text = ConsentText.objects.filter(program=place.case.program, scope=scope).order_by("-version").first()
+    if text is None or text.sha256 != text_sha256:
+        raise Conflict(
+            _("The wording of this consent has just changed. Please read it again before you agree.")
+        )
+    if (
+        Consent.objects.select_for_update()
+        .filter(participant=place, scope=scope, withdrawn_at__isnull=True)
+        .exists()
+    ):
+        raise Conflict(_("You have already given this consent."))
+    consent = Consent.objects.create(
+        participant=place, scope=scope, text=text, text_sha256=text.sha256, given_at=timezone.now()
+    )
+    audit.record(
+        actor=actor,
+        code="consent.given",
+        target=consent,
+        case=place.case,
+        data={"scope": scope, "version": text.version},
+    )
+    return consent
+
+
+@transaction.atomic
+def consent_withdraw(*, actor: User, place: Participant, scope: str) -> Consent:
+    """One action, no reason asked, effective at once. Withdrawing from taking part pauses the process."""
+    if place.user_id != actor.pk:
+        raise DomainError(_("Only the person themselves can withdraw their consent."))
+    _check_scope(place, scope)
+    consent = (
+        Consent.objects.select_for_update()
+        .filter(participant=place, scope=scope, withdrawn_at__isnull=True)
+        .first()
+    )
+    if consent is None:
+        raise Conflict(_("This consent is already withdrawn. Nothing more is needed."))
+    consent.withdrawn_at = timezone.now()
+    consent.save(update_fields=["withdrawn_at"])
+    audit.record(
+        actor=actor, code="consent.withdrawn", target=consent, case=place.case, data={"scope": scope}
+    )
+    if scope == Scope.TAKE_PART:
+        session_services.sessions_cancel_for(actor=actor, place=place)
+        _pause_process(actor=actor, place=place)
+    elif scope in (Scope.DIRECT_MEETING, Scope.SUPPORTERS_PRESENT, Scope.INDIRECT_EXCHANGE):
+        # Meetings that needed this consent cannot happen now.
+        session_services.sessions_cancel_unconsented(actor=actor, case=place.case)
+    place._current_scopes = None
+    return consent
+
+
+def _pause_process(*, actor: User, place: Participant) -> None:
+    from mend.cases import services as case_services
+    from mend.cases import workflow
+
+    case = place.case
+    if case.stage in workflow.ACTIVE_STAGES:
+        case_services.case_transition(actor=actor, case=case, action="pause")
+    notices.process_paused(case=case, because_of=place)
+
+
+@transaction.atomic
+def participant_pause(*, actor: User, place: Participant) -> Participant:
+    """ "I need a break": scheduled contact stops until the person says they are ready again."""
+    if place.user_id != actor.pk or place.role not in (Role.HARMED_PARTY, Role.RESPONSIBLE_PARTY):
+        raise DomainError(_("Only a party can take a break for themselves."))
+    place = Participant.objects.select_for_update().select_related("case__program").get(pk=place.pk)
+    if place.paused_at is not None:
+        raise Conflict(_("You are already taking a break. Take all the time you need."))
+    place.paused_at = timezone.now()
+    place.save(update_fields=["paused_at"])
+    audit.record(actor=actor, code="participant.paused", target=place, case=place.case)
+    session_services.sessions_hold_for(actor=actor, place=place)
+    _pause_process(actor=actor, place=place)
+    return place
+
+
+@transaction.atomic
+def participant_resume(*, actor: User, place: Participant) -> Participant:
+    if place.user_id != actor.pk:
+        raise DomainError(_("Only the person who took the break can end it."))
+    place = Participant.objects.select_for_update().select_related("case__program").get(pk=place.pk)
+    if place.paused_at is None:
+        raise Conflict(_("You are not on a break."))
+    place.paused_at = None
+    place.save(update_fields=["paused_at"])
+    audit.record(actor=actor, code="participant.resumed", target=place, case=place.case)
+    notices.ready_to_continue(case=place.case, who=place)
+    return place
+
+
+@transaction.atomic
+def choices_update(
+    *,
+    actor: User,
+    place: Participant,
+    mode: str,
+    supporters_may_attend: bool,
+    community_may_attend: bool,
+    progress_updates: str,
+    progress_every_weeks: int | None = None,
+) -> HarmedPartyChoices:
+    """The person harmed decides; a change applies at once. The other side learns only what they need."""
+    if place.user_id != actor.pk or place.role != Role.HARMED_PARTY:
+        raise DomainError(_("Only the person harmed can make these choices."))
+    if mode not in Mode.values:
+        raise DomainError(_("Choose how you want to take part."), field="mode")
+    if progress_updates not in ProgressUpdates.values:
+        raise DomainError(_("Choose how you want to hear about progress."), field="progress_updates")
+    if progress_updates == ProgressUpdates.EVERY_N_WEEKS:
+        if not progress_every_weeks or not 1 <= progress_every_weeks <= 52:
+            raise DomainError(_("Choose every how many weeks, from 1 to 52."), field="progress_every_weeks")
+    else:
+        progress_every_weeks = None
+    choices, _created = HarmedPartyChoices.objects.select_for_update().get_or_create(participant=place)
+    mode_changed = choices.mode != mode
+    choices.mode = mode
+    choices.supporters_may_attend = supporters_may_attend
+    choices.community_may_attend = community_may_attend
+    choices.progress_updates = progress_updates
+    choices.progress_every_weeks = progress_every_weeks
+    choices.save()
+    audit.record(
+        actor=actor,
+        code="choices.updated",
+        target=choices,
+        case=place.case,
+        data={"mode": mode, "progress_updates": progress_updates},
+    )
+    # Who may attend may have narrowed: meetings that no longer fit the choices are cancelled.
+    session_services.sessions_cancel_unconsented(actor=actor, case=place.case)
+    if mode_changed:
+        notices.mode_chosen(case=place.case, mode=mode)
+    return choices

@@ -1,0 +1,291 @@
+"""Browser journeys run against a real `mend serve` on a throwaway database, driven by Debian's Chromium.
+
+The server gets its own MEND_VAR_DIR and database (a SQLite file there, or a fresh PostgreSQL database when
+DATABASE_URL points at PostgreSQL), so nothing here touches the database pytest-django uses.
+"""
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, sync_playwright
+
+from tests.e2e.navigators import QUICK_EXIT_URL, StaffAccount, StaffMember, serve_neutral_sites
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = ROOT / "test-artifacts"
+STARTUP_SECONDS = 60
+
+
+def _required() -> bool:
+    return os.environ.get("MEND_REQUIRE_SERVICES") == "1"
+
+
+def _unavailable(message: str) -> None:
+    if _required():
+        pytest.fail(f"{message} (MEND_REQUIRE_SERVICES=1, so this is a failure, not a skip)", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def chromium_executable() -> str:
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} is missing: install Debian's chromium package (`make browser`).")
+    return str(CHROMIUM)
+
+
+# --- the server --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MendServer:
+    url: str
+    facilitator: StaffAccount
+    case_reference: str
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _is_postgres(url: str) -> bool:
+    return url.startswith(("postgres:", "postgresql:"))
+
+
+@pytest.fixture(scope="session")
+def server_database_url() -> Iterator[str]:
+    """A database of the server's own: a file in its var dir, or a throwaway PostgreSQL database."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not _is_postgres(url):
+        yield ""  # empty: the server uses the SQLite file in its own MEND_VAR_DIR
+        return
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = f"mend_e2e_{secrets.token_hex(4)}"
+    maintenance = urlunsplit(parts._replace(path="/postgres"))
+    try:
+        with psycopg.connect(maintenance, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    except psycopg.OperationalError as error:
+        _unavailable(f"Cannot reach PostgreSQL at {parts.hostname}:{parts.port} to make a database: {error}")
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(maintenance, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def _server_env(var_dir: Path, database_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    for name in (
+        "REDIS_URL",
+        "DATABASE_URL",
+        "MEND_DEMO",
+        "MEND_DEBUG",
+        "MEND_HTTPS",
+        "MEND_SECRET_KEY_FILE",
+    ):
+        env.pop(name, None)
+    env.update(
+        DJANGO_SETTINGS_MODULE="mend.settings",
+        MEND_VAR_DIR=str(var_dir),
+        MEND_QUICK_EXIT_URL=QUICK_EXIT_URL,
+        MEND_ALLOWED_HOSTS="127.0.0.1",
+        PYTHONUNBUFFERED="1",
+    )
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return env
+
+
+def _run(args: list[str], env: dict[str, str], what: str) -> str:
+    done = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, timeout=180)
+    if done.returncode != 0:
+        pytest.fail(f"{what} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}", pytrace=False)
+    return done.stdout
+
+
+def _wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"`mend serve` stopped ({process.returncode}):\n{log.read_text()}", pytrace=False)
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
+                if json.load(response) == {"status": "ok"}:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"`mend serve` did not answer /healthz in time:\n{log.read_text()}", pytrace=False)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def mend_server(chromium_executable, server_database_url, tmp_path_factory) -> Iterator[MendServer]:
+    """`mend migrate`, the seed script, then `mend serve` on a free port; stopped at the end of the run."""
+    var_dir = tmp_path_factory.mktemp("mend-var")
+    env = _server_env(var_dir, server_database_url)
+    bin_dir = Path(sys.executable).parent
+    _run([str(bin_dir / "mend"), "migrate", "--no-input", "-v", "0"], env, "`mend migrate`")
+    seeded = json.loads(
+        _run([sys.executable, str(Path(__file__).with_name("seed.py"))], env, "Seeding")
+        .strip()
+        .splitlines()[-1]
+    )
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = var_dir / "server.log"
+    with log.open("w") as log_file:
+        process = subprocess.Popen(
+            [str(bin_dir / "mend"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so that everything it started stops with it
+        )
+    try:
+        _wait_until_healthy(url, process, log)
+        yield MendServer(
+            url=url,
+            facilitator=StaffAccount(
+                email=seeded["facilitator_email"],
+                password=seeded["facilitator_password"],
+                name=seeded["facilitator_name"],
+            ),
+            case_reference=seeded["case_reference"],
+        )
+    finally:
+        _stop(process)
+
+
+# --- the browser -------------------------------------------------------------------------------------
+
+
+# Package scope, not session: Playwright's sync API leaves an asyncio loop running in this thread, and
+# Django refuses database work while one runs, so the browser must be gone before other tests start.
+@pytest.fixture(scope="package")
+def browser(chromium_executable) -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_executable, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+def _failed(node) -> bool:
+    return any(getattr(getattr(node, f"rep_{when}", None), "failed", False) for when in ("setup", "call"))
+
+
+@pytest.fixture
+def new_context(browser, mend_server, request) -> Iterator[Callable[..., BrowserContext]]:
+    """Makes browser contexts (one per person, own cookies); screenshots their pages if the test fails."""
+    contexts: list[BrowserContext] = []
+
+    def make(storage_state=None) -> BrowserContext:
+        context = browser.new_context(
+            base_url=mend_server.url, storage_state=storage_state, locale="en-GB", timezone_id="UTC"
+        )
+        context.set_default_timeout(10_000)
+        serve_neutral_sites(context)
+        contexts.append(context)
+        return context
+
+    yield make
+    if _failed(request.node):
+        ARTIFACTS.mkdir(exist_ok=True)
+        stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in request.node.name)
+        for c, context in enumerate(contexts):
+            for p, page in enumerate(context.pages):
+                try:
+                    page.screenshot(path=str(ARTIFACTS / f"{stem}-{c}-{p}.png"), full_page=True)
+                except Exception as error:  # noqa: BLE001 - a missing screenshot must not hide the failure
+                    sys.stderr.write(f"No screenshot of {page.url}: {error}\n")
+    for context in contexts:
+        context.close()
+
+
+# --- the facilitator's signed-in state ---------------------------------------------------------------
+
+
+class FacilitatorLogin:
+    """The facilitator's signed-in browser state, kept for the whole run.
+
+    Their authenticator can be enrolled only once per server, and django-otp accepts each TOTP code once,
+    so journeys after the first reuse these cookies instead of signing in again.
+    """
+
+    def __init__(self) -> None:
+        self.storage_state: dict | None = None
+
+    def remember(self, context: BrowserContext) -> None:
+        self.storage_state = context.storage_state()
+
+
+@pytest.fixture(scope="session")
+def facilitator_login() -> FacilitatorLogin:
+    return FacilitatorLogin()
+
+
+@pytest.fixture
+def facilitator(new_context, mend_server, facilitator_login) -> StaffMember:
+    """The facilitator, signed in with their second factor, on a page of their own."""
+    context = new_context(storage_state=facilitator_login.storage_state)
+    staff = StaffMember(context.new_page(), mend_server.facilitator)
+    if facilitator_login.storage_state is None:
+        staff.sign_in()
+        staff.enrol_second_factor()
+        facilitator_login.remember(context)
+    return staff
+
+
+@pytest.fixture
+def invitation_link(facilitator, mend_server) -> str:
+    """A fresh, unused invitation link for a harmed party in the seeded case."""
+    facilitator.open_case(mend_server.case_reference)
+    return facilitator.invite("harmed_party")

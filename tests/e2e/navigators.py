@@ -1,0 +1,169 @@
+"""One navigator per kind of person in the browser journeys, so that a test reads like what they do."""
+
+import base64
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django_otp.oath import totp
+from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Response, expect
+
+# Stand-ins for the outside world; the browser never reaches the network, the context fulfils these.
+NEUTRAL_START_URL = "https://news.example/"
+QUICK_EXIT_URL = "https://neutral.example/"
+_NEUTRAL_PAGES = {
+    "news.example": ("Morning news", "Local news: the ferry timetable changes on Monday."),
+    "neutral.example": ("Weather", "Weather today: light showers clearing by noon."),
+}
+_NEUTRAL_HOST = re.compile(r"^https://[a-z-]+\.example/")
+
+
+def serve_neutral_sites(context: BrowserContext) -> None:
+    """Answers requests for the invented outside sites with a small page each, offline."""
+
+    def fulfil(route):
+        host = urlsplit(route.request.url).hostname
+        title, text = _NEUTRAL_PAGES.get(host, ("Elsewhere", "Another site."))
+        body = f"<!doctype html><title>{title}</title><h1>{title}</h1><p>{text}</p>"
+        route.fulfill(status=200, content_type="text/html; charset=utf-8", body=body)
+
+    context.route(_NEUTRAL_HOST, fulfil)
+
+
+@dataclass(frozen=True)
+class StaffAccount:
+    email: str
+    password: str
+    name: str
+
+
+class StaffMember:
+    """A facilitator at work in Mend."""
+
+    def __init__(self, page: Page, account: StaffAccount):
+        self.page = page
+        self.account = account
+
+    def sign_in(self) -> None:
+        self.page.goto("/account/sign-in/")
+        self.page.get_by_label("Email or sign-in name").fill(self.account.email)
+        self.page.get_by_label("Password or sign-in phrase").fill(self.account.password)
+        self.page.get_by_role("button", name="Sign in", exact=True).click()
+        self.page.wait_for_url(lambda url: urlsplit(url).path != "/account/sign-in/")
+
+    def sees_second_factor_enrolment(self) -> bool:
+        return self.page.get_by_test_id("totp-secret").is_visible()
+
+    def enrol_second_factor(self) -> None:
+        """Types the key into a pretend authenticator app and sends back the code it shows now."""
+        secret = self.page.get_by_test_id("totp-secret").inner_text().strip()
+        code = totp(base64.b32decode(secret))
+        self.page.get_by_label("6-digit code").fill(f"{code:06d}")
+        self.page.get_by_role("button", name="Finish setting up").click()
+        expect(self.page.get_by_role("heading", level=1)).to_have_text(f"Hello, {self.account.name}")
+
+    def dashboard_greeting(self) -> str:
+        return self.page.get_by_role("heading", level=1).inner_text()
+
+    def open_case(self, reference: str) -> None:
+        self.page.goto("/")
+        self.page.get_by_role("link", name=reference, exact=True).first.click()
+        expect(self.page.get_by_test_id("case-reference")).to_have_text(reference)
+
+    def invite(self, role: str) -> str:
+        """Makes an invitation link for the open case and returns it, as the page shows it once."""
+        self.page.get_by_label("Who are you inviting?").select_option(role)
+        self.page.get_by_role("button", name="Make an invitation link").click()
+        return self.page.get_by_test_id("invite-link").inner_text().strip()
+
+    def people_in_case(self) -> str:
+        return self.page.locator("table.people").inner_text()
+
+
+class Invitee:
+    """Someone who was sent an invitation link: a party, possibly at risk of being watched."""
+
+    def __init__(self, page: Page):
+        self.page = page
+
+    def visit(self, url: str) -> None:
+        self.page.goto(url)
+
+    def open_link(self, url: str) -> Response:
+        response = self.page.goto(url)
+        assert response is not None
+        return response
+
+    def choose_pseudonym(self, pseudonym: str) -> None:
+        self.page.get_by_label("The name others in the case will see").fill(pseudonym)
+        self.page.get_by_role("button", name="Join").click()
+        expect(self.page.get_by_role("heading", level=1)).to_have_text("You have joined")
+
+    def sign_in_details(self) -> tuple[str, str]:
+        name = self.page.get_by_test_id("sign-in-name").inner_text().strip()
+        phrase = self.page.get_by_test_id("sign-in-phrase").inner_text().strip()
+        return name, phrase
+
+    def go_to_my_case(self) -> None:
+        self.page.get_by_role("link", name="Go to my case").click()
+        expect(self.page.get_by_role("heading", name="What happens next")).to_be_visible()
+
+    def sign_in(self, name: str, phrase: str) -> None:
+        self.page.goto("/account/sign-in/")
+        self.page.get_by_label("Email or sign-in name").fill(name)
+        self.page.get_by_label("Password or sign-in phrase").fill(phrase)
+        self.page.get_by_role("button", name="Sign in", exact=True).click()
+        expect(self.page.get_by_role("heading", name="What happens next")).to_be_visible()
+
+    def greeting(self) -> str:
+        return self.page.get_by_role("heading", level=1).inner_text()
+
+    def facilitator(self) -> str:
+        return self.page.get_by_test_id("facilitator").inner_text().strip()
+
+    def next_step(self) -> str:
+        return self.page.get_by_test_id("next-step").inner_text().strip()
+
+    def quick_exit(self) -> None:
+        self.page.locator("#quick-exit").click()
+        self._wait_until_gone()
+
+    def press_escape_twice(self) -> None:
+        self.page.keyboard.press("Escape")
+        self.page.keyboard.press("Escape")
+        self._wait_until_gone()
+
+    def _wait_until_gone(self) -> None:
+        self.page.wait_for_url(QUICK_EXIT_URL)
+        self.page.wait_for_load_state()
+
+    def go_back(self) -> None:
+        self.page.go_back()
+        self.page.wait_for_load_state()
+
+    def go_forward(self) -> None:
+        self.page.go_forward()
+        self.page.wait_for_load_state()
+
+    def heading(self) -> str:
+        return self.page.get_by_role("heading", level=1).inner_text()
+
+
+class CspWatcher:
+    """Collects Content-Security-Policy violations on a page: Chromium's console errors and the DOM events."""
+
+    def __init__(self, page: Page):
+        self.violations: list[str] = []
+        page.on("console", self._on_console)
+        page.expose_function("__mendCspViolation", self._on_event)
+        page.add_init_script(
+            "document.addEventListener('securitypolicyviolation', (e) => "
+            "window.__mendCspViolation(`${location.pathname}: ${e.violatedDirective} ${e.blockedURI}`));"
+        )
+
+    def _on_event(self, text: str) -> None:
+        self.violations.append(text)
+
+    def _on_console(self, message: ConsoleMessage) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            self.violations.append(message.text)
