@@ -116,3 +116,51 @@ def cast(db) -> Cast:
         outsider=outsider,
         case=case,
     )
+
+
+def consent(place: Participant, *scopes: str) -> None:
+    from mend.consent.models import ConsentText
+    from mend.consent.services import consent_give
+
+    for scope in scopes:
+        text = ConsentText.objects.filter(program=place.case.program, scope=scope).latest("version")
+        consent_give(actor=place.user, place=place, scope=scope, text_sha256=text.sha256)
+
+
+def prepare_for_encounter(cast: Cast, *, mode: str = "direct") -> None:
+    """Everything the encounter guards ask for, done by the people who must do it."""
+    from mend.assessments import services as assessments
+    from mend.cases import services as cases
+    from mend.consent import services as choices
+
+    mode_scope = "direct_meeting" if mode == "direct" else "indirect_exchange"
+    for place in (cast.harmed, cast.responsible):
+        consent(place, "take_part", "facilitator_contact", mode_scope)
+    choices.choices_update(
+        actor=cast.harmed.user,
+        place=cast.harmed,
+        mode=mode,
+        supporters_may_attend=True,
+        community_may_attend=False,
+        progress_updates="at_end",
+    )
+    assessments.acknowledgment_submit(
+        actor=cast.responsible.user,
+        place=cast.responsible,
+        text="I shared the pictures without asking, and I know it hurt Wren a great deal.",
+    )
+    assessments.acknowledgment_confirm(actor=cast.facilitator, place=cast.responsible)
+    for place in (cast.harmed, cast.responsible):
+        assessments.assessment_sign_off(
+            actor=cast.facilitator, place=place, answers={"motivation": "Wants to be heard."}, outcome="ready"
+        )
+    assessments.safety_plan_save(
+        actor=cast.facilitator,
+        place=cast.harmed,
+        risks="Contact outside the process.",
+        measures="Meetings only with the facilitator present.",
+    )
+    assessments.conflict_declare(actor=cast.facilitator, case=cast.case, has_conflict=False)
+    for action in ("accept_referral", "start_assessment", "start_preparation"):
+        cases.case_transition(actor=cast.facilitator, case=cast.case, action=action)
+    cast.case.refresh_from_db()

@@ -11,7 +11,7 @@ from mend import audit
 from mend.accounts import credentials
 from mend.accounts.models import Invitation, Membership, Program, User
 from mend.assessments.selectors import latest_declaration
-from mend.cases import guards, workflow
+from mend.cases import guards, notices, workflow
 from mend.cases.models import (
     FACILITATING_ROLES,
     Case,
@@ -21,6 +21,7 @@ from mend.cases.models import (
     ReferralSource,
     Role,
 )
+from mend.circles import services as session_services
 from mend.core import ids, validators
 from mend.core.errors import Conflict, DomainError
 from mend.core.realtime import case_group, publish_after_commit
@@ -162,14 +163,16 @@ def case_transition(
     source = case.stage
     case.paused_from = source if target == workflow.PAUSED else ""
     case.stage = target
-    case.save(update_fields=["stage", "paused_from", "updated_at"])
-    audit.record(
-        actor=actor,
-        code="case.stage_changed",
-        target=case,
-        case=case,
-        data={"action": action, "from": source, "to": target},
-    )
+    case.closure_reason = closure_reason if target == workflow.CLOSED else ""
+    case.save(update_fields=["stage", "paused_from", "closure_reason", "updated_at"])
+    data = {"action": action, "from": source, "to": target}
+    if target == workflow.CLOSED:
+        data["reason"] = closure_reason
+    audit.record(actor=actor, code="case.stage_changed", target=case, case=case, data=data)
+    if target == workflow.CLOSED:
+        session_services.sessions_cancel_all(actor=actor, case=case)
+        if send_closing_message:
+            notices.case_closed(case=case)
     publish_after_commit(group=case_group(case.pk), event={"event": "stage_changed", "stage": target})
     return case
 
