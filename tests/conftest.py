@@ -15,6 +15,11 @@ from mend.cases.models import Case, Participant, Role
 PASSWORD = "a long test password 42"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["tests.hashers.FastArgon2PasswordHasher"]
+
+
 def make_program(name="Riverbend Restorative Programme", slug="riverbend", **kwargs) -> Program:
     return account_services.program_create(
         actor=None, name=name, slug=slug, jurisdictions=kwargs.pop("jurisdictions", ["NZ"]), **kwargs

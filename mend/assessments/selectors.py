@@ -14,11 +14,11 @@ def latest_outcome(place) -> str | None:
 
 
 def acknowledgment_state(place) -> str:
-    """none, submitted (waiting for a facilitator), or confirmed."""
-    latest = Acknowledgment.objects.filter(participant=place).order_by("-submitted_at", "-pk").first()
-    if latest is None:
-        return "none"
-    return "confirmed" if latest.confirmed_at else "submitted"
+    """none, submitted (waiting for a facilitator), or confirmed (a facilitator confirmed one of them)."""
+    acknowledgments = Acknowledgment.objects.filter(participant=place)
+    if acknowledgments.filter(confirmed_at__isnull=False).exists():
+        return "confirmed"
+    return "submitted" if acknowledgments.exists() else "none"
 
 
 def latest_acknowledgment(place) -> Acknowledgment | None:

@@ -65,6 +65,12 @@ def question_set_update(*, actor: User, program: Program, questions: list[dict])
     return question_set
 
 
+def _recheck(*, actor: User, case: Case) -> None:
+    from mend.cases.services import case_recheck_encounter
+
+    case_recheck_encounter(actor=actor, case=case)
+
+
 def _question_set_for(case: Case) -> QuestionSet:
     latest = QuestionSet.objects.filter(program=case.program).order_by("-version").first()
     if latest is not None:
@@ -118,6 +124,7 @@ def assessment_sign_off(
         case=place.case,
         data={"outcome": outcome, "role": place.role},
     )
+    _recheck(actor=actor, case=place.case)
     return assessment
 
 
@@ -208,4 +215,5 @@ def conflict_declare(
                 case=case,
                 data={"role": place.role},
             )
+        _recheck(actor=actor, case=case)
     return declaration

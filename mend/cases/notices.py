@@ -6,7 +6,12 @@ from mend.cases.models import FACILITATING_ROLES, Case, Notice, Participant, Rol
 
 
 def _joined(case: Case):
-    return [p for p in case.participants.filter(removed_at__isnull=True, joined_at__isnull=False)]
+    """People who can be told things: joined, still in the case, and not withdrawn (nothing reaches them)."""
+    from mend.consent.selectors import withdrawn_ids
+
+    people = list(case.participants.filter(removed_at__isnull=True, joined_at__isnull=False))
+    gone = withdrawn_ids(people)
+    return [p for p in people if p.pk not in gone]
 
 
 def _send(case: Case, recipients, kind: str, about: Participant | None = None) -> None:

@@ -137,6 +137,7 @@ def facilitator_assign(
         joined_at=now,
     )
     audit.record(actor=actor, code="case.facilitator_assigned", target=place, case=case, data={"role": role})
+    case_recheck_encounter(actor=actor, case=case)
     return place
 
 
@@ -174,6 +175,14 @@ def case_transition(
         if send_closing_message:
             notices.case_closed(case=case)
     publish_after_commit(group=case_group(case.pk), event={"event": "stage_changed", "stage": target})
+    return case
+
+
+def case_recheck_encounter(*, actor: User, case: Case) -> Case:
+    """An encounter lasts only while its guards hold: when one stops holding, the case pauses at once."""
+    case = Case.objects.select_for_update().select_related("program").get(pk=case.pk)
+    if case.stage == workflow.ENCOUNTER and guards.encounter_ready(case):
+        return case_transition(actor=actor, case=case, action="pause")
     return case
 
 

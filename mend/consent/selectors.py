@@ -39,3 +39,19 @@ def choices_of(participant) -> HarmedPartyChoices:
     """The person harmed's choices, or the defaults (nothing decided, nobody else attends, no updates)."""
     found = HarmedPartyChoices.objects.filter(participant=participant).first()
     return found or HarmedPartyChoices(participant=participant, mode=Mode.UNDECIDED)
+
+
+def withdrawn_ids(participants) -> set[int]:
+    """Of these people, those who withdrew from taking part and have not come back."""
+    ids = [p.pk for p in participants]
+    ever = set(
+        Consent.objects.filter(participant__in=ids, scope="take_part").values_list(
+            "participant_id", flat=True
+        )
+    )
+    current = set(
+        Consent.objects.filter(participant__in=ids, scope="take_part", withdrawn_at__isnull=True).values_list(
+            "participant_id", flat=True
+        )
+    )
+    return ever - current

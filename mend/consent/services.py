@@ -128,11 +128,19 @@ def consent_withdraw(*, actor: User, place: Participant, scope: str) -> Consent:
     if scope == Scope.TAKE_PART:
         session_services.sessions_cancel_for(actor=actor, place=place)
         _pause_process(actor=actor, place=place)
-    elif scope in (Scope.DIRECT_MEETING, Scope.SUPPORTERS_PRESENT, Scope.INDIRECT_EXCHANGE):
-        # Meetings that needed this consent cannot happen now.
+    else:
+        # Meetings that needed this consent cannot happen now, nor can an encounter that needed it.
+        place._current_scopes = None
         session_services.sessions_cancel_unconsented(actor=actor, case=place.case)
+        _recheck(actor=actor, case=place.case)
     place._current_scopes = None
     return consent
+
+
+def _recheck(*, actor: User, case) -> None:
+    from mend.cases.services import case_recheck_encounter
+
+    case_recheck_encounter(actor=actor, case=case)
 
 
 def _pause_process(*, actor: User, place: Participant) -> None:
@@ -215,6 +223,7 @@ def choices_update(
     )
     # Who may attend may have narrowed: meetings that no longer fit the choices are cancelled.
     session_services.sessions_cancel_unconsented(actor=actor, case=place.case)
+    _recheck(actor=actor, case=place.case)
     if mode_changed:
         notices.mode_chosen(case=place.case, mode=mode)
     return choices

@@ -215,14 +215,23 @@ def test_inv_acknowledgment_names_everything_missing(cast):
 
 
 def test_inv_acknowledgment_must_be_confirmed_by_a_facilitator(cast):
-    prepare_for_encounter(cast)
     assessments.acknowledgment_submit(
         actor=cast.responsible.user,
         place=cast.responsible,
-        text="I want to say it again, more fully, in my own words now.",
+        text="I want to say it, more fully, in my own words now.",
     )
+    for action in ("accept_referral", "start_assessment", "start_preparation"):
+        cases.case_transition(actor=cast.facilitator, case=cast.case, action=action)
     with pytest.raises(Conflict, match="confirmation of the acknowledgment"):
         cases.case_transition(actor=cast.facilitator, case=cast.case, action="begin_encounter")
+
+
+def test_inv_acknowledgment_an_encounter_pauses_when_a_guard_stops_holding(cast):
+    prepare_for_encounter(cast)
+    cases.case_transition(actor=cast.facilitator, case=cast.case, action="begin_encounter")
+    consent_services.consent_withdraw(actor=cast.harmed.user, place=cast.harmed, scope="direct_meeting")
+    cast.case.refresh_from_db()
+    assert cast.case.stage == "paused" and cast.case.paused_from == "encounter"
 
 
 def test_inv_acknowledgment_a_not_yet_assessment_blocks_the_encounter(cast):
