@@ -5,7 +5,10 @@ from django.urls import include, path
 
 from mend.accounts import views as account_views
 from mend.api import api
+from mend.assessments import views as assessment_views
 from mend.cases import views as case_views
+from mend.circles import views as session_views
+from mend.consent import views as consent_views
 from mend.core import views as core_views
 
 
@@ -45,12 +48,58 @@ case_patterns = (
     "cases",
 )
 
+consent_patterns = (
+    [
+        path("consent/", consent_views.consent, name="consent"),
+        path("choices/", consent_views.choices, name="choices"),
+        path("break/", consent_views.take_break, name="break"),
+        path("stop/", consent_views.stop, name="stop"),
+    ],
+    "consent",
+)
+
+assessment_patterns = (
+    [
+        path("people/<int:participant_id>/assessment/", assessment_views.assessment, name="assessment"),
+        path(
+            "people/<int:participant_id>/acknowledgment/confirm/",
+            assessment_views.confirm_acknowledgment,
+            name="confirm_acknowledgment",
+        ),
+        path("people/<int:participant_id>/safety-plan/", assessment_views.safety_plan, name="safety_plan"),
+        path("conflict/", assessment_views.declare_conflict, name="conflict"),
+        path("acknowledgment/", assessment_views.acknowledgment, name="acknowledgment"),
+    ],
+    "assessments",
+)
+
+session_patterns = (
+    [
+        path("new/", session_views.schedule, name="schedule"),
+        path("<int:session_id>/cancel/", session_views.cancel, name="cancel"),
+        path("<int:session_id>/restore/", session_views.restore, name="restore"),
+    ],
+    "sessions",
+)
+
+program_patterns = (
+    [
+        path("<int:program_id>/consent/", consent_views.program_texts, name="consent_texts"),
+        path("<int:program_id>/questions/", assessment_views.program_questions, name="questions"),
+    ],
+    "programs",
+)
+
 urlpatterns = [
     path("", case_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("account/", include(account_patterns)),
     path("join/<str:token>/", account_views.join, name="join"),
     path("cases/", include(case_patterns)),
+    path("cases/<str:reference>/", include(consent_patterns)),
+    path("cases/<str:reference>/", include(assessment_patterns)),
+    path("cases/<str:reference>/sessions/", include(session_patterns)),
+    path("programs/", include(program_patterns)),
     path("api/v1/", _api_urls()),
 ]
 

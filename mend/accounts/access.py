@@ -1,0 +1,14 @@
+"""Access to programs: settings pages are for that program's admins only; everyone else gets 404."""
+
+from django.http import Http404
+
+from mend.accounts.models import Membership, Program, User
+
+
+def access_program_admin(user: User, program_id: int) -> Program:
+    program = Program.objects.filter(
+        pk=program_id, memberships__user=user, memberships__role=Membership.Role.ADMIN
+    ).first()
+    if program is None or not user.is_staff_member:
+        raise Http404
+    return program

@@ -1,0 +1,35 @@
+"""Forms for consent and the person harmed's choices: they parse, services decide."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from mend.consent.models import Mode, ProgressUpdates, Scope
+
+
+class ConsentForm(forms.Form):
+    scope = forms.ChoiceField(choices=Scope.choices)
+    decision = forms.ChoiceField(choices=[("give", "give"), ("withdraw", "withdraw")])
+    text_sha256 = forms.CharField(required=False, max_length=64)
+
+
+class ChoicesForm(forms.Form):
+    mode = forms.ChoiceField(
+        label=_("How do you want to take part?"), choices=Mode.choices, widget=forms.RadioSelect
+    )
+    supporters_may_attend = forms.BooleanField(label=_("My supporters may attend"), required=False)
+    community_may_attend = forms.BooleanField(label=_("Community members may attend"), required=False)
+    progress_updates = forms.ChoiceField(
+        label=_("How do you want to hear about the other person's progress?"),
+        choices=ProgressUpdates.choices,
+        widget=forms.RadioSelect,
+    )
+    progress_every_weeks = forms.IntegerField(
+        label=_("If a summary: every how many weeks?"), required=False, min_value=1, max_value=52
+    )
+
+
+class ConsentTextForm(forms.Form):
+    scope = forms.ChoiceField(label=_("Consent"), choices=Scope.choices)
+    text = forms.CharField(
+        label=_("Words people will agree to"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4})
+    )
