@@ -94,3 +94,21 @@ def access_invitation(user: User, invitation_id: int):
     if invitation is None:
         raise Http404
     return invitation
+
+
+def access_case_place(user: User, case: Case, participant_id: int) -> Participant:
+    """A person in a case the user runs as staff."""
+    place = Participant.objects.filter(case=case, pk=participant_id, removed_at__isnull=True).first()
+    if place is None:
+        raise Http404
+    return place
+
+
+def access_facilitated_place(user: User, case: Case, participant_id: int) -> Participant:
+    """A person in a case the user facilitates themselves: for records only their facilitators may see."""
+    facilitates = Participant.objects.filter(
+        case=case, user=user, role__in=FACILITATING_ROLES, removed_at__isnull=True
+    ).exists()
+    if not facilitates or not user.is_staff_member:
+        raise Http404
+    return access_case_place(user, case, participant_id)

@@ -3,20 +3,19 @@
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Status
 
 from mend.accounts.models import Program
 from mend.cases import access, schemas, selectors, services, timeline, workflow
-from mend.cases.models import FACILITATING_ROLES, Case, Participant
+from mend.cases.models import FACILITATING_ROLES, Case, Role
+from mend.core.errors import DomainError
 
 router = Router(tags=["cases"])
 
 
-class CaseFilters(Schema):
-    stage: str = ""
-    category: str = ""
-    facilitator: int | None = None
-    page: int = 1
+def _errors(*codes: int) -> dict:
+    """The error answers a route documents; every one has the shape {"detail": "..."}."""
+    return {code: schemas.ErrorOut for code in (401, 422, *codes)}
 
 
 def _case_out(case: Case) -> dict:
@@ -58,18 +57,20 @@ def _case_detail_out(case: Case) -> dict:
     return out
 
 
-@router.get("/programs", response=list[schemas.ProgramOut], tags=["programs"])
+@router.get("/programs", response={200: list[schemas.ProgramOut], **_errors()}, tags=["programs"])
 def list_programs(request):
-    return list(Program.objects.filter(memberships__user=request.auth).order_by("name"))
+    """The programs the caller is a member of."""
+    return list(Program.objects.filter(memberships__user=request.auth).order_by("name", "pk"))
 
 
-@router.get("/cases", response={200: schemas.CasePage, 422: schemas.ErrorOut})
-def list_cases(request, filters: Query[CaseFilters]):
+@router.get("/cases", response={200: schemas.CasePage, **_errors()})
+def list_cases(request, filters: Query[schemas.CaseFilters]):
+    """The cases the caller runs, newest change first, 25 to a page."""
     page = selectors.paginate(
         selectors.case_list(
             user=request.auth,
-            stage=filters.stage,
-            category=filters.category,
+            stage=filters.stage or "",
+            category=filters.category or "",
             facilitator_id=filters.facilitator,
         ),
         max(filters.page, 1),
@@ -82,8 +83,9 @@ def list_cases(request, filters: Query[CaseFilters]):
     }
 
 
-@router.post("/cases", response={201: schemas.CaseDetailOut, 400: schemas.ErrorOut, 404: schemas.ErrorOut})
+@router.post("/cases", response={201: schemas.CaseDetailOut, **_errors(400, 404)})
 def create_case(request, payload: schemas.CaseIn):
+    """Opens a case at the referral stage, in a program where the caller may take referrals."""
     program = access.access_program_for_intake(request.auth, payload.program_id)
     case = services.case_create(
         actor=request.auth,
@@ -95,28 +97,43 @@ def create_case(request, payload: schemas.CaseIn):
         intake_notes=payload.intake_notes,
         facilitator=request.auth if payload.assign_me else None,
     )
-    return 201, _case_detail_out(case)
+    return Status(201, _case_detail_out(case))
 
 
-@router.get("/cases/{reference}", response={200: schemas.CaseDetailOut, 404: schemas.ErrorOut})
-def get_case(request, reference: str):
+@router.get("/cases/{reference}", response={200: schemas.CaseDetailOut, **_errors(404)})
+def get_case(request, reference: schemas.Reference):
+    """A case the caller runs, with its participants by pseudonym and the actions its stage allows."""
     return _case_detail_out(access.access_managed_case(request.auth, reference))
 
 
-@router.get("/cases/{reference}/timeline", response={200: list[schemas.TimelineOut], 404: schemas.ErrorOut})
-def get_timeline(request, reference: str):
+@router.get("/cases/{reference}/timeline", response={200: list[schemas.TimelineOut], **_errors(404)})
+def get_timeline(request, reference: schemas.Reference):
+    """The case's latest audit events, newest first, in plain words."""
     case = access.access_managed_case(request.auth, reference)
     return timeline.timeline(selectors.case_detail(case)["events"], case.program)
 
 
 @router.post(
     "/cases/{reference}/transitions",
-    response={200: schemas.CaseDetailOut, 404: schemas.ErrorOut, 409: schemas.ErrorOut},
+    response={200: schemas.CaseDetailOut, **_errors(404, 409)},
 )
-def transition_case(request, reference: str, payload: schemas.TransitionIn):
+def transition_case(request, reference: schemas.Reference, payload: schemas.TransitionIn):
+    """Takes one step in the stage table; 409 says what the step is waiting for."""
     case = access.access_managed_case(request.auth, reference)
-    case = services.case_transition(actor=request.auth, case=case, action=payload.action)
+    case = services.case_transition(
+        actor=request.auth,
+        case=case,
+        action=payload.action,
+        closure_reason=payload.closure_reason or "",
+        send_closing_message=payload.send_closing_message,
+    )
     return _case_detail_out(case)
+
+
+SUPPORTS_UNKNOWN = (
+    "supports_id must be the participant id of a harmed or responsible party of this case; "
+    "GET the case to see its participants."
+)
 
 
 def _invitation_out(invitation, link=None) -> dict:
@@ -132,22 +149,17 @@ def _invitation_out(invitation, link=None) -> dict:
 
 @router.post(
     "/cases/{reference}/invitations",
-    response={
-        201: schemas.InvitationOut,
-        400: schemas.ErrorOut,
-        404: schemas.ErrorOut,
-        409: schemas.ErrorOut,
-    },
+    response={201: schemas.InvitationOut, **_errors(400, 404, 409)},
 )
-def invite(request, reference: str, payload: schemas.InvitationIn):
+def invite(request, reference: schemas.Reference, payload: schemas.InvitationIn):
+    """A place in the case and its one-time join link, which is shown in this answer only."""
     case = access.access_managed_case(request.auth, reference)
     supports = None
-    if payload.supports_id is not None:
-        supports = Participant.objects.filter(
-            case=case, pk=payload.supports_id, removed_at__isnull=True
-        ).first()
-        if supports is None:
-            raise Http404
+    if payload.role == Role.SUPPORTER:
+        try:
+            supports = access.access_case_place(request.auth, case, payload.supports_id)
+        except Http404:
+            raise DomainError(SUPPORTS_UNKNOWN, field="supports_id") from None
     invitation, raw = services.participant_invite(
         actor=request.auth,
         case=case,
@@ -155,14 +167,15 @@ def invite(request, reference: str, payload: schemas.InvitationIn):
         supports=supports,
         expires_in_days=payload.expires_in_days,
     )
-    return 201, _invitation_out(invitation, request.build_absolute_uri(reverse("join", args=[raw])))
+    return Status(201, _invitation_out(invitation, request.build_absolute_uri(reverse("join", args=[raw]))))
 
 
 @router.post(
     "/cases/{reference}/invitations/{invitation_id}/revoke",
-    response={200: schemas.InvitationOut, 404: schemas.ErrorOut, 409: schemas.ErrorOut},
+    response={200: schemas.InvitationOut, **_errors(404, 409)},
 )
-def revoke_invitation(request, reference: str, invitation_id: int):
+def revoke_invitation(request, reference: schemas.Reference, invitation_id: schemas.Id):
+    """Withdraws an invitation that has not been used yet, so its link stops working."""
     case = access.access_managed_case(request.auth, reference)
     invitation = access.access_invitation(request.auth, invitation_id)
     if invitation.participant.case_id != case.pk:

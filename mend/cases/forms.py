@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from mend.cases import workflow
-from mend.cases.models import HarmCategory, ReferralSource, Role, Stage
+from mend.cases.models import ClosureReason, HarmCategory, ReferralSource, Role, Stage
 from mend.cases.services import INVITABLE_ROLES
 
 
@@ -52,6 +52,19 @@ class CaseFilterForm(forms.Form):
 
 class TransitionForm(forms.Form):
     action = forms.ChoiceField(choices=[(a, a) for a in workflow.ACTIONS])
+    closure_reason = forms.ChoiceField(
+        label=_("Why is the case closing?"), required=False, choices=[("", "")] + ClosureReason.choices
+    )
+    send_closing_message = forms.BooleanField(
+        label=_("Send the person harmed a short, kind closing message"), required=False
+    )
+
+
+class CloseForm(forms.Form):
+    closure_reason = forms.ChoiceField(label=_("Why is the case closing?"), choices=ClosureReason.choices)
+    send_closing_message = forms.BooleanField(
+        label=_("Send the person harmed a short, kind closing message"), required=False, initial=True
+    )
 
 
 class InviteForm(forms.Form):

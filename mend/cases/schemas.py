@@ -1,13 +1,44 @@
 """The JSON shapes of the case API: what comes in is checked here before a service sees it."""
 
 from datetime import datetime
+from typing import Annotated, Literal
 
-from ninja import Field, Schema
-from pydantic import field_validator
+from ninja import Field, Path, Schema
+from pydantic import BeforeValidator, field_validator, model_validator
 
-from mend.cases.models import HarmCategory, ReferralSource
+from mend.cases.models import ClosureReason, HarmCategory, ReferralSource, Role
 from mend.cases.services import INVITABLE_ROLES
-from mend.cases.workflow import ACTIONS
+from mend.cases.workflow import ACTIONS, STAGES
+
+# The choices are listed in the schema, so that clients and the fuzz tests see every allowed value.
+Stage = Literal[tuple(STAGES)]
+Category = Literal[tuple(HarmCategory.values)]
+Source = Literal[tuple(ReferralSource.values)]
+Action = Literal[tuple(ACTIONS)]
+InvitableRole = Literal[tuple(INVITABLE_ROLES)]
+Reason = Literal[tuple(ClosureReason.values)]
+# Database ids: bounded so that no value a client sends can overflow a database integer.
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+# Case references are short codes such as C-7KQM-2XWD; anything else cannot name a case.
+Reference = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,16}$", examples=["C-7KQM-2XWD"])]
+
+
+def _no_nul(value: str, what: str) -> str:
+    # PostgreSQL cannot store NUL characters; refuse them here rather than fail in the database.
+    if "\x00" in value:
+        raise ValueError(f"the {what} cannot contain NUL characters")
+    return value
+
+
+# An empty filter in a query string (`?stage=`) means no filter, as it does on the case list page.
+_BlankIsNone = BeforeValidator(lambda value: value or None)
+
+
+class CaseFilters(Schema):
+    stage: Annotated[Stage | None, _BlankIsNone] = None
+    category: Annotated[Category | None, _BlankIsNone] = None
+    facilitator: Id | None = Field(None, description="a facilitator's user id")
+    page: int = Field(1, description="a page past the last gives the last page, one before 1 the first")
 
 
 class ProgramOut(Schema):
@@ -59,51 +90,53 @@ class CasePage(Schema):
 
 
 class CaseIn(Schema):
-    program_id: int
-    harm_category: str = Field(description="one of " + ", ".join(HarmCategory.values))
-    jurisdictions: list[str] = Field(min_length=1, max_length=20)
-    referral_source: str = Field(description="one of " + ", ".join(ReferralSource.values))
+    program_id: Id
+    harm_category: Category
+    jurisdictions: list[Annotated[str, Field(pattern=r"^[A-Za-z]{2}(-[A-Za-z0-9]{1,3})?$")]] = Field(
+        min_length=1, max_length=20, description="ISO 3166 codes such as NZ or AU-NSW"
+    )
+    referral_source: Source
     referral_details: str = Field("", max_length=5000)
     intake_notes: str = Field("", max_length=5000)
-    assign_me: bool = False
+    assign_me: bool = Field(False, description="make the caller the case's facilitator")
 
-    @field_validator("harm_category")
+    @field_validator("referral_details", "intake_notes")
     @classmethod
-    def known_category(cls, value):
-        if value not in HarmCategory.values:
-            raise ValueError("choose one of: " + ", ".join(HarmCategory.values))
-        return value
-
-    @field_validator("referral_source")
-    @classmethod
-    def known_source(cls, value):
-        if value not in ReferralSource.values:
-            raise ValueError("choose one of: " + ", ".join(ReferralSource.values))
-        return value
+    def storable_text(cls, value, info):
+        return _no_nul(value, info.field_name.replace("_", " "))
 
 
 class TransitionIn(Schema):
-    action: str = Field(description="one of " + ", ".join(ACTIONS))
+    action: Action
+    closure_reason: Reason | None = Field(None, description="why the case is closing; needed to close")
+    send_closing_message: bool = Field(
+        False, description="on closing, send the person harmed a short, neutral closing message"
+    )
 
-    @field_validator("action")
-    @classmethod
-    def known_action(cls, value):
-        if value not in ACTIONS:
-            raise ValueError("choose one of: " + ", ".join(ACTIONS))
-        return value
+    @model_validator(mode="after")
+    def closing_says_why(self):
+        if self.action == "close" and not self.closure_reason:
+            raise ValueError(
+                "closure_reason: to close a case, choose one of: " + ", ".join(ClosureReason.values)
+            )
+        return self
 
 
 class InvitationIn(Schema):
-    role: str = Field(description="one of " + ", ".join(INVITABLE_ROLES))
-    supports_id: int | None = None
+    role: InvitableRole
+    supports_id: Id | None = Field(
+        None, description="for a supporter: the participant id of the party they are there for"
+    )
     expires_in_days: int = Field(7, ge=1, le=30)
 
-    @field_validator("role")
-    @classmethod
-    def known_role(cls, value):
-        if value not in INVITABLE_ROLES:
-            raise ValueError("choose one of: " + ", ".join(INVITABLE_ROLES))
-        return value
+    @model_validator(mode="after")
+    def supporter_says_whom(self):
+        if self.role == Role.SUPPORTER and self.supports_id is None:
+            raise ValueError(
+                "supports_id: a supporter needs the participant id of the harmed or responsible party "
+                "they are there for"
+            )
+        return self
 
 
 class InvitationOut(Schema):
@@ -121,4 +154,5 @@ class TimelineOut(Schema):
 
 
 class ErrorOut(Schema):
-    detail: str
+    detail: str = Field(description="what went wrong, in words for the person who can fix it")
+    field: str | None = Field(None, description="the field to fix, when there is one")

@@ -79,3 +79,93 @@ def waiting_for(user: User) -> list[Case]:
         .select_related("program")
         .order_by("updated_at")[:10]
     )
+
+
+def participant_overview(place: Participant) -> dict:
+    """What a person in a case sees on their own page, and nothing about anyone else beyond what they need:
+    their facilitators' names, neutral notices, their own consent and sessions, and (for the person
+    responsible) only the channel the person harmed chose, never their reasons or other choices."""
+    from mend.assessments.models import SafetyPlan
+    from mend.assessments.selectors import acknowledgment_state
+    from mend.cases.models import Notice, Role
+    from mend.cases.notices import text_of
+    from mend.circles.models import Session
+    from mend.consent.selectors import choices_of, current_scopes
+
+    case = place.case
+    facilitators = list(
+        case.participants.filter(role__in=FACILITATING_ROLES, removed_at__isnull=True).order_by("pk")
+    )
+    notices = [
+        {"at": n.created_at, "text": text_of(n)}
+        for n in Notice.objects.filter(recipient=place).select_related("about").order_by("-created_at")[:5]
+    ]
+    sessions = list(Session.objects.filter(attendees=place, status="scheduled").order_by("starts_at")[:5])
+    overview = {
+        "facilitators": facilitators,
+        "notices": notices,
+        "sessions": sessions,
+        "taking_part": "take_part" in current_scopes(place),
+        "on_break": place.paused_at is not None,
+        "has_safety_plan": SafetyPlan.objects.filter(participant=place).exists(),
+        "is_party": place.role in (Role.HARMED_PARTY, Role.RESPONSIBLE_PARTY),
+    }
+    if place.role == Role.HARMED_PARTY:
+        overview["choices"] = choices_of(place)
+    if place.role == Role.RESPONSIBLE_PARTY:
+        overview["acknowledgment"] = acknowledgment_state(place)
+        harmed = case.participants.filter(
+            role=Role.HARMED_PARTY, removed_at__isnull=True, joined_at__isnull=False
+        )
+        modes = {choices_of(p).mode for p in harmed}
+        overview["other_side_channel"] = (
+            "indirect" if "indirect" in modes else ("direct" if modes == {"direct"} else "")
+        )
+    return overview
+
+
+def preparation_overview(case: Case, user: User) -> dict:
+    """The preparation table of a staff case page: each party's consent, readiness and records."""
+    from mend.assessments.models import Assessment, SafetyPlan
+    from mend.assessments.selectors import acknowledgment_state
+    from mend.cases import guards
+    from mend.cases.models import PARTY_ROLES, Role
+    from mend.circles.models import Session
+    from mend.consent.models import Scope
+    from mend.consent.selectors import current_scopes_for
+
+    parties = list(
+        case.participants.filter(
+            role__in=PARTY_ROLES, removed_at__isnull=True, joined_at__isnull=False
+        ).order_by("pk")
+    )
+    scopes = current_scopes_for(parties)
+    latest: dict[int, str] = {}
+    for participant_id, outcome in (
+        Assessment.objects.filter(participant__in=parties)
+        .order_by("signed_off_at", "pk")
+        .values_list("participant_id", "outcome")
+    ):
+        latest[participant_id] = outcome
+    plans = set(SafetyPlan.objects.filter(participant__in=parties).values_list("participant_id", flat=True))
+    facilitates = case.participants.filter(
+        user=user, role__in=FACILITATING_ROLES, removed_at__isnull=True
+    ).exists()
+    rows = [
+        {
+            "place": p,
+            "role_word": case.program.word_for(p.role),
+            "scopes": [Scope(s).label.lower() for s in Scope.values if s in scopes[p.pk]],
+            "outcome": latest.get(p.pk, ""),
+            "acknowledgment": acknowledgment_state(p) if p.role == Role.RESPONSIBLE_PARTY else "",
+            "has_safety_plan": p.pk in plans,
+            "on_break": p.paused_at is not None,
+            "facilitates": facilitates,
+        }
+        for p in parties
+    ]
+    return {
+        "preparation": rows,
+        "missing_for_encounter": guards.encounter_ready(case),
+        "sessions": list(Session.objects.filter(case=case).order_by("-starts_at")[:20]),
+    }

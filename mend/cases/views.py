@@ -59,7 +59,8 @@ def intake(request):
     programs = list(access.programs_for_intake(request.user))
     if not programs:
         raise Http404
-    form = forms.IntakeForm(request.POST or None, programs=programs)
+    # Not `request.POST or None`: an empty POST must be checked too, and told what is missing.
+    form = forms.IntakeForm(request.POST if request.method == "POST" else None, programs=programs)
     if request.method == "POST" and form.is_valid():
         program = access.access_program_for_intake(request.user, form.cleaned_data["program"])
         try:
@@ -103,29 +104,22 @@ def _staff_detail(request, case, *, invite_form=None, error: str = "", status: i
         invite_form=invite_form or _invite_form(case, context["participants"]),
         new_link=request.session.pop(f"new_link:{case.reference}", None),
         error=error,
+        close_form=forms.CloseForm(),
+        **selectors.preparation_overview(case, request.user),
     )
     return render(request, "cases/detail.html", context, status=status)
 
 
 def _participant_detail(request, case):
     place = access.access_own_place(request.user, case)
-    facilitators = [
-        p
-        for p in case.participants.filter(
-            role__in=["facilitator", "co_facilitator"], removed_at__isnull=True
-        ).order_by("pk")
-    ]
-    return render(
-        request,
-        "cases/participant_detail.html",
-        {
-            "case": case,
-            "place": place,
-            "role_word": case.program.word_for(place.role),
-            "facilitators": facilitators,
-            "next_step": guidance.NEXT_FOR_PARTICIPANT[case.stage],
-        },
+    context = selectors.participant_overview(place)
+    context.update(
+        case=case,
+        place=place,
+        role_word=case.program.word_for(place.role),
+        next_step=guidance.NEXT_FOR_PARTICIPANT[case.stage],
     )
+    return render(request, "cases/participant_detail.html", context)
 
 
 def _invite_form(case, participants, data=None):
@@ -142,7 +136,7 @@ def transition(request, reference):
             request, case, error=_("That step is not one Mend knows. Use the buttons below."), status=400
         )
     try:
-        case = services.case_transition(actor=request.user, case=case, action=form.cleaned_data["action"])
+        case = services.case_transition(actor=request.user, case=case, **form.cleaned_data)
     except DomainError as error:
         return _staff_detail(request, case, error=error.message, status=error.status)
     messages.success(

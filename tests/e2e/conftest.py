@@ -64,6 +64,10 @@ class MendServer:
     url: str
     facilitator: StaffAccount
     case_reference: str
+    prepared_case_reference: str
+    harmed_sign_in: str
+    responsible_sign_in: str
+    party_phrase: str
 
 
 def _free_port() -> int:
@@ -191,6 +195,10 @@ def mend_server(chromium_executable, server_database_url, tmp_path_factory) -> I
                 name=seeded["facilitator_name"],
             ),
             case_reference=seeded["case_reference"],
+            prepared_case_reference=seeded["prepared_case_reference"],
+            harmed_sign_in=seeded["harmed_sign_in"],
+            responsible_sign_in=seeded["responsible_sign_in"],
+            party_phrase=seeded["party_phrase"],
         )
     finally:
         _stop(process)

@@ -79,6 +79,52 @@ class StaffMember:
     def people_in_case(self) -> str:
         return self.page.locator("table.people").inner_text()
 
+    def try_to_schedule_a_dialogue(self, reference: str, attendees: list[str]) -> str:
+        """Fills in a dialogue session with these people; returns what the page says back."""
+        self.page.goto(f"/cases/{reference}/sessions/new/")
+        self.page.get_by_label("Kind of session").select_option("dialogue")
+        self.page.get_by_label("Date").fill("2031-05-06")
+        self.page.locator("#id_time").fill("10:30")
+        self.page.get_by_label("Time zone of that time").select_option("Pacific/Auckland")
+        self.page.get_by_label(self.account.name, exact=False).check()
+        for name in attendees:
+            self.page.get_by_label(name, exact=False).check()
+        self.page.get_by_role("button", name="Schedule").click()
+        refusal = self.page.get_by_test_id("refusal")
+        if refusal.count():
+            return refusal.inner_text()
+        return self.page.locator(".messages").inner_text()
+
+
+class Party:
+    """A person harmed or a person responsible, signed in with their own name and phrase."""
+
+    def __init__(self, page: Page):
+        self.page = page
+
+    def sign_in(self, name: str, phrase: str) -> None:
+        self.page.goto("/account/sign-in/")
+        self.page.get_by_label("Email or sign-in name").fill(name)
+        self.page.get_by_label("Password or sign-in phrase").fill(phrase)
+        self.page.get_by_role("button", name="Sign in", exact=True).click()
+        expect(self.page.get_by_role("heading", name="What happens next")).to_be_visible()
+
+    def stop_taking_part(self) -> None:
+        self.page.get_by_role("button", name="Stop taking part").click()
+        expect(self.page.locator(".messages")).to_contain_text("You have stopped taking part")
+
+    def change_progress_updates(self, label: str, weeks: str = "") -> None:
+        self.page.get_by_role("link", name="Your choices").click()
+        self.page.get_by_label(label).check()
+        if weeks:
+            self.page.get_by_label("If a summary: every how many weeks?").fill(weeks)
+        self.page.get_by_role("button", name="Save my choices").click()
+        expect(self.page.locator(".messages")).to_contain_text("Your choices are saved")
+
+    def case_page_text(self) -> str:
+        self.page.goto("/")
+        return self.page.locator("main").inner_text()
+
 
 class Invitee:
     """Someone who was sent an invitation link: a party, possibly at risk of being watched."""

@@ -38,11 +38,81 @@ def seed() -> dict:
         referral_details="An invented referral for the browser journeys.",
         facilitator=facilitator,
     )
+    prepared = _prepared_case(program, facilitator)
     return {
+        **prepared,
         "facilitator_email": FACILITATOR_EMAIL,
         "facilitator_name": FACILITATOR_NAME,
         "facilitator_password": FACILITATOR_PASSWORD,
         "case_reference": case.reference,
+    }
+
+
+PARTY_PHRASE = "kelp shore drift amber quiet ridge"
+
+
+def _prepared_case(program, facilitator) -> dict:
+    """A second case with both parties joined and everything the encounter needs already in place."""
+    from mend.assessments import services as assessments
+    from mend.cases import services as case_services
+    from mend.consent import services as consent_services
+    from mend.consent.models import ConsentText
+
+    case = case_services.case_create(
+        actor=facilitator,
+        program=program,
+        harm_category="online_harassment",
+        jurisdictions=["NZ"],
+        referral_source="community",
+        facilitator=facilitator,
+    )
+    places = {}
+    for role, pseudonym, name in [
+        ("harmed_party", "Marram", "marram-e2e"),
+        ("responsible_party", "Tarn", "tarn-e2e"),
+    ]:
+        _invitation, raw = case_services.participant_invite(actor=facilitator, case=case, role=role)
+        user, _phrase = case_services.invitation_accept(raw_token=raw, pseudonym=pseudonym)
+        user.username = name  # a known name and phrase, so the journeys can sign in as this party
+        user.set_password(PARTY_PHRASE)
+        user.save(update_fields=["username", "password"])
+        place = case.participants.get(user=user)
+        for scope in ("take_part", "facilitator_contact", "direct_meeting", "data_processing"):
+            text = ConsentText.objects.filter(program=program, scope=scope).latest("version")
+            consent_services.consent_give(actor=user, place=place, scope=scope, text_sha256=text.sha256)
+        assessments.assessment_sign_off(
+            actor=facilitator, place=place, answers={"motivation": "Ready."}, outcome="ready"
+        )
+        places[role] = place
+    harmed, responsible = places["harmed_party"], places["responsible_party"]
+    consent_services.choices_update(
+        actor=harmed.user,
+        place=harmed,
+        mode="direct",
+        supporters_may_attend=False,
+        community_may_attend=False,
+        progress_updates="at_end",
+    )
+    assessments.acknowledgment_submit(
+        actor=responsible.user,
+        place=responsible,
+        text="I sent those messages night after night and frightened Marram.",
+    )
+    assessments.acknowledgment_confirm(actor=facilitator, place=responsible)
+    assessments.safety_plan_save(
+        actor=facilitator,
+        place=harmed,
+        risks="Messages from new accounts.",
+        measures="Block and report; facilitator present.",
+    )
+    assessments.conflict_declare(actor=facilitator, case=case, has_conflict=False)
+    for action in ("accept_referral", "start_assessment", "start_preparation"):
+        case_services.case_transition(actor=facilitator, case=case, action=action)
+    return {
+        "prepared_case_reference": case.reference,
+        "harmed_sign_in": "marram-e2e",
+        "responsible_sign_in": "tarn-e2e",
+        "party_phrase": PARTY_PHRASE,
     }
 
 
