@@ -10,7 +10,9 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.docs import DocsBase
 
 from mend.accounts.api_auth import SIGN_IN, ApiTokenAuth, TokenRefused, VerifiedStaffSession
+from mend.assessments.api import router as preparation_router
 from mend.cases.api import router as cases_router
+from mend.circles.api import router as sessions_router
 from mend.core.errors import DomainError
 
 
@@ -72,6 +74,8 @@ api = MendApi(
     docs=PlainDocs(),
 )
 api.add_router("/", cases_router)
+api.add_router("/", sessions_router)
+api.add_router("/", preparation_router)
 
 
 @api.exception_handler(DomainError)

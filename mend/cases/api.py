@@ -110,7 +110,7 @@ def get_case(request, reference: schemas.Reference):
 def get_timeline(request, reference: schemas.Reference):
     """The case's latest audit events, newest first, in plain words."""
     case = access.access_managed_case(request.auth, reference)
-    return timeline.timeline(selectors.case_detail(case)["events"], case.program)
+    return timeline.timeline(selectors.case_events(case), case.program)
 
 
 @router.post(

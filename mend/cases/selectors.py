@@ -67,8 +67,13 @@ def case_detail(case: Case) -> dict:
     )
     for place in participants:
         place.role_word = case.program.word_for(place.role)
-    events = list(AuditEvent.objects.filter(case=case).select_related("actor").order_by("-seq")[:50])
+    events = case_events(case)
     return {"participants": participants, "events": events}
+
+
+def case_events(case: Case, limit: int = 50) -> list[AuditEvent]:
+    """The newest audit events of a case, for its timeline."""
+    return list(AuditEvent.objects.filter(case=case).select_related("actor").order_by("-seq")[:limit])
 
 
 def waiting_for(user: User) -> list[Case]:

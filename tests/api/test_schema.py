@@ -15,6 +15,13 @@ ROUTES = {
     ("post", "/api/v1/cases/{reference}/transitions"),
     ("post", "/api/v1/cases/{reference}/invitations"),
     ("post", "/api/v1/cases/{reference}/invitations/{invitation_id}/revoke"),
+    ("get", "/api/v1/cases/{reference}/readiness"),
+    ("get", "/api/v1/cases/{reference}/sessions"),
+    ("post", "/api/v1/cases/{reference}/sessions"),
+    ("post", "/api/v1/cases/{reference}/sessions/{session_id}/cancel"),
+    ("post", "/api/v1/cases/{reference}/people/{participant_id}/assessments"),
+    ("post", "/api/v1/cases/{reference}/people/{participant_id}/acknowledgment/confirm"),
+    ("post", "/api/v1/cases/{reference}/conflict-declarations"),
 }
 
 
