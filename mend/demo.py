@@ -4,8 +4,11 @@ from django.db import transaction
 
 from mend.accounts import services as account_services
 from mend.accounts.models import Program, User
+from mend.assessments import services as assessment_services
 from mend.cases import services as case_services
 from mend.cases.models import Role
+from mend.consent import services as consent_services
+from mend.consent.models import ConsentText
 
 DEMO_SLUG = "harbour-demo"
 DEMO_PASSWORD = "mend-demo-password"
@@ -18,6 +21,12 @@ STAFF = [
 ]
 
 
+def _consent(place, *scopes):
+    for scope in scopes:
+        text = ConsentText.objects.filter(program=place.case.program, scope=scope).latest("version")
+        consent_services.consent_give(actor=place.user, place=place, scope=scope, text_sha256=text.sha256)
+
+
 def _join(*, actor, case, role, pseudonym, supports=None, sign_in_name=None, tz="Pacific/Auckland"):
     invitation, raw = case_services.participant_invite(actor=actor, case=case, role=role, supports=supports)
     user, _phrase = case_services.invitation_accept(raw_token=raw, pseudonym=pseudonym, time_zone=tz)
@@ -27,7 +36,9 @@ def _join(*, actor, case, role, pseudonym, supports=None, sign_in_name=None, tz=
         user.set_password(DEMO_PHRASE)
         user.is_demo = True
         user.save(update_fields=["username", "password", "is_demo"])
-    return invitation.participant
+    place = invitation.participant
+    place.refresh_from_db()
+    return place
 
 
 @transaction.atomic
@@ -70,13 +81,29 @@ def load() -> bool:
         facilitator=tamsin,
     )
     case_services.case_transition(actor=coordinator, case=first, action="accept_referral")
-    _join(actor=tamsin, case=first, role=Role.HARMED_PARTY, pseudonym="Wren", sign_in_name="wren-demo")
-    _join(
+    wren = _join(actor=tamsin, case=first, role=Role.HARMED_PARTY, pseudonym="Wren", sign_in_name="wren-demo")
+    kestrel = _join(
         actor=tamsin,
         case=first,
         role=Role.RESPONSIBLE_PARTY,
         pseudonym="Kestrel",
         sign_in_name="kestrel-demo",
+    )
+    for place in (wren, kestrel):
+        _consent(place, "take_part", "facilitator_contact", "indirect_exchange", "data_processing")
+    consent_services.choices_update(
+        actor=wren.user,
+        place=wren,
+        mode="indirect",
+        supporters_may_attend=True,
+        community_may_attend=False,
+        progress_updates="every_n_weeks",
+        progress_every_weeks=4,
+    )
+    assessment_services.acknowledgment_submit(
+        actor=kestrel.user,
+        place=kestrel,
+        text="I kept going when Wren said stop. I know that took away her sense of safety.",
     )
     case_services.case_transition(actor=tamsin, case=first, action="start_assessment")
     case_services.case_transition(actor=tamsin, case=first, action="start_preparation")

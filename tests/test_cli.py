@@ -37,6 +37,8 @@ def test_it_models_the_demo_cases_on_the_source_documents(db):
     assert school.count("responsible_party") == 3
     assert {"harmed_party", "supporter", "community_member", "co_facilitator"} <= set(school)
     assert "indirect" in by_category["sexual_assault"].intake_notes
+    wren = Participant.objects.get(case=by_category["sexual_assault"], pseudonym="Wren")
+    assert wren.choices.mode == "indirect"
 
 
 def test_it_lets_the_demo_participant_sign_in_with_the_printed_phrase(db, client):

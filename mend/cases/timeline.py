@@ -34,6 +34,26 @@ def describe(event, program) -> str:
         return _("%(who)s joined as %(role)s.") % {"who": who, "role": role}
     if event.code == "invitation.revoked":
         return _("%(who)s withdrew an invitation link.") % {"who": who}
+    simple = {
+        "consent.given": _("%(who)s gave consent: %(what)s."),
+        "consent.withdrawn": _("%(who)s withdrew consent: %(what)s."),
+        "participant.paused": _("%(who)s took a break."),
+        "participant.resumed": _("%(who)s is back from a break."),
+        "choices.updated": _("%(who)s updated their choices."),
+        "assessment.signed_off": _("%(who)s signed off an assessment of a %(role)s: %(what)s."),
+        "acknowledgment.submitted": _("%(who)s wrote an acknowledgment of the harm."),
+        "acknowledgment.confirmed": _("%(who)s confirmed an acknowledgment."),
+        "safety_plan.saved": _("%(who)s saved a safety plan."),
+        "conflict.declared": _("%(who)s made a conflict-of-interest declaration."),
+        "case.facilitator_unassigned": _("%(who)s stepped off the case."),
+        "session.scheduled": _("%(who)s scheduled a session."),
+        "session.cancelled": _("%(who)s cancelled a session."),
+        "session.held": _("A session went on hold."),
+        "session.restored": _("%(who)s brought a session back."),
+    }
+    if event.code in simple:
+        what = str(data.get("scope") or data.get("outcome") or "").replace("_", " ")
+        return simple[event.code] % {"who": who, "role": role, "what": what}
     return _("%(who)s: %(code)s") % {"who": who, "code": event.code}
 
 
