@@ -8,7 +8,7 @@ tmp=$(mktemp -d -t mend-test.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
 echo "== suite on SQLite, in-process channel layer"
-env -u DATABASE_URL -u REDIS_URL MEND_VAR_DIR="$tmp/sqlite" $BIN/pytest "$@"
+env -u DATABASE_URL -u REDIS_URL MEND_VAR_DIR="$tmp/sqlite" $BIN/pytest -q "$@"
 
 pg_ok=0; redis_ok=0
 if [ -n "${DATABASE_URL:-}" ] && $BIN/python scripts/reachable.py database "$DATABASE_URL"; then pg_ok=1; fi
@@ -20,7 +20,7 @@ fi
 if [ "$pg_ok" = 1 ] || [ "$redis_ok" = 1 ]; then
   echo "== suite on $( [ $pg_ok = 1 ] && echo PostgreSQL )$( [ $pg_ok = 1 ] && [ $redis_ok = 1 ] && echo ' and ' )$( [ $redis_ok = 1 ] && echo Redis )"
   env $( [ $pg_ok = 1 ] || echo -u DATABASE_URL ) $( [ $redis_ok = 1 ] || echo -u REDIS_URL ) \
-    MEND_VAR_DIR="$tmp/services" $BIN/pytest "$@"
+    MEND_VAR_DIR="$tmp/services" $BIN/pytest -q "$@"
 else
   echo "== no DATABASE_URL/REDIS_URL reachable: PostgreSQL and Redis runs skipped"
 fi
