@@ -39,6 +39,7 @@ case_patterns = (
         path("<str:reference>/", case_views.detail, name="detail"),
         path("<str:reference>/transition/", case_views.transition, name="transition"),
         path("<str:reference>/invite/", case_views.invite, name="invite"),
+        path("<str:reference>/assign/", case_views.assign, name="assign"),
         path(
             "<str:reference>/invitations/<int:invitation_id>/revoke/",
             case_views.revoke_invitation,

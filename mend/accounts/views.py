@@ -34,7 +34,8 @@ def _next_url(request) -> str:
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def sign_in(request):
-    form = forms.SignInForm(request.POST or None)
+    # Not `request.POST or None`: an empty POST must be checked too, and told what is missing.
+    form = forms.SignInForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         identifier, secret = form.credentials()
         user = authenticate(request, username=identifier, password=secret)
@@ -65,7 +66,7 @@ def two_factor(request):
     if not user.is_staff_member:
         return redirect("home")
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    form = forms.CodeForm(request.POST or None)
+    form = forms.CodeForm(request.POST if request.method == "POST" else None)
     if device is not None:
         if request.method == "POST" and form.is_valid():
             if device.verify_token(services.check_totp_code_or_blank(form.cleaned_data["code"])):
@@ -108,7 +109,8 @@ def join(request, token):
     except DomainError as error:
         return render(request, "accounts/join_unusable.html", {"message": error.message}, status=410)
     place = invitation.participant
-    form = forms.JoinForm(request.POST or None, initial={"time_zone": place.case.program.time_zone})
+    data = request.POST if request.method == "POST" else None
+    form = forms.JoinForm(data, initial={"time_zone": place.case.program.time_zone})
     if request.method == "POST" and form.is_valid():
         try:
             user, phrase = case_services.invitation_accept(raw_token=token, **form.cleaned_data)
@@ -138,7 +140,7 @@ def welcome(request):
 def api_tokens(request):
     if not request.user.is_staff_member:
         return render(request, "404.html", status=404)
-    form = forms.ApiTokenForm(request.POST or None)
+    form = forms.ApiTokenForm(request.POST if request.method == "POST" else None)
     raw = None
     if request.method == "POST" and form.is_valid():
         try:

@@ -83,3 +83,14 @@ class InviteForm(forms.Form):
         self.fields["supports"].choices = [("", _("Not a supporter"))] + [
             (p.pk, f"{p} ({role_words(p.role)})") for p in parties
         ]
+
+
+class AssignForm(forms.Form):
+    facilitator = forms.TypedChoiceField(label=_("Facilitator"), coerce=int)
+    role = forms.ChoiceField(
+        label=_("As"), choices=[("facilitator", _("facilitator")), ("co_facilitator", _("co-facilitator"))]
+    )
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["facilitator"].choices = [(u.pk, u.display_name) for u in candidates]

@@ -76,6 +76,19 @@ def case_events(case: Case, limit: int = 50) -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(case=case).select_related("actor").order_by("-seq")[:limit])
 
 
+def notices_for_staff(user: User, limit: int = 10) -> list[dict]:
+    """Neutral notices addressed to the user's places in the cases they facilitate, newest first."""
+    from mend.cases.models import Notice
+    from mend.cases.notices import text_of
+
+    notices = (
+        Notice.objects.filter(recipient__user=user, recipient__removed_at__isnull=True)
+        .select_related("about", "case")
+        .order_by("-created_at")[:limit]
+    )
+    return [{"at": n.created_at, "text": text_of(n), "case": n.case} for n in notices]
+
+
 def waiting_for(user: User) -> list[Case]:
     """Cases on the user's desk: referrals to accept, and cases paused that may need a check-in."""
     return list(
@@ -174,3 +187,20 @@ def preparation_overview(case: Case, user: User) -> dict:
         "missing_for_encounter": guards.encounter_ready(case),
         "sessions": list(Session.objects.filter(case=case).order_by("-starts_at")[:20]),
     }
+
+
+def facilitator_candidates(case: Case) -> list[User]:
+    """Staff of the case's program who could facilitate it and are not in it yet."""
+    in_case = case.participants.filter(removed_at__isnull=True, user__isnull=False).values("user_id")
+    return list(
+        User.objects.filter(
+            memberships__program=case.program,
+            memberships__role__in=[
+                Membership.Role.FACILITATOR,
+                Membership.Role.COORDINATOR,
+                Membership.Role.ADMIN,
+            ],
+        )
+        .exclude(pk__in=in_case)
+        .order_by("display_name")
+    )

@@ -25,9 +25,12 @@ def home(request):
             return redirect("cases:detail", reference=cases[0].reference)
         return render(request, "cases/participant_home.html", {"cases": cases})
     mine = selectors.case_list(user=request.user, facilitator_id=request.user.pk)[:10]
-    return render(
-        request, "cases/dashboard.html", {"mine": mine, "waiting": selectors.waiting_for(request.user)}
-    )
+    context = {
+        "mine": mine,
+        "waiting": selectors.waiting_for(request.user),
+        "notices": selectors.notices_for_staff(request.user),
+    }
+    return render(request, "cases/dashboard.html", context)
 
 
 @require_GET
@@ -95,7 +98,7 @@ def detail(request, reference):
     return _staff_detail(request, case)
 
 
-def _staff_detail(request, case, *, invite_form=None, error: str = "", status: int = 200):
+def _staff_detail(request, case, *, invite_form=None, assign_form=None, error: str = "", status: int = 200):
     context = selectors.case_detail(case)
     context.update(
         case=case,
@@ -105,6 +108,7 @@ def _staff_detail(request, case, *, invite_form=None, error: str = "", status: i
         new_link=request.session.pop(f"new_link:{case.reference}", None),
         error=error,
         close_form=forms.CloseForm(),
+        assign_form=assign_form or forms.AssignForm(candidates=selectors.facilitator_candidates(case)),
         **selectors.preparation_overview(case, request.user),
     )
     return render(request, "cases/detail.html", context, status=status)
@@ -180,4 +184,25 @@ def revoke_invitation(request, reference, invitation_id):
     except DomainError as error:
         return _staff_detail(request, case, error=error.message, status=error.status)
     messages.success(request, _("That link no longer works."))
+    return redirect("cases:detail", reference=reference)
+
+
+@require_POST
+def assign(request, reference):
+    case = access.access_managed_case(request.user, reference)
+    candidates = selectors.facilitator_candidates(case)
+    form = forms.AssignForm(request.POST, candidates=candidates)
+    if not form.is_valid():
+        return _staff_detail(request, case, assign_form=form, status=400)
+    user = next(u for u in candidates if u.pk == form.cleaned_data["facilitator"])
+    try:
+        services.facilitator_assign(actor=request.user, case=case, user=user, role=form.cleaned_data["role"])
+    except DomainError as error:
+        form.add_error(None, error.message)
+        return _staff_detail(request, case, assign_form=form, status=error.status)
+    messages.success(
+        request,
+        _("%(name)s is assigned. They will be asked to declare any conflict of interest.")
+        % {"name": user.display_name},
+    )
     return redirect("cases:detail", reference=reference)

@@ -241,3 +241,31 @@ def test_it_lets_program_admins_edit_the_questions(cast):
     assert ok.status_code == 302
     page = cast.client("facilitator").get(_case_url(cast, f"people/{cast.harmed.pk}/assessment/"))
     assert "What do they hope for?" in page.content.decode()
+
+
+def test_inv_neutrality_a_coordinator_assigns_a_co_facilitator_who_then_must_declare(cast):
+    client = cast.client("coordinator")
+    colleague = cast.other_facilitator_same_program
+    response = client.post(
+        _case_url(cast, "assign/"), {"facilitator": colleague.pk, "role": "co_facilitator"}
+    )
+    assert response.status_code == 302
+    assert cast.case.participants.filter(user=colleague, role="co_facilitator").exists()
+    page = client.get(_case_url(cast)).content.decode()
+    assert "a conflict-of-interest declaration by Gil Colleague" in page
+
+
+def test_it_refuses_to_assign_someone_outside_the_program(cast):
+    stranger = cast.other_program_facilitator
+    response = cast.client("coordinator").post(
+        _case_url(cast, "assign/"), {"facilitator": stranger.pk, "role": "facilitator"}
+    )
+    assert response.status_code == 400
+    assert not cast.case.participants.filter(user=stranger).exists()
+
+
+def test_it_tells_the_facilitator_on_their_dashboard_when_a_party_steps_back(cast):
+    prepare_for_encounter(cast)
+    cast.client("harmed").post(_case_url(cast, "stop/"))
+    page = cast.client("facilitator").get("/").content.decode()
+    assert "Wren has stepped back for now. You may want to offer them support." in page
