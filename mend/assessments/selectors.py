@@ -9,12 +9,16 @@ def latest_assessment(place) -> Assessment | None:
 
 
 def latest_outcome(place) -> str | None:
+    if hasattr(place, "_latest_outcome"):
+        return place._latest_outcome
     found = latest_assessment(place)
     return found.outcome if found else None
 
 
 def acknowledgment_state(place) -> str:
     """none, submitted (waiting for a facilitator), or confirmed (a facilitator confirmed one of them)."""
+    if hasattr(place, "_acknowledgment_state"):
+        return place._acknowledgment_state
     acknowledgments = Acknowledgment.objects.filter(participant=place)
     if acknowledgments.filter(confirmed_at__isnull=False).exists():
         return "confirmed"
@@ -26,6 +30,8 @@ def latest_acknowledgment(place) -> Acknowledgment | None:
 
 
 def safety_plan_exists(place) -> bool:
+    if hasattr(place, "_has_safety_plan"):
+        return place._has_safety_plan
     return SafetyPlan.objects.filter(participant=place).exists()
 
 

@@ -12,8 +12,45 @@ def _active(case: Case) -> list[Participant]:
     cached = getattr(case, "_active_places", None)
     if cached is None:
         cached = list(case.participants.filter(removed_at__isnull=True).select_related("user").order_by("pk"))
+        _prime(cached)
         case._active_places = cached
     return cached
+
+
+def people(case: Case) -> list[Participant]:
+    """Everyone active in the case, with their consent and preparation records loaded."""
+    return _active(case)
+
+
+def _prime(places: list[Participant]) -> None:
+    """Loads every party's consent, choices and preparation records in a fixed number of queries, so that
+    checking a case costs the same whatever number of people it has."""
+    from mend.assessments.models import Acknowledgment, Assessment, SafetyPlan
+    from mend.consent.models import HarmedPartyChoices
+    from mend.consent.selectors import current_scopes_for
+
+    ids = [p.pk for p in places]
+    current_scopes_for(places)
+    choices = {c.participant_id: c for c in HarmedPartyChoices.objects.filter(participant__in=ids)}
+    outcomes: dict[int, str] = {}
+    for participant_id, outcome in (
+        Assessment.objects.filter(participant__in=ids)
+        .order_by("signed_off_at", "pk")
+        .values_list("participant_id", "outcome")
+    ):
+        outcomes[participant_id] = outcome  # the latest sign-off wins
+    acknowledged: dict[int, str] = {}
+    for participant_id, confirmed_at in Acknowledgment.objects.filter(participant__in=ids).values_list(
+        "participant_id", "confirmed_at"
+    ):
+        if confirmed_at is not None or acknowledged.get(participant_id) != "confirmed":
+            acknowledged[participant_id] = "confirmed" if confirmed_at is not None else "submitted"
+    plans = set(SafetyPlan.objects.filter(participant__in=ids).values_list("participant_id", flat=True))
+    for place in places:
+        place._choices = choices.get(place.pk)
+        place._latest_outcome = outcomes.get(place.pk)
+        place._acknowledgment_state = acknowledged.get(place.pk, "none")
+        place._has_safety_plan = place.pk in plans
 
 
 def _name(case: Case, place: Participant) -> str:

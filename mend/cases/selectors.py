@@ -132,10 +132,16 @@ def participant_overview(place: Participant) -> dict:
         overview["choices"] = choices_of(place)
     if place.role == Role.RESPONSIBLE_PARTY:
         overview["acknowledgment"] = acknowledgment_state(place)
+        from mend.consent.models import HarmedPartyChoices
+
         harmed = case.participants.filter(
             role=Role.HARMED_PARTY, removed_at__isnull=True, joined_at__isnull=False
         )
-        modes = {choices_of(p).mode for p in harmed}
+        chosen = list(
+            HarmedPartyChoices.objects.filter(participant__in=harmed).values_list("mode", flat=True)
+        )
+        # Anyone harmed who has not chosen yet counts as undecided.
+        modes = set(chosen) | ({"undecided"} if len(chosen) < harmed.count() else set())
         overview["other_side_channel"] = (
             "indirect" if "indirect" in modes else ("direct" if modes == {"direct"} else "")
         )
@@ -143,40 +149,26 @@ def participant_overview(place: Participant) -> dict:
 
 
 def preparation_overview(case: Case, user: User) -> dict:
-    """The preparation table of a staff case page: each party's consent, readiness and records."""
-    from mend.assessments.models import Assessment, SafetyPlan
-    from mend.assessments.selectors import acknowledgment_state
+    """The preparation table of a staff case page: each party's consent, readiness and records, read from
+    the same primed records the guards use, so the page costs the same whatever the number of parties."""
+    from mend.assessments.selectors import acknowledgment_state, latest_outcome, safety_plan_exists
     from mend.cases import guards
     from mend.cases.models import PARTY_ROLES, Role
     from mend.circles.models import Session
     from mend.consent.models import Scope
-    from mend.consent.selectors import current_scopes_for
+    from mend.consent.selectors import current_scopes
 
-    parties = list(
-        case.participants.filter(
-            role__in=PARTY_ROLES, removed_at__isnull=True, joined_at__isnull=False
-        ).order_by("pk")
-    )
-    scopes = current_scopes_for(parties)
-    latest: dict[int, str] = {}
-    for participant_id, outcome in (
-        Assessment.objects.filter(participant__in=parties)
-        .order_by("signed_off_at", "pk")
-        .values_list("participant_id", "outcome")
-    ):
-        latest[participant_id] = outcome
-    plans = set(SafetyPlan.objects.filter(participant__in=parties).values_list("participant_id", flat=True))
-    facilitates = case.participants.filter(
-        user=user, role__in=FACILITATING_ROLES, removed_at__isnull=True
-    ).exists()
+    people = guards.people(case)
+    parties = [p for p in people if p.role in PARTY_ROLES and p.has_joined]
+    facilitates = any(p.user_id == user.pk and p.role in FACILITATING_ROLES for p in people)
     rows = [
         {
             "place": p,
             "role_word": case.program.word_for(p.role),
-            "scopes": [Scope(s).label.lower() for s in Scope.values if s in scopes[p.pk]],
-            "outcome": latest.get(p.pk, ""),
+            "scopes": [Scope(s).label.lower() for s in Scope.values if s in current_scopes(p)],
+            "outcome": latest_outcome(p) or "",
             "acknowledgment": acknowledgment_state(p) if p.role == Role.RESPONSIBLE_PARTY else "",
-            "has_safety_plan": p.pk in plans,
+            "has_safety_plan": safety_plan_exists(p),
             "on_break": p.paused_at is not None,
             "facilitates": facilitates,
         }

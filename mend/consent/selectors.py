@@ -37,7 +37,10 @@ def current_texts(program) -> dict[str, ConsentText]:
 
 def choices_of(participant) -> HarmedPartyChoices:
     """The person harmed's choices, or the defaults (nothing decided, nobody else attends, no updates)."""
-    found = HarmedPartyChoices.objects.filter(participant=participant).first()
+    if hasattr(participant, "_choices"):
+        found = participant._choices
+    else:
+        found = HarmedPartyChoices.objects.filter(participant=participant).first()
     return found or HarmedPartyChoices(participant=participant, mode=Mode.UNDECIDED)
 
 

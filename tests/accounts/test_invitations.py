@@ -1,0 +1,293 @@
+"""Invitation links: used once, for a short time, withdrawable by staff, and kept only as a digest."""
+
+import functools
+import hashlib
+import html
+import re
+import zoneinfo
+from datetime import timedelta
+
+import pytest
+from django.apps import apps
+from django.contrib.sessions.models import Session
+from django.test import Client
+from django.utils import timezone
+
+from mend.accounts.models import Invitation, User
+from mend.audit.models import AuditEvent
+from mend.cases import services as case_services
+from mend.cases.models import Participant, Role
+from mend.core.errors import Conflict, DomainError
+
+UNUSABLE = "This link cannot be used any more."
+
+_time_zones = functools.cache(zoneinfo.available_timezones)
+
+
+@pytest.fixture(autouse=True)
+def quick_time_zones(monkeypatch):
+    """Speed only: mend.core.validators.time_zone walks the time-zone files on every call."""
+    monkeypatch.setattr(zoneinfo, "available_timezones", _time_zones)
+
+
+@pytest.fixture
+def invitation(cast):
+    """An open link for the responsible party's supporter; `invitation.raw` is the secret part."""
+    made, raw = case_services.participant_invite(
+        actor=cast.facilitator, case=cast.case, role=Role.SUPPORTER, supports=cast.responsible
+    )
+    made.raw = raw
+    return made
+
+
+def counts() -> dict:
+    return {
+        "users": User.objects.count(),
+        "participants": Participant.objects.count(),
+        "joined": Participant.objects.filter(joined_at__isnull=False).count(),
+        "invitations": Invitation.objects.count(),
+        "audit": AuditEvent.objects.count(),
+    }
+
+
+def text(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+def field_error(response, field: str) -> str:
+    """The error shown next to a form field (its <p class="error"> tied to the field by id)."""
+    found = re.search(rf'<p class="error" id="id_{field}_error">(.*?)</p>', text(response), re.S)
+    assert found, f"no error shown for {field}"
+    return found.group(1)
+
+
+def join(raw: str, pseudonym: str = "Heron", **fields):
+    return Client().post(f"/join/{raw}/", {"pseudonym": pseudonym, "time_zone": "Pacific/Auckland", **fields})
+
+
+def test_it_lets_a_new_participant_join_with_an_open_link(cast, invitation):
+    client = Client()
+    response = client.post(
+        f"/join/{invitation.raw}/", {"pseudonym": "Heron", "time_zone": "Pacific/Auckland"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/account/welcome/"
+    place = Participant.objects.get(pk=invitation.participant_id)
+    assert (place.pseudonym, place.time_zone, place.has_joined) == ("Heron", "Pacific/Auckland", True)
+    assert client.get(f"/cases/{cast.case.reference}/").status_code == 200
+
+
+def test_it_lets_a_link_be_used_only_once(cast, invitation):
+    case_services.invitation_accept(raw_token=invitation.raw, pseudonym="Heron")
+    before = counts()
+    with pytest.raises(Conflict, match=UNUSABLE):
+        case_services.invitation_accept(raw_token=invitation.raw, pseudonym="Egret")
+    assert counts() == before
+    assert Participant.objects.get(pk=invitation.participant_id).pseudonym == "Heron"
+
+
+def test_it_shows_a_used_link_as_unusable_and_creates_nothing(cast, invitation):
+    assert join(invitation.raw, "Heron").status_code == 302
+    before = counts()
+    opened = Client().get(f"/join/{invitation.raw}/")
+    second = join(invitation.raw, "Egret")
+    assert (opened.status_code, second.status_code) == (410, 410)
+    assert UNUSABLE in text(opened)
+    assert UNUSABLE in text(second)
+    assert counts() == before
+    assert not User.objects.filter(display_name="Egret").exists()
+
+
+def test_it_refuses_an_expired_link(cast, invitation):
+    Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    before = counts()
+    with pytest.raises(Conflict, match=UNUSABLE):
+        case_services.invitation_accept(raw_token=invitation.raw, pseudonym="Heron")
+    page = join(invitation.raw)
+    assert page.status_code == 410
+    assert UNUSABLE in text(page)
+    assert Client().get(f"/join/{invitation.raw}/").status_code == 410
+    assert counts() == before
+    invitation.refresh_from_db()
+    assert invitation.state(timezone.now()) == "expired"
+
+
+def test_it_still_accepts_a_link_a_minute_before_it_expires(cast, invitation):
+    Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() + timedelta(minutes=1))
+    assert join(invitation.raw).status_code == 302
+
+
+def test_it_makes_links_that_expire_after_the_days_chosen(cast):
+    made, _raw = case_services.participant_invite(
+        actor=cast.facilitator, case=cast.case, role=Role.INTERPRETER, expires_in_days=3
+    )
+    left = made.expires_at - timezone.now()
+    assert timedelta(days=3) - timedelta(minutes=1) < left <= timedelta(days=3)
+
+
+def test_it_lets_staff_withdraw_a_link_from_the_case_page(cast, invitation):
+    client = cast.client("facilitator")
+    response = client.post(f"/cases/{cast.case.reference}/invitations/{invitation.pk}/revoke/")
+    assert response.status_code == 302
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is not None
+    assert AuditEvent.objects.filter(code="invitation.revoked", target_id=str(invitation.pk)).count() == 1
+    assert "link withdrawn" in text(client.get(f"/cases/{cast.case.reference}/"))
+    refused = Client().get(f"/join/{invitation.raw}/")
+    assert refused.status_code == 410
+    assert UNUSABLE in text(refused)
+    assert "cannot be used" in text(join(invitation.raw))
+
+
+def test_it_withdraws_a_link_through_the_service(cast, invitation):
+    case_services.invitation_revoke(actor=cast.coordinator, invitation=invitation)
+    before = counts()
+    with pytest.raises(Conflict, match=UNUSABLE):
+        case_services.invitation_accept(raw_token=invitation.raw, pseudonym="Heron")
+    assert join(invitation.raw).status_code == 410
+    assert counts() == before
+
+
+def test_it_records_a_withdrawal_once_even_if_asked_twice(cast, invitation):
+    case_services.invitation_revoke(actor=cast.facilitator, invitation=invitation)
+    case_services.invitation_revoke(actor=cast.facilitator, invitation=invitation)
+    assert AuditEvent.objects.filter(code="invitation.revoked").count() == 1
+
+
+def test_it_does_not_withdraw_a_link_already_used(cast, invitation):
+    case_services.invitation_accept(raw_token=invitation.raw, pseudonym="Heron")
+    with pytest.raises(Conflict, match="already been used"):
+        case_services.invitation_revoke(actor=cast.facilitator, invitation=invitation)
+    response = cast.client("facilitator").post(
+        f"/cases/{cast.case.reference}/invitations/{invitation.pk}/revoke/"
+    )
+    assert response.status_code == 409
+    assert "already been used, so it cannot be withdrawn" in text(response)
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is None
+
+
+def test_it_answers_an_unknown_link_like_a_used_one(cast, invitation):
+    join(invitation.raw)
+    used = Client().get(f"/join/{invitation.raw}/")
+    unknown = Client().get("/join/not-a-real-token/")
+    assert (unknown.status_code, text(unknown)) == (used.status_code, text(used))
+
+
+def every_stored_value():
+    """Every value in every table of the project's own apps, as text."""
+    for model in apps.get_models():
+        for row in model.objects.values_list():
+            yield model.__name__, " ".join(str(value) for value in row)
+
+
+def test_it_stores_a_token_only_as_its_sha256_digest(cast, invitation):
+    assert invitation.digest == hashlib.sha256(invitation.raw.encode()).hexdigest()
+    for model, row in every_stored_value():
+        assert invitation.raw not in row, f"the raw token is stored in {model}"
+
+
+def test_it_shows_a_new_link_once_and_then_keeps_it_nowhere(cast):
+    client = cast.client("facilitator")
+    response = client.post(
+        f"/cases/{cast.case.reference}/invite/",
+        {"role": "community_member", "expires_in_days": "7"},
+        follow=True,
+    )
+    link = re.search(r'data-testid="invite-link">([^<]+)<', text(response)).group(1)
+    raw = link.rstrip("/").rsplit("/", 1)[1]
+    place = Participant.objects.filter(case=cast.case, role=Role.COMMUNITY_MEMBER).get()
+    assert place.invitations.get().digest == hashlib.sha256(raw.encode()).hexdigest()
+    assert raw not in text(client.get(f"/cases/{cast.case.reference}/"))
+    for session in Session.objects.all():
+        assert raw not in str(session.get_decoded())
+    for model, row in every_stored_value():
+        assert raw not in row, f"the raw token is stored in {model}"
+
+
+@pytest.mark.parametrize("supports", ["nobody", "facilitator", "party of another case"])
+def test_it_requires_a_party_of_the_case_for_a_supporter_invitation(cast, supports):
+    chosen = {
+        "nobody": None,
+        "facilitator": cast.case.participants.get(role=Role.FACILITATOR),
+        "party of another case": Participant.objects.get(user=cast.outsider),
+    }[supports]
+    before = counts()
+    with pytest.raises(DomainError, match="Choose which party this supporter is there for") as raised:
+        case_services.participant_invite(
+            actor=cast.facilitator, case=cast.case, role=Role.SUPPORTER, supports=chosen
+        )
+    assert raised.value.field == "supports"
+    assert counts() == before
+
+
+def test_it_asks_which_party_a_supporter_is_for_on_the_case_page(cast):
+    before = counts()
+    response = cast.client("facilitator").post(
+        f"/cases/{cast.case.reference}/invite/", {"role": "supporter", "supports": "", "expires_in_days": "7"}
+    )
+    assert response.status_code == 400
+    assert field_error(response, "supports") == "Choose which party this supporter is there for."
+    assert counts() == before
+
+
+def test_it_invites_a_supporter_for_a_party(cast):
+    response = cast.client("facilitator").post(
+        f"/cases/{cast.case.reference}/invite/",
+        {"role": "supporter", "supports": str(cast.harmed.pk), "expires_in_days": "7"},
+    )
+    assert response.status_code == 302
+    place = Participant.objects.filter(case=cast.case, role=Role.SUPPORTER, joined_at__isnull=True).get()
+    assert place.supports_id == cast.harmed.pk
+
+
+@pytest.mark.parametrize(
+    ("pseudonym", "message"),
+    [
+        pytest.param("", "This field is required.", id="empty"),
+        pytest.param("   ", "This field is required.", id="blank"),
+        pytest.param("W", "Choose a name of at least 2 letters.", id="too short"),
+        pytest.param("H" * 41, "Ensure this value has at most 40 characters (it has 41).", id="too long"),
+        pytest.param(
+            "heron@example.org", "Choose a name that is not an email address or a number.", id="email"
+        ),
+        pytest.param("4 Heron", "Choose a name that is not an email address or a number.", id="number"),
+        pytest.param("wren", "Someone in this case already uses that name.", id="taken in the case"),
+        pytest.param(" Kestrel ", "Someone in this case already uses that name.", id="taken, with spaces"),
+    ],
+)
+def test_it_says_what_to_fix_in_a_join_form_and_writes_nothing(cast, invitation, pseudonym, message):
+    before = counts()
+    response = join(invitation.raw, pseudonym)
+    assert response.status_code == 400
+    assert field_error(response, "pseudonym").startswith(message)
+    assert "The name others in the case will see" in text(response)
+    assert counts() == before
+    invitation.refresh_from_db()
+    assert invitation.state(timezone.now()) == "open"
+    assert Participant.objects.get(pk=invitation.participant_id).user is None
+    # The link still works once the name is fixed.
+    assert join(invitation.raw, "Heron").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("time_zone", "Mars/Olympus_Mons", "Select a valid choice."),
+        ("contact_method", "x" * 201, "Ensure this value has at most 200 characters"),
+        ("accessibility_needs", "x" * 1001, "Ensure this value has at most 1000 characters"),
+    ],
+)
+def test_it_says_what_to_fix_in_the_other_join_fields(cast, invitation, field, value, message):
+    before = counts()
+    response = join(invitation.raw, "Heron", **{field: value})
+    assert response.status_code == 400
+    assert field_error(response, field).startswith(message)
+    assert counts() == before
+    invitation.refresh_from_db()
+    assert invitation.used_at is None
+
+
+def test_it_gives_a_name_taken_by_someone_who_left_to_the_next_person(cast, invitation):
+    Participant.objects.filter(pk=cast.supporter.pk).update(removed_at=timezone.now())
+    assert join(invitation.raw, "Alder").status_code == 302

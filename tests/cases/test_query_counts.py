@@ -1,0 +1,197 @@
+"""Pages and API reads take a fixed number of queries, however many cases, people and events there are."""
+
+import functools
+import re
+import zoneinfo
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from mend.cases import services as case_services
+from mend.cases.models import Participant, Role
+from tests.conftest import join
+
+N = 5
+
+# The most queries each page may take, whatever the data. Raise one only on purpose, when a page gains a
+# section; the session, the user and (for staff) the second factor are three of them.
+# The staff and participant case pages also show consent, preparation, notices and sessions: a fixed
+# handful of bulk reads (consents, choices, assessments, acknowledgments, plans, declarations).
+MOST_QUERIES = {
+    "dashboard": 7,
+    "case list": 7,
+    "api case list": 6,
+    "staff case page": 18,
+    "participant case page": 14,
+    "participant home": 6,
+    "api case detail": 7,
+}
+
+_time_zones = functools.cache(zoneinfo.available_timezones)
+
+
+@pytest.fixture(autouse=True)
+def quick_time_zones(monkeypatch):
+    """Speed only: mend.core.validators.time_zone walks the time-zone files on every call."""
+    monkeypatch.setattr(zoneinfo, "available_timezones", _time_zones)
+
+
+def add_cases(cast, n: int, *, start: int = 0):
+    """n more cases run by the cast's facilitator, with a mix of co-facilitators, parties and stages."""
+    for i in range(start, start + n):
+        case = case_services.case_create(
+            actor=cast.coordinator, program=cast.program, harm_category="fraud" if i % 2 else "doxxing",
+            jurisdictions=["NZ"], referral_source="self", facilitator=cast.facilitator,
+        )  # fmt: skip
+        if i % 3 == 0:
+            case_services.facilitator_assign(
+                actor=cast.coordinator,
+                case=case,
+                user=cast.other_facilitator_same_program,
+                role=Role.CO_FACILITATOR,
+            )
+        if i % 2:
+            join(actor=cast.facilitator, case=case, role=Role.HARMED_PARTY, pseudonym=f"Ibis {i}")
+        if i % 4 == 1:
+            case_services.case_transition(actor=cast.facilitator, case=case, action="pause")
+
+
+def add_people_and_events(cast, n: int, *, start: int = 0):
+    """More parties and other people, open links and history in the cast's own case."""
+    for i in range(start, start + n):
+        join(actor=cast.facilitator, case=cast.case, role=Role.COMMUNITY_MEMBER, pseudonym=f"Tern {i}")
+        # Parties matter most: pages check consent, readiness and safety for each of them.
+        join(actor=cast.facilitator, case=cast.case, role=Role.HARMED_PARTY, pseudonym=f"Plover {i}")
+        join(actor=cast.facilitator, case=cast.case, role=Role.RESPONSIBLE_PARTY, pseudonym=f"Stint {i}")
+        case_services.participant_invite(actor=cast.facilitator, case=cast.case, role=Role.INTERPRETER)
+        for action in ("pause", "resume"):
+            case_services.case_transition(actor=cast.facilitator, case=cast.case, action=action)
+    colleagues = [cast.coordinator, cast.admin, cast.other_facilitator_same_program]
+    for colleague in colleagues[start : start + n]:
+        case_services.facilitator_assign(
+            actor=cast.coordinator, case=cast.case, user=colleague, role=Role.CO_FACILITATOR
+        )
+
+
+def count_queries(client, path: str) -> tuple[int, str]:
+    client.get(path)  # the first call may fill per-process caches; the measured one is steady
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+    assert response.status_code == 200, path
+    return len(captured), response.content.decode()
+
+
+def case_links(content: str) -> int:
+    return len(set(re.findall(r"C-[A-Z0-9]{4}-[A-Z0-9]{4}", content)))
+
+
+# (who, page, most queries allowed). The counts include the session, the user and the second factor.
+PAGES = [
+    ("facilitator", "/", "dashboard"),
+    ("coordinator", "/", "dashboard"),
+    ("facilitator", "/cases/", "case list"),
+    ("coordinator", "/cases/", "case list"),
+    ("facilitator", "/cases/?stage=referral", "case list"),
+    ("facilitator", "/cases/?category=fraud&stage=referral", "case list"),
+    ("coordinator", "/cases/?facilitator={facilitator}", "case list"),
+    ("coordinator", "/cases/?page=2", "case list"),
+    ("facilitator", "/api/v1/cases", "api case list"),
+    ("coordinator", "/api/v1/cases?category=fraud", "api case list"),
+]
+
+
+@pytest.mark.parametrize(("who", "page", "kind"), PAGES)
+def test_it_lists_cases_in_queries_that_do_not_grow_with_their_number(
+    cast, django_assert_num_queries, who, page, kind
+):
+    path = page.format(facilitator=cast.facilitator.pk)
+    client = cast.client(who)
+    add_cases(cast, N + (25 if "page=2" in page else 0))
+    few, before = count_queries(client, path)
+    add_cases(cast, 3 * N, start=100)
+    client.get(path)
+    with django_assert_num_queries(few):
+        response = client.get(path)
+    after = response.content.decode()
+    assert case_links(after) > case_links(before), "the second measure should show more cases"
+    if not (who == "coordinator" and path == "/"):  # a coordinator's dashboard lists no one's names
+        # Each row names its facilitators, so they are really read, not skipped.
+        name = cast.facilitator.display_name
+        assert after.count(name) > before.count(name) >= 1
+    assert few <= MOST_QUERIES[kind]
+
+
+def test_it_serves_the_staff_case_page_in_queries_that_do_not_grow(cast, django_assert_num_queries):
+    path = f"/cases/{cast.case.reference}/"
+    client = cast.client("facilitator")
+    add_cases(cast, N)
+    add_people_and_events(cast, 1)
+    few, content = count_queries(client, path)
+    add_cases(cast, 3 * N, start=100)
+    add_people_and_events(cast, 3, start=1)
+    client.get(path)
+    with django_assert_num_queries(few):
+        response = client.get(path)
+    content_after = response.content.decode()
+    assert content_after.count("Plover ") > content.count("Plover ")
+    assert content_after.count("<li><time") > content.count("<li><time")
+    assert few <= MOST_QUERIES["staff case page"]
+
+
+@pytest.mark.parametrize("who", ["harmed", "responsible", "supporter"])
+def test_it_serves_the_participant_case_page_in_queries_that_do_not_grow(
+    cast, django_assert_num_queries, who
+):
+    path = f"/cases/{cast.case.reference}/"
+    client = cast.client(who)
+    add_cases(cast, N)
+    few, content = count_queries(client, path)
+    add_cases(cast, 3 * N, start=100)
+    add_people_and_events(cast, 3)
+    client.get(path)
+    with django_assert_num_queries(few):
+        response = client.get(path)
+    assert "Cole Coordinator" in response.content.decode()  # a co-facilitator added since the first measure
+    assert few <= MOST_QUERIES["participant case page"]
+
+
+def test_it_serves_a_participant_in_several_cases_their_list_in_fixed_queries(
+    cast, django_assert_num_queries
+):
+    user = cast.harmed.user
+    client = cast.client("harmed")
+
+    def take_part(n, start):
+        add_cases(cast, n, start=start)
+        for case in cast.program.cases.exclude(participants__user=user).order_by("-pk")[:n]:
+            Participant.objects.create(
+                case=case, user=user, role=Role.SUPPORTER, pseudonym="Wren", joined_at=timezone.now()
+            )
+
+    take_part(N, 0)
+    few, content = count_queries(client, "/")
+    take_part(3 * N, 100)
+    client.get("/")
+    with django_assert_num_queries(few):
+        response = client.get("/")
+    assert case_links(response.content.decode()) > case_links(content)
+    assert few <= MOST_QUERIES["participant home"]
+
+
+def test_it_serves_the_api_case_detail_and_timeline_in_queries_that_do_not_grow(
+    cast, django_assert_num_queries
+):
+    client = cast.client("facilitator")
+    paths = [f"/api/v1/cases/{cast.case.reference}", f"/api/v1/cases/{cast.case.reference}/timeline"]
+    add_cases(cast, N)
+    add_people_and_events(cast, 1)
+    few = [count_queries(client, path)[0] for path in paths]
+    add_cases(cast, 3 * N, start=100)
+    add_people_and_events(cast, 3, start=1)
+    for path, expected in zip(paths, few, strict=True):
+        client.get(path)
+        with django_assert_num_queries(expected):
+            client.get(path)
+    assert max(few) <= MOST_QUERIES["api case detail"]

@@ -1,0 +1,525 @@
+"""Invariant 4 (privacy): every page and API route, times every role, gives the answer in this matrix.
+
+A route added without a row here fails `test_inv_privacy_it_has_a_row_for_every_*`, so nobody can add
+an endpoint without deciding who may reach it. Outsiders and other programs get the same 404 as a
+case that does not exist.
+"""
+
+import functools
+import json
+import re
+import zoneinfo
+from dataclasses import dataclass
+from types import SimpleNamespace
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from mend.accounts import services as account_services
+from mend.accounts.models import Invitation
+from mend.api import api
+from mend.cases import services as case_services
+from mend.cases.models import Case, Participant, Role
+
+_time_zones = functools.cache(zoneinfo.available_timezones)
+
+
+@pytest.fixture(autouse=True)
+def quick_time_zones(monkeypatch):
+    """Speed only: mend.core.validators.time_zone walks the time-zone files on every call."""
+    monkeypatch.setattr(zoneinfo, "available_timezones", _time_zones)
+
+
+ROLES = (
+    "anonymous",
+    "admin",
+    "coordinator",
+    "facilitator",
+    "other_facilitator_same_program",
+    "volunteer",
+    "other_program_facilitator",
+    "harmed",
+    "responsible",
+    "supporter",
+    "outsider",
+)
+# People who must not be able to tell that the cast's case exists.
+STRANGERS = {
+    "anonymous",
+    "other_facilitator_same_program",
+    "volunteer",
+    "other_program_facilitator",
+    "outsider",
+}
+
+# Cells hold a status code, or one of these redirects (always 302).
+LOGIN = "to sign-in, then back here"
+OUT = "to the sign-in page"
+HOME = "to home"
+MINE = "to the participant's own case"
+CASE = "to the case page"
+INVITED = "to the case page's invite form, showing the new link"
+NEW = "to a new case"
+TOKENS = "to the token page"
+WELCOME = "to the welcome page"
+
+MISSING_REFERENCE = "C-ZZZZ-ZZZZ"
+CASE_NOT_FOUND = {"detail": "Not found."}
+UNAUTHENTICATED = {"detail": "Sign in, or send a personal API token as a Bearer token."}
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    form: dict | None = None
+    body: dict | None = None
+
+    def send(self, client: Client):
+        if self.body is not None:
+            return client.generic(
+                self.method, self.path, json.dumps(self.body), content_type="application/json"
+            )
+        if self.method == "POST":
+            return client.post(self.path, self.form or {})
+        return client.get(self.path)
+
+
+def intake_form(cast):
+    return {
+        "program": cast.program.pk,
+        "harm_category": "fraud",
+        "jurisdictions": "NZ",
+        "referral_source": "self",
+        "assign_me": "on",
+    }
+
+
+# What each row sends. `ref` is the case reference, so the same call can be made for a missing case.
+PAGE_CALLS = {
+    ("home", "GET"): lambda c, x, ref: Call("GET", "/"),
+    ("healthz", "GET"): lambda c, x, ref: Call("GET", "/healthz"),
+    ("accounts:sign_in", "GET"): lambda c, x, ref: Call("GET", "/account/sign-in/"),
+    ("accounts:sign_in", "POST"): lambda c, x, ref: Call(
+        "POST", "/account/sign-in/", {"identifier": "fac@riverbend.test", "secret": "not the password"}
+    ),
+    ("accounts:sign_out", "POST"): lambda c, x, ref: Call("POST", "/account/sign-out/"),
+    ("accounts:two_factor", "GET"): lambda c, x, ref: Call("GET", "/account/two-factor/"),
+    ("accounts:two_factor", "POST"): lambda c, x, ref: Call(
+        "POST", "/account/two-factor/", {"code": "000000"}
+    ),
+    ("accounts:welcome", "GET"): lambda c, x, ref: Call("GET", "/account/welcome/"),
+    ("accounts:api_tokens", "GET"): lambda c, x, ref: Call("GET", "/account/tokens/"),
+    ("accounts:api_tokens", "POST"): lambda c, x, ref: Call("POST", "/account/tokens/", {"label": "scripts"}),
+    ("accounts:api_token_revoke", "POST"): lambda c, x, ref: Call(
+        "POST", f"/account/tokens/{x.token_id}/revoke/"
+    ),
+    ("join", "GET"): lambda c, x, ref: Call("GET", f"/join/{x.raw}/"),
+    ("join", "POST"): lambda c, x, ref: Call(
+        "POST", f"/join/{x.raw}/", {"pseudonym": "Heron", "time_zone": "Pacific/Auckland"}
+    ),
+    ("cases:list", "GET"): lambda c, x, ref: Call("GET", "/cases/"),
+    ("cases:intake", "GET"): lambda c, x, ref: Call("GET", "/cases/new/"),
+    ("cases:intake", "POST"): lambda c, x, ref: Call("POST", "/cases/new/", intake_form(c)),
+    ("cases:detail", "GET"): lambda c, x, ref: Call("GET", f"/cases/{ref}/"),
+    ("cases:transition", "POST"): lambda c, x, ref: Call(
+        "POST", f"/cases/{ref}/transition/", {"action": "pause"}
+    ),
+    ("cases:invite", "POST"): lambda c, x, ref: Call(
+        "POST", f"/cases/{ref}/invite/", {"role": "harmed_party", "expires_in_days": "7"}
+    ),
+    ("cases:revoke_invitation", "POST"): lambda c, x, ref: Call(
+        "POST", f"/cases/{ref}/invitations/{x.invitation_id}/revoke/"
+    ),
+    ("api:openapi-json", "GET"): lambda c, x, ref: Call("GET", "/api/v1/openapi.json"),
+    ("api:openapi-view", "GET"): lambda c, x, ref: Call("GET", "/api/v1/docs"),
+    ("api:api-root", "GET"): lambda c, x, ref: Call("GET", "/api/v1/"),
+}
+
+# fmt: off
+# Columns follow ROLES: anon = anonymous, fac = the case's facilitator, fac2 = another facilitator of the
+# program, vol = volunteer, other = another program's facilitator, harmed / resp / supp = the case's
+# parties and supporter, out = the outsider (a party to another case).
+PAGE_MATRIX = {
+    #     anon     admin    coord    fac      fac2     vol      other    harmed   resp     supp     out
+    ("home", "GET"):
+        (LOGIN,   200,     200,     200,     200,     200,     200,     MINE,    MINE,    MINE,    MINE),
+    ("healthz", "GET"):
+        (200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200),
+    ("accounts:sign_in", "GET"):
+        (200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200),
+    ("accounts:sign_in", "POST"):  # a wrong password
+        (400,     400,     400,     400,     400,     400,     400,     400,     400,     400,     400),
+    ("accounts:sign_out", "POST"):
+        (OUT,     OUT,     OUT,     OUT,     OUT,     OUT,     OUT,     OUT,     OUT,     OUT,     OUT),
+    ("accounts:two_factor", "GET"):
+        (LOGIN,   200,     200,     200,     200,     200,     200,     HOME,    HOME,    HOME,    HOME),
+    ("accounts:two_factor", "POST"):  # a wrong code
+        (LOGIN,   400,     400,     400,     400,     400,     400,     HOME,    HOME,    HOME,    HOME),
+    ("accounts:welcome", "GET"):  # nothing left to show once
+        (LOGIN,   HOME,    HOME,    HOME,    HOME,    HOME,    HOME,    HOME,    HOME,    HOME,    HOME),
+    ("accounts:api_tokens", "GET"):
+        (LOGIN,   200,     200,     200,     200,     200,     200,     404,     404,     404,     404),
+    ("accounts:api_tokens", "POST"):
+        (LOGIN,   200,     200,     200,     200,     200,     200,     404,     404,     404,     404),
+    ("accounts:api_token_revoke", "POST"):  # the facilitator's token: nobody else can tell it exists
+        (LOGIN,   404,     404,     TOKENS,  404,     404,     404,     404,     404,     404,     404),
+    ("join", "GET"):
+        (200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200),
+    ("join", "POST"):
+        (WELCOME, WELCOME, WELCOME, WELCOME, WELCOME, WELCOME, WELCOME, WELCOME, WELCOME, WELCOME, WELCOME),
+    ("cases:list", "GET"):
+        (LOGIN,   200,     200,     200,     200,     200,     200,     404,     404,     404,     404),
+    ("cases:intake", "GET"):
+        (LOGIN,   200,     200,     200,     200,     404,     200,     404,     404,     404,     404),
+    ("cases:intake", "POST"):  # for this program, which the other program's form does not offer (400)
+        (LOGIN,   NEW,     NEW,     NEW,     NEW,     404,     400,     404,     404,     404,     404),
+    ("cases:detail", "GET"):
+        (LOGIN,   200,     200,     200,     404,     404,     404,     200,     200,     200,     404),
+    ("cases:transition", "POST"):
+        (LOGIN,   CASE,    CASE,    CASE,    404,     404,     404,     404,     404,     404,     404),
+    ("cases:invite", "POST"):
+        (LOGIN,   INVITED, INVITED, INVITED, 404,     404,     404,     404,     404,     404,     404),
+    ("cases:revoke_invitation", "POST"):
+        (LOGIN,   CASE,    CASE,    CASE,    404,     404,     404,     404,     404,     404,     404),
+    ("api:openapi-json", "GET"):
+        (200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200),
+    ("api:openapi-view", "GET"):
+        (200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200),
+    ("api:api-root", "GET"):
+        (404,     404,     404,     404,     404,     404,     404,     404,     404,     404,     404),
+}
+
+# The API is for staff: everyone else gets 401 whatever the case, so it tells them nothing.
+API_MATRIX = {
+    #     anon     admin    coord    fac      fac2     vol      other    harmed   resp     supp     out
+    ("GET", "/programs"):
+        (401,     200,     200,     200,     200,     200,     200,     401,     401,     401,     401),
+    ("GET", "/cases"):
+        (401,     200,     200,     200,     200,     200,     200,     401,     401,     401,     401),
+    ("POST", "/cases"):  # for this program
+        (401,     201,     201,     201,     201,     404,     404,     401,     401,     401,     401),
+    ("GET", "/cases/{reference}"):
+        (401,     200,     200,     200,     404,     404,     404,     401,     401,     401,     401),
+    ("GET", "/cases/{reference}/timeline"):
+        (401,     200,     200,     200,     404,     404,     404,     401,     401,     401,     401),
+    ("POST", "/cases/{reference}/transitions"):
+        (401,     200,     200,     200,     404,     404,     404,     401,     401,     401,     401),
+    ("POST", "/cases/{reference}/invitations"):
+        (401,     201,     201,     201,     404,     404,     404,     401,     401,     401,     401),
+    ("POST", "/cases/{reference}/invitations/{invitation_id}/revoke"):
+        (401,     200,     200,     200,     404,     404,     404,     401,     401,     401,     401),
+}
+# fmt: on
+
+API_BODIES = {
+    ("POST", "/cases"): lambda c, x: {
+        "program_id": c.program.pk,
+        "harm_category": "fraud",
+        "jurisdictions": ["NZ"],
+        "referral_source": "self",
+    },
+    ("POST", "/cases/{reference}/transitions"): lambda c, x: {"action": "pause"},
+    ("POST", "/cases/{reference}/invitations"): lambda c, x: {"role": "harmed_party"},
+    ("POST", "/cases/{reference}/invitations/{invitation_id}/revoke"): lambda c, x: {},
+}
+
+
+def api_call(key, cast, extra, ref) -> Call:
+    method, route = key
+    path = "/api/v1" + route.format(reference=ref, invitation_id=extra.invitation_id)
+    body = API_BODIES[key](cast, extra) if method == "POST" else None
+    return Call(method, path, body=body)
+
+
+@pytest.fixture
+def extra(cast):
+    """An open invitation to the case, and a personal API token of its facilitator."""
+    invitation, raw = case_services.participant_invite(
+        actor=cast.facilitator, case=cast.case, role=Role.COMMUNITY_MEMBER
+    )
+    token, _raw = account_services.api_token_create(actor=cast.facilitator, label="matrix")
+    return SimpleNamespace(invitation_id=invitation.pk, raw=raw, token_id=token.pk)
+
+
+def client_for(cast, role: str) -> Client:
+    return Client() if role == "anonymous" else cast.client(role)
+
+
+def own_case_of(cast, role: str) -> Case:
+    user = getattr(cast, role)
+    user = user.user if isinstance(user, Participant) else user
+    return Participant.objects.get(user=user, joined_at__isnull=False).case
+
+
+def expected_location(cast, where: str) -> str | None:
+    return {
+        OUT: "/account/sign-in/",
+        HOME: "/",
+        CASE: f"/cases/{cast.case.reference}/",
+        INVITED: f"/cases/{cast.case.reference}/#invite",
+        TOKENS: "/account/tokens/",
+        WELCOME: "/account/welcome/",
+    }.get(where)
+
+
+def check_cell(response, expected, *, cast, role: str, call: Call):
+    where = f"{call.method} {call.path} as {role}"
+    if isinstance(expected, int):
+        assert response.status_code == expected, f"{where}: {response.status_code}, expected {expected}"
+        return
+    assert response.status_code == 302, f"{where}: {response.status_code}, expected a redirect {expected}"
+    location = response["Location"]
+    if expected == LOGIN:
+        parts = urlsplit(location)
+        assert parts.path == "/account/sign-in/", where
+        assert parse_qs(parts.query)["next"] == [call.path], where
+    elif expected == MINE:
+        assert location == f"/cases/{own_case_of(cast, role).reference}/", where
+    elif expected == NEW:
+        assert re.fullmatch(r"/cases/C-[A-Z0-9]{4}-[A-Z0-9]{4}/", location), where
+        assert location != f"/cases/{cast.case.reference}/", where
+    else:
+        assert location == expected_location(cast, expected), f"{where}: to {location}"
+
+
+def check_stranger_learns_nothing(response, *, cast, role: str):
+    """Whatever a stranger gets, it carries neither the case's reference nor its people's names."""
+    if role not in STRANGERS:
+        return
+    content = response.content.decode(errors="replace")
+    for secret in (cast.case.reference, cast.harmed.pseudonym, cast.responsible.pseudonym):
+        assert secret not in content, f"{role} was shown {secret!r}"
+
+
+def cells(matrix):
+    return [
+        pytest.param(key, role, expected, id=f"{key[0]} {key[1]}-{role}".replace("/", "_"))
+        for key, row in matrix.items()
+        for role, expected in zip(ROLES, row, strict=True)
+    ]
+
+
+@pytest.mark.parametrize(("key", "role", "expected"), cells(PAGE_MATRIX))
+def test_inv_privacy_it_answers_each_role_on_each_page_as_the_matrix_says(cast, extra, key, role, expected):
+    call = PAGE_CALLS[key](cast, extra, cast.case.reference)
+    response = call.send(client_for(cast, role))
+    check_cell(response, expected, cast=cast, role=role, call=call)
+    check_stranger_learns_nothing(response, cast=cast, role=role)
+
+
+@pytest.mark.parametrize(("key", "role", "expected"), cells(API_MATRIX))
+def test_inv_privacy_it_answers_each_role_on_each_api_route_as_the_matrix_says(
+    cast, extra, key, role, expected
+):
+    call = api_call(key, cast, extra, cast.case.reference)
+    response = call.send(client_for(cast, role))
+    check_cell(response, expected, cast=cast, role=role, call=call)
+    check_stranger_learns_nothing(response, cast=cast, role=role)
+    if expected == 401:
+        assert response.json() == UNAUTHENTICATED
+    if expected == 404:
+        assert response.json() == CASE_NOT_FOUND
+
+
+def walk(patterns, prefix="", namespace=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = namespace + (pattern.namespace + ":" if pattern.namespace else "")
+            yield from walk(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern), namespace + (pattern.name or ""), pattern.callback
+
+
+def api_operations() -> set[tuple[str, str]]:
+    operations = set()
+    for prefix, router in api._routers:
+        for path, path_view in router.path_operations.items():
+            for operation in path_view.operations:
+                for method in operation.methods:
+                    operations.add((method, (prefix.rstrip("/") + path) or "/"))
+    return operations
+
+
+def api_operation_routes() -> set[str]:
+    return {"api/v1" + re.sub(r"{(\w+)}", r"<\1>", path) for _method, path in api_operations()}
+
+
+def test_inv_privacy_it_has_a_row_for_every_url_pattern():
+    # API operations have their own matrix; everything else, API schema pages included, is a page row.
+    patterns = {
+        name for route, name, _cb in walk(get_resolver().url_patterns) if route not in api_operation_routes()
+    }
+    assert patterns == {name for name, _method in PAGE_MATRIX}
+    assert set(PAGE_MATRIX) == set(PAGE_CALLS)
+
+
+def test_inv_privacy_it_has_a_row_for_every_api_route():
+    assert api_operations() == set(API_MATRIX)
+    assert set(API_BODIES) == {key for key in API_MATRIX if key[0] != "GET"}
+
+
+PUBLIC_PAGES = {"healthz", "accounts:sign_in", "accounts:sign_out", "join"}
+
+
+def test_inv_privacy_it_lets_only_the_listed_pages_be_seen_without_signing_in():
+    public, api_patterns = set(), set()
+    for route, name, callback in walk(get_resolver().url_patterns):
+        if route.startswith("api/v1/"):
+            api_patterns.add((name, getattr(callback, "login_required", True)))
+        elif not getattr(callback, "login_required", True):
+            public.add(name)
+    assert public == PUBLIC_PAGES
+    # The API checks the caller itself and answers 401, never a redirect to the sign-in page.
+    assert {login_required for _name, login_required in api_patterns} == {False}
+    anonymous_can_read = {
+        name for (name, _method), row in PAGE_MATRIX.items() if name.startswith("api:") and row[0] == 200
+    }
+    assert anonymous_can_read == {"api:openapi-json", "api:openapi-view"}
+
+
+def normalised(response) -> tuple:
+    # The CSRF token on a page is masked afresh for every response; nothing else may differ.
+    body = re.sub(rb'(name="csrfmiddlewaretoken" value|data-csrf)="[^"]+"', b"", response.content)
+    return response.status_code, response.get("Content-Type"), body
+
+
+def refusals():
+    """Every (route, role) where someone is refused a route that names the case."""
+    params = []
+    for key, row in PAGE_MATRIX.items():
+        if "<str:reference>" not in next(r for r, n, _cb in walk(get_resolver().url_patterns) if n == key[0]):
+            continue
+        params += [
+            pytest.param("page", key, role, id=f"{key[0]} {key[1]}-{role}")
+            for role, expected in zip(ROLES, row, strict=True)
+            if expected == 404
+        ]
+    for key, row in API_MATRIX.items():
+        if "{reference}" not in key[1]:
+            continue
+        params += [
+            pytest.param("api", key, role, id=f"{key[0]} {key[1]}-{role}".replace("/", "_"))
+            for role, expected in zip(ROLES, row, strict=True)
+            if expected in (401, 404)
+        ]
+    return params
+
+
+@pytest.mark.parametrize(("kind", "key", "role"), refusals())
+def test_inv_privacy_it_answers_a_missing_case_exactly_like_one_not_yours(cast, extra, kind, key, role):
+    assert not Case.objects.filter(reference=MISSING_REFERENCE).exists()
+    make = PAGE_CALLS[key] if kind == "page" else lambda c, x, ref: api_call(key, c, x, ref)
+    client = client_for(cast, role)
+    existing = make(cast, extra, cast.case.reference).send(client)
+    missing = make(cast, extra, MISSING_REFERENCE).send(client)
+    assert existing.status_code in (401, 404)
+    assert normalised(existing) == normalised(missing)
+
+
+def test_inv_privacy_it_does_not_revoke_an_invitation_of_another_case_through_a_case_one_runs(cast):
+    # The coordinator runs both cases of the program, but the invitation must belong to the case named.
+    other_case = own_case_of(cast, "outsider")
+    invitation, _raw = case_services.participant_invite(
+        actor=cast.coordinator, case=other_case, role="interpreter"
+    )
+    client = cast.client("coordinator")
+    page = client.post(f"/cases/{cast.case.reference}/invitations/{invitation.pk}/revoke/")
+    through_api = client.post(f"/api/v1/cases/{cast.case.reference}/invitations/{invitation.pk}/revoke")
+    assert (page.status_code, through_api.status_code) == (404, 404)
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is None
+
+
+def test_inv_privacy_it_lists_only_the_cases_and_programs_a_person_may_see(cast):
+    theirs = case_services.case_create(
+        actor=cast.other_program_facilitator, program=cast.other_program, harm_category="doxxing",
+        jurisdictions=["AU"], referral_source="self", facilitator=cast.other_program_facilitator,
+    )  # fmt: skip
+    seen = {
+        role: {c["reference"] for c in cast.client(role).get("/api/v1/cases").json()["items"]}
+        for role in (
+            "coordinator",
+            "facilitator",
+            "other_facilitator_same_program",
+            "other_program_facilitator",
+        )
+    }
+    outsider_case = own_case_of(cast, "outsider").reference
+    assert seen["coordinator"] == {cast.case.reference, outsider_case}
+    assert seen["facilitator"] == {cast.case.reference}
+    assert seen["other_facilitator_same_program"] == set()
+    assert seen["other_program_facilitator"] == {theirs.reference}
+    programs = cast.client("other_program_facilitator").get("/api/v1/programs").json()
+    assert [p["id"] for p in programs] == [cast.other_program.pk]
+    page = cast.client("other_program_facilitator").get("/cases/")
+    assert theirs.reference in page.content.decode()
+    assert cast.case.reference not in page.content.decode()
+
+
+STAFF_PAGES_BEHIND_SECOND_FACTOR = ["/", "/cases/", "/cases/new/", "/account/tokens/", "/account/welcome/"]
+
+
+@pytest.mark.parametrize("path", STAFF_PAGES_BEHIND_SECOND_FACTOR + ["case"])
+def test_inv_privacy_it_shows_staff_nothing_before_their_second_factor(cast, path):
+    path = f"/cases/{cast.case.reference}/" if path == "case" else path
+    client = Client()
+    client.force_login(cast.facilitator)  # password checked, second factor not yet
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response["Location"] == "/account/two-factor/"
+
+
+def test_inv_privacy_it_refuses_the_api_to_staff_before_their_second_factor(cast):
+    client = Client()
+    client.force_login(cast.facilitator)
+    response = client.get(f"/api/v1/cases/{cast.case.reference}")
+    assert response.status_code == 401
+    assert response.json() == UNAUTHENTICATED
+
+
+def test_inv_privacy_it_applies_the_same_rules_to_personal_api_tokens(cast):
+    token, mine = account_services.api_token_create(actor=cast.facilitator, label="laptop")
+    _token, theirs = account_services.api_token_create(actor=cast.other_program_facilitator, label="laptop")
+    path = f"/api/v1/cases/{cast.case.reference}"
+    assert Client().get(path, headers={"Authorization": f"Bearer {mine}"}).status_code == 200
+    refused = Client().get(path, headers={"Authorization": f"Bearer {theirs}"})
+    assert (refused.status_code, refused.json()) == (404, CASE_NOT_FOUND)
+    account_services.api_token_revoke(actor=cast.facilitator, api_token=token)
+    revoked = Client().get(path, headers={"Authorization": f"Bearer {mine}"})
+    assert revoked.status_code == 401
+    assert "revoked" in revoked.json()["detail"]
+
+
+def test_inv_privacy_it_keeps_an_invitation_link_to_itself(cast, extra):
+    # Opening a join link shows the program and the role, never the case or the people already in it.
+    response = Client().get(f"/join/{extra.raw}/")
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert cast.program.name in content
+    for secret in (cast.case.reference, cast.harmed.pseudonym, cast.responsible.pseudonym, "Fen Facilitator"):
+        assert secret not in content
+    assert Invitation.objects.get(pk=extra.invitation_id).used_at is None
+
+
+def test_inv_privacy_it_sends_api_docs_readers_to_no_third_party(cast):
+    # ninja's default Swagger page loads script and icons from other sites; Mend's pages load nothing.
+    response = Client().get("/api/v1/docs")
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "<script" not in content
+    assert not re.search(r'(src|href)="(https?:)?//', content)
+
+
+POST_ONLY = [key for key in PAGE_MATRIX if key[1] == "POST" and (key[0], "GET") not in PAGE_MATRIX]
+
+
+@pytest.mark.parametrize("key", POST_ONLY, ids=lambda key: key[0])
+def test_inv_privacy_it_answers_a_get_on_a_post_only_page_alike_for_everyone_signed_in(cast, extra, key):
+    # 405 before any access check, so a stranger learns nothing a member would not.
+    path = PAGE_CALLS[key](cast, extra, cast.case.reference).path
+    answers = {role: normalised(client_for(cast, role).get(path)) for role in ("facilitator", "outsider")}
+    assert answers["facilitator"][0] == 405
+    assert answers["facilitator"] == answers["outsider"]
