@@ -10,18 +10,21 @@ import json
 import re
 import zoneinfo
 from dataclasses import dataclass
+from datetime import timedelta
 from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from mend.accounts import services as account_services
 from mend.accounts.models import Invitation
 from mend.api import api
 from mend.cases import services as case_services
 from mend.cases.models import Case, Participant, Role
+from mend.circles.models import Session
 
 _time_zones = functools.cache(zoneinfo.available_timezones)
 
@@ -64,6 +67,8 @@ INVITED = "to the case page's invite form, showing the new link"
 NEW = "to a new case"
 TOKENS = "to the token page"
 WELCOME = "to the welcome page"
+TEXTS = "to the program's consent wording"
+QUESTIONS = "to the program's questions"
 
 MISSING_REFERENCE = "C-ZZZZ-ZZZZ"
 CASE_NOT_FOUND = {"detail": "Not found."}
@@ -133,6 +138,66 @@ PAGE_CALLS = {
     ("cases:revoke_invitation", "POST"): lambda c, x, ref: Call(
         "POST", f"/cases/{ref}/invitations/{x.invitation_id}/revoke/"
     ),
+    ("cases:assign", "POST"): lambda c, x, ref: Call(
+        "POST",
+        f"/cases/{ref}/assign/",
+        {"facilitator": c.other_facilitator_same_program.pk, "role": "co_facilitator"},
+    ),
+    ("consent:consent", "GET"): lambda c, x, ref: Call("GET", f"/cases/{ref}/consent/"),
+    ("consent:consent", "POST"): lambda c, x, ref: Call(
+        "POST", f"/cases/{ref}/consent/", {"scope": "take_part", "decision": "withdraw"}
+    ),
+    ("consent:choices", "GET"): lambda c, x, ref: Call("GET", f"/cases/{ref}/choices/"),
+    ("consent:choices", "POST"): lambda c, x, ref: Call(
+        "POST", f"/cases/{ref}/choices/", {"mode": "indirect", "progress_updates": "never"}
+    ),
+    ("consent:break", "POST"): lambda c, x, ref: Call("POST", f"/cases/{ref}/break/"),
+    ("consent:stop", "POST"): lambda c, x, ref: Call("POST", f"/cases/{ref}/stop/"),
+    ("assessments:assessment", "GET"): lambda c, x, ref: Call(
+        "GET", f"/cases/{ref}/people/{c.responsible.pk}/assessment/"
+    ),
+    ("assessments:assessment", "POST"): lambda c, x, ref: Call(
+        "POST",
+        f"/cases/{ref}/people/{c.responsible.pk}/assessment/",
+        {"outcome": "ready", "q_motivation": "Yes."},
+    ),
+    ("assessments:confirm_acknowledgment", "POST"): lambda c, x, ref: Call(
+        "POST", f"/cases/{ref}/people/{c.responsible.pk}/acknowledgment/confirm/"
+    ),
+    ("assessments:safety_plan", "GET"): lambda c, x, ref: Call(
+        "GET", f"/cases/{ref}/people/{c.harmed.pk}/safety-plan/"
+    ),
+    ("assessments:safety_plan", "POST"): lambda c, x, ref: Call(
+        "POST", f"/cases/{ref}/people/{c.harmed.pk}/safety-plan/", {"risks": "Calls.", "measures": "Blocks."}
+    ),
+    ("assessments:conflict", "GET"): lambda c, x, ref: Call("GET", f"/cases/{ref}/conflict/"),
+    ("assessments:conflict", "POST"): lambda c, x, ref: Call(
+        "POST", f"/cases/{ref}/conflict/", {"has_conflict": "no"}
+    ),
+    ("assessments:acknowledgment", "GET"): lambda c, x, ref: Call("GET", f"/cases/{ref}/acknowledgment/"),
+    ("assessments:acknowledgment", "POST"): lambda c, x, ref: Call(
+        "POST", f"/cases/{ref}/acknowledgment/", {"text": "I shared the images and I know how much it hurt."}
+    ),
+    ("sessions:schedule", "GET"): lambda c, x, ref: Call("GET", f"/cases/{ref}/sessions/new/"),
+    ("sessions:schedule", "POST"): lambda c, x, ref: Call("POST", f"/cases/{ref}/sessions/new/", {}),
+    ("sessions:cancel", "POST"): lambda c, x, ref: Call(
+        "POST", f"/cases/{ref}/sessions/{x.session_id}/cancel/"
+    ),
+    ("sessions:restore", "POST"): lambda c, x, ref: Call(
+        "POST", f"/cases/{ref}/sessions/{x.session_id}/restore/"
+    ),
+    ("programs:consent_texts", "GET"): lambda c, x, ref: Call("GET", f"/programs/{c.program.pk}/consent/"),
+    ("programs:consent_texts", "POST"): lambda c, x, ref: Call(
+        "POST",
+        f"/programs/{c.program.pk}/consent/",
+        {"scope": "take_part", "text": "I choose to take part, and may stop."},
+    ),
+    ("programs:questions", "GET"): lambda c, x, ref: Call("GET", f"/programs/{c.program.pk}/questions/"),
+    ("programs:questions", "POST"): lambda c, x, ref: Call(
+        "POST",
+        f"/programs/{c.program.pk}/questions/",
+        {"questions": "hopes | readiness | What do they hope for?"},
+    ),
     ("api:openapi-json", "GET"): lambda c, x, ref: Call("GET", "/api/v1/openapi.json"),
     ("api:openapi-view", "GET"): lambda c, x, ref: Call("GET", "/api/v1/docs"),
     ("api:api-root", "GET"): lambda c, x, ref: Call("GET", "/api/v1/"),
@@ -184,6 +249,56 @@ PAGE_MATRIX = {
         (LOGIN,   INVITED, INVITED, INVITED, 404,     404,     404,     404,     404,     404,     404),
     ("cases:revoke_invitation", "POST"):
         (LOGIN,   CASE,    CASE,    CASE,    404,     404,     404,     404,     404,     404,     404),
+    ("cases:assign", "POST"):
+        (LOGIN,   CASE,    CASE,    CASE,    404,     404,     404,     404,     404,     404,     404),
+    # A party's own pages: staff running the case have no place of their own there, so 404.
+    ("consent:consent", "GET"):
+        (LOGIN,   404,     404,     404,     404,     404,     404,     200,     200,     200,     404),
+    ("consent:consent", "POST"):  # withdrawing what was never given: a clear "already withdrawn"
+        (LOGIN,   404,     404,     404,     404,     404,     404,     409,     409,     409,     404),
+    ("consent:choices", "GET"):  # the person harmed's alone
+        (LOGIN,   404,     404,     404,     404,     404,     404,     200,     404,     404,     404),
+    ("consent:choices", "POST"):
+        (LOGIN,   404,     404,     404,     404,     404,     404,     CASE,    404,     404,     404),
+    ("consent:break", "POST"):  # a supporter is told only a party takes a break, on their case page
+        (LOGIN,   404,     404,     404,     404,     404,     404,     CASE,    CASE,    CASE,    404),
+    ("consent:stop", "POST"):
+        (LOGIN,   404,     404,     404,     404,     404,     404,     CASE,    CASE,    CASE,    404),
+    # Records only the case's own facilitators keep: coordinators and admins do not see them.
+    ("assessments:assessment", "GET"):
+        (LOGIN,   404,     404,     200,     404,     404,     404,     404,     404,     404,     404),
+    ("assessments:assessment", "POST"):
+        (LOGIN,   404,     404,     CASE,    404,     404,     404,     404,     404,     404,     404),
+    ("assessments:confirm_acknowledgment", "POST"):  # nothing written yet to confirm
+        (LOGIN,   404,     404,     409,     404,     404,     404,     404,     404,     404,     404),
+    ("assessments:safety_plan", "GET"):  # the person harmed's plan: theirs and their facilitator's
+        (LOGIN,   404,     404,     200,     404,     404,     404,     200,     404,     404,     404),
+    ("assessments:safety_plan", "POST"):
+        (LOGIN,   404,     404,     CASE,    404,     404,     404,     405,     404,     404,     404),
+    ("assessments:conflict", "GET"):
+        (LOGIN,   200,     200,     200,     404,     404,     404,     404,     404,     404,     404),
+    ("assessments:conflict", "POST"):
+        (LOGIN,   CASE,    CASE,    CASE,    404,     404,     404,     404,     404,     404,     404),
+    ("assessments:acknowledgment", "GET"):  # the person responsible's own words
+        (LOGIN,   404,     404,     404,     404,     404,     404,     404,     200,     404,     404),
+    ("assessments:acknowledgment", "POST"):
+        (LOGIN,   404,     404,     404,     404,     404,     404,     404,     CASE,    404,     404),
+    ("sessions:schedule", "GET"):
+        (LOGIN,   200,     200,     200,     404,     404,     404,     404,     404,     404,     404),
+    ("sessions:schedule", "POST"):  # an empty form
+        (LOGIN,   400,     400,     400,     404,     404,     404,     404,     404,     404,     404),
+    ("sessions:cancel", "POST"):
+        (LOGIN,   CASE,    CASE,    CASE,    404,     404,     404,     404,     404,     404,     404),
+    ("sessions:restore", "POST"):  # only a session on hold comes back
+        (LOGIN,   409,     409,     409,     404,     404,     404,     404,     404,     404,     404),
+    ("programs:consent_texts", "GET"):
+        (LOGIN,   200,     404,     404,     404,     404,     404,     404,     404,     404,     404),
+    ("programs:consent_texts", "POST"):
+        (LOGIN,   TEXTS,   404,     404,     404,     404,     404,     404,     404,     404,     404),
+    ("programs:questions", "GET"):
+        (LOGIN,   200,     404,     404,     404,     404,     404,     404,     404,     404,     404),
+    ("programs:questions", "POST"):
+        (LOGIN,   QUESTIONS, 404,   404,     404,     404,     404,     404,     404,     404,     404),
     ("api:openapi-json", "GET"):
         (200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200),
     ("api:openapi-view", "GET"):
@@ -211,6 +326,20 @@ API_MATRIX = {
         (401,     201,     201,     201,     404,     404,     404,     401,     401,     401,     401),
     ("POST", "/cases/{reference}/invitations/{invitation_id}/revoke"):
         (401,     200,     200,     200,     404,     404,     404,     401,     401,     401,     401),
+    ("GET", "/cases/{reference}/readiness"):
+        (401,     200,     200,     200,     404,     404,     404,     401,     401,     401,     401),
+    ("GET", "/cases/{reference}/sessions"):
+        (401,     200,     200,     200,     404,     404,     404,     401,     401,     401,     401),
+    ("POST", "/cases/{reference}/sessions"):  # nothing is ready for a dialogue yet
+        (401,     409,     409,     409,     404,     404,     404,     401,     401,     401,     401),
+    ("POST", "/cases/{reference}/sessions/{session_id}/cancel"):
+        (401,     200,     200,     200,     404,     404,     404,     401,     401,     401,     401),
+    ("POST", "/cases/{reference}/people/{participant_id}/assessments"):  # the case's own facilitators only
+        (401,     404,     404,     201,     404,     404,     404,     401,     401,     401,     401),
+    ("POST", "/cases/{reference}/people/{participant_id}/acknowledgment/confirm"):
+        (401,     404,     404,     409,     404,     404,     404,     401,     401,     401,     401),
+    ("POST", "/cases/{reference}/conflict-declarations"):
+        (401,     201,     201,     201,     404,     404,     404,     401,     401,     401,     401),
 }
 # fmt: on
 
@@ -224,12 +353,31 @@ API_BODIES = {
     ("POST", "/cases/{reference}/transitions"): lambda c, x: {"action": "pause"},
     ("POST", "/cases/{reference}/invitations"): lambda c, x: {"role": "harmed_party"},
     ("POST", "/cases/{reference}/invitations/{invitation_id}/revoke"): lambda c, x: {},
+    ("POST", "/cases/{reference}/sessions"): lambda c, x: {
+        "kind": "dialogue",
+        "format": "video",
+        "starts_at": "2031-05-06T10:30:00+12:00",
+        "time_zone": "Pacific/Auckland",
+        "attendee_ids": [x.facilitator_place_id, c.harmed.pk, c.responsible.pk],
+    },
+    ("POST", "/cases/{reference}/sessions/{session_id}/cancel"): lambda c, x: {},
+    ("POST", "/cases/{reference}/people/{participant_id}/assessments"): lambda c, x: {
+        "outcome": "ready",
+        "answers": {"motivation": "Wants to repair it."},
+    },
+    ("POST", "/cases/{reference}/people/{participant_id}/acknowledgment/confirm"): lambda c, x: {},
+    ("POST", "/cases/{reference}/conflict-declarations"): lambda c, x: {"has_conflict": False},
 }
 
 
 def api_call(key, cast, extra, ref) -> Call:
     method, route = key
-    path = "/api/v1" + route.format(reference=ref, invitation_id=extra.invitation_id)
+    path = "/api/v1" + route.format(
+        reference=ref,
+        invitation_id=extra.invitation_id,
+        session_id=extra.session_id,
+        participant_id=cast.responsible.pk,
+    )
     body = API_BODIES[key](cast, extra) if method == "POST" else None
     return Call(method, path, body=body)
 
@@ -241,7 +389,24 @@ def extra(cast):
         actor=cast.facilitator, case=cast.case, role=Role.COMMUNITY_MEMBER
     )
     token, _raw = account_services.api_token_create(actor=cast.facilitator, label="matrix")
-    return SimpleNamespace(invitation_id=invitation.pk, raw=raw, token_id=token.pk)
+    facilitator_place = cast.case.participants.get(user=cast.facilitator)
+    # Set up directly: the guards for a real dialogue are not the subject here, only who may touch it.
+    session = Session.objects.create(
+        case=cast.case,
+        kind="preparation",
+        format="video",
+        starts_at=timezone.now() + timedelta(days=3),
+        time_zone="UTC",
+        created_by=cast.facilitator,
+    )
+    session.attendees.set([facilitator_place, cast.harmed])
+    return SimpleNamespace(
+        invitation_id=invitation.pk,
+        raw=raw,
+        token_id=token.pk,
+        session_id=session.pk,
+        facilitator_place_id=facilitator_place.pk,
+    )
 
 
 def client_for(cast, role: str) -> Client:
@@ -262,6 +427,8 @@ def expected_location(cast, where: str) -> str | None:
         INVITED: f"/cases/{cast.case.reference}/#invite",
         TOKENS: "/account/tokens/",
         WELCOME: "/account/welcome/",
+        TEXTS: f"/programs/{cast.program.pk}/consent/",
+        QUESTIONS: f"/programs/{cast.program.pk}/questions/",
     }.get(where)
 
 

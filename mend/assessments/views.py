@@ -2,7 +2,7 @@
 and the person responsible's acknowledgment in their own words."""
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -79,6 +79,8 @@ def safety_plan(request, reference, participant_id):
         place = access.access_own_place(request.user, case)
         if place.pk != participant_id:
             raise Http404
+        if request.method != "GET":
+            return HttpResponseNotAllowed(["GET"])  # the person reads their plan; facilitators write it
         plan = SafetyPlan.objects.filter(participant=place).first()
         return render(request, "assessments/safety_plan_own.html", {"case": case, "plan": plan})
     place = access.access_facilitated_place(request.user, case, participant_id)
