@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test lint install browser clean bench
+.PHONY: run test lint install browser clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -35,13 +35,10 @@ browser:
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check mend tests bench
+	$(BIN)/ruff format --check .
 
 test: install browser lint
 	bash scripts/test-all.sh
-
-bench: install
-	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) var
