@@ -85,6 +85,7 @@ session_patterns = (
 
 program_patterns = (
     [
+        path("<int:program_id>/words/", account_views.program_words, name="words"),
         path("<int:program_id>/consent/", consent_views.program_texts, name="consent_texts"),
         path("<int:program_id>/questions/", assessment_views.program_questions, name="questions"),
     ],

@@ -68,6 +68,7 @@ NEW = "to a new case"
 TOKENS = "to the token page"
 WELCOME = "to the welcome page"
 TEXTS = "to the program's consent wording"
+WORDS = "to the program's words for roles"
 QUESTIONS = "to the program's questions"
 
 MISSING_REFERENCE = "C-ZZZZ-ZZZZ"
@@ -186,6 +187,10 @@ PAGE_CALLS = {
     ("sessions:restore", "POST"): lambda c, x, ref: Call(
         "POST", f"/cases/{ref}/sessions/{x.session_id}/restore/"
     ),
+    ("programs:words", "GET"): lambda c, x, ref: Call("GET", f"/programs/{c.program.pk}/words/"),
+    ("programs:words", "POST"): lambda c, x, ref: Call(
+        "POST", f"/programs/{c.program.pk}/words/", {"harmed_party": "person who was hurt"}
+    ),
     ("programs:consent_texts", "GET"): lambda c, x, ref: Call("GET", f"/programs/{c.program.pk}/consent/"),
     ("programs:consent_texts", "POST"): lambda c, x, ref: Call(
         "POST",
@@ -291,6 +296,10 @@ PAGE_MATRIX = {
         (LOGIN,   CASE,    CASE,    CASE,    404,     404,     404,     404,     404,     404,     404),
     ("sessions:restore", "POST"):  # only a session on hold comes back
         (LOGIN,   409,     409,     409,     404,     404,     404,     404,     404,     404,     404),
+    ("programs:words", "GET"):
+        (LOGIN,   200,     404,     404,     404,     404,     404,     404,     404,     404,     404),
+    ("programs:words", "POST"):
+        (LOGIN,   WORDS,   404,     404,     404,     404,     404,     404,     404,     404,     404),
     ("programs:consent_texts", "GET"):
         (LOGIN,   200,     404,     404,     404,     404,     404,     404,     404,     404,     404),
     ("programs:consent_texts", "POST"):
@@ -428,6 +437,7 @@ def expected_location(cast, where: str) -> str | None:
         TOKENS: "/account/tokens/",
         WELCOME: "/account/welcome/",
         TEXTS: f"/programs/{cast.program.pk}/consent/",
+        WORDS: f"/programs/{cast.program.pk}/words/",
         QUESTIONS: f"/programs/{cast.program.pk}/questions/",
     }.get(where)
 

@@ -61,3 +61,19 @@ class JoinForm(forms.Form):
 
 class ApiTokenForm(forms.Form):
     label = forms.CharField(label=_("What is this token for?"), max_length=80)
+
+
+class RoleWordsForm(forms.Form):
+    """One field per role; left empty, Mend's own word is used."""
+
+    def __init__(self, *args, **kwargs):
+        from mend.accounts.models import DEFAULT_ROLE_WORDS
+
+        super().__init__(*args, **kwargs)
+        for role, default in DEFAULT_ROLE_WORDS.items():
+            self.fields[role] = forms.CharField(
+                label=default.capitalize(),
+                required=False,
+                max_length=40,
+                help_text=_("Left empty, Mend says “%(word)s”.") % {"word": default},
+            )

@@ -152,3 +152,28 @@ def api_token_revoke(*, actor: User, api_token: ApiToken) -> ApiToken:
         api_token.save(update_fields=["revoked_at"])
         audit.record(actor=actor, code="api_token.revoked", target=api_token)
     return api_token
+
+
+@transaction.atomic
+def program_role_words_update(*, actor: User, program: Program, words: dict[str, str]) -> Program:
+    """A program's own words for the roles, shown on every page; an empty word falls back to Mend's."""
+    cleaned = {}
+    for role, word in words.items():
+        if role not in DEFAULT_ROLE_WORDS:
+            raise DomainError(f"“{role}” is not a role Mend knows.")
+        word = " ".join((word or "").split())
+        if len(word) > 40:
+            raise DomainError("Each word for a role can be at most 40 characters.", field=role)
+        if word.lower() in {"victim", "offender", "perpetrator", "abuser"}:
+            raise DomainError(
+                "Mend never shows that word on screen. "
+                "Try words like “person harmed” or “person responsible”.",
+                field=role,
+            )
+        if word:
+            cleaned[role] = word
+    program = Program.objects.select_for_update().get(pk=program.pk)
+    program.role_words = cleaned
+    program.save(update_fields=["role_words"])
+    audit.record(actor=actor, code="program.role_words_changed", target=program, program=program)
+    return program

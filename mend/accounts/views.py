@@ -162,3 +162,25 @@ def api_token_revoke(request, token_id):
     services.api_token_revoke(actor=request.user, api_token=api_token)
     messages.success(request, _("The token no longer works."))
     return redirect("accounts:api_tokens")
+
+
+@require_http_methods(["GET", "POST"])
+def program_words(request, program_id):
+    from mend.accounts.access import access_program_admin
+
+    program = access_program_admin(request.user, program_id)
+    form = forms.RoleWordsForm(request.POST if request.method == "POST" else None, initial=program.role_words)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.program_role_words_update(actor=request.user, program=program, words=form.cleaned_data)
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(request, _("Saved. Every page of this program now uses these words."))
+            return redirect("programs:words", program_id=program.pk)
+    return render(
+        request,
+        "accounts/program_words.html",
+        {"program": program, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )

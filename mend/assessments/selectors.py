@@ -16,13 +16,13 @@ def latest_outcome(place) -> str | None:
 
 
 def acknowledgment_state(place) -> str:
-    """none, submitted (waiting for a facilitator), or confirmed (a facilitator confirmed one of them)."""
+    """none, submitted (the latest text waits for a facilitator), or confirmed (the latest text was read)."""
     if hasattr(place, "_acknowledgment_state"):
         return place._acknowledgment_state
-    acknowledgments = Acknowledgment.objects.filter(participant=place)
-    if acknowledgments.filter(confirmed_at__isnull=False).exists():
-        return "confirmed"
-    return "submitted" if acknowledgments.exists() else "none"
+    latest = latest_acknowledgment(place)
+    if latest is None:
+        return "none"
+    return "confirmed" if latest.confirmed_at else "submitted"
 
 
 def latest_acknowledgment(place) -> Acknowledgment | None:
@@ -59,6 +59,6 @@ def facilitators_without_declaration(case):
 
 def current_questions(program, *, cybercrime: bool) -> tuple[QuestionSet | None, list[dict]]:
     found = QuestionSet.objects.filter(program=program).order_by("-version").first()
-    if found is not None:
-        return found, found.questions
-    return None, default_questions(cybercrime=cybercrime)
+    questions = found.questions if found is not None else default_questions(cybercrime=True)
+    # Digital-safety questions belong to cybercrime cases only.
+    return found, [q for q in questions if cybercrime or q.get("section") != "digital"]

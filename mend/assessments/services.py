@@ -51,7 +51,8 @@ def question_set_update(*, actor: User, program: Program, questions: list[dict])
             raise DomainError(_("A question's section is readiness, safety or digital."), field="questions")
         seen.add(qid)
         cleaned.append({"id": qid, "section": section, "text": text})
-    latest = QuestionSet.objects.select_for_update().filter(program=program).order_by("-version").first()
+    Program.objects.select_for_update().filter(pk=program.pk).first()  # one version number at a time
+    latest = QuestionSet.objects.filter(program=program).order_by("-version").first()
     question_set = QuestionSet.objects.create(
         program=program, version=(latest.version + 1 if latest else 1), questions=cleaned
     )
@@ -66,17 +67,22 @@ def question_set_update(*, actor: User, program: Program, questions: list[dict])
 
 
 def _recheck(*, actor: User, case: Case) -> None:
-    from mend.cases.services import case_recheck_encounter
+    from mend.cases.services import case_recheck
 
-    case_recheck_encounter(actor=actor, case=case)
+    case_recheck(actor=actor, case=case)
 
 
 def _question_set_for(case: Case) -> QuestionSet:
     latest = QuestionSet.objects.filter(program=case.program).order_by("-version").first()
     if latest is not None:
         return latest
+    # The first set holds every default question; each case is asked the ones that fit its kind of harm.
+    Program.objects.select_for_update().filter(pk=case.program_id).first()
+    latest = QuestionSet.objects.filter(program=case.program).order_by("-version").first()
+    if latest is not None:
+        return latest
     return QuestionSet.objects.create(
-        program=case.program, version=1, questions=default_questions(cybercrime=case.is_cybercrime)
+        program=case.program, version=1, questions=default_questions(cybercrime=True)
     )
 
 
@@ -99,7 +105,9 @@ def assessment_sign_off(
     if reassess_on is not None and reassess_on <= timezone.localdate():
         raise DomainError(_("The date to assess again must be in the future."), field="reassess_on")
     question_set = _question_set_for(place.case)
-    known = {q["id"] for q in question_set.questions}
+    known = {
+        q["id"] for q in question_set.questions if place.case.is_cybercrime or q.get("section") != "digital"
+    }
     unknown = set(answers) - known
     if unknown:
         raise DomainError(
@@ -140,6 +148,8 @@ def acknowledgment_submit(*, actor: User, place: Participant, text: str) -> Ackn
         )
     acknowledgment = Acknowledgment.objects.create(participant=place, text=text, submitted_at=timezone.now())
     audit.record(actor=actor, code="acknowledgment.submitted", target=acknowledgment, case=place.case)
+    # A new text replaces the confirmed one until a facilitator has read it.
+    _recheck(actor=actor, case=place.case)
     return acknowledgment
 
 

@@ -40,11 +40,12 @@ def _prime(places: list[Participant]) -> None:
     ):
         outcomes[participant_id] = outcome  # the latest sign-off wins
     acknowledged: dict[int, str] = {}
-    for participant_id, confirmed_at in Acknowledgment.objects.filter(participant__in=ids).values_list(
-        "participant_id", "confirmed_at"
+    for participant_id, confirmed_at in (
+        Acknowledgment.objects.filter(participant__in=ids)
+        .order_by("submitted_at", "pk")
+        .values_list("participant_id", "confirmed_at")
     ):
-        if confirmed_at is not None or acknowledged.get(participant_id) != "confirmed":
-            acknowledged[participant_id] = "confirmed" if confirmed_at is not None else "submitted"
+        acknowledged[participant_id] = "confirmed" if confirmed_at is not None else "submitted"  # latest wins
     plans = set(SafetyPlan.objects.filter(participant__in=ids).values_list("participant_id", flat=True))
     for place in places:
         place._choices = choices.get(place.pk)
@@ -188,46 +189,72 @@ def missing_for(case: Case, guard_names: tuple[str, ...]) -> list[str]:
     return missing
 
 
-def meeting_missing(case: Case, attendees: list[Participant]) -> list[str]:
-    """What stands between these people and a meeting now. Contact between the parties needs everything
-    the encounter needs; supporters and community members come only as the person harmed allowed."""
+def _side(case: Case, place: Participant) -> str:
+    """harmed or responsible for the parties and their supporters; "" for everyone else."""
+    if place.role == Role.HARMED_PARTY:
+        return "harmed"
+    if place.role == Role.RESPONSIBLE_PARTY:
+        return "responsible"
+    if place.role == Role.SUPPORTER and place.supports_id:
+        supported = next((p for p in _active(case) if p.pk == place.supports_id), None)
+        return _side(case, supported) if supported is not None else ""
+    return ""
+
+
+def meeting_missing(case: Case, attendees: list[Participant], *, check_stage: bool = True) -> list[str]:
+    """What stands between these people and a meeting now. A meeting with people from both sides is contact
+    between the parties, and needs everything the encounter needs and the person harmed's choice to meet;
+    supporters and community members come only as the person harmed allowed."""
     from mend.consent.selectors import choices_of, current_scopes
 
     missing: list[str] = []
-    if case.stage in ("paused", "closed", "referral"):
+    if check_stage and case.stage in ("paused", "closed", "referral"):
         missing.append(
             _("the case to be active (it is at the %(stage)s stage)")
             % {"stage": case.get_stage_display().lower()}
         )
     if not any(p.role in FACILITATING_ROLES for p in attendees):
         missing.append(_("a facilitator among the people attending"))
-    harmed = [p for p in attendees if p.role == Role.HARMED_PARTY]
-    responsible = [p for p in attendees if p.role == Role.RESPONSIBLE_PARTY]
+    sides = {p.pk: _side(case, p) for p in attendees}
+    contact = "harmed" in sides.values() and "responsible" in sides.values()
+    # The people harmed whom this meeting concerns: present themselves, or through a supporter.
+    represented = []
+    for place in attendees:
+        if sides[place.pk] == "harmed":
+            person = (
+                place
+                if place.role == Role.HARMED_PARTY
+                else next((p for p in _active(case) if p.pk == place.supports_id), None)
+            )
+            if person is not None and person not in represented:
+                represented.append(person)
     for place in attendees:
         if place.role in FACILITATING_ROLES:
             continue
         if not place.has_joined:
             missing.append(_("the %(name)s to join the case") % {"name": _name(case, place)})
             continue
-        modes = {"direct"} if harmed and responsible and place.role in PARTY_ROLES else set()
+        modes = {"direct"} if contact and place.role in PARTY_ROLES else set()
         missing += _consent_and_presence(case, place, modes)
         if place.role in PARTY_ROLES and "facilitator_contact" not in current_scopes(place):
             missing.append(
                 _("consent of the %(name)s to be contacted by the facilitator") % {"name": _name(case, place)}
             )
-    if harmed and responsible:
-        for place in harmed:
-            mode = choices_of(place).mode
+    if contact:
+        for person in represented:
+            mode = choices_of(person).mode
             if mode == "indirect":
                 missing.append(
                     _(
-                        "the %(name)s chose to communicate through the facilitator, so they do not meet "
-                        "the other side"
+                        "a meeting that fits the choice of the %(name)s: "
+                        "they chose to communicate through the facilitator"
                     )
-                    % {"name": _name(case, place)}
+                    % {"name": _name(case, person)}
                 )
             elif mode == "undecided":
-                missing.append(_("the %(name)s to choose how to take part") % {"name": _name(case, place)})
+                missing.append(_("the %(name)s to choose how to take part") % {"name": _name(case, person)})
+            if person not in attendees:
+                missing += _consent_and_presence(case, person, {"direct"})
         missing += preparation_complete(case) + no_conflict_of_interest(case)
     for place in attendees:
         if place.role == Role.SUPPORTER and place.supports_id:
@@ -237,13 +264,13 @@ def meeting_missing(case: Case, attendees: list[Participant]) -> list[str]:
                     _("consent of the %(name)s to have supporters present") % {"name": _name(case, supported)}
                 )
         if place.role in (Role.SUPPORTER, Role.COMMUNITY_MEMBER):
-            for person_harmed in harmed:
-                choices = choices_of(person_harmed)
-                allowed = (
-                    choices.supporters_may_attend
-                    if place.role == Role.SUPPORTER
-                    else choices.community_may_attend
-                )
+            for person_harmed in represented:
+                if place.supports_id == person_harmed.pk and place.role == Role.SUPPORTER:
+                    allowed = choices_of(person_harmed).supporters_may_attend
+                elif place.role == Role.SUPPORTER:
+                    allowed = contact and choices_of(person_harmed).supporters_may_attend
+                else:
+                    allowed = choices_of(person_harmed).community_may_attend
                 if not allowed:
                     missing.append(
                         _("the %(harmed)s to allow the %(name)s to attend")

@@ -30,6 +30,16 @@ def process_paused(*, case: Case, because_of: Participant) -> None:
     )
 
 
+def stepped_back(*, case: Case, who: Participant) -> None:
+    """Someone other than a party stopped taking part: only the facilitators hear, to offer support."""
+    _send(
+        case,
+        [p for p in _joined(case) if p.role in FACILITATING_ROLES],
+        Notice.Kind.SUPPORT_PROMPT,
+        about=who,
+    )
+
+
 def ready_to_continue(*, case: Case, who: Participant) -> None:
     _send(
         case,

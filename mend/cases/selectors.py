@@ -2,8 +2,9 @@
 
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
-from mend.accounts.models import Invitation, Membership, User
+from mend.accounts.models import Invitation, Membership, Program, User
 from mend.audit.models import AuditEvent
 from mend.cases.access import cases_managed_by
 from mend.cases.models import FACILITATING_ROLES, Case, Participant
@@ -76,6 +77,10 @@ def case_events(case: Case, limit: int = 50) -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(case=case).select_related("actor").order_by("-seq")[:limit])
 
 
+def programs_administered(user: User) -> list:
+    return list(Program.objects.filter(memberships__user=user, memberships__role=Membership.Role.ADMIN))
+
+
 def notices_for_staff(user: User, limit: int = 10) -> list[dict]:
     """Neutral notices addressed to the user's places in the cases they facilitate, newest first."""
     from mend.cases.models import Notice
@@ -118,7 +123,11 @@ def participant_overview(place: Participant) -> dict:
         {"at": n.created_at, "text": text_of(n)}
         for n in Notice.objects.filter(recipient=place).select_related("about").order_by("-created_at")[:5]
     ]
-    sessions = list(Session.objects.filter(attendees=place, status="scheduled").order_by("starts_at")[:5])
+    sessions = list(
+        Session.objects.filter(attendees=place, status="scheduled", starts_at__gte=timezone.now()).order_by(
+            "starts_at"
+        )[:5]
+    )
     overview = {
         "facilitators": facilitators,
         "notices": notices,
@@ -137,11 +146,23 @@ def participant_overview(place: Participant) -> dict:
         harmed = case.participants.filter(
             role=Role.HARMED_PARTY, removed_at__isnull=True, joined_at__isnull=False
         )
-        chosen = list(
-            HarmedPartyChoices.objects.filter(participant__in=harmed).values_list("mode", flat=True)
+        from mend.consent.models import Consent
+
+        chosen = dict(
+            HarmedPartyChoices.objects.filter(participant__in=harmed).values_list("participant_id", "mode")
         )
-        # Anyone harmed who has not chosen yet counts as undecided.
-        modes = set(chosen) | ({"undecided"} if len(chosen) < harmed.count() else set())
+        consents: dict[int, set[str]] = {}
+        for participant_id, scope in Consent.objects.filter(
+            participant__in=harmed, withdrawn_at__isnull=True
+        ).values_list("participant_id", "scope"):
+            consents.setdefault(participant_id, set()).add(scope)
+        # Only what holds now: a choice counts while its consent stands; anyone else is undecided.
+        modes = set()
+        for harmed_id in harmed.values_list("pk", flat=True):
+            mode = chosen.get(harmed_id, "undecided")
+            scope = {"indirect": "indirect_exchange", "direct": "direct_meeting"}.get(mode)
+            held = consents.get(harmed_id, set())
+            modes.add(mode if scope and {"take_part", scope} <= held else "undecided")
         overview["other_side_channel"] = (
             "indirect" if "indirect" in modes else ("direct" if modes == {"direct"} else "")
         )
@@ -151,6 +172,7 @@ def participant_overview(place: Participant) -> dict:
 def preparation_overview(case: Case, user: User) -> dict:
     """The preparation table of a staff case page: each party's consent, readiness and records, read from
     the same primed records the guards use, so the page costs the same whatever the number of parties."""
+    from mend.assessments.models import Outcome
     from mend.assessments.selectors import acknowledgment_state, latest_outcome, safety_plan_exists
     from mend.cases import guards
     from mend.cases.models import PARTY_ROLES, Role
@@ -167,6 +189,7 @@ def preparation_overview(case: Case, user: User) -> dict:
             "role_word": case.program.word_for(p.role),
             "scopes": [Scope(s).label.lower() for s in Scope.values if s in current_scopes(p)],
             "outcome": latest_outcome(p) or "",
+            "outcome_label": Outcome(latest_outcome(p)).label.lower() if latest_outcome(p) else "",
             "acknowledgment": acknowledgment_state(p) if p.role == Role.RESPONSIBLE_PARTY else "",
             "has_safety_plan": safety_plan_exists(p),
             "on_break": p.paused_at is not None,

@@ -137,7 +137,7 @@ def facilitator_assign(
         joined_at=now,
     )
     audit.record(actor=actor, code="case.facilitator_assigned", target=place, case=case, data={"role": role})
-    case_recheck_encounter(actor=actor, case=case)
+    case_recheck(actor=actor, case=case)
     return place
 
 
@@ -158,7 +158,10 @@ def case_transition(
             _("This case is at the %(stage)s stage, where that step is not possible.")
             % {"stage": case.get_stage_display().lower()}
         ) from None
-    missing = guards.missing_for(case, transition.guards)
+    guard_names = transition.guards
+    if target == workflow.ENCOUNTER and "encounter_ready" not in guard_names:
+        guard_names = (*guard_names, "encounter_ready")  # resuming into an encounter needs it all again
+    missing = guards.missing_for(case, guard_names)
     if missing:
         raise Conflict(_("Waiting for: %(items)s.") % {"items": "; ".join(missing)})
     source = case.stage
@@ -170,6 +173,8 @@ def case_transition(
     if target == workflow.CLOSED:
         data["reason"] = closure_reason
     audit.record(actor=actor, code="case.stage_changed", target=case, case=case, data=data)
+    if target == workflow.PAUSED:
+        session_services.sessions_hold_all(actor=actor, case=case)
     if target == workflow.CLOSED:
         session_services.sessions_cancel_all(actor=actor, case=case)
         if send_closing_message:
@@ -178,9 +183,12 @@ def case_transition(
     return case
 
 
-def case_recheck_encounter(*, actor: User, case: Case) -> Case:
-    """An encounter lasts only while its guards hold: when one stops holding, the case pauses at once."""
+def case_recheck(*, actor: User, case: Case) -> Case:
+    """After any change to consent, choices, preparation records or assignments: meetings that no longer
+    meet their guards are cancelled, and an encounter whose guards stopped holding pauses at once."""
     case = Case.objects.select_for_update().select_related("program").get(pk=case.pk)
+    session_services.sessions_cancel_unconsented(actor=actor, case=case)
+    case._active_places = None
     if case.stage == workflow.ENCOUNTER and guards.encounter_ready(case):
         return case_transition(actor=actor, case=case, action="pause")
     return case

@@ -29,6 +29,7 @@ def home(request):
         "mine": mine,
         "waiting": selectors.waiting_for(request.user),
         "notices": selectors.notices_for_staff(request.user),
+        "administered": selectors.programs_administered(request.user),
     }
     return render(request, "cases/dashboard.html", context)
 

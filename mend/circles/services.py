@@ -49,6 +49,8 @@ def session_schedule(
     if not attendees or any(p.case_id != case.pk or p.removed_at for p in attendees):
         raise DomainError(_("Choose who attends from the people in this case."), field="attendees")
     case = Case.objects.select_for_update().select_related("program").get(pk=case.pk)
+    # Read the people again under the case's lock, so a withdrawal or break at this moment is seen.
+    attendees = list(Participant.objects.filter(pk__in=[p.pk for p in attendees], case=case, removed_at=None))
     missing = guards.meeting_missing(case, attendees)
     if missing:
         raise Conflict(_("Waiting for: %(items)s.") % {"items": "; ".join(missing)})
@@ -129,12 +131,19 @@ def sessions_hold_for(*, actor: User, place: Participant) -> int:
 def sessions_cancel_unconsented(*, actor: User, case: Case) -> int:
     """After a consent or a choice narrows, meetings that no longer meet every guard are cancelled."""
     to_cancel = []
+    case._active_places = None  # read everyone's records afresh: something just changed
     for session in _future(case).prefetch_related("attendees"):
-        case._active_places = None
-        if guards.meeting_missing(case, list(session.attendees.all())):
+        if guards.meeting_missing(case, list(session.attendees.all()), check_stage=False):
             to_cancel.append(session)
     return _set_status(
         actor=actor, sessions=to_cancel, status=SessionStatus.CANCELLED, code="session.cancelled"
+    )
+
+
+def sessions_hold_all(*, actor: User, case: Case) -> int:
+    """A paused case: every scheduled session waits on hold until a facilitator brings it back."""
+    return _set_status(
+        actor=actor, sessions=list(_future(case)), status=SessionStatus.ON_HOLD, code="session.held"
     )
 
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from mend import audit
 from mend.accounts.models import Program, User
 from mend.cases import notices
-from mend.cases.models import Participant, Role
+from mend.cases.models import PARTY_ROLES, Participant, Role
 from mend.circles import services as session_services
 from mend.consent.models import Consent, ConsentText, HarmedPartyChoices, Mode, ProgressUpdates, Scope
 from mend.consent.texts import DEFAULT_TEXTS
@@ -46,12 +46,8 @@ def consent_text_update(*, actor: User, program: Program, scope: str, text: str)
     text = (text or "").strip()
     if not 20 <= len(text) <= 2000:
         raise DomainError(_("Write the consent text in 20 to 2000 characters."), field="text")
-    latest = (
-        ConsentText.objects.select_for_update()
-        .filter(program=program, scope=scope)
-        .order_by("-version")
-        .first()
-    )
+    Program.objects.select_for_update().filter(pk=program.pk).first()  # one version number at a time
+    latest = ConsentText.objects.filter(program=program, scope=scope).order_by("-version").first()
     if latest is not None and latest.text == text:
         return latest
     new = ConsentText.objects.create(
@@ -72,6 +68,16 @@ def consent_text_update(*, actor: User, program: Program, scope: str, text: str)
     return new
 
 
+def _lock(place: Participant) -> Participant:
+    """Every change that starts or stops contact locks the case first, then the person, in that order,
+    so that a session scheduled at the same moment sees the change or waits for it."""
+    from mend.cases.models import Case
+
+    Case.objects.select_for_update().filter(pk=place.case_id).first()
+    locked = Participant.objects.select_for_update().select_related("case__program").get(pk=place.pk)
+    return locked
+
+
 def _check_scope(place: Participant, scope: str) -> None:
     if scope not in SCOPES_FOR_ROLE.get(place.role, []):
         raise DomainError(_("That kind of consent does not apply to your part in this case."), field="scope")
@@ -83,6 +89,7 @@ def consent_give(*, actor: User, place: Participant, scope: str, text_sha256: st
     if place.user_id != actor.pk:
         raise DomainError(_("Only the person themselves can give their consent."))
     _check_scope(place, scope)
+    place = _lock(place)
     text = ConsentText.objects.filter(program=place.case.program, scope=scope).order_by("-version").first()
     if text is None or text.sha256 != text_sha256:
         raise Conflict(
@@ -113,6 +120,7 @@ def consent_withdraw(*, actor: User, place: Participant, scope: str) -> Consent:
     if place.user_id != actor.pk:
         raise DomainError(_("Only the person themselves can withdraw their consent."))
     _check_scope(place, scope)
+    place = _lock(place)
     consent = (
         Consent.objects.select_for_update()
         .filter(participant=place, scope=scope, withdrawn_at__isnull=True)
@@ -127,27 +135,28 @@ def consent_withdraw(*, actor: User, place: Participant, scope: str) -> Consent:
     )
     if scope == Scope.TAKE_PART:
         session_services.sessions_cancel_for(actor=actor, place=place)
-        _pause_process(actor=actor, place=place)
-    else:
-        # Meetings that needed this consent cannot happen now, nor can an encounter that needed it.
-        place._current_scopes = None
-        session_services.sessions_cancel_unconsented(actor=actor, case=place.case)
-        _recheck(actor=actor, case=place.case)
-    place._current_scopes = None
+        if place.role in PARTY_ROLES:
+            _pause_process(actor=actor, place=place)
+        else:
+            # A supporter or community member stepping back does not stop the parties' process.
+            notices.stepped_back(case=place.case, who=place)
+    # Meetings that needed this consent cannot happen now, nor can an encounter that needed it.
+    _recheck(actor=actor, case=place.case)
     return consent
 
 
 def _recheck(*, actor: User, case) -> None:
-    from mend.cases.services import case_recheck_encounter
+    from mend.cases.services import case_recheck
 
-    case_recheck_encounter(actor=actor, case=case)
+    case_recheck(actor=actor, case=case)
 
 
 def _pause_process(*, actor: User, place: Participant) -> None:
     from mend.cases import services as case_services
     from mend.cases import workflow
+    from mend.cases.models import Case
 
-    case = place.case
+    case = Case.objects.select_related("program").get(pk=place.case_id)  # locked by _lock already
     if case.stage in workflow.ACTIVE_STAGES:
         case_services.case_transition(actor=actor, case=case, action="pause")
     notices.process_paused(case=case, because_of=place)
@@ -158,7 +167,7 @@ def participant_pause(*, actor: User, place: Participant) -> Participant:
     """ "I need a break": scheduled contact stops until the person says they are ready again."""
     if place.user_id != actor.pk or place.role not in (Role.HARMED_PARTY, Role.RESPONSIBLE_PARTY):
         raise DomainError(_("Only a party can take a break for themselves."))
-    place = Participant.objects.select_for_update().select_related("case__program").get(pk=place.pk)
+    place = _lock(place)
     if place.paused_at is not None:
         raise Conflict(_("You are already taking a break. Take all the time you need."))
     place.paused_at = timezone.now()
@@ -173,7 +182,7 @@ def participant_pause(*, actor: User, place: Participant) -> Participant:
 def participant_resume(*, actor: User, place: Participant) -> Participant:
     if place.user_id != actor.pk:
         raise DomainError(_("Only the person who took the break can end it."))
-    place = Participant.objects.select_for_update().select_related("case__program").get(pk=place.pk)
+    place = _lock(place)
     if place.paused_at is None:
         raise Conflict(_("You are not on a break."))
     place.paused_at = None
@@ -206,6 +215,7 @@ def choices_update(
             raise DomainError(_("Choose every how many weeks, from 1 to 52."), field="progress_every_weeks")
     else:
         progress_every_weeks = None
+    place = _lock(place)
     choices, _created = HarmedPartyChoices.objects.select_for_update().get_or_create(participant=place)
     mode_changed = choices.mode != mode
     choices.mode = mode
@@ -222,7 +232,6 @@ def choices_update(
         data={"mode": mode, "progress_updates": progress_updates},
     )
     # Who may attend may have narrowed: meetings that no longer fit the choices are cancelled.
-    session_services.sessions_cancel_unconsented(actor=actor, case=place.case)
     _recheck(actor=actor, case=place.case)
     if mode_changed:
         notices.mode_chosen(case=place.case, mode=mode)

@@ -24,7 +24,7 @@ DEFAULT_TEXTS = {
     ),
     "share_statement": _("My facilitator may share my statement with the other side."),
     "data_processing": _(
-        "Mend and the program may keep and use what I share for this process only, for as long as the "
-        "program's retention period, and I can ask for my data or for it to be deleted."
+        "The program may keep what I share and use it for this process only. It keeps it for a set time, "
+        "which it will tell me. I can ask to see my information, or ask for it to be deleted."
     ),
 }

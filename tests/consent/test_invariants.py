@@ -310,3 +310,74 @@ def test_it_closes_with_a_reason_and_an_optional_closing_message(cast):
         "case_closed"
     ]
     assert not Notice.objects.filter(recipient=cast.responsible).exists()
+
+
+def test_inv_acknowledgment_resuming_into_the_encounter_needs_every_guard_again(cast):
+    prepare_for_encounter(cast)
+    cases.case_transition(actor=cast.facilitator, case=cast.case, action="begin_encounter")
+    assessments.assessment_sign_off(
+        actor=cast.facilitator,
+        place=cast.harmed,
+        answers={},
+        outcome="not_yet",
+        reassess_on=timezone.localdate() + timedelta(days=7),
+    )
+    cast.case.refresh_from_db()
+    assert cast.case.stage == "paused"
+    with pytest.raises(Conflict, match=r"readiness assessment of the person harmed \(Wren\)"):
+        cases.case_transition(actor=cast.facilitator, case=cast.case, action="resume")
+
+
+def test_inv_acknowledgment_a_not_yet_sign_off_cancels_the_dialogue_ahead(cast):
+    prepare_for_encounter(cast)
+    session = _dialogue(cast, cast.harmed, cast.responsible)
+    assessments.assessment_sign_off(
+        actor=cast.facilitator,
+        place=cast.responsible,
+        answers={},
+        outcome="not_yet",
+        reassess_on=timezone.localdate() + timedelta(days=7),
+    )
+    session.refresh_from_db()
+    assert session.status == "cancelled"
+
+
+def test_inv_acknowledgment_a_new_text_waits_for_the_facilitator_again(cast):
+    prepare_for_encounter(cast)
+    assessments.acknowledgment_submit(
+        actor=cast.responsible.user,
+        place=cast.responsible,
+        text="I want to take back part of what I said before, and explain.",
+    )
+    with pytest.raises(Conflict, match="confirmation of the acknowledgment"):
+        cases.case_transition(actor=cast.facilitator, case=cast.case, action="begin_encounter")
+
+
+def test_inv_survivor_centered_a_supporter_from_the_other_side_counts_as_contact(cast):
+    prepare_for_encounter(cast, mode="indirect")
+    tutor = cases.participant_invite(
+        actor=cast.facilitator, case=cast.case, role="supporter", supports=cast.responsible
+    )[1]
+    user, _phrase = cases.invitation_accept(raw_token=tutor, pseudonym="Rowan")
+    place = cast.case.participants.get(user=user)
+    consent(place, "take_part")
+    with pytest.raises(Conflict, match="they chose to communicate through the facilitator"):
+        _dialogue(cast, cast.harmed, place)
+
+
+def test_inv_voluntary_a_supporter_stepping_back_does_not_pause_the_parties(cast):
+    prepare_for_encounter(cast)
+    consent(cast.supporter, "take_part")
+    Notice.objects.all().delete()
+    consent_services.consent_withdraw(actor=cast.supporter.user, place=cast.supporter, scope="take_part")
+    cast.case.refresh_from_db()
+    assert cast.case.stage == "preparation"
+    assert list(Notice.objects.values_list("kind", flat=True)) == ["support_prompt"]
+
+
+def test_inv_voluntary_a_manual_pause_holds_every_session(cast):
+    prepare_for_encounter(cast)
+    session = _dialogue(cast, cast.harmed, cast.responsible)
+    cases.case_transition(actor=cast.facilitator, case=cast.case, action="pause")
+    session.refresh_from_db()
+    assert session.status == "on_hold"

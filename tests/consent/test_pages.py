@@ -269,3 +269,13 @@ def test_it_tells_the_facilitator_on_their_dashboard_when_a_party_steps_back(cas
     cast.client("harmed").post(_case_url(cast, "stop/"))
     page = cast.client("facilitator").get("/").content.decode()
     assert "Wren has stepped back for now. You may want to offer them support." in page
+
+
+def test_it_lets_a_program_choose_its_words_for_roles(cast):
+    client = cast.client("admin")
+    refused = client.post(f"/programs/{cast.program.pk}/words/", {"harmed_party": "victim"})
+    assert refused.status_code == 400 and "never shows that word" in refused.content.decode()
+    saved = client.post(f"/programs/{cast.program.pk}/words/", {"harmed_party": "person who was hurt"})
+    assert saved.status_code == 302
+    page = cast.client("harmed").get(_case_url(cast)).content.decode()
+    assert "You are taking part as the person who was hurt." in page
