@@ -449,7 +449,7 @@ def body_cases():
             yield pytest.param(route, changes, names, id=f"{route.replace('/', '_')}-{number}")
 
 
-@pytest.mark.parametrize(("route", "changes", "names"), body_cases())
+@pytest.mark.parametrize(("route", "changes", "names"), list(body_cases()))
 def test_it_names_the_field_to_fix_in_an_api_body(cast, route, changes, names):
     base = good_case(cast) if route == "/cases" and changes else {}
     with nothing_written():

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from mend.accounts.credentials import normalise_phrase
+from mend.core.validators import LANGUAGE_CHOICES
 
 TIME_ZONE_CHOICES = [
     (tz, tz.replace("_", " "))
@@ -43,6 +44,12 @@ class JoinForm(forms.Form):
         label=_("The name others in the case will see"),
         max_length=40,
         help_text=_("Pick any name. It does not need to be your real name."),
+    )
+    preferred_language = forms.ChoiceField(
+        label=_("The language you would like to use"),
+        choices=[("", "")] + LANGUAGE_CHOICES,
+        required=False,
+        help_text=_("Your facilitator can arrange an interpreter."),
     )
     time_zone = forms.ChoiceField(label=_("Your time zone"), choices=TIME_ZONE_CHOICES, initial="UTC")
     accessibility_needs = forms.CharField(

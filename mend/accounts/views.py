@@ -110,10 +110,18 @@ def join(request, token):
         return render(request, "accounts/join_unusable.html", {"message": error.message}, status=410)
     place = invitation.participant
     data = request.POST if request.method == "POST" else None
-    form = forms.JoinForm(data, initial={"time_zone": place.case.program.time_zone})
+    form = forms.JoinForm(
+        data,
+        initial={
+            "time_zone": place.case.program.time_zone,
+            "preferred_language": place.case.program.default_language,
+        },
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            user, phrase = case_services.invitation_accept(raw_token=token, **form.cleaned_data)
+            chosen = {**form.cleaned_data}
+            chosen["preferred_language"] = chosen["preferred_language"] or place.case.program.default_language
+            user, phrase = case_services.invitation_accept(raw_token=token, **chosen)
         except DomainError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:

@@ -4,11 +4,15 @@ import functools
 import zoneinfo
 
 import pycountry
-from django.conf import global_settings
 
 from mend.core.errors import DomainError
 
-LANGUAGE_CODES = {code for code, _ in global_settings.LANGUAGES}
+# ISO 639-1 two-letter codes: a person's preferred language may be one Mend's pages are not yet in (mi, sm).
+LANGUAGE_CHOICES = sorted(
+    ((lang.alpha_2, lang.name) for lang in pycountry.languages if hasattr(lang, "alpha_2")),
+    key=lambda c: c[1],
+)
+LANGUAGE_CODES = {code for code, _ in LANGUAGE_CHOICES}
 
 # Walking the time-zone files takes tens of milliseconds; the set does not change while we run.
 _time_zones = functools.cache(zoneinfo.available_timezones)

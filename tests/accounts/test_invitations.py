@@ -291,3 +291,18 @@ def test_it_says_what_to_fix_in_the_other_join_fields(cast, invitation, field, v
 def test_it_gives_a_name_taken_by_someone_who_left_to_the_next_person(cast, invitation):
     Participant.objects.filter(pk=cast.supporter.pk).update(removed_at=timezone.now())
     assert join(invitation.raw, "Alder").status_code == 302
+
+
+def test_it_records_the_language_a_participant_prefers(cast):
+    _invitation, raw = case_services.participant_invite(
+        actor=cast.facilitator, case=cast.case, role="community_member"
+    )
+    bad = Client().post(
+        f"/join/{raw}/", {"pseudonym": "Kahu", "time_zone": "UTC", "preferred_language": "zz"}
+    )
+    assert bad.status_code == 400 and "preferred_language" in bad.context["form"].errors
+    good = Client().post(
+        f"/join/{raw}/", {"pseudonym": "Kahu", "time_zone": "UTC", "preferred_language": "mi"}
+    )
+    assert good.status_code == 302
+    assert Participant.objects.get(case=cast.case, pseudonym="Kahu").preferred_language == "mi"
