@@ -62,15 +62,19 @@ def _secret_key(var_dir: Path, debug: bool) -> str:
         return key
     key_file = _str("MEND_SECRET_KEY_FILE")
     if key_file:
-        return Path(key_file).read_text().strip()
+        key = Path(key_file).read_text().strip()
+        if len(key) < 32:
+            raise ConfigError("MEND_SECRET_KEY_FILE must hold at least 32 characters.")
+        return key
     # Embedded mode keeps a generated key beside its database, so a clone runs at once.
     path = var_dir / "secret_key"
     if not path.exists():
         import secrets
 
         var_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        # Created readable by the owner only from the first byte.
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
     return path.read_text().strip()
 
 
@@ -87,14 +91,18 @@ def read() -> Env:
     if not quick_exit.startswith(("https://", "http://")):
         raise ConfigError("MEND_QUICK_EXIT_URL must be a full http(s) address.")
     hosts = [h.strip() for h in _str("MEND_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
+    demo, https = _bool("MEND_DEMO", False), _bool("MEND_HTTPS", False)
+    if demo and (https or not set(hosts) <= {"127.0.0.1", "localhost", "::1"}):
+        # Demo accounts have published passwords and skip the second factor: never on a real address.
+        raise ConfigError("MEND_DEMO=1 is for a local demo only: unset it with MEND_HTTPS or public hosts.")
     return Env(
         debug=debug,
-        demo=_bool("MEND_DEMO", False),
+        demo=demo,
         secret_key=_secret_key(var_dir, debug),
         database_url=database_url,
         redis_url=redis_url,
         allowed_hosts=hosts,
-        https=_bool("MEND_HTTPS", False),
+        https=https,
         quick_exit_url=quick_exit,
         var_dir=var_dir,
         invitation_days=_int("MEND_INVITATION_DAYS", 7, minimum=1),

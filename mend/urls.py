@@ -25,7 +25,6 @@ account_patterns = (
         path("sign-in/", account_views.sign_in, name="sign_in"),
         path("sign-out/", account_views.sign_out, name="sign_out"),
         path("two-factor/", account_views.two_factor, name="two_factor"),
-        path("welcome/", account_views.welcome, name="welcome"),
         path("tokens/", account_views.api_tokens, name="api_tokens"),
         path("tokens/<int:token_id>/revoke/", account_views.api_token_revoke, name="api_token_revoke"),
     ],

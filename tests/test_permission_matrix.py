@@ -66,7 +66,6 @@ CASE = "to the case page"
 INVITED = "to the case page's invite form, showing the new link"
 NEW = "to a new case"
 TOKENS = "to the token page"
-WELCOME = "to the welcome page"
 TEXTS = "to the program's consent wording"
 WORDS = "to the program's words for roles"
 QUESTIONS = "to the program's questions"
@@ -116,7 +115,6 @@ PAGE_CALLS = {
     ("accounts:two_factor", "POST"): lambda c, x, ref: Call(
         "POST", "/account/two-factor/", {"code": "000000"}
     ),
-    ("accounts:welcome", "GET"): lambda c, x, ref: Call("GET", "/account/welcome/"),
     ("accounts:api_tokens", "GET"): lambda c, x, ref: Call("GET", "/account/tokens/"),
     ("accounts:api_tokens", "POST"): lambda c, x, ref: Call("POST", "/account/tokens/", {"label": "scripts"}),
     ("accounts:api_token_revoke", "POST"): lambda c, x, ref: Call(
@@ -228,8 +226,6 @@ PAGE_MATRIX = {
         (LOGIN,   200,     200,     200,     200,     200,     200,     HOME,    HOME,    HOME,    HOME),
     ("accounts:two_factor", "POST"):  # a wrong code
         (LOGIN,   400,     400,     400,     400,     400,     400,     HOME,    HOME,    HOME,    HOME),
-    ("accounts:welcome", "GET"):  # nothing left to show once
-        (LOGIN,   HOME,    HOME,    HOME,    HOME,    HOME,    HOME,    HOME,    HOME,    HOME,    HOME),
     ("accounts:api_tokens", "GET"):
         (LOGIN,   200,     200,     200,     200,     200,     200,     404,     404,     404,     404),
     ("accounts:api_tokens", "POST"):
@@ -239,7 +235,7 @@ PAGE_MATRIX = {
     ("join", "GET"):
         (200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200),
     ("join", "POST"):
-        (WELCOME, WELCOME, WELCOME, WELCOME, WELCOME, WELCOME, WELCOME, WELCOME, WELCOME, WELCOME, WELCOME),
+        (200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200),
     ("cases:list", "GET"):
         (LOGIN,   200,     200,     200,     200,     200,     200,     404,     404,     404,     404),
     ("cases:intake", "GET"):
@@ -435,7 +431,6 @@ def expected_location(cast, where: str) -> str | None:
         CASE: f"/cases/{cast.case.reference}/",
         INVITED: f"/cases/{cast.case.reference}/#invite",
         TOKENS: "/account/tokens/",
-        WELCOME: "/account/welcome/",
         TEXTS: f"/programs/{cast.program.pk}/consent/",
         WORDS: f"/programs/{cast.program.pk}/words/",
         QUESTIONS: f"/programs/{cast.program.pk}/questions/",
@@ -636,7 +631,7 @@ def test_inv_privacy_it_lists_only_the_cases_and_programs_a_person_may_see(cast)
     assert cast.case.reference not in page.content.decode()
 
 
-STAFF_PAGES_BEHIND_SECOND_FACTOR = ["/", "/cases/", "/cases/new/", "/account/tokens/", "/account/welcome/"]
+STAFF_PAGES_BEHIND_SECOND_FACTOR = ["/", "/cases/", "/cases/new/", "/account/tokens/"]
 
 
 @pytest.mark.parametrize("path", STAFF_PAGES_BEHIND_SECOND_FACTOR + ["case"])

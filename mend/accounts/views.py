@@ -26,7 +26,9 @@ SIGN_IN_FAILED = "That did not match an account. Check both parts and try again.
 
 def _next_url(request) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return reverse("home")
 
@@ -126,22 +128,14 @@ def join(request, token):
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            request.session["show_once"] = {"sign_in_name": user.username, "phrase": phrase}
-            return redirect("accounts:welcome")
+            # Shown in this answer only: the phrase is never stored anywhere but as its Argon2 hash.
+            return render(request, "accounts/welcome.html", {"sign_in_name": user.username, "phrase": phrase})
     context = {
         "form": form,
         "role_word": place.case.program.word_for(place.role),
         "program": place.case.program,
     }
     return render(request, "accounts/join.html", context, status=400 if request.method == "POST" else 200)
-
-
-@require_http_methods(["GET"])
-def welcome(request):
-    shown = request.session.pop("show_once", None)
-    if shown is None:
-        return redirect("home")
-    return render(request, "accounts/welcome.html", shown)
 
 
 @require_http_methods(["GET", "POST"])

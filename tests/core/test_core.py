@@ -104,3 +104,29 @@ def test_it_makes_and_keeps_a_secret_key_for_embedded_mode(monkeypatch, tmp_path
     first = env.read().secret_key
     assert len(first) >= 32 and env.read().secret_key == first
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_it_refuses_demo_mode_on_a_public_address(monkeypatch, tmp_path):
+    monkeypatch.setenv("MEND_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("MEND_DEMO", "1")
+    monkeypatch.setenv("MEND_ALLOWED_HOSTS", "mend.example.org")
+    with pytest.raises(env.ConfigError, match="MEND_DEMO"):
+        env.read()
+
+
+def test_it_keeps_invitation_tokens_out_of_the_logs():
+    import logging
+
+    from mend.core.logfilters import RedactTokens
+
+    record = logging.LogRecord(
+        "django.request",
+        logging.ERROR,
+        __file__,
+        1,
+        "Internal Server Error: %s",
+        ("/join/AbC-secret_123/",),
+        None,
+    )
+    RedactTokens().filter(record)
+    assert record.getMessage() == "Internal Server Error: /join/[redacted]/"
