@@ -8,7 +8,7 @@ from mend.assessments import services as assessment_services
 from mend.cases import services as case_services
 from mend.cases.models import Role
 from mend.consent import services as consent_services
-from mend.consent.models import ConsentText
+from mend.consent.selectors import current_text
 
 DEMO_SLUG = "harbour-demo"
 DEMO_PASSWORD = "mend-demo-password"
@@ -23,7 +23,7 @@ STAFF = [
 
 def _consent(place, *scopes):
     for scope in scopes:
-        text = ConsentText.objects.filter(program=place.case.program, scope=scope).latest("version")
+        text = current_text(place.case.program, scope)
         consent_services.consent_give(actor=place.user, place=place, scope=scope, text_sha256=text.sha256)
 
 

@@ -124,11 +124,11 @@ def cast(db) -> Cast:
 
 
 def consent(place: Participant, *scopes: str) -> None:
-    from mend.consent.models import ConsentText
+    from mend.consent.selectors import current_text
     from mend.consent.services import consent_give
 
     for scope in scopes:
-        text = ConsentText.objects.filter(program=place.case.program, scope=scope).latest("version")
+        text = current_text(place.case.program, scope)
         consent_give(actor=place.user, place=place, scope=scope, text_sha256=text.sha256)
 
 

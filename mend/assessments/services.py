@@ -1,5 +1,6 @@
 """Writes of preparation records: assessments signed off, acknowledgments, safety plans, conflicts."""
 
+import functools
 from datetime import date
 
 from django.db import transaction
@@ -19,20 +20,13 @@ from mend.assessments.models import (
 from mend.assessments.questions import default_questions
 from mend.assessments.selectors import latest_acknowledgment
 from mend.cases.models import PARTY_ROLES, Case, Participant, Role
+from mend.core import validators
 from mend.core.errors import Conflict, DomainError
 
 MAX_ANSWER = 4000
 
 
-def _text(value: str, what: str, *, required: bool, max_length: int = MAX_ANSWER) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise DomainError(_("Please fill in the %(what)s.") % {"what": what}, field=what)
-    if len(value) > max_length:
-        raise DomainError(
-            _("The %(what)s can be at most %(n)d characters.") % {"what": what, "n": max_length}, field=what
-        )
-    return value
+_text = functools.partial(validators.text, max_length=MAX_ANSWER)
 
 
 @transaction.atomic

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mend.assessments import forms, selectors, services
+from mend.assessments.access import access_safety_plan
 from mend.assessments.models import SafetyPlan
 from mend.cases import access
 from mend.cases.models import PARTY_ROLES, Role
@@ -71,19 +72,12 @@ def confirm_acknowledgment(request, reference, participant_id):
 def safety_plan(request, reference, participant_id):
     """Only the person the plan protects and the case's own facilitators ever see it."""
     case = access.access_case(request.user, reference)
-    own = (
-        access.cases_taken_part_in(request.user).filter(pk=case.pk).exists()
-        and not request.user.is_staff_member
-    )
-    if own:
-        place = access.access_own_place(request.user, case)
-        if place.pk != participant_id:
-            raise Http404
+    place, may_write = access_safety_plan(request.user, case, participant_id)
+    if not may_write:
         if request.method != "GET":
             return HttpResponseNotAllowed(["GET"])  # the person reads their plan; facilitators write it
         plan = SafetyPlan.objects.filter(participant=place).first()
         return render(request, "assessments/safety_plan_own.html", {"case": case, "plan": plan})
-    place = access.access_facilitated_place(request.user, case, participant_id)
     plan = SafetyPlan.objects.filter(participant=place).first()
     initial = (
         {"risks": plan.risks, "measures": plan.measures, "emergency_contacts": plan.emergency_contacts}

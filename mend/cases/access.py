@@ -83,6 +83,15 @@ def access_own_place(user: User, case: Case) -> Participant:
     return place
 
 
+def access_own_taking_part(user: User, case: Case) -> Participant:
+    """The user's own place as someone taking part (a party, supporter, community member or interpreter).
+    Staff who run the case have no such place, so these pages give them the same 404 as anyone else."""
+    place = access_own_place(user, case)
+    if place.is_facilitating:
+        raise Http404
+    return place
+
+
 def access_invitation(user: User, invitation_id: int):
     from mend.accounts.models import Invitation
 

@@ -1,5 +1,6 @@
 """Every change to a case, its stage, its people and their invitations happens here."""
 
+import functools
 from datetime import timedelta
 
 from django.conf import settings
@@ -30,15 +31,7 @@ MAX_TEXT = 5000
 PSEUDONYM_MAX = 40
 
 
-def _text(value: str, what: str, *, required: bool = False, max_length: int = MAX_TEXT) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise DomainError(_("Please fill in the %(what)s.") % {"what": what}, field=what)
-    if len(value) > max_length:
-        raise DomainError(
-            _("The %(what)s can be at most %(n)d characters.") % {"what": what, "n": max_length}, field=what
-        )
-    return value
+_text = functools.partial(validators.text, max_length=MAX_TEXT)
 
 
 def _pseudonym(value: str) -> str:

@@ -27,6 +27,11 @@ def current_scopes_for(participants) -> dict[int, set[str]]:
     return by_participant
 
 
+def current_text(program, scope: str) -> ConsentText | None:
+    """The wording of one scope that a person agrees to now: its newest version."""
+    return ConsentText.objects.filter(program=program, scope=scope).order_by("-version").first()
+
+
 def current_texts(program) -> dict[str, ConsentText]:
     """The newest version of each scope's text for the program."""
     texts: dict[str, ConsentText] = {}

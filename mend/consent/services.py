@@ -12,6 +12,7 @@ from mend.cases import notices
 from mend.cases.models import PARTY_ROLES, Participant, Role
 from mend.circles import services as session_services
 from mend.consent.models import Consent, ConsentText, HarmedPartyChoices, Mode, ProgressUpdates, Scope
+from mend.consent.selectors import current_text
 from mend.consent.texts import DEFAULT_TEXTS
 from mend.core.errors import Conflict, DomainError
 
@@ -47,7 +48,7 @@ def consent_text_update(*, actor: User, program: Program, scope: str, text: str)
     if not 20 <= len(text) <= 2000:
         raise DomainError(_("Write the consent text in 20 to 2000 characters."), field="text")
     Program.objects.select_for_update().filter(pk=program.pk).first()  # one version number at a time
-    latest = ConsentText.objects.filter(program=program, scope=scope).order_by("-version").first()
+    latest = current_text(program, scope)
     if latest is not None and latest.text == text:
         return latest
     new = ConsentText.objects.create(
@@ -90,7 +91,7 @@ def consent_give(*, actor: User, place: Participant, scope: str, text_sha256: st
         raise DomainError(_("Only the person themselves can give their consent."))
     _check_scope(place, scope)
     place = _lock(place)
-    text = ConsentText.objects.filter(program=place.case.program, scope=scope).order_by("-version").first()
+    text = current_text(place.case.program, scope)
     if text is None or text.sha256 != text_sha256:
         raise Conflict(
             _("The wording of this consent has just changed. Please read it again before you agree.")

@@ -12,15 +12,6 @@ class DomainError(Exception):
         self.field = field
 
 
-class NotFound(DomainError):
-    """Missing and not-yours look the same, so that nobody can tell a case exists."""
-
-    status = 404
-
-    def __init__(self, message: str = "We could not find that page."):
-        super().__init__(message)
-
-
 class Conflict(DomainError):
     """The request clashes with the present state (a used link, a stage already left)."""
 

@@ -4,6 +4,7 @@ import functools
 import zoneinfo
 
 import pycountry
+from django.utils.translation import gettext as _
 
 from mend.core.errors import DomainError
 
@@ -36,6 +37,18 @@ def jurisdictions(codes: list[str]) -> list[str]:
     if not cleaned:
         raise DomainError("Add at least one country or region code, like NZ or AU-NSW.")
     return cleaned
+
+
+def text(value: str, what: str, *, max_length: int, required: bool = False) -> str:
+    """Free text from a form or API: trimmed, present when required, and within its length."""
+    value = (value or "").strip()
+    if required and not value:
+        raise DomainError(_("Please fill in the %(what)s.") % {"what": what}, field=what)
+    if len(value) > max_length:
+        raise DomainError(
+            _("The %(what)s can be at most %(n)d characters.") % {"what": what, "n": max_length}, field=what
+        )
+    return value
 
 
 def time_zone(name: str) -> str:

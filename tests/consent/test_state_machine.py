@@ -17,8 +17,8 @@ from mend.cases.models import Case, Notice, Role
 from mend.circles import services as sessions
 from mend.circles.models import Session
 from mend.consent import services as consent_services
-from mend.consent.models import Consent, ConsentText, Scope
-from mend.consent.selectors import current_scopes
+from mend.consent.models import Consent, Scope
+from mend.consent.selectors import current_scopes, current_text
 from mend.core.errors import DomainError
 from tests.conftest import join, make_program, make_staff
 
@@ -74,7 +74,7 @@ class ConsentMachine(RuleBasedStateMachine):
     @rule(who=st.sampled_from(PARTIES + ["supporter"]), scope=st.sampled_from(Scope.values))
     def give(self, who, scope):
         place = self._place(who)
-        text = ConsentText.objects.filter(program=self.case.program, scope=scope).latest("version")
+        text = current_text(self.case.program, scope)
         self._try(
             consent_services.consent_give, actor=place.user, place=place, scope=scope, text_sha256=text.sha256
         )

@@ -56,7 +56,7 @@ def _prepared_case(program, facilitator) -> dict:
     from mend.assessments import services as assessments
     from mend.cases import services as case_services
     from mend.consent import services as consent_services
-    from mend.consent.models import ConsentText
+    from mend.consent.selectors import current_text
 
     case = case_services.case_create(
         actor=facilitator,
@@ -78,7 +78,7 @@ def _prepared_case(program, facilitator) -> dict:
         user.save(update_fields=["username", "password"])
         place = case.participants.get(user=user)
         for scope in ("take_part", "facilitator_contact", "direct_meeting", "data_processing"):
-            text = ConsentText.objects.filter(program=program, scope=scope).latest("version")
+            text = current_text(program, scope)
             consent_services.consent_give(actor=user, place=place, scope=scope, text_sha256=text.sha256)
         assessments.assessment_sign_off(
             actor=facilitator, place=place, answers={"motivation": "Ready."}, outcome="ready"
