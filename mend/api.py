@@ -14,6 +14,7 @@ from mend.assessments.api import router as preparation_router
 from mend.cases.api import router as cases_router
 from mend.circles.api import router as sessions_router
 from mend.core.errors import DomainError
+from mend.dialogue.api import router as dialogue_router
 
 
 class PlainDocs(DocsBase):
@@ -76,6 +77,7 @@ api = MendApi(
 api.add_router("/", cases_router)
 api.add_router("/", sessions_router)
 api.add_router("/", preparation_router)
+api.add_router("/", dialogue_router)
 
 
 @api.exception_handler(DomainError)

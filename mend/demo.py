@@ -3,6 +3,8 @@
 from django.db import transaction
 
 from mend.accounts import services as account_services
+from mend.accounts.credentials import new_sign_in_name
+from mend.accounts.keys import join_credentials, unknown_credentials
 from mend.accounts.models import Program, User
 from mend.assessments import services as assessment_services
 from mend.cases import services as case_services
@@ -29,13 +31,17 @@ def _consent(place, *scopes):
 
 def _join(*, actor, case, role, pseudonym, supports=None, sign_in_name=None, tz="Pacific/Auckland"):
     invitation, raw = case_services.participant_invite(actor=actor, case=case, role=role, supports=supports)
-    user, _phrase = case_services.invitation_accept(raw_token=raw, pseudonym=pseudonym, time_zone=tz)
+    # Demo accounts get a known name and phrase so that the README can say how to sign in; the others a
+    # phrase nobody knows.
+    credentials = (
+        join_credentials(sign_in_name, DEMO_PHRASE)
+        if sign_in_name
+        else unknown_credentials(new_sign_in_name())
+    )
+    user = case_services.invitation_accept(raw_token=raw, pseudonym=pseudonym, time_zone=tz, **credentials)
     if sign_in_name:
-        # Demo accounts get a known name and phrase so that the README can say how to sign in.
-        user.username = sign_in_name
-        user.set_password(DEMO_PHRASE)
         user.is_demo = True
-        user.save(update_fields=["username", "password", "is_demo"])
+        user.save(update_fields=["is_demo"])
     place = invitation.participant
     place.refresh_from_db()
     return place

@@ -5,8 +5,12 @@ from channels.security.websocket import AllowedHostsOriginValidator
 from django.urls import path
 
 from mend.cases.consumers import CaseEventsConsumer
+from mend.dialogue.consumers import ConversationConsumer
 
-websocket_urlpatterns = [path("ws/cases/<str:reference>/", CaseEventsConsumer.as_asgi())]
+websocket_urlpatterns = [
+    path("ws/cases/<str:reference>/", CaseEventsConsumer.as_asgi()),
+    path("ws/conversations/<str:public_id>/", ConversationConsumer.as_asgi()),
+]
 
 
 def _router():

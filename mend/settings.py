@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "mend.consent",
     "mend.assessments",
     "mend.circles",
+    "mend.dialogue",
 ]
 
 MIDDLEWARE = [

@@ -10,6 +10,7 @@ from mend.cases import views as case_views
 from mend.circles import views as session_views
 from mend.consent import views as consent_views
 from mend.core import views as core_views
+from mend.dialogue import views as dialogue_views
 
 
 def _api_urls():
@@ -25,6 +26,8 @@ account_patterns = (
         path("sign-in/", account_views.sign_in, name="sign_in"),
         path("sign-out/", account_views.sign_out, name="sign_out"),
         path("two-factor/", account_views.two_factor, name="two_factor"),
+        path("keys/", account_views.own_keys, name="keys"),
+        path("recover/", account_views.recover, name="recover"),
         path("tokens/", account_views.api_tokens, name="api_tokens"),
         path("tokens/<int:token_id>/revoke/", account_views.api_token_revoke, name="api_token_revoke"),
     ],
@@ -73,6 +76,19 @@ assessment_patterns = (
     "assessments",
 )
 
+dialogue_patterns = (
+    [
+        path("", dialogue_views.conversation_list, name="list"),
+        path("receipts/", dialogue_views.read_receipts, name="read_receipts"),
+        path("files/<str:file_id>/", dialogue_views.download, name="download"),
+        path("<str:public_id>/", dialogue_views.conversation, name="conversation"),
+        path("<str:public_id>/members/", dialogue_views.members, name="members"),
+        path("<str:public_id>/send/", dialogue_views.send, name="send"),
+        path("<str:public_id>/files/", dialogue_views.upload, name="upload"),
+    ],
+    "dialogue",
+)
+
 session_patterns = (
     [
         path("new/", session_views.schedule, name="schedule"),
@@ -100,6 +116,7 @@ urlpatterns = [
     path("cases/<str:reference>/", include(consent_patterns)),
     path("cases/<str:reference>/", include(assessment_patterns)),
     path("cases/<str:reference>/sessions/", include(session_patterns)),
+    path("cases/<str:reference>/messages/", include(dialogue_patterns)),
     path("programs/", include(program_patterns)),
     path("api/v1/", _api_urls()),
 ]

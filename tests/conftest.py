@@ -1,5 +1,6 @@
 """The cast of a case, shared by every test: staff of two programs, the parties, and an outsider."""
 
+import functools
 from dataclasses import dataclass
 
 import pytest
@@ -8,11 +9,18 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mend.accounts import services as account_services
+from mend.accounts.credentials import new_sign_in_name
+from mend.accounts.keys import unknown_credentials
 from mend.accounts.models import Program, User
 from mend.cases import services as case_services
 from mend.cases.models import Case, Participant, Role
+from mend.dialogue import envelope
 
 PASSWORD = "a long test password 42"
+
+# PBKDF2 with 600,000 iterations is the point in production and a cost in tests, where the same few
+# people sign in again and again: each derivation is made once per run (the result is the same).
+envelope.derive_sign_in = functools.lru_cache(maxsize=None)(envelope.derive_sign_in)
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +44,9 @@ def make_staff(program: Program, role: str, email: str, name: str) -> User:
 
 def join(*, actor, case, role, pseudonym, supports=None) -> Participant:
     invitation, raw = case_services.participant_invite(actor=actor, case=case, role=role, supports=supports)
-    case_services.invitation_accept(raw_token=raw, pseudonym=pseudonym)
+    case_services.invitation_accept(
+        raw_token=raw, pseudonym=pseudonym, **unknown_credentials(new_sign_in_name())
+    )
     invitation.participant.refresh_from_db()
     return invitation.participant
 

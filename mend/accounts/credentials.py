@@ -1,4 +1,5 @@
-"""Sign-in names and phrases for participants, and the way a typed phrase is normalised."""
+"""Sign-in names for participants, and the way a typed phrase is normalised. The phrase itself is made in
+the browser (static/mend/join.js), from the same EFF word list."""
 
 import re
 import secrets
@@ -20,14 +21,16 @@ def _wordlist() -> list[str]:
     return _WORDS
 
 
-def new_phrase() -> str:
-    words = _wordlist()
-    return " ".join(secrets.choice(words) for _ in range(PHRASE_WORDS))
-
-
 def new_sign_in_name() -> str:
     words = _wordlist()
     return f"{secrets.choice(words)}-{reference_code('')[1:].lower()}"
+
+
+_NAME = re.compile(r"^[a-z0-9]{2,12}(-[a-z0-9]{2,12}){1,3}$")
+
+
+def is_sign_in_name(value) -> bool:
+    return isinstance(value, str) and bool(_NAME.match(value))
 
 
 def normalise_phrase(typed: str) -> str:

@@ -15,20 +15,37 @@ TIME_ZONE_CHOICES = [
 ] + [("UTC", "UTC")]
 
 
-class SignInForm(forms.Form):
-    identifier = forms.CharField(label=_("Email or sign-in name"), max_length=254)
-    secret = forms.CharField(
-        label=_("Password or sign-in phrase"),
-        max_length=256,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
+NEEDS_JAVASCRIPT = _(
+    "Signing in needs JavaScript turned on: your browser turns your passphrase into a key, so that the "
+    "passphrase itself never leaves this device."
+)
 
-    def credentials(self) -> tuple[str, str]:
+
+class SignInForm(forms.Form):
+    """What the sign-in page sends: the identifier and the key derived from the passphrase in the browser.
+    `legacy_secret` comes once, for an account made before that scheme (docs/crypto.md)."""
+
+    identifier = forms.CharField(label=_("Email or sign-in name"), max_length=254)
+    auth_key = forms.CharField(
+        widget=forms.HiddenInput, max_length=43, error_messages={"required": NEEDS_JAVASCRIPT}
+    )
+    legacy_secret = forms.CharField(required=False, max_length=256, widget=forms.HiddenInput)
+
+    def clean_auth_key(self):
+        from mend.accounts.keys import check_auth_key
+        from mend.core.errors import DomainError
+
+        try:
+            return check_auth_key(self.cleaned_data["auth_key"])
+        except DomainError:
+            raise forms.ValidationError(NEEDS_JAVASCRIPT) from None
+
+    def credentials(self) -> tuple[str, str, str]:
         identifier = self.cleaned_data["identifier"].strip().lower()
-        secret = self.cleaned_data["secret"]
-        if "@" not in identifier:
-            secret = normalise_phrase(secret)
-        return identifier, secret
+        legacy = self.cleaned_data.get("legacy_secret") or ""
+        if legacy and "@" not in identifier:
+            legacy = normalise_phrase(legacy)
+        return identifier, self.cleaned_data["auth_key"], legacy
 
 
 class CodeForm(forms.Form):
@@ -40,6 +57,8 @@ class CodeForm(forms.Form):
 
 
 class JoinForm(forms.Form):
+    """The choices a person makes on joining; the keys their browser made come alongside (`JoinKeysForm`)."""
+
     pseudonym = forms.CharField(
         label=_("The name others in the case will see"),
         max_length=40,
@@ -84,3 +103,12 @@ class RoleWordsForm(forms.Form):
                 max_length=40,
                 help_text=_("Left empty, Mend says “%(word)s”.") % {"word": default},
             )
+
+
+class JoinKeysForm(forms.Form):
+    """What the join page's script adds: the sign-in name it was given, the derived sign-in key, and the
+    keys it made, as JSON. Without JavaScript these are missing, and the person is told why."""
+
+    sign_in_name = forms.CharField(max_length=200, error_messages={"required": NEEDS_JAVASCRIPT})
+    auth_key = forms.CharField(max_length=43, error_messages={"required": NEEDS_JAVASCRIPT})
+    keys = forms.JSONField(error_messages={"required": NEEDS_JAVASCRIPT, "invalid": NEEDS_JAVASCRIPT})

@@ -4,7 +4,15 @@ from django.conf import settings
 from django.shortcuts import redirect
 
 # Pages a signed-in staff member may reach before the second step: the step itself and signing out.
-_OPEN_PATHS = ("/account/two-factor/", "/account/sign-out/", "/static/", "/healthz", "/api/")
+# The keys page too: the sign-in page unlocks the person's keys before the second step.
+_OPEN_PATHS = (
+    "/account/two-factor/",
+    "/account/sign-out/",
+    "/account/keys/",
+    "/static/",
+    "/healthz",
+    "/api/",
+)
 
 
 def second_factor_exempt(user) -> bool:

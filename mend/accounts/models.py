@@ -37,6 +37,9 @@ class User(AbstractBaseUser):
     language = models.CharField(max_length=12, default="en")
     is_active = models.BooleanField(default=True)
     is_demo = models.BooleanField(default=False)
+    # "derived": the stored hash is of the key the browser derives (docs/crypto.md); "legacy": of the
+    # password itself, from before that scheme, converted at the next sign-in.
+    auth_scheme = models.CharField(max_length=8, default="derived")
     date_joined = models.DateTimeField(auto_now_add=True)
 
     USERNAME_FIELD = "username"
@@ -127,3 +130,34 @@ class Invitation(models.Model):
         if self.expires_at <= now:
             return "expired"
         return "open"
+
+
+class KeyBundle(models.Model):
+    """A person's public keys and their private keys wrapped in the browser (docs/crypto.md). The server
+    cannot unwrap them. A replaced bundle stays, so that old messages still name a known key."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="key_bundles")
+    key_id = models.CharField(max_length=22, unique=True)
+    enc_public = models.CharField(max_length=43)
+    sign_public = models.CharField(max_length=43)
+    wrapped = models.JSONField()
+    recovery_wrapped = models.JSONField()
+    recovery_verifier = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    replaced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(replaced_at__isnull=True), name="one_current_key_bundle"
+            )
+        ]
+
+    def __str__(self):
+        return f"keys {self.key_id}"
+
+    @property
+    def safety_code(self) -> str:
+        from mend.dialogue.envelope import safety_code_of, unb64u
+
+        return safety_code_of(unb64u(self.enc_public), unb64u(self.sign_public))

@@ -87,7 +87,10 @@ def staff_create(
         validate_password(password, user)
     except ValidationError as error:
         raise DomainError(" ".join(error.messages), field="password") from None
-    user.set_password(password)
+    # Made on the command line, so the derived sign-in key is computed here, as the sign-in page would.
+    from mend.accounts.keys import credentials_from_secret
+
+    user.set_password(credentials_from_secret(email, password)[0])
     try:
         with transaction.atomic():
             user.save()

@@ -2,12 +2,15 @@
 
 import base64
 import io
+import json
 
 import qrcode
 import qrcode.image.svg
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_not_required
+from django.core import signing
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -16,8 +19,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
-from mend.accounts import forms, services
-from mend.accounts.models import ApiToken
+from mend.accounts import credentials, forms, keys, services
+from mend.accounts.models import ApiToken, User
 from mend.cases import services as case_services
 from mend.core.errors import DomainError
 
@@ -33,20 +36,126 @@ def _next_url(request) -> str:
     return reverse("home")
 
 
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _form_errors(form) -> dict:
+    return {field: [str(e) for e in errors] for field, errors in form.errors.items()}
+
+
+def _bundle_json(bundle) -> dict | None:
+    if bundle is None:
+        return None
+    return {
+        "key_id": bundle.key_id,
+        "enc_public": bundle.enc_public,
+        "sign_public": bundle.sign_public,
+        "safety_code": bundle.safety_code,
+        "wrapped": bundle.wrapped,
+    }
+
+
+def _authenticate(request, identifier: str, auth_key: str, legacy_secret: str):
+    """(user or None, whether the page should ask for the old password to convert the account)."""
+    user = authenticate(request, username=identifier, password=auth_key)
+    if user is not None:
+        return user, False
+    legacy = User.objects.filter(username=identifier, auth_scheme="legacy", is_active=True).first()
+    if legacy is None:
+        return None, False
+    if not legacy_secret:
+        return None, True
+    user = authenticate(request, username=identifier, password=legacy_secret)
+    if user is not None:
+        user = keys.sign_in_convert(user=user, auth_key=auth_key)
+    return user, False
+
+
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def sign_in(request):
     # Not `request.POST or None`: an empty POST must be checked too, and told what is missing.
     form = forms.SignInForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        identifier, secret = form.credentials()
-        user = authenticate(request, username=identifier, password=secret)
+        user, convert = _authenticate(request, *form.credentials())
+        if convert:
+            return JsonResponse({"convert": True}, status=409)
         if user is not None:
-            login(request, user)
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            if _wants_json(request):
+                return JsonResponse(
+                    {"next": _next_url(request), "keys": _bundle_json(keys.current_bundle(user))}
+                )
             return redirect(_next_url(request))
         form.add_error(None, _(SIGN_IN_FAILED))
     status = 400 if request.method == "POST" else 200
+    if request.method == "POST" and _wants_json(request):
+        return JsonResponse({"errors": _form_errors(form)}, status=status)
     return render(request, "accounts/sign_in.html", {"form": form, "next": _next_url(request)}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def own_keys(request):
+    """The signed-in person's keys: their wrapped bundle to unlock, or, the first time, the new one."""
+    if request.method == "GET":
+        return JsonResponse({"keys": _bundle_json(keys.current_bundle(request.user))})
+    try:
+        body = json.loads(request.body or b"null")
+        if not isinstance(body, dict):
+            raise ValueError
+        bundle = keys.key_bundle_create(
+            actor=request.user,
+            enc_public=body.get("enc_public"),
+            sign_public=body.get("sign_public"),
+            wrapped=body.get("wrapped"),
+            recovery_wrapped=body.get("recovery_wrapped"),
+            recovery_auth=body.get("recovery_auth"),
+        )
+    except ValueError:
+        return JsonResponse({"error": _("Send the keys as a JSON object.")}, status=400)
+    except DomainError as error:
+        return JsonResponse({"error": error.message}, status=error.status)
+    return JsonResponse({"keys": _bundle_json(bundle)}, status=201)
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def recover(request):
+    """A new passphrase with the recovery code: the browser unwraps the keys with the code and wraps them
+    again under the new passphrase; the server checks the code's derived key, never the code."""
+    if request.method == "GET":
+        return render(request, "accounts/recover.html")
+    try:
+        body = json.loads(request.body or b"null")
+        if not isinstance(body, dict):
+            raise ValueError
+        identifier = str(body.get("identifier", "")).strip().lower()
+        recovery_auth = keys.check_auth_key(body.get("recovery_auth"))
+    except (ValueError, DomainError):
+        return JsonResponse(
+            {"error": _("Fill in your sign-in name or email and your recovery code.")}, status=400
+        )
+    user = User.objects.filter(username=identifier, is_active=True).first()
+    bundle = keys.current_bundle(user) if user else None
+    if bundle is None or not keys.recovery_matches(bundle, recovery_auth):
+        return JsonResponse({"error": _(keys.RECOVERY_FAILED)}, status=400)
+    if body.get("step") != "finish":
+        return JsonResponse(
+            {
+                "recovery_wrapped": bundle.recovery_wrapped,
+                "enc_public": bundle.enc_public,
+                "sign_public": bundle.sign_public,
+            }
+        )
+    try:
+        user = keys.account_recover(
+            user=user, recovery_auth=recovery_auth, auth_key=body.get("auth_key"), wrapped=body.get("wrapped")
+        )
+    except DomainError as error:
+        return JsonResponse({"error": error.message}, status=400)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return JsonResponse({"next": reverse("home")})
 
 
 @login_not_required
@@ -103,6 +212,9 @@ def two_factor(request):
     )
 
 
+JOIN_NAME_SALT = "mend.join.sign-in-name"
+
+
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def join(request, token):
@@ -111,31 +223,56 @@ def join(request, token):
     except DomainError as error:
         return render(request, "accounts/join_unusable.html", {"message": error.message}, status=410)
     place = invitation.participant
+    program = place.case.program
     data = request.POST if request.method == "POST" else None
     form = forms.JoinForm(
-        data,
-        initial={
-            "time_zone": place.case.program.time_zone,
-            "preferred_language": place.case.program.default_language,
-        },
+        data, initial={"time_zone": program.time_zone, "preferred_language": program.default_language}
     )
-    if request.method == "POST" and form.is_valid():
+    key_form = forms.JoinKeysForm(data)
+    if request.method == "POST" and form.is_valid() and key_form.is_valid():
         try:
+            # The name the page was given, signed, so that the browser could derive the sign-in key from it.
+            sign_in_name = signing.loads(
+                key_form.cleaned_data["sign_in_name"], salt=JOIN_NAME_SALT, max_age=6 * 3600
+            )
             chosen = {**form.cleaned_data}
-            chosen["preferred_language"] = chosen["preferred_language"] or place.case.program.default_language
-            user, phrase = case_services.invitation_accept(raw_token=token, **chosen)
+            chosen["preferred_language"] = chosen["preferred_language"] or program.default_language
+            user = case_services.invitation_accept(
+                raw_token=token,
+                sign_in_name=sign_in_name,
+                auth_key=key_form.cleaned_data["auth_key"],
+                keys=key_form.cleaned_data["keys"],
+                **chosen,
+            )
+        except signing.BadSignature:
+            form.add_error(None, _("This page has expired. Reload it and join again."))
         except DomainError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            # Shown in this answer only: the phrase is never stored anywhere but as its Argon2 hash.
-            return render(request, "accounts/welcome.html", {"sign_in_name": user.username, "phrase": phrase})
-    context = {
+            # The phrase and recovery code were made in the browser, which shows them; they never came here.
+            return JsonResponse({"sign_in_name": user.username, "next": reverse("home")})
+    if request.method == "POST":
+        if not key_form.is_valid():
+            form.add_error(None, next(iter(key_form.errors.values()))[0])
+        return (
+            JsonResponse({"errors": _form_errors(form)}, status=400)
+            if _wants_json(request)
+            else render(request, "accounts/join.html", _join_context(form, place), status=400)
+        )
+    return render(request, "accounts/join.html", _join_context(form, place))
+
+
+def _join_context(form, place) -> dict:
+    program = place.case.program
+    name = credentials.new_sign_in_name()
+    return {
         "form": form,
-        "role_word": place.case.program.word_for(place.role),
-        "program": place.case.program,
+        "role_word": program.word_for(place.role),
+        "program": program,
+        "sign_in_name": name,
+        "signed_sign_in_name": signing.dumps(name, salt=JOIN_NAME_SALT),
     }
-    return render(request, "accounts/join.html", context, status=400 if request.method == "POST" else 200)
 
 
 @require_http_methods(["GET", "POST"])

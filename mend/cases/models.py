@@ -133,6 +133,8 @@ class Participant(models.Model):
     joined_at = models.DateTimeField(null=True, blank=True)
     removed_at = models.DateTimeField(null=True, blank=True)
     paused_at = models.DateTimeField(null=True, blank=True)
+    # Whether others in a conversation see when this person has read a message.
+    read_receipts = models.BooleanField(default=True)
 
     class Meta:
         indexes = [models.Index(fields=["user", "role"])]

@@ -267,8 +267,14 @@ def invitation_accept(
     time_zone: str = "UTC",
     accessibility_needs: str = "",
     contact_method: str = "",
-) -> tuple[User, str]:
-    """Takes up the place: makes the person's account and returns it with its sign-in phrase, shown once."""
+    sign_in_name: str,
+    auth_key: str,
+    keys: dict,
+) -> User:
+    """Takes up the place: makes the person's account with the sign-in key and the keys their browser made
+    (the phrase and the recovery code never leave it)."""
+    from mend.accounts.keys import check_auth_key, key_bundle_create
+
     found = invitation_open(raw_token)
     invitation = Invitation.objects.select_for_update().get(pk=found.pk)
     if invitation.state(timezone.now()) != "open":
@@ -283,16 +289,18 @@ def invitation_accept(
         raise Conflict(
             _("Someone in this case already uses that name. Please choose another."), field="pseudonym"
         )
-    phrase = credentials.new_phrase()
+    if not credentials.is_sign_in_name(sign_in_name) or User.objects.filter(username=sign_in_name).exists():
+        raise Conflict(_("This page has expired. Reload it and join again."))
     user = User(
-        username=credentials.new_sign_in_name(),
+        username=sign_in_name,
         kind=User.Kind.PARTICIPANT,
         display_name=pseudonym,
         time_zone=validators.time_zone(time_zone),
         language=validators.language(preferred_language),
     )
-    user.set_password(phrase)
+    user.set_password(check_auth_key(auth_key))
     user.save()
+    key_bundle_create(actor=user, **keys)
     now = timezone.now()
     place.user = user
     place.pseudonym = pseudonym
@@ -308,4 +316,4 @@ def invitation_accept(
         actor=user, code="participant.joined", target=place, case=place.case, data={"role": place.role}
     )
     publish_after_commit(group=case_group(place.case_id), event={"event": "participant_joined"})
-    return user, phrase
+    return user

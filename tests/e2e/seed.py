@@ -53,6 +53,7 @@ PARTY_PHRASE = "kelp shore drift amber quiet ridge"
 
 def _prepared_case(program, facilitator) -> dict:
     """A second case with both parties joined and everything the encounter needs already in place."""
+    from mend.accounts.keys import join_credentials
     from mend.assessments import services as assessments
     from mend.cases import services as case_services
     from mend.consent import services as consent_services
@@ -72,10 +73,10 @@ def _prepared_case(program, facilitator) -> dict:
         ("responsible_party", "Tarn", "tarn-e2e"),
     ]:
         _invitation, raw = case_services.participant_invite(actor=facilitator, case=case, role=role)
-        user, _phrase = case_services.invitation_accept(raw_token=raw, pseudonym=pseudonym)
-        user.username = name  # a known name and phrase, so the journeys can sign in as this party
-        user.set_password(PARTY_PHRASE)
-        user.save(update_fields=["username", "password"])
+        # A known name and phrase, so the journeys can sign in as this party.
+        user = case_services.invitation_accept(
+            raw_token=raw, pseudonym=pseudonym, **join_credentials(name, PARTY_PHRASE)
+        )
         place = case.participants.get(user=user)
         for scope in ("take_part", "facilitator_contact", "direct_meeting", "data_processing"):
             text = current_text(program, scope)

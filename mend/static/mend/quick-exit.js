@@ -10,6 +10,8 @@ function neutralUrl() {
 
 // Signing out on the way means Forward, or someone picking up the device, finds only the sign-in page.
 function signOut() {
+  // The unlocked keys go too; the page may be gone before this finishes, and the next sign-in clears them.
+  import("./e2e.js").then((e2e) => e2e.clearKeyset()).catch(() => {});
   const { signOut: signOutUrl, csrf } = document.body.dataset;
   if (!signOutUrl || !csrf || !navigator.sendBeacon) return;
   const form = new FormData();

@@ -1,0 +1,39 @@
+"""Every read of a conversation goes through here: only the people in it get past, others get a 404."""
+
+from django.http import Http404
+
+from mend.dialogue import rules
+from mend.dialogue.models import Attachment, Conversation, Recipient
+
+
+def access_conversation(user, public_id: str) -> Conversation:
+    conversation = (
+        Conversation.objects.select_related("case__program", "party").filter(public_id=public_id).first()
+        if user.is_authenticated and user.is_active
+        else None
+    )
+    if conversation is None or rules.place_of(conversation, user) is None:
+        raise Http404
+    return conversation
+
+
+def access_case_conversation(user, case, public_id: str) -> Conversation:
+    conversation = access_conversation(user, public_id)
+    if conversation.case_id != case.pk:
+        raise Http404
+    return conversation
+
+
+def access_attachment(user, file_id: str) -> Attachment:
+    """A file its uploader may fetch back, and each recipient of the message that carries it."""
+    found = Attachment.objects.select_related("message").filter(file_id=file_id).first()
+    if found is None or not user.is_authenticated:
+        raise Http404
+    if found.uploader_id == user.pk:
+        return found
+    if (
+        found.message_id is None
+        or not Recipient.objects.filter(message_id=found.message_id, user=user).exists()
+    ):
+        raise Http404
+    return found

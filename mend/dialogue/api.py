@@ -1,0 +1,138 @@
+"""The dialogue in the JSON API, for `mend chat` and other staff clients: the same access functions and
+service as the pages and the websocket. Bodies are envelopes; the server never sees what they hold."""
+
+from datetime import datetime
+
+from django.http import Http404
+from ninja import Body, Field, Router, Schema
+
+from mend.accounts.keys import current_bundle
+from mend.cases.access import access_case
+from mend.cases.schemas import ErrorOut
+from mend.core.errors import DomainError
+from mend.dialogue import selectors, services
+from mend.dialogue.access import access_conversation
+
+router = Router(tags=["dialogue"])
+KINDS = ("message", "for_relay", "relayed", "returned")
+
+
+class KeysOut(Schema):
+    key_id: str
+    enc_public: str
+    sign_public: str
+    safety_code: str
+    wrapped: dict
+
+
+class ConversationOut(Schema):
+    id: str
+    kind: str
+    title: str
+
+
+class MemberOut(Schema):
+    user: int
+    name: str
+    role: str
+    facilitator: bool
+    key_id: str | None
+    enc_public: str | None
+    sign_public: str | None
+    safety_code: str | None
+
+
+class MembersOut(Schema):
+    members: list[MemberOut]
+    kind: str
+    can_write: bool
+    why: str
+
+
+class SenderOut(Schema):
+    user: int
+    name: str
+    key_id: str
+    enc_public: str | None
+    sign_public: str | None
+
+
+class MessageOut(Schema):
+    seq: int
+    id: str
+    kind: str
+    ref: str | None
+    relay_state: str
+    approved: bool
+    at: datetime
+    sender: SenderOut = Field(..., alias="from")
+    envelope: dict
+
+
+class AckOut(Schema):
+    id: str
+    seq: int
+    duplicate: bool
+
+
+def _errors(*codes: int) -> dict:
+    return {code: ErrorOut for code in (401, 404, 422, *codes)}
+
+
+@router.get("/me/keys", response={200: KeysOut, **_errors()})
+def my_keys(request):
+    """Your public keys and your private keys as your browser wrapped them (unwrap them with your
+    passphrase, for example with `mend chat keyfile`)."""
+    bundle = current_bundle(request.user)
+    if bundle is None:
+        raise Http404
+    return {
+        "key_id": bundle.key_id,
+        "enc_public": bundle.enc_public,
+        "sign_public": bundle.sign_public,
+        "safety_code": bundle.safety_code,
+        "wrapped": bundle.wrapped,
+    }
+
+
+@router.get("/cases/{reference}/conversations", response={200: list[ConversationOut], **_errors()})
+def conversations(request, reference: str):
+    """The conversations you have in a case."""
+    case = access_case(request.user, reference)
+    return [
+        {"id": c.public_id, "kind": c.kind, "title": selectors.conversation_title(c, request.user)}
+        for c in services.conversations_open_for(case=case, user=request.user)
+    ]
+
+
+@router.get("/conversations/{public_id}/members", response={200: MembersOut, **_errors(400)})
+def members(request, public_id: str, kind: str = "message"):
+    """Whom a message of this kind must be encrypted to now, with their current keys, and whether you may
+    write it now."""
+    if kind not in KINDS:
+        raise DomainError(f"kind must be one of: {', '.join(KINDS)}.", field="kind")
+    conversation = access_conversation(request.user, public_id)
+    return {
+        "members": selectors.members(conversation),
+        **selectors.writing_state(conversation, request.user, kind),
+    }
+
+
+@router.get(
+    "/conversations/{public_id}/messages", response={200: list[MessageOut], **_errors(400)}, by_alias=True
+)
+def messages(request, public_id: str, after: int = 0):
+    """Messages encrypted to you after sequence number `after`, oldest first, at most 200 at a time."""
+    if after < 0:
+        raise DomainError("after must be 0 or more.", field="after")
+    conversation = access_conversation(request.user, public_id)
+    return selectors.backlog(conversation, request.user, after)
+
+
+@router.post("/conversations/{public_id}/messages", response={200: AckOut, 201: AckOut, **_errors(400, 409)})
+def send(request, public_id: str, envelope: Body[dict]):
+    """Sends one envelope v1 (docs/crypto.md). Sending the same envelope again is answered with its first
+    sequence number; the same id with other content is refused."""
+    conversation = access_conversation(request.user, public_id)
+    message, created = services.message_post(actor=request.user, conversation=conversation, envelope=envelope)
+    return 201 if created else 200, {"id": message.message_id, "seq": message.seq, "duplicate": not created}

@@ -1,0 +1,151 @@
+"""The websocket of one conversation: resume from a sequence, send with acknowledgment after storing,
+receipts, and live delivery to the people a message was encrypted to."""
+
+import json
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.http import Http404
+
+from mend.accounts.middleware import second_factor_missing
+from mend.core.errors import DomainError
+from mend.dialogue import selectors, services
+from mend.dialogue.access import access_conversation
+
+FRAME_TYPES = ("hello", "send", "receipt", "members")
+KINDS = ("message", "for_relay", "relayed", "returned")
+
+
+def _error(message: str, **extra) -> dict:
+    return {"type": "error", "error": message, **extra}
+
+
+class ConversationConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        user = self.scope.get("user")
+        public_id = self.scope["url_route"]["kwargs"]["public_id"]
+        try:
+            if (
+                user is None
+                or not user.is_authenticated
+                or second_factor_missing(user, self.scope["session"])
+            ):
+                raise Http404
+            conversation = await database_sync_to_async(access_conversation)(user, public_id)
+        except Http404:
+            await self.close(code=4404)
+            return
+        self.user = user
+        self.public_id = public_id
+        self.group = services.conversation_group(conversation.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code):
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        try:
+            content = json.loads(text_data) if text_data is not None else None
+        except ValueError:
+            content = None
+        if not isinstance(content, dict) or content.get("type") not in FRAME_TYPES:
+            await self.send_json(
+                _error(f"Send a JSON object whose type is one of: {', '.join(FRAME_TYPES)}.")
+            )
+            return
+        await getattr(self, f"on_{content['type']}")(content)
+
+    @database_sync_to_async
+    def _conversation(self):
+        # Read afresh for each frame: whether the person still belongs here can change at any moment.
+        return access_conversation(self.user, self.public_id)
+
+    async def _still_member(self):
+        try:
+            return await self._conversation()
+        except Http404:
+            await self.send_json(_error("You are no longer in this conversation."))
+            await self.close(code=4404)
+            return None
+
+    async def on_hello(self, content):
+        after = content.get("after", 0)
+        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+            await self.send_json(_error("hello.after must be the last sequence number you saw, 0 or more."))
+            return
+        conversation = await self._still_member()
+        if conversation is None:
+            return
+        while True:
+            frames = await database_sync_to_async(selectors.backlog)(conversation, self.user, after)
+            for frame in frames:
+                await self.send_json(frame)
+            if len(frames) < selectors.PAGE:
+                break
+            after = frames[-1]["seq"]
+        for receipt in await database_sync_to_async(selectors.receipts_of)(conversation, self.user):
+            await self.send_json(receipt)
+        await self.send_json({"type": "ready", "last_seq": frames[-1]["seq"] if frames else after})
+
+    async def on_members(self, content):
+        kind = content.get("kind", "message")
+        if kind not in KINDS:
+            await self.send_json(_error(f"members.kind must be one of: {', '.join(KINDS)}."))
+            return
+        conversation = await self._still_member()
+        if conversation is None:
+            return
+        members = await database_sync_to_async(selectors.members)(conversation)
+        state = await database_sync_to_async(selectors.writing_state)(conversation, self.user, kind)
+        await self.send_json({"type": "members", "members": members, **state})
+
+    async def on_send(self, content):
+        envelope = content.get("envelope")
+        message_id = envelope.get("id") if isinstance(envelope, dict) else None
+        conversation = await self._still_member()
+        if conversation is None:
+            return
+        try:
+            message, created = await database_sync_to_async(services.message_post)(
+                actor=self.user, conversation=conversation, envelope=envelope
+            )
+        except DomainError as error:
+            await self.send_json(
+                {
+                    "type": "refused",
+                    "id": message_id,
+                    "code": getattr(error, "code", "conflict"),
+                    "error": error.message,
+                }
+            )
+            return
+        # Only now, with the message committed, is it acknowledged.
+        await self.send_json(
+            {"type": "ack", "id": message.message_id, "seq": message.seq, "duplicate": not created}
+        )
+
+    async def on_receipt(self, content):
+        message_id, kind = content.get("id"), content.get("kind")
+        if not isinstance(message_id, str) or kind not in ("delivered", "read"):
+            await self.send_json(_error("A receipt needs the message id and a kind: delivered or read."))
+            return
+        try:
+            await database_sync_to_async(services.receipt_record)(
+                actor=self.user, message_id=message_id, kind=kind
+            )
+        except DomainError as error:
+            await self.send_json(_error(error.message, id=message_id))
+
+    async def dialogue_message(self, event):
+        if self.user.pk in event["recipients"]:
+            await self.send_json(event["frame"])
+
+    async def dialogue_receipt(self, event):
+        await self.send_json(
+            {"type": "receipt", "id": event["id"], "user": event["user"], "kind": event["kind"]}
+        )
+
+    async def dialogue_state(self, event):
+        await self.send_json({"type": "state", "id": event["id"], "relay_state": event["relay_state"]})

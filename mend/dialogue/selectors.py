@@ -1,0 +1,141 @@
+"""Reads of the dialogue: the members of a conversation with their keys, and messages as sent to clients."""
+
+import json
+
+from django.utils.translation import gettext as _
+
+from mend.accounts.models import KeyBundle
+from mend.dialogue import rules
+from mend.dialogue.models import Conversation, Message, Recipient
+
+PAGE = 200
+
+
+def _name(conversation: Conversation, place) -> str:
+    if place.is_facilitating:
+        return place.user.display_name
+    return place.pseudonym or conversation.case.program.word_for(place.role)
+
+
+def members(conversation: Conversation) -> list[dict]:
+    """The people in the conversation with their current keys: whom a message here is encrypted to."""
+    places = rules.readers(conversation)
+    bundles = {
+        b.user_id: b
+        for b in KeyBundle.objects.filter(user__in=[p.user_id for p in places], replaced_at__isnull=True)
+    }
+    result = []
+    for place in places:
+        bundle = bundles.get(place.user_id)
+        result.append(
+            {
+                "user": place.user_id,
+                "name": _name(conversation, place),
+                "role": conversation.case.program.word_for(place.role),
+                "facilitator": place.is_facilitating,
+                "key_id": bundle.key_id if bundle else None,
+                "enc_public": bundle.enc_public if bundle else None,
+                "sign_public": bundle.sign_public if bundle else None,
+                "safety_code": bundle.safety_code if bundle else None,
+            }
+        )
+    return result
+
+
+def writing_state(conversation: Conversation, user, kind: str) -> dict:
+    place = rules.place_of(conversation, user)
+    missing = (
+        rules.writing_missing(conversation, place, kind) if place else [_("a place in this conversation")]
+    )
+    return {
+        "kind": kind,
+        "can_write": not missing,
+        "why": rules.refusal_for(place, missing) if missing else "",
+    }
+
+
+def frames_for(messages: list[Message], conversation: Conversation) -> list[dict]:
+    """Messages as clients get them: the envelope as stored, who sent it, and the relay state."""
+    names = {p.user_id: _name(conversation, p) for p in rules.readers(conversation)}
+    keys = {
+        b.key_id: (b.enc_public, b.sign_public)
+        for b in KeyBundle.objects.filter(key_id__in={m.sender_key_id for m in messages})
+    }
+    frames = []
+    for message in messages:
+        frames.append(
+            {
+                "type": "message",
+                "seq": message.seq,
+                "id": message.message_id,
+                "kind": message.kind,
+                "ref": message.ref.message_id if message.ref_id else None,
+                "relay_state": message.relay_state,
+                "approved": message.approved,
+                "at": message.created_at.isoformat(),
+                "from": {
+                    "user": message.sender_id,
+                    "name": names.get(message.sender_id, _("someone who has left the case")),
+                    "key_id": message.sender_key_id,
+                    "enc_public": keys.get(message.sender_key_id, (None, None))[0],
+                    "sign_public": keys.get(message.sender_key_id, (None, None))[1],
+                },
+                "envelope": json.loads(message.envelope),
+            }
+        )
+    return frames
+
+
+def backlog(conversation: Conversation, user, after: int) -> list[dict]:
+    """Messages for this user after sequence `after`, oldest first, a page at a time."""
+    messages = list(
+        Message.objects.filter(conversation=conversation, seq__gt=after, recipients__user=user)
+        .select_related("ref")
+        .order_by("seq")[:PAGE]
+    )
+    return frames_for(messages, conversation)
+
+
+def message_frame(message: Message) -> dict:
+    return frames_for([message], message.conversation)[0]
+
+
+def receipts_of(conversation: Conversation, user) -> list[dict]:
+    """Receipts on the user's own messages in this conversation (read ones only where others allow)."""
+    rows = Recipient.objects.filter(
+        message__conversation=conversation, message__sender=user, delivered_at__isnull=False
+    ).exclude(user=user)
+    return [
+        {"type": "receipt", "id": message_id, "user": user_id, "kind": "read" if read_at else "delivered"}
+        for message_id, user_id, read_at in rows.values_list("message__message_id", "user_id", "read_at")
+    ]
+
+
+def pending_relays(case) -> list[Message]:
+    """The relay queue of a case: messages for the other side waiting for a facilitator's review."""
+    return list(
+        Message.objects.filter(conversation__case=case, kind="for_relay", relay_state="pending")
+        .select_related("conversation__party")
+        .order_by("created_at")
+    )
+
+
+def conversation_title(conversation: Conversation, user) -> str:
+    Kind = Conversation.Kind
+    program = conversation.case.program
+    if conversation.kind == Kind.TEAM:
+        return _("Case team")
+    if conversation.kind == Kind.DIRECT:
+        return _("Direct conversation")
+    mine = conversation.party and conversation.party.user_id == user.pk
+    if conversation.kind == Kind.SUPPORT:
+        if mine:
+            return _("You and your facilitator")
+        return _("With %(name)s") % {"name": conversation.party.pseudonym}
+    if mine:
+        return _("Messages through your facilitator")
+    word = program.word_for(conversation.party.role)
+    return _("Exchange through the facilitator: %(word)s %(name)s") % {
+        "word": word,
+        "name": conversation.party.pseudonym,
+    }

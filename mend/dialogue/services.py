@@ -1,0 +1,282 @@
+"""Every write of the dialogue: opening conversations, accepting envelopes, receipts and attachments."""
+
+import uuid
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mend import audit
+from mend.accounts.models import KeyBundle, User
+from mend.cases.models import Case, Participant
+from mend.core.errors import Conflict, DomainError
+from mend.core.ids import reference_code
+from mend.core.realtime import publish_after_commit
+from mend.dialogue import envelope as env
+from mend.dialogue import rules
+from mend.dialogue.models import Attachment, Conversation, Message, Recipient
+from mend.dialogue.selectors import message_frame
+
+
+def conversation_group(conversation_id: int) -> str:
+    return f"conversation.{conversation_id}"
+
+
+@transaction.atomic
+def conversation_open(*, case: Case, kind: str, party: Participant | None = None) -> Conversation:
+    """The conversation of this kind (and party) in the case, made the first time it is needed."""
+    if kind in (Conversation.Kind.SUPPORT, Conversation.Kind.RELAY) and party is None:
+        raise DomainError(_("Say whose conversation this is."))
+    found = Conversation.objects.filter(case=case, kind=kind, party=party).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return Conversation.objects.create(
+                case=case, kind=kind, party=party, public_id=reference_code("D")
+            )
+    except IntegrityError:  # opened at the same moment by someone else
+        return Conversation.objects.get(case=case, kind=kind, party=party)
+
+
+def current_bundles(users) -> dict[int, KeyBundle]:
+    ids = [u.pk for u in users]
+    return {b.user_id: b for b in KeyBundle.objects.filter(user__in=ids, replaced_at__isnull=True)}
+
+
+class Refused(DomainError):
+    """An envelope the server will not store; `code` names the check, for clients that act on it."""
+
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.code = code
+
+
+def _refuse(message: str, code: str) -> Refused:
+    return Refused(message, code)
+
+
+def _check_files(conversation: Conversation, actor: User, file_ids: list[str]) -> list[Attachment]:
+    files = list(
+        Attachment.objects.select_for_update().filter(
+            file_id__in=file_ids, conversation=conversation, uploader=actor, message__isnull=True
+        )
+    )
+    if len(files) != len(set(file_ids)):
+        raise _refuse(
+            _("An attached file was not uploaded to this conversation, or is already sent."), "files"
+        )
+    return files
+
+
+@transaction.atomic
+def message_post(*, actor: User, conversation: Conversation, envelope: dict) -> tuple[Message, bool]:
+    """Accepts one envelope after every check of docs/crypto.md; (message, False) for an identical replay.
+    Nothing is acknowledged before this transaction commits."""
+    try:
+        env.check_form(envelope)
+    except env.EnvelopeError as error:
+        raise _refuse(str(error), "form") from None
+    if envelope["conversation"] != conversation.public_id:
+        raise _refuse(_("This envelope names another conversation."), "form")
+    stored = env.canonical(envelope).decode()
+    existing = Message.objects.filter(message_id=envelope["id"]).first()
+    if existing is not None:
+        if existing.envelope == stored and existing.sender_id == actor.pk:
+            return existing, False
+        raise Conflict(
+            _("A message with this id was already sent with other content. Send it as a new message.")
+        )
+    conversation = (
+        Conversation.objects.select_for_update().select_related("case__program").get(pk=conversation.pk)
+    )
+    sender = rules.place_of(conversation, actor)
+    if sender is None:
+        raise _refuse(_("You are not in this conversation."), "member")
+    bundle = current_bundles([actor]).get(actor.pk)
+    if bundle is None or bundle.key_id != envelope["sender"]:
+        raise _refuse(
+            _(
+                "This message was sealed with keys that are not your current keys. "
+                "Reload the page and send again."
+            ),
+            "sender_key",
+        )
+    meta = envelope["meta"]
+    ref = None
+    if "ref" in meta:
+        ref = (
+            Message.objects.select_for_update()
+            .select_related("conversation")
+            .filter(message_id=meta["ref"])
+            .first()
+        )
+    missing = rules.writing_missing(conversation, sender, meta["kind"], ref)
+    if missing:
+        raise _refuse(rules.refusal_for(sender, missing), "not_now")
+    expected = current_bundles([p.user for p in rules.recipients_for(conversation, meta["kind"], ref)])
+    given = {entry["to"] for entry in envelope["keys"]}
+    if given != {b.key_id for b in expected.values()}:
+        raise _refuse(
+            _("The people in this conversation or their keys have changed. Reload it and send again."),
+            "recipients",
+        )
+    try:
+        env.verify(envelope, env.unb64u(bundle.sign_public))
+    except env.EnvelopeError as error:
+        raise _refuse(str(error), "signature") from None
+    files = _check_files(conversation, actor, meta.get("files", []))
+    conversation.last_seq += 1
+    conversation.save(update_fields=["last_seq"])
+    message = Message.objects.create(
+        conversation=conversation,
+        seq=conversation.last_seq,
+        message_id=envelope["id"],
+        sender=actor,
+        sender_key_id=bundle.key_id,
+        kind=meta["kind"],
+        ref=ref,
+        relay_state="pending" if meta["kind"] == "for_relay" else "",
+        approved=bool(meta.get("approved")),
+        envelope=stored,
+    )
+    Recipient.objects.bulk_create(
+        [Recipient(message=message, user_id=user_id, key_id=b.key_id) for user_id, b in expected.items()]
+    )
+    Attachment.objects.filter(pk__in=[f.pk for f in files]).update(message=message)
+    if ref is not None:
+        ref.relay_state = "forwarded" if meta["kind"] == "relayed" else "returned"
+        ref.save(update_fields=["relay_state"])
+        publish_after_commit(
+            group=conversation_group(ref.conversation_id),
+            event={"type": "dialogue.state", "id": ref.message_id, "relay_state": ref.relay_state},
+        )
+        audit.record(
+            actor=actor,
+            code=f"dialogue.relay_{ref.relay_state}",
+            target=ref,
+            case=conversation.case,
+            program=conversation.case.program,
+            data={"conversation": conversation.public_id},
+        )
+    publish_after_commit(
+        group=conversation_group(conversation.pk),
+        event={"type": "dialogue.message", "recipients": list(expected), "frame": message_frame(message)},
+    )
+    return message, True
+
+
+@transaction.atomic
+def receipt_record(*, actor: User, message_id: str, kind: str) -> Recipient | None:
+    """Marks a message delivered to, or read by, one recipient. Read receipts are kept only when the person
+    lets others see them; otherwise nothing is stored."""
+    if kind not in ("delivered", "read"):
+        raise DomainError(_("A receipt is either delivered or read."))
+    row = (
+        Recipient.objects.select_for_update()
+        .select_related("message__conversation")
+        .filter(message__message_id=message_id, user=actor)
+        .first()
+    )
+    if row is None:
+        raise DomainError(_("There is no such message for you."))
+    if kind == "read" and not receipts_shown(actor, row.message.conversation):
+        return None
+    field = "delivered_at" if kind == "delivered" else "read_at"
+    if getattr(row, field) is not None:
+        return row
+    now = timezone.now()
+    row.delivered_at = row.delivered_at or now
+    if kind == "read":
+        row.read_at = now
+    row.save(update_fields=["delivered_at", "read_at"])
+    publish_after_commit(
+        group=conversation_group(row.message.conversation_id),
+        event={"type": "dialogue.receipt", "id": message_id, "user": actor.pk, "kind": kind},
+    )
+    return row
+
+
+def receipts_shown(user: User, conversation: Conversation) -> bool:
+    place = rules.place_of(conversation, user)
+    return place is not None and (place.is_facilitating or place.read_receipts)
+
+
+@transaction.atomic
+def read_receipts_set(*, actor: User, place: Participant, shown: bool) -> Participant:
+    place = Participant.objects.select_for_update().get(pk=place.pk)
+    if place.read_receipts != shown:
+        place.read_receipts = shown
+        place.save(update_fields=["read_receipts"])
+        audit.record(
+            actor=actor,
+            code="dialogue.read_receipts_changed",
+            target=place,
+            case=place.case,
+            data={"shown": shown},
+        )
+    return place
+
+
+@transaction.atomic
+def attachment_store(
+    *, actor: User, conversation: Conversation, file_id: str, ciphertext: bytes
+) -> Attachment:
+    """Keeps an encrypted file until the message that names it is sent."""
+    try:
+        if str(uuid.UUID(file_id)) != file_id:
+            raise ValueError
+    except ValueError:
+        raise DomainError(_("The file id must be a random UUID in lower case."), field="file_id") from None
+    if not ciphertext:
+        raise DomainError(_("The file is empty."))
+    if len(ciphertext) > env.MAX_FILE_BYTES + 16:
+        raise DomainError(_("Files can be at most 10 MiB. Try a smaller picture or PDF."))
+    if rules.place_of(conversation, actor) is None:
+        raise DomainError(_("You are not in this conversation."))
+    existing = Attachment.objects.filter(file_id=file_id).first()
+    if existing is not None:
+        if existing.uploader_id == actor.pk and bytes(existing.ciphertext) == ciphertext:
+            return existing
+        raise Conflict(_("A file with this id was already uploaded. Use a new id."))
+    return Attachment.objects.create(
+        file_id=file_id,
+        conversation=conversation,
+        uploader=actor,
+        ciphertext=ciphertext,
+        size=len(ciphertext),
+    )
+
+
+def conversations_open_for(*, case: Case, user: User) -> list[Conversation]:
+    """The conversations this person has in the case, opened the first time they look: a facilitator has
+    the case team, one with each person, each party's exchange through the facilitator and the direct one;
+    a party has their own with the facilitator, their exchange, and the direct one once it is chosen."""
+    Kind = Conversation.Kind
+    places = [p for p in rules.guards.people(case) if p.user_id == user.pk]
+    if not places:
+        return []
+    wanted: list[tuple[str, Participant | None]] = []
+    if any(p.is_facilitating for p in places):
+        wanted.append((Kind.TEAM, None))
+        for other in rules.guards.people(case):
+            if other.user_id and other.has_joined and not other.is_facilitating:
+                wanted.append((Kind.SUPPORT, other))
+        wanted += [(Kind.RELAY, party) for party in rules.parties(case)]
+        wanted.append((Kind.DIRECT, None))
+    else:
+        place = places[0]
+        wanted.append((Kind.SUPPORT, place))
+        if place in rules.parties(case):
+            wanted.append((Kind.RELAY, place))
+            if rules.direct_chosen(case):
+                wanted.append((Kind.DIRECT, None))
+    existing = {
+        (c.kind, c.party_id): c
+        for c in Conversation.objects.filter(case=case).select_related("case__program", "party")
+    }
+    result = []
+    for kind, party in wanted:
+        found = existing.get((kind, party.pk if party else None))
+        result.append(found or conversation_open(case=case, kind=kind, party=party))
+    return result

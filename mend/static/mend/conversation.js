@@ -1,0 +1,484 @@
+// One conversation: messages are unlocked here and sealed here; sending goes through an outbox that
+// survives a reload, each message keeps its id across retries, and after any break the page resumes from
+// the last sequence number it saw. The server only ever gets envelopes.
+import * as e2e from "./e2e.js";
+
+const root = document.querySelector("[data-conversation]");
+const conversationId = root.dataset.conversation;
+const me = Number(root.dataset.me);
+const isFacilitator = root.dataset.facilitator === "1";
+const sendsReadReceipts = root.dataset.receipts === "1";
+const writeKind = root.dataset.kind;
+const list = root.querySelector("[data-messages]");
+const composer = root.querySelector("[data-composer]");
+const errorBox = root.querySelector("[data-errors]");
+const warnings = root.querySelector("[data-key-warnings]");
+const connection = root.querySelector("[data-connection]");
+const csrf = document.querySelector("input[name=csrfmiddlewaretoken]").value;
+const targets = JSON.parse(root.dataset.targets || "[]");
+
+const rendered = new Map(); // message id -> {item, frame, content}
+let lastSeq = 0;
+let socket = null;
+let keyset = null;
+let members = [];
+let retryDelay = 1000;
+const resealed = new Set();
+
+// --- small helpers ------------------------------------------------------------------------------------
+
+function el(tag, attrs = {}, text = "") {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
+  if (text) node.textContent = text;
+  return node;
+}
+
+function showError(text) {
+  errorBox.replaceChildren(el("p", {}, text));
+  errorBox.hidden = false;
+}
+
+function setConnection(text) {
+  connection.textContent = text;
+}
+
+async function getJson(url) {
+  const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.error || "Something went wrong. Please try again.");
+  return body;
+}
+
+// --- the outbox: sealed envelopes waiting for the server's acknowledgment, kept in IndexedDB ----------
+
+function outboxDb() {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open("mend-outbox", 1);
+    request.onupgradeneeded = () => request.result.createObjectStore("outbox", { keyPath: "id" });
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+async function outbox(mode, action) {
+  const db = await outboxDb();
+  return new Promise((resolve, reject) => {
+    const tx = db.transaction("outbox", mode);
+    const request = action(tx.objectStore("outbox"));
+    tx.oncomplete = () => resolve(request ? request.result : undefined);
+    tx.onerror = () => reject(tx.error);
+  });
+}
+
+const outboxPut = (item) => outbox("readwrite", (store) => store.put(item));
+const outboxDelete = (id) => outbox("readwrite", (store) => store.delete(id));
+const outboxMine = async () =>
+  ((await outbox("readonly", (store) => store.getAll())) || []).filter((i) => i.conversation === conversationId);
+
+// --- keys and members -----------------------------------------------------------------------------
+
+async function checkPins(people) {
+  const changed = [];
+  for (const person of people) {
+    if (!person.key_id || person.user === me) continue;
+    if ((await e2e.pinCheck(`user:${person.user}`, person.key_id)) === "changed") changed.push(person);
+  }
+  warnings.replaceChildren(
+    ...changed.map((person) => {
+      const p = el(
+        "p",
+        { "data-key-changed": person.user },
+        `${person.name}'s keys have changed since you last saw them. Before you send anything private, ` +
+          `compare their safety code (${person.safety_code}) with the one on their screen.`,
+      );
+      const button = el("button", { type: "button" }, "I have checked it");
+      button.addEventListener("click", async () => {
+        await e2e.pinAccept(`user:${person.user}`, person.key_id);
+        p.remove();
+        warnings.hidden = !warnings.children.length;
+      });
+      p.append(" ", button);
+      return p;
+    }),
+  );
+  warnings.hidden = changed.length === 0;
+}
+
+function recipientsOf(people) {
+  return people.filter((p) => p.key_id).map((p) => ({ key_id: p.key_id, enc_public: p.enc_public }));
+}
+
+async function refreshMembers() {
+  const answer = await getJson(`${root.dataset.membersUrl}?kind=${writeKind}`);
+  members = answer.members;
+  await checkPins(members);
+  return answer;
+}
+
+// --- showing messages -------------------------------------------------------------------------------
+
+const STATUS_WORDS = {
+  sending: "Sending…",
+  sent: "Sent",
+  delivered: "Delivered",
+  read: "Read",
+  pending: "Waiting for your facilitator to review",
+  returned: "Returned to you with a note",
+  forwarded: "Passed on",
+};
+
+function statusOf(entry) {
+  const frame = entry.frame;
+  if (frame && frame.kind === "for_relay") return STATUS_WORDS[frame.relay_state] || "";
+  return STATUS_WORDS[entry.status] || "";
+}
+
+function labelOf(frame) {
+  if (frame.kind === "relayed") return "Relayed by your facilitator";
+  if (frame.kind === "returned") return "Returned with a note";
+  if (frame.kind === "for_relay") return frame.approved ? "For the other side" : "For the facilitator only";
+  return "";
+}
+
+async function fileButton(entry) {
+  const button = el("button", { type: "button", class: "link", "data-file": entry.id }, `${entry.name} (${Math.ceil(entry.size / 1024)} KB)`);
+  button.addEventListener("click", async () => {
+    try {
+      const response = await fetch(`${root.dataset.downloadUrl}${entry.id}/`, { credentials: "same-origin" });
+      if (!response.ok) throw new Error("This file could not be fetched.");
+      const plain = await e2e.decryptFile(new Uint8Array(await response.arrayBuffer()), { conversation: conversationId, entry });
+      const url = URL.createObjectURL(new Blob([plain], { type: entry.type }));
+      const link = el("a", { href: url, download: entry.name });
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    } catch (error) {
+      showError(error.message);
+    }
+  });
+  return button;
+}
+
+function draw(entry) {
+  const { frame, content } = entry;
+  const mine = frame.from.user === me;
+  const item = entry.item || el("li", { class: `message ${mine ? "mine" : "theirs"}` });
+  item.dataset.id = frame.id;
+  if (frame.seq) item.dataset.seq = frame.seq;
+  item.dataset.kind = frame.kind;
+  const meta = el("p", { class: "meta" });
+  meta.append(el("strong", {}, mine ? "You" : frame.from.name));
+  const label = labelOf(frame);
+  if (label) meta.append(" · ", el("span", { class: "marker", "data-marker": frame.kind }, label));
+  if (frame.at) meta.append(" · ", el("time", { datetime: frame.at }, new Date(frame.at).toLocaleString()));
+  if (mine) meta.append(" · ", el("span", { "data-status": "" }, statusOf(entry)));
+  const children = [meta];
+  if (entry.problem) children.push(el("p", { class: "error" }, entry.problem));
+  if (content) {
+    children.push(el("p", { class: "text", "data-text": "" }, content.text || ""));
+    for (const file of content.files || []) {
+      const holder = el("p");
+      fileButton(file).then((button) => holder.append(button));
+      children.push(holder);
+    }
+  }
+  if (isFacilitator && frame.kind === "for_relay" && frame.relay_state === "pending" && !mine) {
+    children.push(relayActions(entry));
+  }
+  item.replaceChildren(...children);
+  if (!entry.item) {
+    entry.item = item;
+    place(item);
+  }
+}
+
+// Kept in sequence order; messages not yet stored (no sequence) stay at the end.
+function place(item) {
+  const seq = Number(item.dataset.seq || Infinity);
+  const after = [...list.children].find((other) => Number(other.dataset.seq || Infinity) > seq);
+  list.insertBefore(item, after || null);
+}
+
+async function unlock(frame) {
+  const from = frame.from;
+  if (!from.sign_public || !from.enc_public) return { problem: "This message's sender has no known keys." };
+  const keyId = await e2e.keyIdOf(e2e.unb64u(from.enc_public), e2e.unb64u(from.sign_public));
+  if (keyId !== frame.envelope.sender || !(await e2e.verify(frame.envelope, from.sign_public))) {
+    return { problem: "This message could not be checked as coming from its sender, so it is not shown." };
+  }
+  if (from.user !== me && (await e2e.pinCheck(`user:${from.user}`, keyId)) === "changed") {
+    await checkPins([{ user: from.user, key_id: keyId, name: from.name, safety_code: "" }]);
+  }
+  try {
+    return { content: await e2e.open(frame.envelope, keyset) };
+  } catch (error) {
+    return { problem: error.message };
+  }
+}
+
+function sendFrame(frame) {
+  if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
+}
+
+async function receiveMessage(frame) {
+  lastSeq = Math.max(lastSeq, frame.seq);
+  const known = rendered.get(frame.id);
+  if (known && known.frame.seq) return; // already shown: each message once, however often it comes
+  const { content, problem } = await unlock(frame);
+  const entry = known || {};
+  Object.assign(entry, { frame, content: content || entry.content, problem, status: entry.status || "sent" });
+  rendered.set(frame.id, entry);
+  if (entry.item) entry.item.dataset.seq = frame.seq;
+  draw(entry);
+  if (entry.item && known) place(entry.item);
+  if (frame.from.user !== me) {
+    sendFrame({ type: "receipt", id: frame.id, kind: "delivered" });
+    if (sendsReadReceipts && document.visibilityState === "visible") sendFrame({ type: "receipt", id: frame.id, kind: "read" });
+  } else {
+    await outboxDelete(frame.id);
+  }
+}
+
+// --- sending -----------------------------------------------------------------------------------------
+
+async function uploadFiles(files) {
+  const entries = [];
+  for (const file of files) {
+    if (file.size > 10 * 1024 * 1024) throw new Error(`${file.name} is larger than 10 MB. Try a smaller file.`);
+    if (!(file.type.startsWith("image/") || file.type === "application/pdf")) {
+      throw new Error(`${file.name} is not a picture or a PDF.`);
+    }
+    const { ciphertext, entry } = await e2e.encryptFile(new Uint8Array(await file.arrayBuffer()), { conversation: conversationId });
+    const response = await fetch(root.dataset.uploadUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrf, "X-File-Id": entry.id, "Content-Type": "application/octet-stream" },
+      body: ciphertext,
+    });
+    if (!response.ok) throw new Error((await response.json()).error || "The file could not be sent.");
+    entries.push({ ...entry, name: file.name, type: file.type, size: file.size });
+  }
+  return entries;
+}
+
+async function sealAndQueue(content, meta, id) {
+  const envelope = await e2e.seal({ sender: keyset, conversation: conversationId, content, recipients: recipientsOf(members), meta, id });
+  await outboxPut({ id: envelope.id, conversation: conversationId, envelope });
+  const frame = { id: envelope.id, kind: meta.kind, approved: !!meta.approved, relay_state: "", from: { user: me }, envelope };
+  const entry = rendered.get(envelope.id) || { frame, content, status: "sending" };
+  Object.assign(entry, { frame: entry.frame.seq ? entry.frame : frame, content, status: "sending", problem: "" });
+  rendered.set(envelope.id, entry);
+  draw(entry);
+  sendFrame({ type: "send", envelope });
+}
+
+async function onAck(frame) {
+  await outboxDelete(frame.id);
+  const entry = rendered.get(frame.id);
+  if (entry) {
+    entry.status = entry.status === "sending" ? "sent" : entry.status;
+    draw(entry);
+  }
+}
+
+async function onRefused(frame) {
+  const entry = rendered.get(frame.id);
+  // The people or their keys changed between sealing and sending: seal again for those there now.
+  if ((frame.code === "recipients" || frame.code === "sender_key") && entry && entry.content && !resealed.has(frame.id)) {
+    resealed.add(frame.id);
+    await refreshMembers();
+    await sealAndQueue(entry.content, entry.frame.envelope.meta, frame.id);
+    return;
+  }
+  await outboxDelete(frame.id);
+  if (entry) {
+    entry.problem = `Not sent: ${frame.error}`;
+    entry.status = "";
+    draw(entry);
+  } else {
+    showError(frame.error);
+  }
+}
+
+function onReceipt(frame) {
+  const entry = rendered.get(frame.id);
+  if (!entry || entry.frame.from.user !== me || frame.user === me) return;
+  if (frame.kind === "read" || entry.status !== "read") entry.status = frame.kind;
+  draw(entry);
+}
+
+function onState(frame) {
+  const entry = rendered.get(frame.id);
+  if (!entry) return;
+  entry.frame.relay_state = frame.relay_state;
+  draw(entry);
+}
+
+// --- the facilitator's relay actions -------------------------------------------------------------------
+
+function relayActions(entry) {
+  const box = el("div", { class: "relay-actions" });
+  const note = el("textarea", { rows: "2", "aria-label": "A note for the writer", "data-return-note": "" });
+  const back = el("button", { type: "button", "data-return": "" }, "Return with this note");
+  back.addEventListener("click", async () => {
+    if (!note.value.trim()) {
+      showError("Write a short note saying what to change before you return it.");
+      return;
+    }
+    await sealAndQueue({ text: note.value.trim() }, { kind: "returned", ref: entry.frame.id });
+  });
+  box.append(note, back);
+  if (entry.frame.approved) {
+    for (const target of targets) {
+      const forward = el("button", { type: "button", "data-forward": target.id }, `Pass on to ${target.name}`);
+      forward.addEventListener("click", () => passOn(entry, target).catch((error) => showError(error.message)));
+      box.append(" ", forward);
+    }
+  } else {
+    box.append(el("p", { class: "help" }, "The writer has not agreed to have this one passed on."));
+  }
+  return box;
+}
+
+async function passOn(entry, target) {
+  // Sealed again for the other side's exchange, with the text exactly as the writer approved it.
+  const base = root.dataset.sendBase;
+  const state = await getJson(`${base}${target.id}/members/?kind=relayed`);
+  if (!state.can_write) throw new Error(state.why);
+  const envelope = await e2e.seal({
+    sender: keyset,
+    conversation: target.id,
+    content: { text: entry.content.text },
+    recipients: recipientsOf(state.members),
+    meta: { kind: "relayed", ref: entry.frame.id },
+  });
+  const response = await fetch(`${base}${target.id}/send/`, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf },
+    body: JSON.stringify(envelope),
+  });
+  const answer = await response.json();
+  if (!response.ok) throw new Error(answer.error);
+}
+
+// --- the connection --------------------------------------------------------------------------------
+
+async function flushOutbox() {
+  for (const item of await outboxMine()) {
+    if (!rendered.has(item.id)) {
+      let content = null;
+      try {
+        content = await e2e.open(item.envelope, keyset);
+      } catch {
+        // sealed under keys no longer held here: it can still be sent as it is
+      }
+      const frame = { id: item.id, kind: item.envelope.meta.kind, from: { user: me }, envelope: item.envelope };
+      const entry = { frame, content, status: "sending" };
+      rendered.set(item.id, entry);
+      draw(entry);
+    }
+    sendFrame({ type: "send", envelope: item.envelope });
+  }
+}
+
+const HANDLERS = {
+  message: receiveMessage,
+  ack: onAck,
+  refused: onRefused,
+  receipt: onReceipt,
+  state: onState,
+  ready: () => {
+    setConnection("Connected. Messages are locked on this device before they are sent.");
+    retryDelay = 1000;
+    return flushOutbox();
+  },
+  members: (frame) => {
+    members = frame.members;
+    return checkPins(members);
+  },
+  error: (frame) => showError(frame.error),
+};
+
+// Frames are handled one at a time, in the order they came, so that sequence and state stay consistent.
+let queue = Promise.resolve();
+
+function connect() {
+  const scheme = window.location.protocol === "https:" ? "wss" : "ws";
+  socket = new WebSocket(`${scheme}://${window.location.host}/ws/conversations/${conversationId}/`);
+  socket.addEventListener("open", () => {
+    socket.send(JSON.stringify({ type: "hello", after: lastSeq }));
+    socket.send(JSON.stringify({ type: "members", kind: writeKind }));
+  });
+  socket.addEventListener("message", (event) => {
+    const frame = JSON.parse(event.data);
+    const handler = HANDLERS[frame.type];
+    if (handler) queue = queue.then(() => handler(frame)).catch((error) => showError(error.message));
+  });
+  socket.addEventListener("close", (event) => {
+    if (event.code === 4404) {
+      setConnection("This conversation is closed to you now.");
+      if (composer) composer.hidden = true;
+      return;
+    }
+    setConnection("Connection lost. Trying again…");
+    setTimeout(connect, retryDelay);
+    retryDelay = Math.min(retryDelay * 2, 10000);
+  });
+}
+
+async function onSubmit(event) {
+  event.preventDefault();
+  errorBox.hidden = true;
+  const draft = composer.querySelector("[data-draft]");
+  const fileInput = composer.querySelector("[data-files]");
+  const text = draft.value.trim();
+  const files = fileInput ? [...fileInput.files] : [];
+  if (!text && !files.length) {
+    showError("Write a message or add a file first.");
+    return;
+  }
+  const button = composer.querySelector("button[type=submit]");
+  button.disabled = true;
+  try {
+    const entries = await uploadFiles(files);
+    const meta = { kind: writeKind };
+    if (writeKind === "for_relay") meta.approved = composer.querySelector("[data-approved]").checked;
+    if (entries.length) meta.files = entries.map((e) => e.id);
+    await sealAndQueue(entries.length ? { text, files: entries } : { text }, meta);
+    draft.value = "";
+    if (fileInput) fileInput.value = "";
+    draft.dispatchEvent(new Event("input"));
+  } catch (error) {
+    showError(error.message);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function start() {
+  keyset = await e2e.loadKeyset();
+  if (!keyset) {
+    setConnection("");
+    showError("Your keys are not unlocked on this device. Sign out, then sign in again to read and send messages.");
+    if (composer) composer.hidden = true;
+    return;
+  }
+  await refreshMembers();
+  if (composer) {
+    composer.addEventListener("submit", onSubmit);
+    if (root.hasAttribute("data-guide")) {
+      const guide = await import("./guide.js");
+      guide.attachGuide(composer.querySelector("[data-draft]"), composer.querySelector("[data-guide-panel]"), await guide.loadRules());
+    }
+  }
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState !== "visible" || !sendsReadReceipts) return;
+    for (const entry of rendered.values()) {
+      if (entry.frame.seq && entry.frame.from.user !== me) sendFrame({ type: "receipt", id: entry.frame.id, kind: "read" });
+    }
+  });
+  connect();
+}
+
+start().catch((error) => showError(error.message));

@@ -1,0 +1,603 @@
+// End-to-end encryption in the browser with WebCrypto only: sign-in keys, a person's keys and envelope v1,
+// exactly as docs/crypto.md describes and as mend/dialogue/envelope.py implements in Python.
+
+const subtle = globalThis.crypto.subtle;
+const encoder = new TextEncoder();
+
+export const PBKDF2_ITERATIONS = 600000;
+const VERSION = 1;
+const PAD_BLOCK = 256;
+const MAX_FILE_BYTES = 10 * 1024 * 1024;
+const KDF_NAME = "PBKDF2-SHA-256";
+
+// What Python's str.strip() and re's \s treat as white space; JavaScript's \s is a different set, and
+// the sign-in name and phrase must come out the same on both sides.
+const PY_SPACE = "\\t-\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+const EDGE_SPACE = new RegExp(`^[${PY_SPACE}]+|[${PY_SPACE}]+$`, "g");
+const PHRASE_SEPARATORS = new RegExp(`[${PY_SPACE}\\-_.,]+`);
+const RECOVERY_SEPARATORS = new RegExp(`[${PY_SPACE}-]`, "g");
+
+// The two kinds of private key a person has, and how WebCrypto imports each.
+const KINDS = {
+  enc: { algorithm: { name: "X25519" }, usages: ["deriveBits"], oid: 0x6e },
+  sign: { algorithm: { name: "Ed25519" }, usages: ["sign"], oid: 0x70 },
+};
+
+// --- bytes and text ----------------------------------------------------------------------------------
+
+function randomBytes(length) {
+  return crypto.getRandomValues(new Uint8Array(length));
+}
+
+function concat(...parts) {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+function utf8(text) {
+  return encoder.encode(text);
+}
+
+function toBytes(data) {
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  throw new Error("Expected bytes (a Uint8Array or an ArrayBuffer).");
+}
+
+export function b64u(bytes) {
+  let binary = "";
+  for (const byte of toBytes(bytes)) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+// Strict: one text for one byte string, so that changing any character of a signature is noticed.
+export function unb64u(text, length, what = "value") {
+  if (typeof text !== "string" || !/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) {
+    throw new Error(`The ${what} is not base64url text.`);
+  }
+  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+  const bytes = Uint8Array.from(binary, (char) => char.charCodeAt(0));
+  if (b64u(bytes) !== text) throw new Error(`The ${what} is not base64url text in its canonical form.`);
+  if (length !== undefined && bytes.length !== length) {
+    throw new Error(`The ${what} must be ${length} bytes.`);
+  }
+  return bytes;
+}
+
+// Public keys arrive as base64url text from the server, or as bytes from a keyset.
+function asBytes(value, length, what) {
+  return typeof value === "string" ? unb64u(value, length, what) : toBytes(value);
+}
+
+function isPlainObject(value) {
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+// RFC 8785 (JCS) as text; its UTF-8 bytes are what gets signed and bound. JSON.stringify already writes
+// strings and numbers as JCS asks, and the default sort compares UTF-16 code units as JCS asks.
+export function canonical(value) {
+  if (value === null || typeof value === "boolean") return JSON.stringify(value);
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new Error("Canonical JSON has no NaN or Infinity.");
+    return JSON.stringify(value);
+  }
+  if (typeof value === "string") {
+    if (!value.isWellFormed()) throw new Error("Canonical JSON needs well-formed Unicode text.");
+    return JSON.stringify(value);
+  }
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (typeof value === "object" && isPlainObject(value)) {
+    // Like JSON.stringify, leave out undefined members, so that what is signed is what is sent.
+    const keys = Object.keys(value).filter((key) => value[key] !== undefined).sort();
+    return `{${keys.map((key) => `${canonical(key)}:${canonical(value[key])}`).join(",")}}`;
+  }
+  throw new Error(`Canonical JSON cannot hold this value (${typeof value}).`);
+}
+
+function canonicalBytes(value) {
+  return utf8(canonical(value));
+}
+
+function pyStrip(text) {
+  return text.replace(EDGE_SPACE, "");
+}
+
+// The same as mend.accounts.credentials.normalise_phrase, so that a phrase typed any way signs in.
+export function normalisePhrase(text) {
+  return pyStrip(pyStrip(text).toLowerCase().split(PHRASE_SEPARATORS).join(" "));
+}
+
+// --- key derivation ----------------------------------------------------------------------------------
+
+async function sha256(bytes) {
+  return new Uint8Array(await subtle.digest("SHA-256", bytes));
+}
+
+function hkdfParams(info, salt) {
+  return { name: "HKDF", hash: "SHA-256", salt: salt || new Uint8Array(0), info: utf8(info) };
+}
+
+async function hkdfBits(ikm, info, salt) {
+  const base = await subtle.importKey("raw", ikm, "HKDF", false, ["deriveBits"]);
+  return new Uint8Array(await subtle.deriveBits(hkdfParams(info, salt), base, 256));
+}
+
+// An AES-GCM key that cannot be read back out of WebCrypto.
+async function hkdfAesKey(ikm, info, salt) {
+  const base = await subtle.importKey("raw", ikm, "HKDF", false, ["deriveKey"]);
+  return subtle.deriveKey(hkdfParams(info, salt), base, { name: "AES-GCM", length: 256 }, false, [
+    "encrypt",
+    "decrypt",
+  ]);
+}
+
+// As the Python sign-in form does: the identifier trimmed and lower-cased, a participant's phrase
+// (no "@" in the identifier) normalised, a staff password used exactly as typed.
+function signInInputs(identifier, secret) {
+  const id = pyStrip(identifier).toLowerCase();
+  return { id, secret: id.includes("@") ? secret : normalisePhrase(secret) };
+}
+
+async function signInMaster(identifier, secret) {
+  const { id, secret: typed } = signInInputs(identifier, secret);
+  const salt = await sha256(utf8(`mend/v1/sign-in|${id}`));
+  const base = await subtle.importKey("raw", utf8(typed), "PBKDF2", false, ["deriveBits"]);
+  const params = { name: "PBKDF2", hash: "SHA-256", salt, iterations: PBKDF2_ITERATIONS };
+  return new Uint8Array(await subtle.deriveBits(params, base, 256));
+}
+
+export async function deriveSignIn(identifier, secret) {
+  const master = await signInMaster(identifier, secret);
+  return {
+    authKey: b64u(await hkdfBits(master, "mend/v1/auth")),
+    wrapKey: await hkdfAesKey(master, "mend/v1/wrap"),
+  };
+}
+
+// For the shared test vectors only: the wrapping key as bytes, which deriveSignIn never exposes.
+export async function deriveSignInRaw(identifier, secret) {
+  const master = await signInMaster(identifier, secret);
+  return {
+    authKey: b64u(await hkdfBits(master, "mend/v1/auth")),
+    wrapKeyBytes: b64u(await hkdfBits(master, "mend/v1/wrap")),
+  };
+}
+
+// --- recovery codes ----------------------------------------------------------------------------------
+
+const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+function base32(bytes) {
+  let bits = "";
+  for (const byte of bytes) bits += byte.toString(2).padStart(8, "0");
+  return bits.match(/.{5}/g).map((five) => BASE32[parseInt(five, 2)]).join("");
+}
+
+function recoveryCodeBytes(code) {
+  const letters = (code || "").toUpperCase().replace(RECOVERY_SEPARATORS, "");
+  if (letters.length !== 32 || [...letters].some((c) => !BASE32.includes(c))) {
+    throw new Error("A recovery code has 32 letters and digits, in groups of four.");
+  }
+  const bits = [...letters].map((c) => BASE32.indexOf(c).toString(2).padStart(5, "0")).join("");
+  return Uint8Array.from(bits.match(/.{8}/g), (eight) => parseInt(eight, 2));
+}
+
+export function newRecoveryCode() {
+  return base32(randomBytes(20)).match(/.{4}/g).join("-");
+}
+
+export async function deriveRecovery(code) {
+  const raw = recoveryCodeBytes(code);
+  return {
+    authKey: b64u(await hkdfBits(raw, "mend/v1/recovery-auth")),
+    wrapKey: await hkdfAesKey(raw, "mend/v1/recovery-wrap"),
+  };
+}
+
+// For the shared test vectors only.
+export async function deriveRecoveryRaw(code) {
+  const raw = recoveryCodeBytes(code);
+  return {
+    authKey: b64u(await hkdfBits(raw, "mend/v1/recovery-auth")),
+    wrapKeyBytes: b64u(await hkdfBits(raw, "mend/v1/recovery-wrap")),
+  };
+}
+
+// --- a person's keys ---------------------------------------------------------------------------------
+// A keyset is {keyId, encPublic, signPublic, encPrivate, signPrivate}: public halves as 32 raw bytes,
+// private halves as CryptoKeys. It survives structured cloning, so IndexedDB can keep it as it is.
+
+async function fingerprint(encPublic, signPublic) {
+  return sha256(concat(utf8("mend/v1/fingerprint"), asBytes(encPublic, 32), asBytes(signPublic, 32)));
+}
+
+export async function keyIdOf(encPublic, signPublic) {
+  return b64u((await fingerprint(encPublic, signPublic)).slice(0, 16));
+}
+
+export async function safetyCodeOf(encPublic, signPublic) {
+  const print = await fingerprint(encPublic, signPublic);
+  const number = new DataView(print.buffer).getBigUint64(0) % 10n ** 12n;
+  return number.toString().padStart(12, "0").match(/\d{4}/g).join(" ");
+}
+
+async function keysetOf(encPrivate, signPrivate, encPublic, signPublic) {
+  return { keyId: await keyIdOf(encPublic, signPublic), encPublic, signPublic, encPrivate, signPrivate };
+}
+
+async function rawPublic(publicKey) {
+  return new Uint8Array(await subtle.exportKey("raw", publicKey));
+}
+
+// PKCS#8 of a raw 32-byte X25519 or Ed25519 private key (RFC 8410): a fixed prefix, then the key.
+function pkcs8Of(kind, raw) {
+  const prefix = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, KINDS[kind].oid];
+  return concat(Uint8Array.from([...prefix, 0x04, 0x22, 0x04, 0x20]), asBytes(raw, 32, "private key"));
+}
+
+// Imports a private key and learns its public half (JWK "x"); a non-extractable key cannot tell it later.
+async function importPrivate(kind, pkcs8, extractable) {
+  const { algorithm, usages } = KINDS[kind];
+  const probe = await subtle.importKey("pkcs8", pkcs8, algorithm, true, usages);
+  const publicBytes = unb64u((await subtle.exportKey("jwk", probe)).x, 32, "public key");
+  const key = extractable ? probe : await subtle.importKey("pkcs8", pkcs8, algorithm, false, usages);
+  return { key, publicBytes };
+}
+
+function samePublic(bytes, expected, what) {
+  if (expected !== undefined && b64u(bytes) !== b64u(asBytes(expected, 32, what))) {
+    throw new Error(`The ${what} does not belong to these private keys.`);
+  }
+}
+
+// Builds a keyset from two PKCS#8 private keys, checking any public halves given alongside.
+async function keysetFromPkcs8(encPkcs8, signPkcs8, publicInfo = {}, extractable = false) {
+  const enc = await importPrivate("enc", encPkcs8, extractable);
+  const sign = await importPrivate("sign", signPkcs8, extractable);
+  samePublic(enc.publicBytes, publicInfo.enc_public, "encryption public key");
+  samePublic(sign.publicBytes, publicInfo.sign_public, "signing public key");
+  const keyset = await keysetOf(enc.key, sign.key, enc.publicBytes, sign.publicBytes);
+  if (publicInfo.key_id !== undefined && publicInfo.key_id !== keyset.keyId) {
+    throw new Error("The key id does not belong to these keys.");
+  }
+  return keyset;
+}
+
+// Fresh keys, extractable once so that wrapKeys can wrap them; storeKeyset keeps them non-extractable.
+export async function generateKeys() {
+  const enc = await subtle.generateKey(KINDS.enc.algorithm, true, ["deriveBits"]);
+  const sign = await subtle.generateKey(KINDS.sign.algorithm, true, ["sign", "verify"]);
+  const encPublic = await rawPublic(enc.publicKey);
+  const signPublic = await rawPublic(sign.publicKey);
+  return keysetOf(enc.privateKey, sign.privateKey, encPublic, signPublic);
+}
+
+export async function publicOf(keyset) {
+  return {
+    enc_public: b64u(keyset.encPublic),
+    sign_public: b64u(keyset.signPublic),
+    key_id: keyset.keyId,
+    safety_code: await safetyCodeOf(keyset.encPublic, keyset.signPublic),
+  };
+}
+
+// The command-line client's key file (KeyPair.to_file(), perhaps with the public keys beside it).
+export async function importKeysetFromFile(json) {
+  const data = typeof json === "string" ? JSON.parse(json) : json;
+  if (!data || data.v !== VERSION) throw new Error("This is not a version 1 Mend key file.");
+  return keysetFromPkcs8(
+    pkcs8Of("enc", unb64u(data.enc_private, 32, "encryption private key")),
+    pkcs8Of("sign", unb64u(data.sign_private, 32, "signing private key")),
+    data,
+  );
+}
+
+// --- wrapped private keys ----------------------------------------------------------------------------
+
+async function gcmEncrypt(key, iv, data, aad) {
+  return new Uint8Array(await subtle.encrypt({ name: "AES-GCM", iv, additionalData: aad }, key, data));
+}
+
+// WebCrypto says only "OperationError" when a tag does not match; callers say what that means.
+async function gcmDecrypt(key, iv, data, aad, failure) {
+  try {
+    return new Uint8Array(await subtle.decrypt({ name: "AES-GCM", iv, additionalData: aad }, key, data));
+  } catch {
+    throw new Error(failure);
+  }
+}
+
+async function aesKey(bytes) {
+  return subtle.importKey("raw", bytes, "AES-GCM", false, ["encrypt", "decrypt"]);
+}
+
+async function wrapOne(wrapKey, privateKey, kind) {
+  let pkcs8;
+  try {
+    pkcs8 = new Uint8Array(await subtle.exportKey("pkcs8", privateKey));
+  } catch {
+    throw new Error("These keys cannot be wrapped: their private halves are not extractable.");
+  }
+  const iv = randomBytes(12);
+  return { iv: b64u(iv), ct: b64u(await gcmEncrypt(wrapKey, iv, pkcs8, utf8(`mend/v1/key|${kind}`))) };
+}
+
+async function unwrapOne(wrapKey, wrapped, kind) {
+  if (!wrapped || typeof wrapped !== "object") throw new Error(`The wrapped ${kind} key is missing.`);
+  const iv = unb64u(wrapped.iv, 12, "wrapping nonce");
+  const failure = "These keys do not open with that passphrase or code.";
+  const ct = unb64u(wrapped.ct, undefined, "wrapped key");
+  return gcmDecrypt(wrapKey, iv, ct, utf8(`mend/v1/key|${kind}`), failure);
+}
+
+export async function wrapKeys(wrapKey, keyset) {
+  return {
+    v: VERSION,
+    kdf: { name: KDF_NAME, iterations: PBKDF2_ITERATIONS },
+    enc_private: await wrapOne(wrapKey, keyset.encPrivate, "enc"),
+    sign_private: await wrapOne(wrapKey, keyset.signPrivate, "sign"),
+  };
+}
+
+// The iteration count is fixed by the client: a bundle that records fewer (say, after a server chose
+// them) is refused rather than trusted.
+function checkBundle(wrapped) {
+  if (!wrapped || wrapped.v !== VERSION) throw new Error("Only version 1 key bundles are accepted.");
+  const kdf = wrapped.kdf || {};
+  if (kdf.name !== KDF_NAME) {
+    throw new Error(`Refusing keys wrapped with ${kdf.name}: only ${KDF_NAME} is accepted.`);
+  }
+  if (!Number.isInteger(kdf.iterations) || kdf.iterations < PBKDF2_ITERATIONS) {
+    throw new Error(`Refusing keys wrapped with fewer than ${PBKDF2_ITERATIONS} PBKDF2 iterations.`);
+  }
+}
+
+// publicInfo ({enc_public, sign_public, key_id}, any of them) is checked against the private keys.
+export async function unwrapKeys(wrapKey, wrapped, publicInfo) {
+  checkBundle(wrapped);
+  const encPkcs8 = await unwrapOne(wrapKey, wrapped.enc_private, "enc");
+  const signPkcs8 = await unwrapOne(wrapKey, wrapped.sign_private, "sign");
+  return keysetFromPkcs8(encPkcs8, signPkcs8, publicInfo || {}, false);
+}
+
+// A new passphrase (after recovery): the same keys, unwrapped for a moment as extractable only to be
+// wrapped again under the new key; the caller stores the non-extractable copy this returns.
+export async function rewrapKeys(oldWrapKey, wrapped, newWrapKey, publicInfo) {
+  checkBundle(wrapped);
+  const encPkcs8 = await unwrapOne(oldWrapKey, wrapped.enc_private, "enc");
+  const signPkcs8 = await unwrapOne(oldWrapKey, wrapped.sign_private, "sign");
+  const transient = await keysetFromPkcs8(encPkcs8, signPkcs8, publicInfo || {}, true);
+  const rewrapped = await wrapKeys(newWrapKey, transient);
+  return { wrapped: rewrapped, keyset: await lockDown(transient) };
+}
+
+// --- envelope v1 -------------------------------------------------------------------------------------
+
+function pad(data) {
+  const padded = new Uint8Array(Math.ceil((data.length + 1) / PAD_BLOCK) * PAD_BLOCK);
+  padded.set(data);
+  padded[data.length] = 0x80;
+  return padded;
+}
+
+function unpad(data) {
+  let end = data.length;
+  while (end > 0 && data[end - 1] === 0) end -= 1;
+  if (end === 0 || data[end - 1] !== 0x80) throw new Error("The message's padding is broken.");
+  return data.slice(0, end - 1);
+}
+
+function associatedData(envelope, to) {
+  const { conversation, id, sender } = envelope;
+  const bound = { conversation, id, sender, v: VERSION };
+  if (to !== undefined) bound.to = to;
+  return canonicalBytes(bound);
+}
+
+function signedPart(envelope) {
+  const { sig: _sig, ...rest } = envelope;
+  return canonicalBytes(rest);
+}
+
+async function contentKek(shared, epk, recipientPublic) {
+  return hkdfAesKey(shared, "mend/v1/content-key", concat(epk, recipientPublic));
+}
+
+async function x25519(privateKey, publicBytes) {
+  const publicKey = await subtle.importKey("raw", publicBytes, KINDS.enc.algorithm, false, []);
+  try {
+    return new Uint8Array(await subtle.deriveBits({ name: "X25519", public: publicKey }, privateKey, 256));
+  } catch {
+    throw new Error("That X25519 public key cannot be used (it is of small order).");
+  }
+}
+
+// A fresh ephemeral key, or for the shared vectors one made from fixed bytes.
+async function ephemeralKey(fixedRaw) {
+  if (fixedRaw !== undefined) {
+    const { key, publicBytes } = await importPrivate("enc", pkcs8Of("enc", fixedRaw), false);
+    return { privateKey: key, publicBytes };
+  }
+  const pair = await subtle.generateKey(KINDS.enc.algorithm, false, ["deriveBits"]);
+  return { privateKey: pair.privateKey, publicBytes: await rawPublic(pair.publicKey) };
+}
+
+async function wrapContentKey(envelope, contentKey, recipient, fixedEphemeral, fixedNonce) {
+  const recipientPublic = asBytes(recipient.enc_public, 32, "recipient's public key");
+  const ephemeral = await ephemeralKey(fixedEphemeral);
+  const shared = await x25519(ephemeral.privateKey, recipientPublic);
+  const kek = await contentKek(shared, ephemeral.publicBytes, recipientPublic);
+  const nonce = fixedNonce !== undefined ? unb64u(fixedNonce, 12, "wrap nonce") : randomBytes(12);
+  const wrapped = await gcmEncrypt(kek, nonce, contentKey, associatedData(envelope, recipient.key_id));
+  return { to: recipient.key_id, epk: b64u(ephemeral.publicBytes), nonce: b64u(nonce), ck: b64u(wrapped) };
+}
+
+function byKeyId(a, b) {
+  if (a.key_id === b.key_id) return 0;
+  return a.key_id < b.key_id ? -1 : 1;
+}
+
+// Encrypts content to the recipients ({key_id, enc_public}) and signs the whole; `randomness` fixes the
+// content key, nonces and ephemeral keys (base64url, in key_id order) for the shared test vectors only.
+export async function seal({ sender, conversation, content, recipients, meta, id, randomness }) {
+  const fixed = randomness || {};
+  const envelope = {
+    v: VERSION,
+    conversation,
+    id: id || crypto.randomUUID(),
+    sender: sender.keyId,
+    // A copy: changing the caller's object afterwards must not change what was signed.
+    meta: meta && Object.keys(meta).length ? structuredClone(meta) : { kind: "message" },
+  };
+  const contentKey = fixed.content_key ? unb64u(fixed.content_key, 32, "content key") : randomBytes(32);
+  const nonce = fixed.nonce ? unb64u(fixed.nonce, 12, "nonce") : randomBytes(12);
+  const padded = pad(canonicalBytes(content));
+  const body = await gcmEncrypt(await aesKey(contentKey), nonce, padded, associatedData(envelope));
+  const keys = [];
+  for (const [index, recipient] of [...recipients].sort(byKeyId).entries()) {
+    const fixedEphemeral = fixed.ephemeral ? fixed.ephemeral[index] : undefined;
+    const fixedNonce = fixed.wrap_nonces ? fixed.wrap_nonces[index] : undefined;
+    keys.push(await wrapContentKey(envelope, contentKey, recipient, fixedEphemeral, fixedNonce));
+  }
+  Object.assign(envelope, { nonce: b64u(nonce), body: b64u(body), keys });
+  envelope.sig = b64u(await subtle.sign("Ed25519", sender.signPrivate, signedPart(envelope)));
+  return envelope;
+}
+
+// A malformed envelope simply does not verify; a malformed public key is the caller's mistake and throws.
+export async function verify(envelope, signPublic) {
+  const raw = asBytes(signPublic, 32, "signing public key");
+  const key = await subtle.importKey("raw", raw, "Ed25519", false, ["verify"]);
+  try {
+    return await subtle.verify("Ed25519", key, unb64u(envelope.sig, 64, "signature"), signedPart(envelope));
+  } catch {
+    return false;
+  }
+}
+
+// Decrypts the content for this keyset; the signature is checked separately, with verify.
+export async function open(envelope, keyset) {
+  if (!keyset) throw new Error("There are no keys on this device to open this message with.");
+  const mine = (envelope.keys || []).find((entry) => entry.to === keyset.keyId);
+  if (!mine) throw new Error("This message was not encrypted to these keys.");
+  const failure = "The message does not decrypt: it was altered or is not for these keys.";
+  const epk = unb64u(mine.epk, 32, "ephemeral key");
+  const kek = await contentKek(await x25519(keyset.encPrivate, epk), epk, keyset.encPublic);
+  const wrapNonce = unb64u(mine.nonce, 12, "recipient nonce");
+  const wrappedKey = unb64u(mine.ck, 48, "wrapped content key");
+  const toMe = associatedData(envelope, keyset.keyId);
+  const contentKey = await gcmDecrypt(kek, wrapNonce, wrappedKey, toMe, failure);
+  const nonce = unb64u(envelope.nonce, 12, "nonce");
+  const body = unb64u(envelope.body, undefined, "body");
+  const padded = await gcmDecrypt(await aesKey(contentKey), nonce, body, associatedData(envelope), failure);
+  return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(unpad(padded)));
+}
+
+// --- attachments -------------------------------------------------------------------------------------
+
+function fileAad(conversation, fileId) {
+  return canonicalBytes({ conversation, file: fileId, v: VERSION });
+}
+
+// `key` and `nonce` (base64url) are for the shared test vectors only.
+export async function encryptFile(bytes, { conversation, fileId = crypto.randomUUID(), key, nonce }) {
+  const data = toBytes(bytes);
+  if (data.length > MAX_FILE_BYTES) throw new Error("Files can be at most 10 MiB.");
+  const fileKey = key ? unb64u(key, 32, "file key") : randomBytes(32);
+  const iv = nonce ? unb64u(nonce, 12, "file nonce") : randomBytes(12);
+  const ciphertext = await gcmEncrypt(await aesKey(fileKey), iv, data, fileAad(conversation, fileId));
+  return { ciphertext, entry: { id: fileId, key: b64u(fileKey), nonce: b64u(iv) } };
+}
+
+export async function decryptFile(ciphertext, { conversation, entry }) {
+  const key = await aesKey(unb64u(entry.key, 32, "file key"));
+  const failure = "The file does not decrypt: it was altered or the key is wrong.";
+  const nonce = unb64u(entry.nonce, 12, "file nonce");
+  return gcmDecrypt(key, nonce, toBytes(ciphertext), fileAad(conversation, entry.id), failure);
+}
+
+// --- IndexedDB: the signed-in person's keys and the fingerprints seen ---------------------------------
+
+const DB_NAME = "mend-e2e";
+const KEYS_STORE = "keys";
+const PINS_STORE = "pins";
+const SELF = "self";
+
+function openDatabase() {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open(DB_NAME, 1);
+    request.onupgradeneeded = () => {
+      request.result.createObjectStore(KEYS_STORE);
+      request.result.createObjectStore(PINS_STORE);
+    };
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+// Runs one request in its own transaction and answers once that transaction has committed. The database
+// is closed again at once, so that nothing blocks deleting it (say, on the quick exit).
+async function inStore(storeName, mode, makeRequest) {
+  const db = await openDatabase();
+  try {
+    return await new Promise((resolve, reject) => {
+      const transaction = db.transaction(storeName, mode);
+      const request = makeRequest(transaction.objectStore(storeName));
+      transaction.oncomplete = () => resolve(request.result);
+      transaction.onerror = () => reject(transaction.error);
+      transaction.onabort = () => reject(transaction.error);
+    });
+  } finally {
+    db.close();
+  }
+}
+
+// A copy whose private halves are non-extractable, whatever the keyset given.
+async function lockDown(keyset) {
+  if (!keyset.encPrivate.extractable && !keyset.signPrivate.extractable) return keyset;
+  const encPkcs8 = new Uint8Array(await subtle.exportKey("pkcs8", keyset.encPrivate));
+  const signPkcs8 = new Uint8Array(await subtle.exportKey("pkcs8", keyset.signPrivate));
+  return keysetFromPkcs8(encPkcs8, signPkcs8, { key_id: keyset.keyId }, false);
+}
+
+// Stores (and returns) a non-extractable copy: whoever reads IndexedDB later can use the keys in this
+// browser but never carry them away.
+export async function storeKeyset(keyset) {
+  const locked = await lockDown(keyset);
+  await inStore(KEYS_STORE, "readwrite", (store) => store.put(locked, SELF));
+  return locked;
+}
+
+export async function loadKeyset() {
+  const keyset = await inStore(KEYS_STORE, "readonly", (store) => store.get(SELF));
+  return keyset ?? null;
+}
+
+export async function clearKeyset() {
+  await inStore(KEYS_STORE, "readwrite", (store) => store.delete(SELF));
+}
+
+// Remembers the first key id seen for a person, in the same transaction that reads it, so that two
+// checks at once cannot both pin; a changed key keeps the old pin until pinAccept.
+export async function pinCheck(personKey, keyId) {
+  const pinned = await inStore(PINS_STORE, "readwrite", (store) => {
+    const request = store.get(personKey);
+    request.onsuccess = () => {
+      if (request.result === undefined) store.put(keyId, personKey);
+    };
+    return request;
+  });
+  if (pinned === undefined) return "new";
+  return pinned === keyId ? "same" : "changed";
+}
+
+export async function pinAccept(personKey, keyId) {
+  await inStore(PINS_STORE, "readwrite", (store) => store.put(keyId, personKey));
+}

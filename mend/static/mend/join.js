@@ -1,0 +1,84 @@
+// Joining a case: the browser makes the sign-in phrase and the person's keys, sends the derived
+// sign-in key and the wrapped keys, and shows the phrase and recovery code once. Neither leaves here.
+import * as e2e from "./e2e.js";
+import { busy, messagesFrom, postForm, showErrors } from "./forms.js";
+
+const PHRASE_WORDS = 6; // the EFF long list: about 77 bits
+
+const form = document.querySelector("form[data-join]");
+const errors = document.querySelector("[data-errors]");
+const welcome = document.querySelector("[data-welcome]");
+
+// Uniform choice without modulo bias: draws above the largest multiple of the list's length are redrawn.
+function randomIndex(length) {
+  const limit = Math.floor(2 ** 32 / length) * length;
+  const draw = new Uint32Array(1);
+  do crypto.getRandomValues(draw);
+  while (draw[0] >= limit);
+  return draw[0] % length;
+}
+
+async function newPhrase() {
+  const words = await (await fetch(form.dataset.wordsUrl, { credentials: "same-origin" })).json();
+  return Array.from({ length: PHRASE_WORDS }, () => words[randomIndex(words.length)]).join(" ");
+}
+
+async function credentials(name) {
+  const phrase = await newPhrase();
+  const { authKey, wrapKey } = await e2e.deriveSignIn(name, phrase);
+  const keyset = await e2e.generateKeys();
+  const code = e2e.newRecoveryCode();
+  const recoveryKeys = await e2e.deriveRecovery(code);
+  const pub = await e2e.publicOf(keyset);
+  const wrapped = await e2e.wrapKeys(wrapKey, keyset);
+  const keys = {
+    enc_public: pub.enc_public,
+    sign_public: pub.sign_public,
+    wrapped,
+    recovery_wrapped: await e2e.wrapKeys(recoveryKeys.wrapKey, keyset),
+    recovery_auth: recoveryKeys.authKey,
+  };
+  return { phrase, code, authKey, keys, unlock: () => e2e.unwrapKeys(wrapKey, wrapped, pub) };
+}
+
+function showWelcome(name, phrase, code, next) {
+  document.querySelector("[data-join-intro]").hidden = true;
+  form.hidden = true;
+  welcome.querySelector("[data-name]").textContent = name;
+  welcome.querySelector("[data-phrase]").textContent = phrase;
+  welcome.querySelector("[data-recovery-code]").textContent = code;
+  welcome.querySelector("[data-continue]").href = next;
+  welcome.hidden = false;
+  welcome.querySelector("h1").focus();
+}
+
+async function join(event) {
+  event.preventDefault();
+  showErrors(errors, []);
+  busy(form, true, "Making your keys…");
+  try {
+    const made = await credentials(form.dataset.signInName);
+    const fields = Object.fromEntries(new FormData(form));
+    const answer = await postForm(form.action, form, {
+      ...fields,
+      auth_key: made.authKey,
+      keys: JSON.stringify(made.keys),
+    });
+    if (!answer.ok) {
+      showErrors(errors, await messagesFrom(answer));
+      return;
+    }
+    const { sign_in_name: name, next } = await answer.json();
+    await e2e.clearKeyset();
+    await e2e.storeKeyset(await made.unlock());
+    showWelcome(name, made.phrase, made.code, next);
+  } catch (error) {
+    showErrors(errors, [error.message || String(error)]);
+  } finally {
+    busy(form, false);
+  }
+}
+
+form.addEventListener("submit", join);
+form.querySelector("[data-needs-script]")?.remove();
+form.querySelector("button[type=submit]").disabled = false;

@@ -1,0 +1,78 @@
+// Recovery: the code opens the second copy of the person's keys here, in the browser; they are wrapped
+// again under a new passphrase. The server checks a key derived from the code, never the code itself.
+import * as e2e from "./e2e.js";
+import { busy, messagesFrom, postJson, showErrors } from "./forms.js";
+
+const form = document.querySelector("form[data-recover]");
+const errors = document.querySelector("[data-errors]");
+const done = document.querySelector("[data-recovered]");
+
+async function newPhrase() {
+  const words = await (await fetch(form.dataset.wordsUrl, { credentials: "same-origin" })).json();
+  const pick = new Uint32Array(6);
+  const limit = Math.floor(2 ** 32 / words.length) * words.length;
+  const chosen = [];
+  while (chosen.length < 6) {
+    crypto.getRandomValues(pick);
+    for (const n of pick) if (n < limit && chosen.length < 6) chosen.push(words[n % words.length]);
+  }
+  return chosen.join(" ");
+}
+
+async function recover(event) {
+  event.preventDefault();
+  showErrors(errors, []);
+  const identifier = form.elements.identifier.value.trim().toLowerCase();
+  const code = form.querySelector("#id_code").value;
+  const staff = identifier.includes("@");
+  const typed = form.querySelector("#id_password").value;
+  if (!identifier || !code.trim()) {
+    showErrors(errors, ["Fill in your sign-in name or email, and your recovery code."]);
+    return;
+  }
+  if (staff && typed.length < 12) {
+    showErrors(errors, ["Choose a new password of at least 12 characters."]);
+    return;
+  }
+  busy(form, true, "Checking…");
+  try {
+    const recovery = await e2e.deriveRecovery(code);
+    const first = await postJson(form.action, form, { identifier, recovery_auth: recovery.authKey });
+    if (!first.ok) {
+      showErrors(errors, await messagesFrom(first));
+      return;
+    }
+    const found = await first.json();
+    const secret = staff ? typed : await newPhrase();
+    const fresh = await e2e.deriveSignIn(identifier, secret);
+    const { wrapped, keyset } = await e2e.rewrapKeys(recovery.wrapKey, found.recovery_wrapped, fresh.wrapKey, found);
+    const second = await postJson(form.action, form, {
+      step: "finish",
+      identifier,
+      recovery_auth: recovery.authKey,
+      auth_key: fresh.authKey,
+      wrapped,
+    });
+    if (!second.ok) {
+      showErrors(errors, await messagesFrom(second));
+      return;
+    }
+    const { next } = await second.json();
+    await e2e.clearKeyset();
+    await e2e.storeKeyset(keyset);
+    form.hidden = true;
+    done.querySelector("[data-phrase]").textContent = staff ? "" : secret;
+    done.querySelector("[data-phrase-row]").hidden = staff;
+    done.querySelector("[data-continue]").href = next;
+    done.hidden = false;
+    done.querySelector("h2").focus();
+  } catch (error) {
+    showErrors(errors, [error.message || String(error)]);
+  } finally {
+    busy(form, false);
+  }
+}
+
+form.addEventListener("submit", recover);
+form.querySelector("[data-needs-script]")?.remove();
+form.querySelector("button[type=submit]").disabled = false;
