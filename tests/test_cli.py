@@ -12,6 +12,8 @@ from mend import cli, demo
 from mend.accounts.models import Membership, Program, User
 from mend.accounts.tasks import sessions_purge
 from mend.cases.models import Case, Participant
+from mend.dialogue import envelope
+from tests.accounts.helpers import auth_key, derived, sign_in
 
 
 def test_it_loads_the_demo_once(db):
@@ -43,8 +45,12 @@ def test_it_models_the_demo_cases_on_the_source_documents(db):
 
 def test_it_lets_the_demo_participant_sign_in_with_the_printed_phrase(db, client):
     demo.load()
-    response = client.post("/account/sign-in/", {"identifier": "wren-demo", "secret": demo.DEMO_PHRASE})
-    assert response.status_code == 302
+    response = sign_in(client, "wren-demo", demo.DEMO_PHRASE, json=True)
+    assert response.status_code == 200
+    # The demo party has keys already, wrapped under the printed phrase, so the page can unlock them.
+    keys = response.json()["keys"]
+    wrap_key = derived("wren-demo", demo.DEMO_PHRASE)[1]
+    assert envelope.unwrap_keys(wrap_key, keys["wrapped"]).key_id == keys["key_id"]
 
 
 def test_it_creates_the_first_admin_and_program(db, monkeypatch):
@@ -59,7 +65,10 @@ def test_it_creates_the_first_admin_and_program(db, monkeypatch):
     )
     user = User.objects.get(username="lead@example.org")
     assert Membership.objects.get(user=user).role == "admin"
-    assert user.check_password("correct horse battery staple")
+    # Only the key the sign-in page derives from the password is kept, as an Argon2 hash.
+    assert user.password.startswith("argon2")
+    assert user.check_password(auth_key("lead@example.org", "correct horse battery staple"))
+    assert not user.check_password("correct horse battery staple")
 
 
 @pytest.mark.parametrize(

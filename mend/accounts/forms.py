@@ -112,3 +112,14 @@ class JoinKeysForm(forms.Form):
     sign_in_name = forms.CharField(max_length=200, error_messages={"required": NEEDS_JAVASCRIPT})
     auth_key = forms.CharField(max_length=43, error_messages={"required": NEEDS_JAVASCRIPT})
     keys = forms.JSONField(error_messages={"required": NEEDS_JAVASCRIPT, "invalid": NEEDS_JAVASCRIPT})
+
+    KEY_FIELDS = frozenset({"enc_public", "sign_public", "wrapped", "recovery_wrapped", "recovery_auth"})
+
+    def clean_keys(self):
+        # The parts themselves are checked by accounts.keys; here only that these are the parts.
+        keys = self.cleaned_data["keys"]
+        if not isinstance(keys, dict) or set(keys) != self.KEY_FIELDS:
+            raise forms.ValidationError(
+                _("The keys are not in the form Mend's page makes. Reload the page and try again.")
+            )
+        return keys

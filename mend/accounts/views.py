@@ -221,6 +221,8 @@ def join(request, token):
     try:
         invitation = case_services.invitation_open(token)
     except DomainError as error:
+        if request.method == "POST" and _wants_json(request):
+            return JsonResponse({"error": error.message}, status=410)
         return render(request, "accounts/join_unusable.html", {"message": error.message}, status=410)
     place = invitation.participant
     program = place.case.program

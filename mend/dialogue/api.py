@@ -4,7 +4,8 @@ service as the pages and the websocket. Bodies are envelopes; the server never s
 from datetime import datetime
 
 from django.http import Http404
-from ninja import Body, Field, Router, Schema
+from ninja import Field, Router, Schema
+from pydantic import ConfigDict, StrictInt, StrictStr
 
 from mend.accounts.keys import current_bundle
 from mend.cases.access import access_case
@@ -69,6 +70,22 @@ class MessageOut(Schema):
     envelope: dict
 
 
+class EnvelopeIn(Schema):
+    """Envelope v1 as docs/crypto.md describes it; the service checks everything else, and the signature."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    v: StrictInt
+    conversation: StrictStr
+    id: StrictStr
+    sender: StrictStr
+    meta: dict
+    nonce: StrictStr
+    body: StrictStr
+    keys: list[dict]
+    sig: StrictStr
+
+
 class AckOut(Schema):
     id: str
     seq: int
@@ -130,9 +147,10 @@ def messages(request, public_id: str, after: int = 0):
 
 
 @router.post("/conversations/{public_id}/messages", response={200: AckOut, 201: AckOut, **_errors(400, 409)})
-def send(request, public_id: str, envelope: Body[dict]):
+def send(request, public_id: str, payload: EnvelopeIn):
     """Sends one envelope v1 (docs/crypto.md). Sending the same envelope again is answered with its first
     sequence number; the same id with other content is refused."""
     conversation = access_conversation(request.user, public_id)
+    envelope = payload.model_dump()
     message, created = services.message_post(actor=request.user, conversation=conversation, envelope=envelope)
     return 201 if created else 200, {"id": message.message_id, "seq": message.seq, "duplicate": not created}

@@ -131,6 +131,8 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(message_id, str) or kind not in ("delivered", "read"):
             await self.send_json(_error("A receipt needs the message id and a kind: delivered or read."))
             return
+        if await self._still_member() is None:
+            return
         try:
             await database_sync_to_async(services.receipt_record)(
                 actor=self.user, message_id=message_id, kind=kind

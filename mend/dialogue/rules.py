@@ -57,7 +57,11 @@ def contact_missing(case, *, mode: str) -> list[str]:
     """What stands between the parties and contact in this mode: the stage, the encounter's guards, and
     the choice of every person harmed."""
     missing = []
-    if case.stage not in CONTACT_STAGES:
+    if case.stage == "paused":
+        missing.append(_("the case to resume from its pause"))
+    elif case.stage == "closed":
+        missing.append(_("the case to be open"))
+    elif case.stage not in CONTACT_STAGES:
         missing.append(_("the case to reach the encounter stage"))
     missing += guards.encounter_ready(case)
     for place in parties(case):

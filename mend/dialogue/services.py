@@ -69,6 +69,23 @@ def _check_files(conversation: Conversation, actor: User, file_ids: list[str]) -
     return files
 
 
+def _replay_clash() -> Conflict:
+    return Conflict(
+        _("A message with this id was already sent with other content. Send it as a new message.")
+    )
+
+
+def _replay_of(message_id: str, stored: str, actor: User) -> Message | None:
+    """The message already stored under this id if this is the same envelope again from the same sender;
+    a different envelope under a used id is refused."""
+    existing = Message.objects.filter(message_id=message_id).first()
+    if existing is None:
+        return None
+    if existing.envelope == stored and existing.sender_id == actor.pk:
+        return existing
+    raise _replay_clash()
+
+
 @transaction.atomic
 def message_post(*, actor: User, conversation: Conversation, envelope: dict) -> tuple[Message, bool]:
     """Accepts one envelope after every check of docs/crypto.md; (message, False) for an identical replay.
@@ -80,16 +97,16 @@ def message_post(*, actor: User, conversation: Conversation, envelope: dict) -> 
     if envelope["conversation"] != conversation.public_id:
         raise _refuse(_("This envelope names another conversation."), "form")
     stored = env.canonical(envelope).decode()
-    existing = Message.objects.filter(message_id=envelope["id"]).first()
-    if existing is not None:
-        if existing.envelope == stored and existing.sender_id == actor.pk:
-            return existing, False
-        raise Conflict(
-            _("A message with this id was already sent with other content. Send it as a new message.")
-        )
+    replay = _replay_of(envelope["id"], stored, actor)
+    if replay is not None:
+        return replay, False
     conversation = (
         Conversation.objects.select_for_update().select_related("case__program").get(pk=conversation.pk)
     )
+    # A retry racing its first attempt waits on the lock above, then finds what the first one stored.
+    replay = _replay_of(envelope["id"], stored, actor)
+    if replay is not None:
+        return replay, False
     sender = rules.place_of(conversation, actor)
     if sender is None:
         raise _refuse(_("You are not in this conversation."), "member")
@@ -104,6 +121,9 @@ def message_post(*, actor: User, conversation: Conversation, envelope: dict) -> 
         )
     meta = envelope["meta"]
     ref = None
+    if "ref" in meta and meta["kind"] not in ("relayed", "returned"):
+        # Otherwise a party could mark a message waiting for review as returned, by naming it.
+        raise _refuse(_("Only a relayed or returned message names another message in meta.ref."), "form")
     if "ref" in meta:
         ref = (
             Message.objects.select_for_update()
@@ -128,18 +148,22 @@ def message_post(*, actor: User, conversation: Conversation, envelope: dict) -> 
     files = _check_files(conversation, actor, meta.get("files", []))
     conversation.last_seq += 1
     conversation.save(update_fields=["last_seq"])
-    message = Message.objects.create(
-        conversation=conversation,
-        seq=conversation.last_seq,
-        message_id=envelope["id"],
-        sender=actor,
-        sender_key_id=bundle.key_id,
-        kind=meta["kind"],
-        ref=ref,
-        relay_state="pending" if meta["kind"] == "for_relay" else "",
-        approved=bool(meta.get("approved")),
-        envelope=stored,
-    )
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                conversation=conversation,
+                seq=conversation.last_seq,
+                message_id=envelope["id"],
+                sender=actor,
+                sender_key_id=bundle.key_id,
+                kind=meta["kind"],
+                ref=ref,
+                relay_state="pending" if meta["kind"] == "for_relay" else "",
+                approved=bool(meta.get("approved")),
+                envelope=stored,
+            )
+    except IntegrityError:  # the same id sent at the same moment into another conversation
+        raise _replay_clash() from None
     Recipient.objects.bulk_create(
         [Recipient(message=message, user_id=user_id, key_id=b.key_id) for user_id, b in expected.items()]
     )
@@ -204,6 +228,8 @@ def receipts_shown(user: User, conversation: Conversation) -> bool:
 
 @transaction.atomic
 def read_receipts_set(*, actor: User, place: Participant, shown: bool) -> Participant:
+    if place.user_id != actor.pk:
+        raise DomainError(_("Only the person themselves can change who sees when they have read a message."))
     place = Participant.objects.select_for_update().get(pk=place.pk)
     if place.read_receipts != shown:
         place.read_receipts = shown
@@ -224,9 +250,10 @@ def attachment_store(
 ) -> Attachment:
     """Keeps an encrypted file until the message that names it is sent."""
     try:
-        if str(uuid.UUID(file_id)) != file_id:
+        parsed = uuid.UUID(file_id)
+        if str(parsed) != file_id or parsed.version != 4:  # the form meta.files accepts
             raise ValueError
-    except ValueError:
+    except (ValueError, TypeError, AttributeError):
         raise DomainError(_("The file id must be a random UUID in lower case."), field="file_id") from None
     if not ciphertext:
         raise DomainError(_("The file is empty."))
@@ -236,7 +263,11 @@ def attachment_store(
         raise DomainError(_("You are not in this conversation."))
     existing = Attachment.objects.filter(file_id=file_id).first()
     if existing is not None:
-        if existing.uploader_id == actor.pk and bytes(existing.ciphertext) == ciphertext:
+        if (
+            existing.uploader_id == actor.pk
+            and existing.conversation_id == conversation.pk
+            and bytes(existing.ciphertext) == ciphertext
+        ):
             return existing
         raise Conflict(_("A file with this id was already uploaded. Use a new id."))
     return Attachment.objects.create(

@@ -3,23 +3,34 @@
 import functools
 import hashlib
 import html
+import json
 import re
+import time
 import zoneinfo
 from datetime import timedelta
 
 import pytest
 from django.apps import apps
 from django.contrib.sessions.models import Session
+from django.core import signing
 from django.test import Client
 from django.utils import timezone
 
-from mend.accounts.models import Invitation, User
+from mend.accounts.credentials import new_sign_in_name
+from mend.accounts.forms import NEEDS_JAVASCRIPT
+from mend.accounts.keys import unknown_credentials
+from mend.accounts.models import Invitation, KeyBundle, User
+from mend.accounts.views import JOIN_NAME_SALT
 from mend.audit.models import AuditEvent
 from mend.cases import services as case_services
 from mend.cases.models import Participant, Role
 from mend.core.errors import Conflict, DomainError
+from mend.dialogue import envelope as env
+from tests.accounts.helpers import JSON, derived, made_keys, sign_in, signed_in_as
 
 UNUSABLE = "This link cannot be used any more."
+EXPIRED_PAGE = "This page has expired. Reload it and join again."
+PHRASE = "kelp shore drift amber quiet ridge"
 
 _time_zones = functools.cache(zoneinfo.available_timezones)
 
@@ -61,29 +72,205 @@ def field_error(response, field: str) -> str:
     return found.group(1)
 
 
-def join(raw: str, pseudonym: str = "Heron", **fields):
-    return Client().post(f"/join/{raw}/", {"pseudonym": pseudonym, "time_zone": "Pacific/Auckland", **fields})
+def accept(raw: str, pseudonym: str):
+    """Takes up the place through the service, with keys nobody holds."""
+    return case_services.invitation_accept(
+        raw_token=raw, pseudonym=pseudonym, **unknown_credentials(new_sign_in_name())
+    )
+
+
+def page_name(client: Client, raw: str) -> tuple[str, str]:
+    """(signed name, name) as the join page gives them to its script; made here when the page is gone."""
+    page = client.get(f"/join/{raw}/")
+    if page.status_code == 200:
+        return page.context["signed_sign_in_name"], page.context["sign_in_name"]
+    name = new_sign_in_name()
+    return signing.dumps(name, salt=JOIN_NAME_SALT), name
+
+
+def join(raw: str, pseudonym: str = "Heron", *, client=None, credentials=None, signed=None, **fields):
+    """Posts what the join page's script posts: the choices, the signed name, the derived key and keys."""
+    client = client or Client()
+    signed_name, name = page_name(client, raw)
+    made = credentials or unknown_credentials(name)
+    data = {
+        "pseudonym": pseudonym,
+        "time_zone": "Pacific/Auckland",
+        "sign_in_name": signed or signed_name,
+        "auth_key": made["auth_key"],
+        "keys": json.dumps(made["keys"]),
+        **fields,
+    }
+    return client.post(f"/join/{raw}/", data, headers=JSON)
+
+
+def errors(response) -> dict:
+    assert response["Content-Type"] == "application/json", response.content[:200]
+    return response.json()["errors"]
 
 
 def test_it_lets_a_new_participant_join_with_an_open_link(cast, invitation):
     client = Client()
-    response = client.post(
-        f"/join/{invitation.raw}/", {"pseudonym": "Heron", "time_zone": "Pacific/Auckland"}
+    signed, name = page_name(client, invitation.raw)
+    key, wrap_key = derived(name, PHRASE)
+    made = made_keys(wrap_key)
+    response = join(
+        invitation.raw, client=client, signed=signed, credentials={"auth_key": key, "keys": made.fields}
     )
-    # The sign-in name and phrase are shown in this answer, once, and never kept in the session.
+    # The answer names the sign-in name the page was given; the page itself shows it with the phrase.
     assert response.status_code == 200
+    assert response.json() == {"sign_in_name": name, "next": "/"}
     place = Participant.objects.get(pk=invitation.participant_id)
-    assert place.user.username in response.content.decode()
-    assert "phrase" not in str(dict(client.session.items()))
+    assert place.user.username == name
     assert (place.pseudonym, place.time_zone, place.has_joined) == ("Heron", "Pacific/Auckland", True)
+    assert signed_in_as(client) == place.user_id
     assert client.get(f"/cases/{cast.case.reference}/").status_code == 200
+    bundle = KeyBundle.objects.get(user=place.user)
+    assert (bundle.key_id, bundle.wrapped) == (made.pair.key_id, made.fields["wrapped"])
+    assert AuditEvent.objects.filter(code="account.keys_created", actor=place.user).count() == 1
+    # And the phrase signs them in again, in another browser.
+    assert sign_in(Client(), name, PHRASE).status_code == 302
+
+
+def test_it_never_sees_or_keeps_the_phrase_or_the_recovery_code(cast, invitation):
+    client = Client()
+    signed, name = page_name(client, invitation.raw)
+    key, wrap_key = derived(name, PHRASE)
+    made = made_keys(wrap_key)
+    response = join(
+        invitation.raw, client=client, signed=signed, credentials={"auth_key": key, "keys": made.fields}
+    )
+    assert response.status_code == 200
+    secrets = {"phrase": PHRASE, "recovery code": made.recovery_code, "sign-in key": key}
+    answer = response.content.decode()
+    session = str(client.session.items())
+    for what, secret in secrets.items():
+        assert secret not in answer, f"the {what} is in the answer"
+        assert secret not in session, f"the {what} is in the session"
+        for model, row in every_stored_value():
+            assert secret not in row, f"the {what} is stored in {model}"
+    assert "phrase" not in answer.lower()
+    user = User.objects.get(username=name)
+    assert user.password.startswith("argon2") and user.check_password(key)
+
+
+def test_it_tells_someone_without_javascript_that_joining_needs_it(cast, invitation):
+    before = counts()
+    page = Client().get(f"/join/{invitation.raw}/")
+    assert "Joining needs JavaScript turned on" in text(page)
+    assert re.search(r'<button type="submit" disabled>', text(page))
+    # What the form sends without its script: the choices and the signed name, no key and no keys.
+    signed = page.context["signed_sign_in_name"]
+    posted = {"pseudonym": "Heron", "time_zone": "UTC", "sign_in_name": signed}
+    response = Client().post(f"/join/{invitation.raw}/", posted)
+    assert response.status_code == 400
+    assert str(NEEDS_JAVASCRIPT) in text(response)
+    as_json = Client().post(f"/join/{invitation.raw}/", posted, headers=JSON)
+    assert as_json.status_code == 400
+    assert str(NEEDS_JAVASCRIPT) in errors(as_json)["__all__"]
+    assert counts() == before
+    invitation.refresh_from_db()
+    assert invitation.used_at is None
+
+
+def _old_signature(name: str) -> str:
+    class SixHoursAgo(signing.TimestampSigner):
+        def timestamp(self):
+            return signing.b62_encode(int(time.time()) - 6 * 3600 - 60)
+
+    return SixHoursAgo(salt=JOIN_NAME_SALT).sign_object(name)
+
+
+@pytest.mark.parametrize(
+    "make_signed",
+    [
+        pytest.param(lambda name: _old_signature(name), id="expired"),
+        pytest.param(lambda name: signing.dumps(name, salt=JOIN_NAME_SALT)[:-2] + "xx", id="tampered"),
+        pytest.param(lambda name: signing.dumps(name, salt="another.purpose"), id="other salt"),
+        pytest.param(lambda name: name, id="unsigned"),
+        pytest.param(lambda name: signing.dumps("Not A Name!", salt=JOIN_NAME_SALT), id="not a name"),
+        pytest.param(lambda name: signing.dumps("wren-demo", salt=JOIN_NAME_SALT), id="taken"),
+    ],
+)
+def test_it_refuses_a_sign_in_name_the_page_did_not_give_now(cast, invitation, make_signed):
+    # "taken": a name someone already signs in with, signed properly.
+    User.objects.create_user("wren-demo", kind="participant", display_name="Somebody")
+    before = counts()
+    name = new_sign_in_name()
+    response = join(invitation.raw, signed=make_signed(name), credentials=unknown_credentials(name))
+    assert response.status_code == 400
+    assert errors(response) == {"__all__": [EXPIRED_PAGE]}
+    assert counts() == before
+    assert not User.objects.filter(username=name).exists()
+    invitation.refresh_from_db()
+    assert invitation.used_at is None
+    assert join(invitation.raw).status_code == 200
+
+
+def test_it_still_accepts_a_page_opened_nearly_six_hours_ago(cast, invitation):
+    class FiveHoursAgo(signing.TimestampSigner):
+        def timestamp(self):
+            return signing.b62_encode(int(time.time()) - 5 * 3600)
+
+    name = new_sign_in_name()
+    signed = FiveHoursAgo(salt=JOIN_NAME_SALT).sign_object(name)
+    response = join(invitation.raw, signed=signed, credentials=unknown_credentials(name))
+    assert response.status_code == 200 and response.json()["sign_in_name"] == name
+
+
+def _bad_keys():
+    good = unknown_credentials(new_sign_in_name())["keys"]
+    weak = {**good, "wrapped": {**good["wrapped"], "kdf": {"name": "PBKDF2-SHA-256", "iterations": 1000}}}
+    return {
+        "a list": [1, 2],
+        "a string": "keys",
+        "a number": 7,
+        "an extra field": {**good, "private": "x"},
+        "a missing field": {k: v for k, v in good.items() if k != "recovery_auth"},
+        "weak iterations": weak,
+        "short public key": {**good, "enc_public": env.b64u(b"x" * 31)},
+        "no recovery copy": {**good, "recovery_wrapped": None},
+    }
+
+
+@pytest.mark.parametrize("what", list(_bad_keys()))
+def test_it_refuses_keys_not_in_the_form_the_page_makes_and_writes_nothing(cast, invitation, what):
+    before = counts()
+    client = Client()
+    signed, name = page_name(client, invitation.raw)
+    keys = _bad_keys()[what]
+    response = client.post(
+        f"/join/{invitation.raw}/",
+        {
+            "pseudonym": "Heron",
+            "time_zone": "UTC",
+            "sign_in_name": signed,
+            "auth_key": unknown_credentials(name)["auth_key"],
+            "keys": json.dumps(keys),
+        },
+        headers=JSON,
+    )
+    assert response.status_code == 400
+    assert errors(response)["__all__"]
+    assert counts() == before
+    assert not KeyBundle.objects.filter(user__username=name).exists()
+
+
+def test_it_refuses_a_sign_in_key_not_made_by_the_page(cast, invitation):
+    before = counts()
+    name = new_sign_in_name()
+    made = unknown_credentials(name)
+    response = join(invitation.raw, credentials={**made, "auth_key": "my own password"})
+    assert response.status_code == 400
+    assert errors(response)["__all__"]
+    assert counts() == before
 
 
 def test_it_lets_a_link_be_used_only_once(cast, invitation):
-    case_services.invitation_accept(raw_token=invitation.raw, pseudonym="Heron")
+    accept(invitation.raw, "Heron")
     before = counts()
     with pytest.raises(Conflict, match=UNUSABLE):
-        case_services.invitation_accept(raw_token=invitation.raw, pseudonym="Egret")
+        accept(invitation.raw, "Egret")
     assert counts() == before
     assert Participant.objects.get(pk=invitation.participant_id).pseudonym == "Heron"
 
@@ -95,7 +282,10 @@ def test_it_shows_a_used_link_as_unusable_and_creates_nothing(cast, invitation):
     second = join(invitation.raw, "Egret")
     assert (opened.status_code, second.status_code) == (410, 410)
     assert UNUSABLE in text(opened)
-    assert UNUSABLE in text(second)
+    # The page's script shows the answer in words: it gets them as JSON.
+    assert second.json()["error"].startswith(UNUSABLE)
+    without_script = Client().post(f"/join/{invitation.raw}/", {"pseudonym": "Egret"})
+    assert without_script.status_code == 410 and UNUSABLE in text(without_script)
     assert counts() == before
     assert not User.objects.filter(display_name="Egret").exists()
 
@@ -104,7 +294,7 @@ def test_it_refuses_an_expired_link(cast, invitation):
     Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
     before = counts()
     with pytest.raises(Conflict, match=UNUSABLE):
-        case_services.invitation_accept(raw_token=invitation.raw, pseudonym="Heron")
+        accept(invitation.raw, "Heron")
     page = join(invitation.raw)
     assert page.status_code == 410
     assert UNUSABLE in text(page)
@@ -145,7 +335,7 @@ def test_it_withdraws_a_link_through_the_service(cast, invitation):
     case_services.invitation_revoke(actor=cast.coordinator, invitation=invitation)
     before = counts()
     with pytest.raises(Conflict, match=UNUSABLE):
-        case_services.invitation_accept(raw_token=invitation.raw, pseudonym="Heron")
+        accept(invitation.raw, "Heron")
     assert join(invitation.raw).status_code == 410
     assert counts() == before
 
@@ -157,7 +347,7 @@ def test_it_records_a_withdrawal_once_even_if_asked_twice(cast, invitation):
 
 
 def test_it_does_not_withdraw_a_link_already_used(cast, invitation):
-    case_services.invitation_accept(raw_token=invitation.raw, pseudonym="Heron")
+    accept(invitation.raw, "Heron")
     with pytest.raises(Conflict, match="already been used"):
         case_services.invitation_revoke(actor=cast.facilitator, invitation=invitation)
     response = cast.client("facilitator").post(
@@ -262,8 +452,7 @@ def test_it_says_what_to_fix_in_a_join_form_and_writes_nothing(cast, invitation,
     before = counts()
     response = join(invitation.raw, pseudonym)
     assert response.status_code == 400
-    assert field_error(response, "pseudonym").startswith(message)
-    assert "The name others in the case will see" in text(response)
+    assert errors(response)["pseudonym"][0].startswith(message)
     assert counts() == before
     invitation.refresh_from_db()
     assert invitation.state(timezone.now()) == "open"
@@ -284,7 +473,7 @@ def test_it_says_what_to_fix_in_the_other_join_fields(cast, invitation, field, v
     before = counts()
     response = join(invitation.raw, "Heron", **{field: value})
     assert response.status_code == 400
-    assert field_error(response, field).startswith(message)
+    assert errors(response)[field][0].startswith(message)
     assert counts() == before
     invitation.refresh_from_db()
     assert invitation.used_at is None
@@ -299,12 +488,8 @@ def test_it_records_the_language_a_participant_prefers(cast):
     _invitation, raw = case_services.participant_invite(
         actor=cast.facilitator, case=cast.case, role="community_member"
     )
-    bad = Client().post(
-        f"/join/{raw}/", {"pseudonym": "Kahu", "time_zone": "UTC", "preferred_language": "zz"}
-    )
-    assert bad.status_code == 400 and "preferred_language" in bad.context["form"].errors
-    good = Client().post(
-        f"/join/{raw}/", {"pseudonym": "Kahu", "time_zone": "UTC", "preferred_language": "mi"}
-    )
+    bad = join(raw, "Kahu", time_zone="UTC", preferred_language="zz")
+    assert bad.status_code == 400 and "preferred_language" in errors(bad)
+    good = join(raw, "Kahu", time_zone="UTC", preferred_language="mi")
     assert good.status_code == 200
     assert Participant.objects.get(case=cast.case, pseudonym="Kahu").preferred_language == "mi"

@@ -1,8 +1,12 @@
 """Inviting people into a case through the API, and withdrawing an invitation before it is used."""
 
+import json
+import re
+
 import pytest
 from django.test import Client
 
+from mend.accounts.keys import unknown_credentials
 from mend.accounts.models import Invitation
 from mend.audit.models import AuditEvent
 from mend.cases import services as case_services
@@ -25,8 +29,21 @@ def test_it_invites_a_community_member_with_a_one_time_link(cast, api_as):
 
     visitor = Client()
     assert visitor.get(_path_of(body["link"])).status_code == 200
-    joined = visitor.post(_path_of(body["link"]), {"pseudonym": "Heron", "time_zone": "UTC"})
-    assert joined.status_code == 200 and "Sign-in phrase" in joined.content.decode()
+    page = visitor.get(_path_of(body["link"])).content.decode()
+    signed_name = re.search(r'name="sign_in_name" value="([^"]+)"', page).group(1)
+    made = unknown_credentials("unused-name")  # what the page's script makes: a derived key and keys
+    joined = visitor.post(
+        _path_of(body["link"]),
+        {
+            "pseudonym": "Heron",
+            "time_zone": "UTC",
+            "sign_in_name": signed_name,
+            "auth_key": made["auth_key"],
+            "keys": json.dumps(made["keys"]),
+        },
+        HTTP_ACCEPT="application/json",
+    )
+    assert joined.status_code == 200 and joined.json()["sign_in_name"]
     assert Participant.objects.get(pk=body["participant_id"]).pseudonym == "Heron"
     assert Client().get(_path_of(body["link"])).status_code == 410
 

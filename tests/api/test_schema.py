@@ -7,6 +7,11 @@ from django.test import Client
 from tests.api.conftest import API
 
 ROUTES = {
+    ("get", "/api/v1/me/keys"),
+    ("get", "/api/v1/cases/{reference}/conversations"),
+    ("get", "/api/v1/conversations/{public_id}/members"),
+    ("get", "/api/v1/conversations/{public_id}/messages"),
+    ("post", "/api/v1/conversations/{public_id}/messages"),
     ("get", "/api/v1/programs"),
     ("get", "/api/v1/cases"),
     ("post", "/api/v1/cases"),

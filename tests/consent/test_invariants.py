@@ -5,6 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from mend.accounts.credentials import new_sign_in_name
+from mend.accounts.keys import unknown_credentials
 from mend.assessments import services as assessments
 from mend.cases import services as cases
 from mend.cases.models import Notice
@@ -358,7 +360,9 @@ def test_inv_survivor_centered_a_supporter_from_the_other_side_counts_as_contact
     tutor = cases.participant_invite(
         actor=cast.facilitator, case=cast.case, role="supporter", supports=cast.responsible
     )[1]
-    user, _phrase = cases.invitation_accept(raw_token=tutor, pseudonym="Rowan")
+    user = cases.invitation_accept(
+        raw_token=tutor, pseudonym="Rowan", **unknown_credentials(new_sign_in_name())
+    )
     place = cast.case.participants.get(user=user)
     consent(place, "take_part")
     with pytest.raises(Conflict, match="they chose to communicate through the facilitator"):

@@ -10,6 +10,7 @@ const isFacilitator = root.dataset.facilitator === "1";
 const sendsReadReceipts = root.dataset.receipts === "1";
 const writeKind = root.dataset.kind;
 const list = root.querySelector("[data-messages]");
+const empty = root.querySelector("[data-empty]");
 const composer = root.querySelector("[data-composer]");
 const errorBox = root.querySelector("[data-errors]");
 const warnings = root.querySelector("[data-key-warnings]");
@@ -17,7 +18,7 @@ const connection = root.querySelector("[data-connection]");
 const csrf = document.querySelector("input[name=csrfmiddlewaretoken]").value;
 const targets = JSON.parse(root.dataset.targets || "[]");
 
-const rendered = new Map(); // message id -> {item, frame, content}
+const rendered = new Map(); // message id -> {item, frame, content, status, problem}
 let lastSeq = 0;
 let socket = null;
 let keyset = null;
@@ -37,10 +38,12 @@ function el(tag, attrs = {}, text = "") {
 function showError(text) {
   errorBox.replaceChildren(el("p", {}, text));
   errorBox.hidden = false;
+  errorBox.focus();
 }
 
-function setConnection(text) {
+function setConnection(text, state) {
   connection.textContent = text;
+  connection.dataset.state = state;
 }
 
 async function getJson(url) {
@@ -63,20 +66,28 @@ function outboxDb() {
 
 async function outbox(mode, action) {
   const db = await outboxDb();
-  return new Promise((resolve, reject) => {
-    const tx = db.transaction("outbox", mode);
-    const request = action(tx.objectStore("outbox"));
-    tx.oncomplete = () => resolve(request ? request.result : undefined);
-    tx.onerror = () => reject(tx.error);
-  });
+  try {
+    return await new Promise((resolve, reject) => {
+      const tx = db.transaction("outbox", mode);
+      const request = action(tx.objectStore("outbox"));
+      tx.oncomplete = () => resolve(request ? request.result : undefined);
+      tx.onerror = () => reject(tx.error);
+    });
+  } finally {
+    db.close();
+  }
 }
 
 const outboxPut = (item) => outbox("readwrite", (store) => store.put(item));
 const outboxDelete = (id) => outbox("readwrite", (store) => store.delete(id));
+// Only this person's envelopes for this conversation: someone else signed in on the same device later
+// must never send what another person sealed.
 const outboxMine = async () =>
-  ((await outbox("readonly", (store) => store.getAll())) || []).filter((i) => i.conversation === conversationId);
+  ((await outbox("readonly", (store) => store.getAll())) || []).filter(
+    (item) => item.conversation === conversationId && item.user === me,
+  );
 
-// --- keys and members -----------------------------------------------------------------------------
+// --- keys, members and safety codes -------------------------------------------------------------------
 
 async function checkPins(people) {
   const changed = [];
@@ -92,7 +103,7 @@ async function checkPins(people) {
         `${person.name}'s keys have changed since you last saw them. Before you send anything private, ` +
           `compare their safety code (${person.safety_code}) with the one on their screen.`,
       );
-      const button = el("button", { type: "button" }, "I have checked it");
+      const button = el("button", { type: "button", class: "secondary" }, "I have checked it");
       button.addEventListener("click", async () => {
         await e2e.pinAccept(`user:${person.user}`, person.key_id);
         p.remove();
@@ -105,14 +116,44 @@ async function checkPins(people) {
   warnings.hidden = changed.length === 0;
 }
 
+// Safety codes are worked out here from the public keys the server hands out, so that what two people
+// compare is what their own browsers will encrypt to, not a label the server could change.
+async function showSafetyCodes(people) {
+  const mine = root.ownerDocument.querySelector("[data-my-safety-code]");
+  if (mine && keyset) {
+    const own = await e2e.safetyCodeOf(keyset.encPublic, keyset.signPublic);
+    mine.textContent = own;
+    const listed = people.find((person) => person.user === me);
+    if (listed && listed.key_id !== keyset.keyId) {
+      showError(
+        "The keys on this device are not your current keys. Sign out, then sign in again before you send anything.",
+      );
+    }
+  }
+  for (const person of people) {
+    const code = root.ownerDocument.querySelector(`[data-safety-code][data-user="${person.user}"]`);
+    if (!code || !person.enc_public || !person.sign_public) continue;
+    const enc = e2e.unb64u(person.enc_public, 32, "public key");
+    const sign = e2e.unb64u(person.sign_public, 32, "public key");
+    const computed = await e2e.safetyCodeOf(enc, sign);
+    code.textContent = computed;
+    code.dataset.checked = (await e2e.keyIdOf(enc, sign)) === person.key_id ? "1" : "0";
+  }
+}
+
 function recipientsOf(people) {
   return people.filter((p) => p.key_id).map((p) => ({ key_id: p.key_id, enc_public: p.enc_public }));
 }
 
+async function takeMembers(people) {
+  members = people;
+  await checkPins(members);
+  await showSafetyCodes(members);
+}
+
 async function refreshMembers() {
   const answer = await getJson(`${root.dataset.membersUrl}?kind=${writeKind}`);
-  members = answer.members;
-  await checkPins(members);
+  await takeMembers(answer.members);
   return answer;
 }
 
@@ -130,7 +171,11 @@ const STATUS_WORDS = {
 
 function statusOf(entry) {
   const frame = entry.frame;
-  if (frame && frame.kind === "for_relay") return STATUS_WORDS[frame.relay_state] || "";
+  if (entry.status === "sending") return STATUS_WORDS.sending;
+  if (frame.kind === "for_relay" && frame.relay_state) {
+    if (isFacilitator && frame.relay_state === "returned") return "Returned with a note";
+    return STATUS_WORDS[frame.relay_state] || "";
+  }
   return STATUS_WORDS[entry.status] || "";
 }
 
@@ -141,22 +186,38 @@ function labelOf(frame) {
   return "";
 }
 
-async function fileButton(entry) {
-  const button = el("button", { type: "button", class: "link", "data-file": entry.id }, `${entry.name} (${Math.ceil(entry.size / 1024)} KB)`);
+function fileButton(file) {
+  const size = `${Math.max(1, Math.ceil(file.size / 1024))} KB`;
+  const button = el("button", { type: "button", class: "link", "data-file": file.id }, `${file.name} (${size})`);
   button.addEventListener("click", async () => {
     try {
-      const response = await fetch(`${root.dataset.downloadUrl}${entry.id}/`, { credentials: "same-origin" });
-      if (!response.ok) throw new Error("This file could not be fetched.");
-      const plain = await e2e.decryptFile(new Uint8Array(await response.arrayBuffer()), { conversation: conversationId, entry });
-      const url = URL.createObjectURL(new Blob([plain], { type: entry.type }));
-      const link = el("a", { href: url, download: entry.name });
+      const response = await fetch(`${root.dataset.downloadUrl}${file.id}/`, { credentials: "same-origin" });
+      if (!response.ok) throw new Error("This file could not be fetched. Please try again.");
+      const ciphertext = new Uint8Array(await response.arrayBuffer());
+      const plain = await e2e.decryptFile(ciphertext, { conversation: conversationId, entry: file });
+      const url = URL.createObjectURL(new Blob([plain], { type: file.type }));
+      const link = el("a", { href: url, download: file.name });
+      document.body.append(link);
       link.click();
+      link.remove();
       setTimeout(() => URL.revokeObjectURL(url), 10000);
     } catch (error) {
       showError(error.message);
     }
   });
   return button;
+}
+
+// What a returned note or a passed-on copy refers to, when this page has it.
+function refNote(frame) {
+  if (!frame.ref) return null;
+  const referred = rendered.get(frame.ref);
+  if (!referred || !referred.content || !referred.content.text) return null;
+  const text = referred.content.text;
+  const quote = text.length > 80 ? `${text.slice(0, 80)}…` : text;
+  const note = el("p", { class: "ref" }, "About: ");
+  note.append(el("q", {}, quote));
+  return note;
 }
 
 function draw(entry) {
@@ -167,22 +228,31 @@ function draw(entry) {
   if (frame.seq) item.dataset.seq = frame.seq;
   item.dataset.kind = frame.kind;
   const meta = el("p", { class: "meta" });
-  meta.append(el("strong", {}, mine ? "You" : frame.from.name));
+  meta.append(el("strong", {}, mine ? "You" : frame.from.name || ""));
   const label = labelOf(frame);
-  if (label) meta.append(" · ", el("span", { class: "marker", "data-marker": frame.kind }, label));
-  if (frame.at) meta.append(" · ", el("time", { datetime: frame.at }, new Date(frame.at).toLocaleString()));
-  if (mine) meta.append(" · ", el("span", { "data-status": "" }, statusOf(entry)));
+  if (label) meta.append(" ", el("span", { class: `marker marker-${frame.kind}`, "data-marker": frame.kind }, label));
+  if (frame.at) meta.append(" ", el("time", { datetime: frame.at }, new Date(frame.at).toLocaleString()));
   const children = [meta];
+  const ref = refNote(frame);
+  if (ref) children.push(ref);
   if (entry.problem) children.push(el("p", { class: "error" }, entry.problem));
   if (content) {
     children.push(el("p", { class: "text", "data-text": "" }, content.text || ""));
-    for (const file of content.files || []) {
-      const holder = el("p");
-      fileButton(file).then((button) => holder.append(button));
-      children.push(holder);
+    if ((content.files || []).length) {
+      const files = el("ul", { class: "files" });
+      for (const file of content.files) {
+        const row = el("li");
+        row.append(fileButton(file));
+        files.append(row);
+      }
+      children.push(files);
     }
   }
-  if (isFacilitator && frame.kind === "for_relay" && frame.relay_state === "pending" && !mine) {
+  if (mine) {
+    const status = statusOf(entry);
+    children.push(el("p", { class: `status status-${entry.status || "none"}`, "data-status": "" }, status));
+  }
+  if (isFacilitator && frame.kind === "for_relay" && frame.relay_state === "pending" && !mine && content) {
     children.push(relayActions(entry));
   }
   item.replaceChildren(...children);
@@ -190,12 +260,13 @@ function draw(entry) {
     entry.item = item;
     place(item);
   }
+  empty.hidden = list.children.length > 0;
 }
 
 // Kept in sequence order; messages not yet stored (no sequence) stay at the end.
 function place(item) {
   const seq = Number(item.dataset.seq || Infinity);
-  const after = [...list.children].find((other) => Number(other.dataset.seq || Infinity) > seq);
+  const after = [...list.children].find((other) => other !== item && Number(other.dataset.seq || Infinity) > seq);
   list.insertBefore(item, after || null);
 }
 
@@ -217,7 +288,17 @@ async function unlock(frame) {
 }
 
 function sendFrame(frame) {
-  if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
+  if (socket && socket.readyState === WebSocket.OPEN) {
+    socket.send(JSON.stringify(frame));
+    return true;
+  }
+  return false;
+}
+
+function sendReadReceipt(frame) {
+  if (sendsReadReceipts && document.visibilityState === "visible") {
+    sendFrame({ type: "receipt", id: frame.id, kind: "read" });
+  }
 }
 
 async function receiveMessage(frame) {
@@ -226,14 +307,15 @@ async function receiveMessage(frame) {
   if (known && known.frame.seq) return; // already shown: each message once, however often it comes
   const { content, problem } = await unlock(frame);
   const entry = known || {};
-  Object.assign(entry, { frame, content: content || entry.content, problem, status: entry.status || "sent" });
+  const status = !entry.status || entry.status === "sending" ? "sent" : entry.status;
+  Object.assign(entry, { frame, content: content || entry.content, problem, status });
   rendered.set(frame.id, entry);
   if (entry.item) entry.item.dataset.seq = frame.seq;
   draw(entry);
-  if (entry.item && known) place(entry.item);
+  if (known) place(entry.item);
   if (frame.from.user !== me) {
     sendFrame({ type: "receipt", id: frame.id, kind: "delivered" });
-    if (sendsReadReceipts && document.visibilityState === "visible") sendFrame({ type: "receipt", id: frame.id, kind: "read" });
+    sendReadReceipt(frame);
   } else {
     await outboxDelete(frame.id);
   }
@@ -248,7 +330,9 @@ async function uploadFiles(files) {
     if (!(file.type.startsWith("image/") || file.type === "application/pdf")) {
       throw new Error(`${file.name} is not a picture or a PDF.`);
     }
-    const { ciphertext, entry } = await e2e.encryptFile(new Uint8Array(await file.arrayBuffer()), { conversation: conversationId });
+    const { ciphertext, entry } = await e2e.encryptFile(new Uint8Array(await file.arrayBuffer()), {
+      conversation: conversationId,
+    });
     const response = await fetch(root.dataset.uploadUrl, {
       method: "POST",
       credentials: "same-origin",
@@ -262,10 +346,18 @@ async function uploadFiles(files) {
 }
 
 async function sealAndQueue(content, meta, id) {
-  const envelope = await e2e.seal({ sender: keyset, conversation: conversationId, content, recipients: recipientsOf(members), meta, id });
-  await outboxPut({ id: envelope.id, conversation: conversationId, envelope });
-  const frame = { id: envelope.id, kind: meta.kind, approved: !!meta.approved, relay_state: "", from: { user: me }, envelope };
-  const entry = rendered.get(envelope.id) || { frame, content, status: "sending" };
+  const envelope = await e2e.seal({
+    sender: keyset,
+    conversation: conversationId,
+    content,
+    recipients: recipientsOf(members),
+    meta,
+    id,
+  });
+  // Kept before it is sent: if the page closes now, the next visit sends it, with the same id.
+  await outboxPut({ id: envelope.id, conversation: conversationId, user: me, envelope });
+  const frame = { id: envelope.id, kind: meta.kind, approved: !!meta.approved, relay_state: "", ref: meta.ref, from: { user: me }, envelope };
+  const entry = rendered.get(envelope.id) || { frame };
   Object.assign(entry, { frame: entry.frame.seq ? entry.frame : frame, content, status: "sending", problem: "" });
   rendered.set(envelope.id, entry);
   draw(entry);
@@ -276,7 +368,8 @@ async function onAck(frame) {
   await outboxDelete(frame.id);
   const entry = rendered.get(frame.id);
   if (entry) {
-    entry.status = entry.status === "sending" ? "sent" : entry.status;
+    if (entry.status === "sending") entry.status = "sent";
+    if (entry.frame.kind === "for_relay" && !entry.frame.relay_state) entry.frame.relay_state = "pending";
     draw(entry);
   }
 }
@@ -317,34 +410,54 @@ function onState(frame) {
 // --- the facilitator's relay actions -------------------------------------------------------------------
 
 function relayActions(entry) {
-  const box = el("div", { class: "relay-actions" });
-  const note = el("textarea", { rows: "2", "aria-label": "A note for the writer", "data-return-note": "" });
-  const back = el("button", { type: "button", "data-return": "" }, "Return with this note");
+  const box = el("div", { class: "relay-actions", "data-relay-actions": "" });
+  const noteId = `note-${entry.frame.id}`;
+  const label = el("label", { for: noteId }, "A note for the writer");
+  const note = el("textarea", { id: noteId, rows: "2", maxlength: "20000", "data-return-note": "" });
+  const buttons = el("div", { class: "actions" });
+  const back = el("button", { type: "button", class: "secondary", "data-return": "" }, "Return with this note");
   back.addEventListener("click", async () => {
     if (!note.value.trim()) {
       showError("Write a short note saying what to change before you return it.");
+      note.focus();
       return;
     }
-    await sealAndQueue({ text: note.value.trim() }, { kind: "returned", ref: entry.frame.id });
+    back.disabled = true;
+    try {
+      await sealAndQueue({ text: note.value.trim() }, { kind: "returned", ref: entry.frame.id });
+    } catch (error) {
+      back.disabled = false;
+      showError(error.message);
+    }
   });
-  box.append(note, back);
+  buttons.append(back);
   if (entry.frame.approved) {
     for (const target of targets) {
       const forward = el("button", { type: "button", "data-forward": target.id }, `Pass on to ${target.name}`);
-      forward.addEventListener("click", () => passOn(entry, target).catch((error) => showError(error.message)));
-      box.append(" ", forward);
+      forward.addEventListener("click", async () => {
+        forward.disabled = true;
+        try {
+          await passOn(entry, target);
+        } catch (error) {
+          forward.disabled = false;
+          showError(error.message);
+        }
+      });
+      buttons.append(forward);
     }
-  } else {
-    box.append(el("p", { class: "help" }, "The writer has not agreed to have this one passed on."));
+  }
+  box.append(label, note, buttons);
+  if (!entry.frame.approved) {
+    box.append(el("p", { class: "help" }, "The writer has not agreed to have this one passed on. You can return it with a note."));
   }
   return box;
 }
 
 async function passOn(entry, target) {
-  // Sealed again for the other side's exchange, with the text exactly as the writer approved it.
+  // Sealed again for the other side's exchange, with the text exactly as the writer approved it. Whether
+  // it may go is the server's decision, made when it is sent (the members check cannot name the message).
   const base = root.dataset.sendBase;
   const state = await getJson(`${base}${target.id}/members/?kind=relayed`);
-  if (!state.can_write) throw new Error(state.why);
   const envelope = await e2e.seal({
     sender: keyset,
     conversation: target.id,
@@ -359,27 +472,34 @@ async function passOn(entry, target) {
     body: JSON.stringify(envelope),
   });
   const answer = await response.json();
-  if (!response.ok) throw new Error(answer.error);
+  if (!response.ok) throw new Error(answer.error || "It could not be passed on. Please try again.");
+  entry.frame.relay_state = "forwarded";
+  draw(entry);
 }
 
 // --- the connection --------------------------------------------------------------------------------
 
-async function flushOutbox() {
+// What is waiting in the outbox is shown at once, even before the server can be reached.
+async function showOutbox() {
   for (const item of await outboxMine()) {
-    if (!rendered.has(item.id)) {
-      let content = null;
-      try {
-        content = await e2e.open(item.envelope, keyset);
-      } catch {
-        // sealed under keys no longer held here: it can still be sent as it is
-      }
-      const frame = { id: item.id, kind: item.envelope.meta.kind, from: { user: me }, envelope: item.envelope };
-      const entry = { frame, content, status: "sending" };
-      rendered.set(item.id, entry);
-      draw(entry);
+    if (rendered.has(item.id)) continue;
+    let content = null;
+    try {
+      content = await e2e.open(item.envelope, keyset);
+    } catch {
+      // sealed under keys no longer held here: it can still be sent as it is
     }
-    sendFrame({ type: "send", envelope: item.envelope });
+    const meta = item.envelope.meta;
+    const frame = { id: item.id, kind: meta.kind, approved: !!meta.approved, relay_state: "", ref: meta.ref, from: { user: me }, envelope: item.envelope };
+    const entry = { frame, content, status: "sending" };
+    rendered.set(item.id, entry);
+    draw(entry);
   }
+}
+
+async function flushOutbox() {
+  await showOutbox();
+  for (const item of await outboxMine()) sendFrame({ type: "send", envelope: item.envelope });
 }
 
 const HANDLERS = {
@@ -389,14 +509,11 @@ const HANDLERS = {
   receipt: onReceipt,
   state: onState,
   ready: () => {
-    setConnection("Connected. Messages are locked on this device before they are sent.");
+    setConnection("Connected. Messages are locked on this device before they are sent.", "connected");
     retryDelay = 1000;
     return flushOutbox();
   },
-  members: (frame) => {
-    members = frame.members;
-    return checkPins(members);
-  },
+  members: (frame) => takeMembers(frame.members),
   error: (frame) => showError(frame.error),
 };
 
@@ -417,11 +534,11 @@ function connect() {
   });
   socket.addEventListener("close", (event) => {
     if (event.code === 4404) {
-      setConnection("This conversation is closed to you now.");
+      setConnection("This conversation is closed to you now.", "closed");
       if (composer) composer.hidden = true;
       return;
     }
-    setConnection("Connection lost. Trying again…");
+    setConnection("Not connected. Trying again… Messages you send wait here until then.", "offline");
     setTimeout(connect, retryDelay);
     retryDelay = Math.min(retryDelay * 2, 10000);
   });
@@ -436,6 +553,7 @@ async function onSubmit(event) {
   const files = fileInput ? [...fileInput.files] : [];
   if (!text && !files.length) {
     showError("Write a message or add a file first.");
+    draft.focus();
     return;
   }
   const button = composer.querySelector("button[type=submit]");
@@ -459,23 +577,29 @@ async function onSubmit(event) {
 async function start() {
   keyset = await e2e.loadKeyset();
   if (!keyset) {
-    setConnection("");
+    setConnection("", "locked");
     showError("Your keys are not unlocked on this device. Sign out, then sign in again to read and send messages.");
     if (composer) composer.hidden = true;
     return;
   }
   await refreshMembers();
+  await showOutbox();
   if (composer) {
     composer.addEventListener("submit", onSubmit);
     if (root.hasAttribute("data-guide")) {
-      const guide = await import("./guide.js");
-      guide.attachGuide(composer.querySelector("[data-draft]"), composer.querySelector("[data-guide-panel]"), await guide.loadRules());
+      // Writing never waits for the guide: if its rules cannot be loaded, it simply stays quiet.
+      import("./guide.js")
+        .then(async (guide) => {
+          const panel = composer.querySelector("[data-guide-panel]");
+          guide.attachGuide(composer.querySelector("[data-draft]"), panel, await guide.loadRules());
+        })
+        .catch(() => {});
     }
   }
   document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState !== "visible" || !sendsReadReceipts) return;
+    if (document.visibilityState !== "visible") return;
     for (const entry of rendered.values()) {
-      if (entry.frame.seq && entry.frame.from.user !== me) sendFrame({ type: "receipt", id: entry.frame.id, kind: "read" });
+      if (entry.frame.seq && entry.frame.from.user !== me) sendReadReceipt(entry.frame);
     }
   });
   connect();

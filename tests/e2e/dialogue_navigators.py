@@ -1,0 +1,344 @@
+"""Navigators for the encrypted conversations, one per role, so that a journey reads like what people do:
+`ResponsibleParty(page).write_for_the_other_side(...)`, `Facilitator(page).return_with_note(...)`.
+
+They sign in through the real sign-in page (the passphrase becomes keys in the browser), so each keeps its
+unlocked keys in its own browser context for as long as the test runs.
+"""
+
+import base64
+import json
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django_otp.oath import totp
+from playwright.sync_api import Locator, Page, expect
+
+LIVE_SECONDS = 15_000  # what arrives over the websocket may take a moment on a busy machine
+
+
+@dataclass(frozen=True)
+class DialogueCase:
+    """What dialogue_seed.py made: the case, the facilitator's account and authenticator, and the parties."""
+
+    case_reference: str
+    facilitator_email: str
+    facilitator_password: str
+    facilitator_name: str
+    totp_key: str
+    harmed_sign_in: str
+    harmed_pseudonym: str
+    responsible_sign_in: str
+    responsible_pseudonym: str
+    phrase: str
+    direct_conversation: str
+
+    @classmethod
+    def from_seed(cls, seeded: dict) -> "DialogueCase":
+        return cls(**{name: seeded[name] for name in cls.__dataclass_fields__})
+
+
+def _fill_sign_in(page: Page, identifier: str, secret: str) -> None:
+    page.goto("/account/sign-in/")
+    page.get_by_label("Email or sign-in name").fill(identifier)
+    page.get_by_label("Password or sign-in phrase").fill(secret)
+    button = page.get_by_role("button", name="Sign in", exact=True)
+    expect(button).to_be_enabled()  # the page's script is ready to derive the keys
+    button.click()
+
+
+class InConversation:
+    """What everyone can do in the messages of a case."""
+
+    def __init__(self, page: Page):
+        self.page = page
+
+    # --- finding one's way ----------------------------------------------------------------------------
+
+    def open_messages(self, reference: str) -> None:
+        self.page.goto(f"/cases/{reference}/messages/")
+        expect(self.page.get_by_role("heading", level=1)).to_have_text("Messages")
+
+    def conversation_titles(self) -> list[str]:
+        return [t.strip() for t in self.page.locator("ul.links a").all_inner_texts()]
+
+    def open_conversation(self, title: str) -> None:
+        self.page.get_by_role("link", name=title, exact=True).click()
+        expect(self.page.get_by_role("heading", level=1)).to_have_text(title)
+        self.wait_until_connected()
+
+    def wait_until_connected(self) -> None:
+        expect(self.page.locator("[data-connection]")).to_contain_text("Connected", timeout=LIVE_SECONDS)
+
+    def reload(self) -> None:
+        self.page.reload()
+
+    # --- messages -------------------------------------------------------------------------------------
+
+    def messages(self) -> Locator:
+        return self.page.locator("[data-messages] > li")
+
+    def message(self, text: str) -> Locator:
+        return self.messages().filter(has=self.page.locator("[data-text]", has_text=text))
+
+    def sees_message(self, text: str, *, timeout: int = LIVE_SECONDS) -> Locator:
+        found = self.message(text)
+        expect(found).to_have_count(1, timeout=timeout)
+        return found
+
+    def status_of(self, text: str) -> Locator:
+        return self.message(text).locator("[data-status]")
+
+    def marker_of(self, text: str) -> Locator:
+        return self.message(text).locator("[data-marker]")
+
+    def write(self, text: str, *, files: list[dict] | None = None) -> None:
+        self.page.get_by_label(self._draft_label()).fill(text)
+        if files:
+            self.page.locator("[data-files]").set_input_files(files)
+        self.page.get_by_role("button", name="Send", exact=True).click()
+        expect(self.message(text)).to_have_count(1)
+
+    def _draft_label(self) -> str:
+        return "Your message"
+
+    def cannot_write_here(self) -> str:
+        return self.page.get_by_test_id("cannot-write").inner_text()
+
+    def error_shown(self) -> Locator:
+        return self.page.locator("[data-errors]")
+
+    # --- keys -----------------------------------------------------------------------------------------
+
+    def safety_code_of(self, name: str) -> str:
+        """The safety code this page shows for a person, as the browser worked it out from their keys."""
+        code = self.page.locator(f"[data-safety-code][data-name='{name}']")
+        expect(code).to_have_attribute("data-checked", "1")
+        return code.inner_text().strip()
+
+    def my_safety_code(self) -> str:
+        code = self.page.get_by_test_id("my-safety-code")
+        expect(code).not_to_be_empty()
+        return code.inner_text().strip()
+
+
+class Facilitator(InConversation):
+    """A facilitator running the case: the relay queue, returning and passing on, their own conversations."""
+
+    def __init__(self, page: Page, case: DialogueCase):
+        super().__init__(page)
+        self.case = case
+        self.recovery_code = ""
+
+    def sign_in(self) -> None:
+        """Signs in (the page unlocks their keys, or makes them and shows a recovery code once), then passes
+        the second step with a code from their authenticator."""
+        _fill_sign_in(self.page, self.case.facilitator_email, self.case.facilitator_password)
+        code = self.page.get_by_test_id("recovery-code")
+        second_step = self.page.get_by_label("6-digit code")
+        expect(code.or_(second_step)).to_be_visible(timeout=LIVE_SECONDS)
+        if code.is_visible():
+            self.recovery_code = code.inner_text().strip()
+            self.page.get_by_role("link", name="I have kept it safe. Continue").click()
+        self.page.wait_for_url("**/account/two-factor/**")
+        now = totp(bytes.fromhex(self.case.totp_key))
+        self.page.get_by_label("6-digit code").fill(f"{now:06d}")
+        self.page.get_by_role("button", name="Continue").click()
+        expect(self.page.get_by_role("heading", level=1)).to_have_text(f"Hello, {self.case.facilitator_name}")
+
+    def open_case_messages(self) -> None:
+        self.open_messages(self.case.case_reference)
+
+    def relay_queue(self) -> list[str]:
+        self.open_case_messages()
+        queue = self.page.get_by_test_id("relay-queue")
+        if not queue.count():
+            return []
+        return [t.strip() for t in queue.locator("li").all_inner_texts()]
+
+    def open_exchange_of(self, pseudonym: str) -> None:
+        self.open_case_messages()
+        self.open_conversation(f"Exchange through the facilitator: {self._word(pseudonym)} {pseudonym}")
+
+    def open_conversation_with(self, pseudonym: str) -> None:
+        self.open_case_messages()
+        self.open_conversation(f"With {pseudonym}")
+
+    def _word(self, pseudonym: str) -> str:
+        return "person harmed" if pseudonym == self.case.harmed_pseudonym else "person responsible"
+
+    def return_with_note(self, text: str, note: str) -> None:
+        message = self.sees_message(text)
+        message.get_by_label("A note for the writer").fill(note)
+        message.get_by_role("button", name="Return with this note").click()
+        self.sees_message(note)
+
+    def pass_on(self, text: str, to_pseudonym: str) -> None:
+        message = self.sees_message(text)
+        message.get_by_role("button", name=f"Pass on to {self._word(to_pseudonym)} {to_pseudonym}").click()
+        expect(self.status_of(text)).to_have_text("Passed on", timeout=LIVE_SECONDS)
+
+    def can_pass_on(self, text: str) -> bool:
+        return self.message(text).locator("[data-forward]").count() > 0
+
+    def open_file(self, text: str, file_name: str) -> bytes:
+        """Opens a file that came with a message: fetched encrypted, unlocked in this browser, saved."""
+        button = self.sees_message(text).get_by_role("button", name=file_name)
+        with self.page.expect_download() as download:
+            button.click()
+        path = download.value.path()
+        with open(path, "rb") as saved:
+            return saved.read()
+
+
+class Party(InConversation):
+    """A person harmed or responsible, with their sign-in name and phrase."""
+
+    MY_EXCHANGE = "Messages through your facilitator"
+    WITH_FACILITATOR = "You and your facilitator"
+
+    def __init__(self, page: Page, case: DialogueCase, sign_in_name: str):
+        super().__init__(page)
+        self.case = case
+        self.sign_in_name = sign_in_name
+
+    def sign_in(self) -> None:
+        _fill_sign_in(self.page, self.sign_in_name, self.case.phrase)
+        self.page.wait_for_url(lambda url: urlsplit(url).path != "/account/sign-in/", timeout=LIVE_SECONDS)
+
+    def open_case_messages(self) -> None:
+        self.open_messages(self.case.case_reference)
+
+    def open_my_exchange(self) -> None:
+        self.open_case_messages()
+        self.open_conversation(self.MY_EXCHANGE)
+
+    def open_conversation_with_facilitator(self) -> None:
+        self.open_case_messages()
+        self.open_conversation(self.WITH_FACILITATOR)
+
+    def write_for_the_other_side(self, text: str, *, may_pass_on: bool) -> None:
+        self.page.get_by_label("Write to the other person. Your facilitator reads it first.").fill(text)
+        agree = self.page.get_by_label("My facilitator may pass this on when it is ready")
+        agree.set_checked(may_pass_on)
+        self.page.get_by_role("button", name="Send", exact=True).click()
+        expect(self.message(text)).to_have_count(1)
+
+    def _draft_label(self) -> str:
+        exchange = self.page.locator("[data-conversation][data-kind='for_relay']").count()
+        return "Write to the other person. Your facilitator reads it first." if exchange else "Your message"
+
+
+class HarmedParty(Party):
+    def __init__(self, page: Page, case: DialogueCase):
+        super().__init__(page, case, case.harmed_sign_in)
+
+    def turn_read_receipts_off(self) -> None:
+        self.page.get_by_test_id("receipts-off").click()
+        expect(self.page.locator(".messages")).to_contain_text("Others will no longer see")
+        self.wait_until_connected()
+
+
+class ResponsibleParty(Party):
+    def __init__(self, page: Page, case: DialogueCase):
+        super().__init__(page, case, case.responsible_sign_in)
+
+    def start_a_draft(self, text: str) -> None:
+        self.page.get_by_label("Write to the other person. Your facilitator reads it first.").fill(text)
+
+    def guide_notes(self) -> Locator:
+        return self.page.locator("[data-guide-panel]")
+
+    def try_to_open_conversation(self, public_id: str) -> int:
+        """Goes straight to a conversation's address; returns the HTTP status the page came with."""
+        response = self.page.goto(f"/cases/{self.case.case_reference}/messages/{public_id}/")
+        assert response is not None
+        return response.status
+
+    def try_to_connect_to(self, public_id: str) -> int:
+        """Opens the conversation's websocket from a page of Mend; returns the code it was closed with."""
+        return self.page.evaluate(
+            """(id) => new Promise((resolve) => {
+                const socket = new WebSocket(`ws://${location.host}/ws/conversations/${id}/`);
+                socket.addEventListener("open", () => socket.send(JSON.stringify({type: "hello", after: 0})));
+                socket.addEventListener("message", () => resolve(-1));
+                socket.addEventListener("close", (event) => resolve(event.code));
+            })""",
+            public_id,
+        )
+
+    def try_to_send_to(self, public_id: str) -> int:
+        """Posts an envelope to the conversation's send address; returns the HTTP status."""
+        return self.page.evaluate(
+            """async ([base, id]) => {
+                const csrf = document.querySelector("input[name=csrfmiddlewaretoken]");
+                const response = await fetch(`${base}${id}/send/`, {
+                    method: "POST",
+                    credentials: "same-origin",
+                    headers: {"Content-Type": "application/json", "X-CSRFToken": csrf ? csrf.value : ""},
+                    body: JSON.stringify({v: 1, conversation: id}),
+                });
+                return response.status;
+            }""",
+            [f"/cases/{self.case.case_reference}/messages/", public_id],
+        )
+
+
+def png_with(text: str) -> bytes:
+    """A small, valid PNG whose bytes carry the text in a tEXt chunk (so a search for it means something)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
+    pixels = zlib.compress(b"\x00\x80")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"tEXt", b"Comment\x00" + text.encode())
+        + chunk(b"IDAT", pixels)
+        + chunk(b"IEND", b"")
+    )
+
+
+def pdf_with(text: str) -> bytes:
+    """A one-page PDF whose content stream says the text."""
+    stream = f"BT /F1 12 Tf 40 750 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    table = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, table)
+    return bytes(out)
+
+
+def as_upload(name: str, mime_type: str, data: bytes) -> dict:
+    return {"name": name, "mimeType": mime_type, "buffer": data}
+
+
+def b64_forms(text: str) -> list[bytes]:
+    """The text in base64 at each of the three byte alignments it could have inside longer data, in the
+    standard and the url-safe alphabet: only the characters that the text's own bytes decide."""
+    raw = text.encode()
+    forms = []
+    for shift, skip in ((0, 0), (1, 2), (2, 3)):
+        whole_groups = (shift + len(raw)) // 3
+        core = base64.b64encode(b"\x00" * shift + raw)[skip : 4 * whole_groups]
+        forms += [core, core.replace(b"+", b"-").replace(b"/", b"_")]
+    return forms
+
+
+def loads_last_line(output: str) -> dict:
+    return json.loads(output.strip().splitlines()[-1])
