@@ -8,6 +8,7 @@ case that does not exist.
 import functools
 import json
 import re
+import uuid
 import zoneinfo
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,16 +16,27 @@ from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from asgiref.sync import async_to_sync
+from channels.testing.websocket import WebsocketCommunicator
+from django.conf import settings
+from django.core import signing
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from mend.accounts import services as account_services
+from mend.accounts.keys import unknown_credentials
 from mend.accounts.models import Invitation
+from mend.accounts.views import JOIN_NAME_SALT
 from mend.api import api
+from mend.asgi import application
 from mend.cases import services as case_services
 from mend.cases.models import Case, Participant, Role
 from mend.circles.models import Session
+from mend.dialogue import services as dialogue_services
+from mend.dialogue.models import Attachment, Message, Recipient
+from mend.routing import websocket_urlpatterns
+from tests.dialogue.helpers import give_keys
 
 _time_zones = functools.cache(zoneinfo.available_timezones)
 
@@ -69,8 +81,11 @@ TOKENS = "to the token page"
 TEXTS = "to the program's consent wording"
 WORDS = "to the program's words for roles"
 QUESTIONS = "to the program's questions"
+MESSAGES = "to the case's messages"
 
 MISSING_REFERENCE = "C-ZZZZ-ZZZZ"
+MISSING_CONVERSATION = "D-ZZZZ-ZZZZ"
+MISSING_FILE = "00000000-0000-4000-8000-000000000000"
 CASE_NOT_FOUND = {"detail": "Not found."}
 UNAUTHENTICATED = {"detail": "Sign in, or send a personal API token as a Bearer token."}
 
@@ -102,6 +117,21 @@ def intake_form(cast):
     }
 
 
+def join_form() -> dict:
+    """The join form as the page's script completes it: the signed sign-in name, the derived key, new keys."""
+    name = f"heron-{uuid.uuid4().hex[:8]}"
+    return {
+        "pseudonym": "Heron",
+        "time_zone": "Pacific/Auckland",
+        "sign_in_name": signing.dumps(name, salt=JOIN_NAME_SALT),
+        **{
+            k: v if k != "keys" else json.dumps(v)
+            for k, v in unknown_credentials(name).items()
+            if k != "sign_in_name"
+        },
+    }
+
+
 # What each row sends. `ref` is the case reference, so the same call can be made for a missing case.
 PAGE_CALLS = {
     ("home", "GET"): lambda c, x, ref: Call("GET", "/"),
@@ -120,10 +150,12 @@ PAGE_CALLS = {
     ("accounts:api_token_revoke", "POST"): lambda c, x, ref: Call(
         "POST", f"/account/tokens/{x.token_id}/revoke/"
     ),
+    ("accounts:keys", "GET"): lambda c, x, ref: Call("GET", "/account/keys/"),
+    ("accounts:keys", "POST"): lambda c, x, ref: Call("POST", "/account/keys/", body={}),
+    ("accounts:recover", "GET"): lambda c, x, ref: Call("GET", "/account/recover/"),
+    ("accounts:recover", "POST"): lambda c, x, ref: Call("POST", "/account/recover/", body={}),
     ("join", "GET"): lambda c, x, ref: Call("GET", f"/join/{x.raw}/"),
-    ("join", "POST"): lambda c, x, ref: Call(
-        "POST", f"/join/{x.raw}/", {"pseudonym": "Heron", "time_zone": "Pacific/Auckland"}
-    ),
+    ("join", "POST"): lambda c, x, ref: Call("POST", f"/join/{x.raw}/", join_form()),
     ("cases:list", "GET"): lambda c, x, ref: Call("GET", "/cases/"),
     ("cases:intake", "GET"): lambda c, x, ref: Call("GET", "/cases/new/"),
     ("cases:intake", "POST"): lambda c, x, ref: Call("POST", "/cases/new/", intake_form(c)),
@@ -201,6 +233,23 @@ PAGE_CALLS = {
         f"/programs/{c.program.pk}/questions/",
         {"questions": "hopes | readiness | What do they hope for?"},
     ),
+    ("dialogue:list", "GET"): lambda c, x, ref: Call("GET", f"/cases/{ref}/messages/"),
+    ("dialogue:read_receipts", "POST"): lambda c, x, ref: Call(
+        "POST", f"/cases/{ref}/messages/receipts/", {"shown": "0"}
+    ),
+    ("dialogue:download", "GET"): lambda c, x, ref: Call("GET", f"/cases/{ref}/messages/files/{x.file_id}/"),
+    ("dialogue:conversation", "GET"): lambda c, x, ref: Call(
+        "GET", f"/cases/{ref}/messages/{x.conversation_id}/"
+    ),
+    ("dialogue:members", "GET"): lambda c, x, ref: Call(
+        "GET", f"/cases/{ref}/messages/{x.conversation_id}/members/"
+    ),
+    ("dialogue:send", "POST"): lambda c, x, ref: Call(
+        "POST", f"/cases/{ref}/messages/{x.conversation_id}/send/", body={}
+    ),
+    ("dialogue:upload", "POST"): lambda c, x, ref: Call(
+        "POST", f"/cases/{ref}/messages/{x.conversation_id}/files/"
+    ),
     ("api:openapi-json", "GET"): lambda c, x, ref: Call("GET", "/api/v1/openapi.json"),
     ("api:openapi-view", "GET"): lambda c, x, ref: Call("GET", "/api/v1/docs"),
     ("api:api-root", "GET"): lambda c, x, ref: Call("GET", "/api/v1/"),
@@ -232,6 +281,14 @@ PAGE_MATRIX = {
         (LOGIN,   200,     200,     200,     200,     200,     200,     404,     404,     404,     404),
     ("accounts:api_token_revoke", "POST"):  # the facilitator's token: nobody else can tell it exists
         (LOGIN,   404,     404,     TOKENS,  404,     404,     404,     404,     404,     404,     404),
+    ("accounts:keys", "GET"):  # one's own keys, or none yet
+        (LOGIN,   200,     200,     200,     200,     200,     200,     200,     200,     200,     200),
+    ("accounts:keys", "POST"):  # an empty body is not a key bundle
+        (LOGIN,   400,     400,     400,     400,     400,     400,     400,     400,     400,     400),
+    ("accounts:recover", "GET"):  # public: whoever lost their passphrase is not signed in
+        (200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200),
+    ("accounts:recover", "POST"):  # no name, no code
+        (400,     400,     400,     400,     400,     400,     400,     400,     400,     400,     400),
     ("join", "GET"):
         (200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200),
     ("join", "POST"):
@@ -304,6 +361,22 @@ PAGE_MATRIX = {
         (LOGIN,   200,     404,     404,     404,     404,     404,     404,     404,     404,     404),
     ("programs:questions", "POST"):
         (LOGIN,   QUESTIONS, 404,   404,     404,     404,     404,     404,     404,     404,     404),
+    # Conversations: the list is for everyone who sees the case (staff without a place in it see none);
+    # the conversation in these rows is the person harmed's with their facilitator.
+    ("dialogue:list", "GET"):
+        (LOGIN,   200,     200,     200,     404,     404,     404,     200,     200,     200,     404),
+    ("dialogue:read_receipts", "POST"):  # a setting of people taking part, not of staff
+        (LOGIN,   404,     404,     404,     404,     404,     404,     MESSAGES, MESSAGES, MESSAGES, 404),
+    ("dialogue:download", "GET"):  # a file the facilitator sent to the person harmed
+        (LOGIN,   404,     404,     200,     404,     404,     404,     200,     404,     404,     404),
+    ("dialogue:conversation", "GET"):
+        (LOGIN,   404,     404,     200,     404,     404,     404,     200,     404,     404,     404),
+    ("dialogue:members", "GET"):
+        (LOGIN,   404,     404,     200,     404,     404,     404,     200,     404,     404,     404),
+    ("dialogue:send", "POST"):  # an empty body is not an envelope
+        (LOGIN,   404,     404,     400,     404,     404,     404,     400,     404,     404,     404),
+    ("dialogue:upload", "POST"):  # no file id
+        (LOGIN,   404,     404,     400,     404,     404,     404,     400,     404,     404,     404),
     ("api:openapi-json", "GET"):
         (200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200),
     ("api:openapi-view", "GET"):
@@ -345,6 +418,16 @@ API_MATRIX = {
         (401,     404,     404,     409,     404,     404,     404,     401,     401,     401,     401),
     ("POST", "/cases/{reference}/conflict-declarations"):
         (401,     201,     201,     201,     404,     404,     404,     401,     401,     401,     401),
+    ("GET", "/me/keys"):  # only the facilitator has made keys
+        (401,     404,     404,     200,     404,     404,     404,     401,     401,     401,     401),
+    ("GET", "/cases/{reference}/conversations"):  # staff without a place in the case have none
+        (401,     200,     200,     200,     404,     404,     404,     401,     401,     401,     401),
+    ("GET", "/conversations/{public_id}/members"):
+        (401,     404,     404,     200,     404,     404,     404,     401,     401,     401,     401),
+    ("GET", "/conversations/{public_id}/messages"):
+        (401,     404,     404,     200,     404,     404,     404,     401,     401,     401,     401),
+    ("POST", "/conversations/{public_id}/messages"):  # well formed for the schema, refused by the checks
+        (401,     404,     404,     400,     404,     404,     404,     401,     401,     401,     401),
 }
 # fmt: on
 
@@ -372,6 +455,17 @@ API_BODIES = {
     },
     ("POST", "/cases/{reference}/people/{participant_id}/acknowledgment/confirm"): lambda c, x: {},
     ("POST", "/cases/{reference}/conflict-declarations"): lambda c, x: {"has_conflict": False},
+    ("POST", "/conversations/{public_id}/messages"): lambda c, x: {
+        "v": 1,
+        "conversation": x.conversation_id,
+        "id": str(uuid.uuid4()),
+        "sender": "not a key id",
+        "meta": {"kind": "message"},
+        "nonce": "",
+        "body": "",
+        "keys": [],
+        "sig": "",
+    },
 }
 
 
@@ -382,6 +476,7 @@ def api_call(key, cast, extra, ref) -> Call:
         invitation_id=extra.invitation_id,
         session_id=extra.session_id,
         participant_id=cast.responsible.pk,
+        public_id=extra.conversation_id,
     )
     body = API_BODIES[key](cast, extra) if method == "POST" else None
     return Call(method, path, body=body)
@@ -405,12 +500,39 @@ def extra(cast):
         created_by=cast.facilitator,
     )
     session.attendees.set([facilitator_place, cast.harmed])
+    # The person harmed's conversation with their facilitator, holding one message from the facilitator
+    # with a file; set up directly too, since real sending needs consent that would change other rows.
+    keys = give_keys(cast.facilitator)
+    conversation = dialogue_services.conversation_open(case=cast.case, kind="support", party=cast.harmed)
+    message = Message.objects.create(
+        conversation=conversation,
+        seq=1,
+        message_id=str(uuid.uuid4()),
+        sender=cast.facilitator,
+        sender_key_id=keys.key_id,
+        kind="message",
+        envelope="{}",
+    )
+    conversation.last_seq = 1
+    conversation.save(update_fields=["last_seq"])
+    for user in (cast.facilitator, cast.harmed.user):
+        Recipient.objects.create(message=message, user=user, key_id=keys.key_id)
+    attachment = Attachment.objects.create(
+        file_id=str(uuid.uuid4()),
+        conversation=conversation,
+        uploader=cast.facilitator,
+        message=message,
+        ciphertext=b"\x00" * 32,
+        size=32,
+    )
     return SimpleNamespace(
         invitation_id=invitation.pk,
         raw=raw,
         token_id=token.pk,
         session_id=session.pk,
         facilitator_place_id=facilitator_place.pk,
+        conversation_id=conversation.public_id,
+        file_id=attachment.file_id,
     )
 
 
@@ -434,6 +556,7 @@ def expected_location(cast, where: str) -> str | None:
         TEXTS: f"/programs/{cast.program.pk}/consent/",
         WORDS: f"/programs/{cast.program.pk}/words/",
         QUESTIONS: f"/programs/{cast.program.pk}/questions/",
+        MESSAGES: f"/cases/{cast.case.reference}/messages/",
     }.get(where)
 
 
@@ -533,7 +656,7 @@ def test_inv_privacy_it_has_a_row_for_every_api_route():
     assert set(API_BODIES) == {key for key in API_MATRIX if key[0] != "GET"}
 
 
-PUBLIC_PAGES = {"healthz", "accounts:sign_in", "accounts:sign_out", "join"}
+PUBLIC_PAGES = {"healthz", "accounts:sign_in", "accounts:sign_out", "accounts:recover", "join"}
 
 
 def test_inv_privacy_it_lets_only_the_listed_pages_be_seen_without_signing_in():
@@ -589,6 +712,52 @@ def test_inv_privacy_it_answers_a_missing_case_exactly_like_one_not_yours(cast, 
     missing = make(cast, extra, MISSING_REFERENCE).send(client)
     assert existing.status_code in (401, 404)
     assert normalised(existing) == normalised(missing)
+
+
+def conversation_refusals():
+    """Every (route, role) where someone is refused a conversation or a file of the case."""
+    params = []
+    for key, row in PAGE_MATRIX.items():
+        if key[0].startswith("dialogue:") and key[0] not in ("dialogue:list", "dialogue:read_receipts"):
+            params += [
+                pytest.param("page", key, role, id=f"{key[0]} {key[1]}-{role}")
+                for role, expected in zip(ROLES, row, strict=True)
+                if expected == 404
+            ]
+    for key, row in API_MATRIX.items():
+        if "{public_id}" in key[1]:
+            params += [
+                pytest.param("api", key, role, id=f"{key[0]} {key[1]}-{role}".replace("/", "_"))
+                for role, expected in zip(ROLES, row, strict=True)
+                if expected in (401, 404)
+            ]
+    return params
+
+
+@pytest.mark.parametrize(("kind", "key", "role"), conversation_refusals())
+def test_inv_privacy_it_answers_a_missing_conversation_or_file_exactly_like_one_not_yours(
+    cast, extra, kind, key, role
+):
+    missing = SimpleNamespace(
+        **{**vars(extra), "conversation_id": MISSING_CONVERSATION, "file_id": MISSING_FILE}
+    )
+    if kind == "page":
+        existing_call, missing_call = (
+            PAGE_CALLS[key](cast, extra, cast.case.reference),
+            PAGE_CALLS[key](cast, missing, cast.case.reference),
+        )
+    else:
+        existing_call, missing_call = (
+            api_call(key, cast, extra, cast.case.reference),
+            api_call(key, cast, missing, cast.case.reference),
+        )
+    if existing_call.body and "conversation" in existing_call.body:
+        # The same body to both, so that only the address differs.
+        missing_call = Call(missing_call.method, missing_call.path, body=existing_call.body)
+    client = client_for(cast, role)
+    existing, absent = existing_call.send(client), missing_call.send(client)
+    assert existing.status_code in (401, 404)
+    assert normalised(existing) == normalised(absent)
 
 
 def test_inv_privacy_it_does_not_revoke_an_invitation_of_another_case_through_a_case_one_runs(cast):
@@ -695,3 +864,64 @@ def test_inv_privacy_it_answers_a_get_on_a_post_only_page_alike_for_everyone_sig
     answers = {role: normalised(client_for(cast, role).get(path)) for role in ("facilitator", "outsider")}
     assert answers["facilitator"][0] == 405
     assert answers["facilitator"] == answers["outsider"]
+
+
+# Websockets: who may open each live channel. True: connected; False: closed with 4404, as for a channel
+# that does not exist.
+WEBSOCKET_CALLS = {
+    "ws/cases/<str:reference>/": lambda c, x: f"/ws/cases/{c.case.reference}/",
+    "ws/conversations/<str:public_id>/": lambda c, x: f"/ws/conversations/{x.conversation_id}/",
+}
+WEBSOCKET_MISSING = {
+    "ws/cases/<str:reference>/": f"/ws/cases/{MISSING_REFERENCE}/",
+    "ws/conversations/<str:public_id>/": f"/ws/conversations/{MISSING_CONVERSATION}/",
+}
+# fmt: off
+WEBSOCKET_MATRIX = {
+    #     anon     admin    coord    fac      fac2     vol      other    harmed   resp     supp     out
+    "ws/cases/<str:reference>/":
+        (False,   True,    True,    True,    False,   False,   False,   True,    True,    True,    False),
+    "ws/conversations/<str:public_id>/":  # the person harmed's conversation with their facilitator
+        (False,   False,   False,   True,    False,   False,   False,   True,    False,   False,   False),
+}
+# fmt: on
+
+
+def test_inv_privacy_it_has_a_row_for_every_websocket_route():
+    assert set(WEBSOCKET_MATRIX) == {str(pattern.pattern) for pattern in websocket_urlpatterns}
+    assert set(WEBSOCKET_CALLS) == set(WEBSOCKET_MATRIX) == set(WEBSOCKET_MISSING)
+
+
+async def _opens(path: str, cookie: str) -> tuple[bool, int | None]:
+    communicator = WebsocketCommunicator(
+        application, path, headers=[(b"cookie", cookie.encode()), (b"origin", b"http://localhost")]
+    )
+    connected, code = await communicator.connect()
+    if connected:
+        await communicator.disconnect()
+    return connected, code
+
+
+def _cookie(client: Client) -> str:
+    key = client.session.session_key
+    return f"{settings.SESSION_COOKIE_NAME}={key}" if key else ""
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("route", "role", "expected"),
+    [
+        pytest.param(route, role, expected, id=f"{route}-{role}".replace("/", "_"))
+        for route, row in WEBSOCKET_MATRIX.items()
+        for role, expected in zip(ROLES, row, strict=True)
+    ],
+)
+def test_inv_privacy_it_lets_each_role_open_each_websocket_as_the_matrix_says(
+    cast, extra, route, role, expected
+):
+    cookie = _cookie(client_for(cast, role))
+    connected, code = async_to_sync(_opens)(WEBSOCKET_CALLS[route](cast, extra), cookie)
+    assert connected is expected, f"{route} as {role}: connected={connected}, code={code}"
+    if not expected:
+        assert code == 4404
+        assert async_to_sync(_opens)(WEBSOCKET_MISSING[route], cookie) == (False, 4404)

@@ -105,13 +105,23 @@ class RoleWordsForm(forms.Form):
             )
 
 
+class _KeysField(forms.JSONField):
+    """JSON whose nesting too deep for the parser is refused like any other malformed JSON, not a 500."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except RecursionError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
 class JoinKeysForm(forms.Form):
     """What the join page's script adds: the sign-in name it was given, the derived sign-in key, and the
     keys it made, as JSON. Without JavaScript these are missing, and the person is told why."""
 
     sign_in_name = forms.CharField(max_length=200, error_messages={"required": NEEDS_JAVASCRIPT})
     auth_key = forms.CharField(max_length=43, error_messages={"required": NEEDS_JAVASCRIPT})
-    keys = forms.JSONField(error_messages={"required": NEEDS_JAVASCRIPT, "invalid": NEEDS_JAVASCRIPT})
+    keys = _KeysField(error_messages={"required": NEEDS_JAVASCRIPT, "invalid": NEEDS_JAVASCRIPT})
 
     KEY_FIELDS = frozenset({"enc_public", "sign_public", "wrapped", "recovery_wrapped", "recovery_auth"})
 

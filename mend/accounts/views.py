@@ -44,6 +44,17 @@ def _form_errors(form) -> dict:
     return {field: [str(e) for e in errors] for field, errors in form.errors.items()}
 
 
+def _json_object(request) -> dict:
+    """The request's JSON object; ValueError for anything else (deep nesting included, not a 500)."""
+    try:
+        body = json.loads(request.body or b"null")
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    if not isinstance(body, dict):
+        raise ValueError("not an object")
+    return body
+
+
 def _bundle_json(bundle) -> dict | None:
     if bundle is None:
         return None
@@ -101,9 +112,7 @@ def own_keys(request):
     if request.method == "GET":
         return JsonResponse({"keys": _bundle_json(keys.current_bundle(request.user))})
     try:
-        body = json.loads(request.body or b"null")
-        if not isinstance(body, dict):
-            raise ValueError
+        body = _json_object(request)
         bundle = keys.key_bundle_create(
             actor=request.user,
             enc_public=body.get("enc_public"),
@@ -127,9 +136,7 @@ def recover(request):
     if request.method == "GET":
         return render(request, "accounts/recover.html")
     try:
-        body = json.loads(request.body or b"null")
-        if not isinstance(body, dict):
-            raise ValueError
+        body = _json_object(request)
         identifier = str(body.get("identifier", "")).strip().lower()
         recovery_auth = keys.check_auth_key(body.get("recovery_auth"))
     except (ValueError, DomainError):

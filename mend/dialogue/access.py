@@ -24,10 +24,18 @@ def access_case_conversation(user, case, public_id: str) -> Conversation:
     return conversation
 
 
-def access_attachment(user, file_id: str) -> Attachment:
-    """A file its uploader may fetch back, and each recipient of the message that carries it."""
-    found = Attachment.objects.select_related("message").filter(file_id=file_id).first()
-    if found is None or not user.is_authenticated:
+def access_attachment(user, case, file_id: str) -> Attachment:
+    """A file of a conversation of this case that the user is still in: its uploader may fetch it back, and
+    each recipient of the message that carries it. Leaving the conversation (a party when direct contact
+    ends) closes its files too."""
+    found = (
+        Attachment.objects.select_related("conversation__case__program", "conversation__party")
+        .filter(file_id=file_id, conversation__case=case)
+        .first()
+        if user.is_authenticated and user.is_active
+        else None
+    )
+    if found is None or rules.place_of(found.conversation, user) is None:
         raise Http404
     if found.uploader_id == user.pk:
         return found

@@ -4,7 +4,7 @@ service as the pages and the websocket. Bodies are envelopes; the server never s
 from datetime import datetime
 
 from django.http import Http404
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from pydantic import ConfigDict, StrictInt, StrictStr
 
 from mend.accounts.keys import current_bundle
@@ -153,4 +153,6 @@ def send(request, public_id: str, payload: EnvelopeIn):
     conversation = access_conversation(request.user, public_id)
     envelope = payload.model_dump()
     message, created = services.message_post(actor=request.user, conversation=conversation, envelope=envelope)
-    return 201 if created else 200, {"id": message.message_id, "seq": message.seq, "duplicate": not created}
+    return Status(
+        201 if created else 200, {"id": message.message_id, "seq": message.seq, "duplicate": not created}
+    )

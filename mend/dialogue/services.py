@@ -135,6 +135,14 @@ def message_post(*, actor: User, conversation: Conversation, envelope: dict) -> 
     if missing:
         raise _refuse(rules.refusal_for(sender, missing), "not_now")
     expected = current_bundles([p.user for p in rules.recipients_for(conversation, meta["kind"], ref)])
+    if meta["kind"] == "relayed" and conversation.party.user_id not in expected:
+        # Passed on to someone without keys, it would leave the queue and still never reach them.
+        raise _refuse(
+            rules.refusal_for(
+                sender, [_("the person receiving it to sign in once, so that their keys exist")]
+            ),
+            "not_now",
+        )
     given = {entry["to"] for entry in envelope["keys"]}
     if given != {b.key_id for b in expected.values()}:
         raise _refuse(

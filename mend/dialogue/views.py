@@ -143,10 +143,8 @@ def upload(request, reference, public_id):
 
 @require_GET
 def download(request, reference, file_id):
-    access_case(request.user, reference)
-    attachment = access_attachment(request.user, file_id)
-    if attachment.conversation.case.reference != reference:
-        return render(request, "404.html", status=404)
+    case = access_case(request.user, reference)
+    attachment = access_attachment(request.user, case, file_id)
     response = HttpResponse(bytes(attachment.ciphertext), content_type="application/octet-stream")
     response["Content-Disposition"] = "attachment"
     return response

@@ -230,7 +230,13 @@ def _bad_keys():
         "weak iterations": weak,
         "short public key": {**good, "enc_public": env.b64u(b"x" * 31)},
         "no recovery copy": {**good, "recovery_wrapped": None},
+        "not JSON": RawText("{keys"),
+        "deeply nested": RawText("[" * 50_000 + "]" * 50_000),
     }
+
+
+class RawText(str):
+    """Posted as it is, not as JSON."""
 
 
 @pytest.mark.parametrize("what", list(_bad_keys()))
@@ -246,7 +252,7 @@ def test_it_refuses_keys_not_in_the_form_the_page_makes_and_writes_nothing(cast,
             "time_zone": "UTC",
             "sign_in_name": signed,
             "auth_key": unknown_credentials(name)["auth_key"],
-            "keys": json.dumps(keys),
+            "keys": keys if isinstance(keys, RawText) else json.dumps(keys),
         },
         headers=JSON,
     )

@@ -34,7 +34,9 @@ def recipients_now(conversation) -> list[env.Recipient]:
     ]
 
 
-def seal(conversation, sender: env.KeyPair, text: str = "hello", *, meta=None, recipients=None, message_id=None):
+def seal(
+    conversation, sender: env.KeyPair, text: str = "hello", *, meta=None, recipients=None, message_id=None
+):
     return env.seal(
         sender=sender,
         conversation=conversation.public_id,

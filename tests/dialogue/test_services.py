@@ -396,6 +396,20 @@ def test_inv_voluntary_a_relayed_message_is_held_while_the_recipient_has_withdra
     assert not AuditEvent.objects.filter(code="dialogue.relay_forwarded").exists()
 
 
+def test_it_holds_a_relay_for_someone_who_has_no_keys_yet(indirect, keys):
+    cast = indirect
+    waiting = for_relay(cast, keys)
+    KeyBundle.objects.filter(user=cast.harmed.user).delete()
+    theirs, relayed = relay_envelope(cast, keys, waiting)
+    said = refused(cast.facilitator, theirs, relayed, code="not_now")
+    assert said == (
+        "This message cannot be sent yet. Still needed: "
+        "the person receiving it to sign in once, so that their keys exist."
+    )
+    waiting.refresh_from_db()
+    assert waiting.relay_state == "pending"
+
+
 # Direct and team conversations.
 
 

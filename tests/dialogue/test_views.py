@@ -273,8 +273,18 @@ def test_it_tells_a_party_calmly_why_they_cannot_write_and_a_facilitator_what_is
     assert "Wren" not in notice and "consent" not in notice
 
     facilitator = text(cast.client("facilitator").get(messages_url(cast, f"{relay.public_id}/")))
-    # In the exchange a facilitator returns or passes on; the reason names what is missing.
-    assert "Still needed: a relayed or returned message." in facilitator
+    # In the exchange a facilitator does not write: they return or pass on what the party wrote.
+    assert "Return it with a note, or pass it on once they have agreed." in facilitator
+    assert "cannot-write" not in facilitator
+    support = text(
+        cast.client("facilitator").get(
+            messages_url(cast, f"{conversation(cast, 'support', cast.responsible).public_id}/")
+        )
+    )
+    assert (
+        "Still needed: consent of the person responsible (Kestrel) to be contacted by the facilitator."
+        in support
+    )
     team = text(
         cast.client("facilitator").get(messages_url(cast, f"{conversation(cast, 'team').public_id}/"))
     )
@@ -357,11 +367,15 @@ def test_it_refuses_the_same_id_with_other_content_with_409(cast, talking):
 )
 def test_it_refuses_a_bad_envelope_with_400_and_says_why(cast, talking, body, code, words):
     good = seal(fresh(talking.support), talking.keys.harmed, "spoiled")
-    body = {
-        "BAD_SIGNATURE": {**good, "sig": env.b64u(bytes(64))},
-        "TOO_FEW": {**good, "keys": good["keys"][:1]},
-        "OTHER_CONVERSATION": {**good, "conversation": "D-ZZZZ-ZZZZ"},
-    }.get(body, body)
+    body = (
+        {
+            "BAD_SIGNATURE": {**good, "sig": env.b64u(bytes(64))},
+            "TOO_FEW": {**good, "keys": good["keys"][:1]},
+            "OTHER_CONVERSATION": {**good, "conversation": "D-ZZZZ-ZZZZ"},
+        }.get(body, body)
+        if isinstance(body, str)
+        else body
+    )
     response = send(cast.client("harmed"), cast, talking.support, body)
     assert response.status_code == 400
     assert response.json()["code"] == code

@@ -254,14 +254,20 @@ class ResponsibleParty(Party):
         assert response is not None
         return response.status
 
-    def try_to_connect_to(self, public_id: str) -> int:
-        """Opens the conversation's websocket from a page of Mend; returns the code it was closed with."""
+    def try_to_connect_to(self, public_id: str) -> dict:
+        """Opens the conversation's websocket from a page of Mend and says hello: whether it opened, how many
+        frames came back, and the code it was closed with."""
         return self.page.evaluate(
             """(id) => new Promise((resolve) => {
+                const seen = {opened: false, frames: 0, code: null};
                 const socket = new WebSocket(`ws://${location.host}/ws/conversations/${id}/`);
-                socket.addEventListener("open", () => socket.send(JSON.stringify({type: "hello", after: 0})));
-                socket.addEventListener("message", () => resolve(-1));
-                socket.addEventListener("close", (event) => resolve(event.code));
+                socket.addEventListener("open", () => {
+                    seen.opened = true;
+                    socket.send(JSON.stringify({type: "hello", after: 0}));
+                });
+                socket.addEventListener("message", () => { seen.frames += 1; });
+                socket.addEventListener("close", (event) => resolve({...seen, code: event.code}));
+                setTimeout(() => { socket.close(); resolve(seen); }, 5000);
             })""",
             public_id,
         )

@@ -496,7 +496,9 @@ def _play(server: Server, seeded: dict) -> Run:
     kills = []
     try:
         # 1. A stream of messages, cut off by kill -9 once some are acknowledged and others are on the way.
-        stream = threading.Thread(target=sender.stream_until_cut_off, args=(envelopes[:FIRST_STREAM],))
+        stream = threading.Thread(
+            target=sender.stream_until_cut_off, args=(envelopes[:FIRST_STREAM],), daemon=True
+        )
         stream.start()
         _wait_until(lambda: len(sender.acks) >= KILL_AFTER_ACKS, "the first acknowledgments", server)
         server.kill()

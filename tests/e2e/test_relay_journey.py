@@ -126,7 +126,8 @@ def test_it_relays_a_message_from_the_responsible_party_to_the_harmed_party(peop
     direct = dialogue_case.direct_conversation
     assert responsible.try_to_open_conversation(direct) == 404
     responsible.open_case_messages()
-    assert responsible.try_to_connect_to(direct) == 4404
+    websocket = responsible.try_to_connect_to(direct)
+    assert websocket["opened"] is False and websocket["frames"] == 0, websocket
     assert responsible.try_to_send_to(direct) == 404
 
 

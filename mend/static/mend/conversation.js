@@ -169,11 +169,18 @@ const STATUS_WORDS = {
   forwarded: "Passed on",
 };
 
+// What a facilitator sees on a message written for the other side.
+const FACILITATOR_RELAY_WORDS = {
+  pending: "Waiting for your review",
+  returned: "Returned with a note",
+  forwarded: "Passed on",
+};
+
 function statusOf(entry) {
   const frame = entry.frame;
   if (entry.status === "sending") return STATUS_WORDS.sending;
   if (frame.kind === "for_relay" && frame.relay_state) {
-    if (isFacilitator && frame.relay_state === "returned") return "Returned with a note";
+    if (isFacilitator) return FACILITATOR_RELAY_WORDS[frame.relay_state] || "";
     return STATUS_WORDS[frame.relay_state] || "";
   }
   return STATUS_WORDS[entry.status] || "";
@@ -248,7 +255,7 @@ function draw(entry) {
       children.push(files);
     }
   }
-  if (mine) {
+  if (mine || (isFacilitator && frame.kind === "for_relay")) {
     const status = statusOf(entry);
     children.push(el("p", { class: `status status-${entry.status || "none"}`, "data-status": "" }, status));
   }
