@@ -11,6 +11,7 @@ from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
 from django.http import JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -95,8 +96,13 @@ def sign_in(request):
         if user is not None:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             if _wants_json(request):
+                # Signing in rotates the CSRF token; the page needs the new one to send its first keys.
                 return JsonResponse(
-                    {"next": _next_url(request), "keys": _bundle_json(keys.current_bundle(user))}
+                    {
+                        "next": _next_url(request),
+                        "keys": _bundle_json(keys.current_bundle(user)),
+                        "csrf": get_token(request),
+                    }
                 )
             return redirect(_next_url(request))
         form.add_error(None, _(SIGN_IN_FAILED))

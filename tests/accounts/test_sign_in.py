@@ -17,7 +17,15 @@ from mend.accounts.forms import NEEDS_JAVASCRIPT
 from mend.accounts.models import User
 from mend.accounts.views import SIGN_IN_FAILED
 from mend.audit.models import AuditEvent
-from tests.accounts.helpers import JSON, auth_key, participant_with_phrase, sign_in, signed_in_as
+from tests.accounts.helpers import (
+    JSON,
+    auth_key,
+    derived,
+    made_keys,
+    participant_with_phrase,
+    sign_in,
+    signed_in_as,
+)
 from tests.conftest import PASSWORD
 
 PHRASE = "quiet harbour lantern morning cedar tide"
@@ -146,8 +154,35 @@ def test_it_answers_the_sign_in_page_in_json_with_the_next_page_and_no_keys_yet(
     client = Client()
     response = sign_in(client, STAFF, PASSWORD, json=True, next="/cases/")
     assert response.status_code == 200
-    assert response.json() == {"next": "/cases/", "keys": None}
+    answer = response.json()
+    assert {k: answer[k] for k in ("next", "keys")} == {"next": "/cases/", "keys": None}
+    assert set(answer) == {"next", "keys", "csrf"}
     assert signed_in_as(client) == cast.facilitator.pk
+
+
+def test_it_gives_the_page_the_new_csrf_token_for_sending_the_first_keys(cast):
+    # Signing in rotates the CSRF token, so the token in the sign-in form no longer works.
+    client = Client(enforce_csrf_checks=True)
+    page = client.get("/account/sign-in/")
+    old_token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode()).group(1)
+    response = client.post(
+        "/account/sign-in/",
+        {"identifier": STAFF, "auth_key": auth_key(STAFF, PASSWORD), "csrfmiddlewaretoken": old_token},
+        headers=JSON,
+    )
+    assert response.status_code == 200
+    made = made_keys(derived(STAFF, PASSWORD)[1]).fields
+
+    def send_keys(token):
+        return client.post(
+            "/account/keys/",
+            json.dumps(made),
+            content_type="application/json",
+            headers={**JSON, "X-CSRFToken": token},
+        )
+
+    assert send_keys(old_token).status_code == 403
+    assert send_keys(response.json()["csrf"]).status_code == 201
 
 
 def test_it_gives_a_participant_their_wrapped_keys_on_signing_in(cast):

@@ -16,6 +16,10 @@ _NEUTRAL_PAGES = {
     "neutral.example": ("Weather", "Weather today: light showers clearing by noon."),
 }
 _NEUTRAL_HOST = re.compile(r"^https://[a-z-]+\.example/")
+SIGN_IN_PATH = "/account/sign-in/"
+# Sign-in and joining derive keys with 600,000 PBKDF2 iterations in the browser: give them time.
+CRYPTO_TIMEOUT_MS = 30_000
+RECOVERY_CODE = re.compile(r"[A-Z2-7]{4}(-[A-Z2-7]{4}){7}")
 
 
 def serve_neutral_sites(context: BrowserContext) -> None:
@@ -37,19 +41,58 @@ class StaffAccount:
     name: str
 
 
+def send_sign_in(page: Page, identifier: str, secret: str) -> None:
+    """Fills in the sign-in page and sends it; the page's script derives the key and posts that."""
+    page.goto(SIGN_IN_PATH)
+    page.get_by_label("Email or sign-in name").fill(identifier)
+    page.get_by_label("Password or sign-in phrase").fill(secret)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+
+
+def wait_for_sign_in(page: Page) -> str | None:
+    """Waits until the sign-in page has moved on, or, at a first sign-in, shows the recovery code it made.
+    Returns that code, or None."""
+    code = page.get_by_test_id("recovery-code")
+    for _tick in range(CRYPTO_TIMEOUT_MS // 100):
+        if urlsplit(page.url).path != SIGN_IN_PATH:
+            return None
+        if code.is_visible():
+            return code.inner_text().strip()
+        errors = page.locator("[data-errors]")
+        if errors.is_visible() and errors.inner_text().strip():
+            raise AssertionError(f"sign-in refused: {errors.inner_text().strip()}")
+        page.wait_for_timeout(100)
+    raise AssertionError("the sign-in page neither moved on nor showed a recovery code")
+
+
 class StaffMember:
     """A facilitator at work in Mend."""
 
     def __init__(self, page: Page, account: StaffAccount):
         self.page = page
         self.account = account
+        self.recovery_code: str | None = None
 
     def sign_in(self) -> None:
-        self.page.goto("/account/sign-in/")
-        self.page.get_by_label("Email or sign-in name").fill(self.account.email)
-        self.page.get_by_label("Password or sign-in phrase").fill(self.account.password)
-        self.page.get_by_role("button", name="Sign in", exact=True).click()
-        self.page.wait_for_url(lambda url: urlsplit(url).path != "/account/sign-in/")
+        """Signs in; the first time, keeps the recovery code the page shows and continues."""
+        send_sign_in(self.page, self.account.email, self.account.password)
+        code = wait_for_sign_in(self.page)
+        if code is not None:
+            self.recovery_code = code
+            self.keep_recovery_code_and_continue()
+
+    def sign_in_for_the_first_time(self) -> str:
+        """Signs in with no keys yet: the page makes them and shows a recovery code, which is returned."""
+        send_sign_in(self.page, self.account.email, self.account.password)
+        expect(self.page.get_by_role("heading", name="Your recovery code")).to_be_visible(
+            timeout=CRYPTO_TIMEOUT_MS
+        )
+        self.recovery_code = self.page.get_by_test_id("recovery-code").inner_text().strip()
+        return self.recovery_code
+
+    def keep_recovery_code_and_continue(self) -> None:
+        self.page.get_by_role("link", name="I have kept it safe. Continue").click()
+        self.page.wait_for_url(lambda url: urlsplit(url).path != SIGN_IN_PATH)
 
     def sees_second_factor_enrolment(self) -> bool:
         return self.page.get_by_test_id("totp-secret").is_visible()
@@ -103,11 +146,10 @@ class Party:
         self.page = page
 
     def sign_in(self, name: str, phrase: str) -> None:
-        self.page.goto("/account/sign-in/")
-        self.page.get_by_label("Email or sign-in name").fill(name)
-        self.page.get_by_label("Password or sign-in phrase").fill(phrase)
-        self.page.get_by_role("button", name="Sign in", exact=True).click()
-        expect(self.page.get_by_role("heading", name="What happens next")).to_be_visible()
+        send_sign_in(self.page, name, phrase)
+        expect(self.page.get_by_role("heading", name="What happens next")).to_be_visible(
+            timeout=CRYPTO_TIMEOUT_MS
+        )
 
     def stop_taking_part(self) -> None:
         self.page.get_by_role("button", name="Stop taking part").click()
@@ -141,25 +183,56 @@ class Invitee:
         return response
 
     def choose_pseudonym(self, pseudonym: str) -> None:
+        """Joins under this pseudonym: the page makes the phrase and keys here, and shows them once."""
         self.page.get_by_label("The name others in the case will see").fill(pseudonym)
         self.page.get_by_role("button", name="Join").click()
-        expect(self.page.get_by_role("heading", level=1)).to_have_text("You have joined")
+        expect(self.page.get_by_role("heading", level=1)).to_have_text(
+            "You have joined", timeout=CRYPTO_TIMEOUT_MS
+        )
 
     def sign_in_details(self) -> tuple[str, str]:
         name = self.page.get_by_test_id("sign-in-name").inner_text().strip()
         phrase = self.page.get_by_test_id("sign-in-phrase").inner_text().strip()
         return name, phrase
 
+    def recovery_code(self) -> str:
+        return self.page.get_by_test_id("recovery-code").inner_text().strip()
+
     def go_to_my_case(self) -> None:
         self.page.get_by_role("link", name="Go to my case").click()
         expect(self.page.get_by_role("heading", name="What happens next")).to_be_visible()
 
     def sign_in(self, name: str, phrase: str) -> None:
-        self.page.goto("/account/sign-in/")
+        send_sign_in(self.page, name, phrase)
+        expect(self.page.get_by_role("heading", name="What happens next")).to_be_visible(
+            timeout=CRYPTO_TIMEOUT_MS
+        )
+
+    def try_to_sign_in(self, name: str, phrase: str) -> str:
+        """Signs in expecting a refusal; returns what the page says."""
+        send_sign_in(self.page, name, phrase)
+        errors = self.page.locator("[data-errors]")
+        expect(errors).to_be_visible(timeout=CRYPTO_TIMEOUT_MS)
+        return errors.inner_text().strip()
+
+    def recover(self, name: str, code: str) -> str:
+        """Uses the recovery code on the recovery page; returns the new phrase the page shows."""
+        self.page.goto("/account/recover/")
         self.page.get_by_label("Email or sign-in name").fill(name)
-        self.page.get_by_label("Password or sign-in phrase").fill(phrase)
-        self.page.get_by_role("button", name="Sign in", exact=True).click()
+        self.page.get_by_label("Recovery code").fill(code)
+        self.page.get_by_role("button", name="Set it up again").click()
+        expect(self.page.get_by_role("heading", name="You are signed in again")).to_be_visible(
+            timeout=CRYPTO_TIMEOUT_MS
+        )
+        return self.page.get_by_test_id("sign-in-phrase").inner_text().strip()
+
+    def continue_after_recovery(self) -> None:
+        self.page.get_by_role("link", name="Continue").click()
         expect(self.page.get_by_role("heading", name="What happens next")).to_be_visible()
+
+    def sign_out(self) -> None:
+        self.page.get_by_role("button", name="Sign out").click()
+        self.page.wait_for_url(lambda url: urlsplit(url).path == SIGN_IN_PATH)
 
     def greeting(self) -> str:
         return self.page.get_by_role("heading", level=1).inner_text()

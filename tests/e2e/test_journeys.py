@@ -10,7 +10,14 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.navigators import NEUTRAL_START_URL, QUICK_EXIT_URL, CspWatcher, Invitee, StaffMember
+from tests.e2e.navigators import (
+    NEUTRAL_START_URL,
+    QUICK_EXIT_URL,
+    RECOVERY_CODE,
+    CspWatcher,
+    Invitee,
+    StaffMember,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -22,9 +29,16 @@ def test_it_lets_staff_enrol_a_second_factor_and_invite_a_harmed_party(
     context = new_context()
     staff = StaffMember(context.new_page(), mend_server.facilitator)
 
-    # Given a facilitator who has never set up an authenticator app
+    # Given a facilitator who has never signed in, nor set up an authenticator app
     # When they sign in with their email and password
-    staff.sign_in()
+    code = staff.sign_in_for_the_first_time()
+
+    # Then their browser has made their keys, and the page shows their recovery code, this once
+    assert RECOVERY_CODE.fullmatch(code), code
+    expect(staff.page.get_by_text("We show it only this once")).to_be_visible()
+
+    # When they have kept it and continue
+    staff.keep_recovery_code_and_continue()
 
     # Then Mend asks them to enrol a second factor before anything else
     assert staff.page.url.endswith("/account/two-factor/")
@@ -64,10 +78,11 @@ def test_it_welcomes_an_invitee_and_shows_them_their_case(new_context, invitatio
     assert response.status == 200
     invitee.choose_pseudonym("Heron")
 
-    # Then they see their sign-in name and phrase, once
+    # Then they see their sign-in name, a phrase of six words and a recovery code, once
     name, phrase = invitee.sign_in_details()
     assert re.fullmatch(r"[a-z]+(-[a-z0-9]+)+", name), name
     assert len(phrase.split()) == 6, phrase
+    assert RECOVERY_CODE.fullmatch(invitee.recovery_code()), invitee.recovery_code()
 
     # When they go to their case
     invitee.go_to_my_case()

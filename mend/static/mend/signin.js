@@ -56,7 +56,9 @@ async function signIn(event) {
       showErrors(errors, await messagesFrom(answer));
       return;
     }
-    const { next, keys } = await answer.json();
+    const { next, keys, csrf } = await answer.json();
+    // Signing in gave the session a new CSRF token: the keys are sent with that one.
+    if (csrf) form.querySelector("input[name=csrfmiddlewaretoken]").value = csrf;
     if (keys) {
       await e2e.storeKeyset(await e2e.unwrapKeys(wrapKey, keys.wrapped, keys));
       window.location.assign(next);
