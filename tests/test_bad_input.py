@@ -22,7 +22,11 @@ from mend.cases import services as case_services
 from mend.cases.models import Case, HarmCategory, Participant, ReferralSource, Role
 from mend.cases.services import INVITABLE_ROLES
 from mend.cases.workflow import ACTIONS
+from mend.dialogue import envelope as env
+from mend.dialogue import services as dialogue_services
+from mend.dialogue.models import Attachment, Message
 from tests.conftest import PASSWORD
+from tests.dialogue.helpers import give_keys, seal
 
 _time_zones = functools.cache(zoneinfo.available_timezones)
 
@@ -41,6 +45,8 @@ def counts() -> dict:
         "audit": AuditEvent.objects.count(),
         "tokens": ApiToken.objects.count(),
         "devices": TOTPDevice.objects.count(),
+        "messages": Message.objects.count(),
+        "files": Attachment.objects.count(),
         "stages": sorted(Case.objects.values_list("reference", "stage")),
     }
 
@@ -368,6 +374,19 @@ SESSION = {
     "attendee_ids": [1],
 }
 
+
+def team_conversation(cast):
+    return dialogue_services.conversation_open(case=cast.case, kind="team")
+
+
+def good_envelope(cast) -> dict:
+    """A message the facilitator may send to the case team now, sealed with their current keys."""
+    conversation = team_conversation(cast)
+    return seal(conversation, give_keys(cast.facilitator), "a note for the team")
+
+
+ENVELOPE = "/conversations/{public_id}/messages"
+
 # Every POST route, with bodies that are wrong in each way, and the field the answer must name.
 BAD_BODIES = {
     "/cases": [
@@ -427,7 +446,34 @@ BAD_BODIES = {
         ({"has_conflict": True}, ["Say briefly"]),
         ({"has_conflict": True, "details": "x" * 1001}, ["details"]),
     ],
+    # Changes to a good envelope (see GOOD_BODIES); an empty change is an empty body.
+    ENVELOPE: [
+        ({}, ["v", "conversation", "id", "sender", "meta", "nonce", "body", "keys", "sig"]),
+        ({"v": "1"}, ["v"]),
+        ({"v": 2}, ["version 1"]),
+        ({"colour": "blue"}, ["colour"]),
+        ({"id": 7}, ["id"]),
+        ({"id": "message-one"}, ["message id", "UUID"]),
+        ({"conversation": "D-ZZZZ-ZZZZ"}, ["another conversation"]),
+        ({"conversation": ""}, ["conversation"]),
+        ({"sender": "Fen"}, ["sender key id"]),
+        ({"nonce": "AAAA"}, ["nonce", "12 bytes"]),
+        ({"body": "not base64!"}, ["body", "base64url"]),
+        ({"body": "A" * 200_000}, ["too long"]),
+        ({"body": env.b64u(bytes(100))}, ["padded"]),
+        ({"meta": "message"}, ["meta"]),
+        ({"meta": {"kind": "shout"}}, ["meta.kind", "for_relay"]),
+        ({"meta": {"kind": "relayed"}}, ["meta.ref"]),
+        ({"meta": {"kind": "message", "mood": "calm"}}, ["mood"]),
+        ({"meta": {"kind": "message", "files": ["a.png"]}}, ["meta.files"]),
+        ({"keys": "everyone"}, ["keys"]),
+        ({"keys": []}, ["recipients"]),
+        ({"keys": [{"to": "x"}]}, ["to, epk, nonce, ck"]),
+        ({"sig": "AAAA"}, ["signature", "64 bytes"]),
+        ({"sig": env.b64u(bytes(64))}, ["signature does not match"]),
+    ],
 }
+GOOD_BODIES = {"/cases": good_case, ENVELOPE: good_envelope}
 
 
 def route_path(cast, route: str, invitation_id="0") -> str:
@@ -436,6 +482,7 @@ def route_path(cast, route: str, invitation_id="0") -> str:
         invitation_id=invitation_id,
         participant_id=cast.responsible.pk,
         session_id=0,
+        public_id=team_conversation(cast).public_id if "{public_id}" in route else "",
     )
 
 
@@ -451,7 +498,7 @@ def body_cases():
 
 @pytest.mark.parametrize(("route", "changes", "names"), list(body_cases()))
 def test_it_names_the_field_to_fix_in_an_api_body(cast, route, changes, names):
-    base = good_case(cast) if route == "/cases" and changes else {}
+    base = GOOD_BODIES[route](cast) if route in GOOD_BODIES and changes else {}
     with nothing_written():
         status, body = api_post(cast.client("facilitator"), route_path(cast, route), {**base, **changes})
     assert 400 <= status < 500
@@ -529,7 +576,34 @@ PLAUSIBLE = {
     "assign_me": st.booleans(),
     "referral_details": _text,
     "intake_notes": _text,
+    # Envelope v1: parts of the right form, so that the checks after the form are reached too.
+    "v": st.sampled_from([1, 2]),
+    "id": st.uuids(version=4).map(str),
+    "meta": st.fixed_dictionaries(
+        {"kind": st.sampled_from(env.MESSAGE_KINDS)},
+        optional={
+            "ref": st.uuids(version=4).map(str),
+            "approved": st.booleans(),
+            "files": st.lists(st.uuids(version=4).map(str), max_size=2),
+        },
+    ),
+    "nonce": st.binary(min_size=12, max_size=12).map(env.b64u),
+    "body": st.integers(min_value=1, max_value=3).map(lambda n: env.b64u(bytes(n * env.PAD_BLOCK + 16))),
+    "keys": st.lists(
+        st.fixed_dictionaries(
+            {
+                "to": st.binary(min_size=16, max_size=16).map(env.b64u),
+                "epk": st.binary(min_size=32, max_size=32).map(env.b64u),
+                "nonce": st.binary(min_size=12, max_size=12).map(env.b64u),
+                "ck": st.binary(min_size=48, max_size=48).map(env.b64u),
+            }
+        ),
+        max_size=2,
+    ),
+    "sig": st.binary(min_size=64, max_size=64).map(env.b64u),
 }
+# Who sends each route's fuzzed bodies: someone whom the access checks let through to the service.
+FUZZED_BY = {ENVELOPE: "facilitator"}
 
 
 def body_schema(route: str):
@@ -557,9 +631,12 @@ def test_it_never_answers_500_to_any_api_body(cast, route, data):
         "program_id": [cast.program.pk, cast.other_program.pk, 10**30],
         "supports_id": [cast.harmed.pk, cast.supporter.pk, Participant.objects.get(user=cast.outsider).pk],
     }
+    if route == ENVELOPE:
+        keys = give_keys(cast.facilitator)
+        ids |= {"conversation": [team_conversation(cast).public_id], "sender": [keys.key_id]}
     body = data.draw(bodies_for(body_schema(route), ids), label="body")
     before = counts()
-    response = cast.client("coordinator").post(
+    response = cast.client(FUZZED_BY.get(route, "coordinator")).post(
         "/api/v1" + route_path(cast, route), json.dumps(body), content_type="application/json"
     )
     assert response.status_code < 500

@@ -11,7 +11,11 @@ from django.utils import timezone
 
 from mend.cases import services as case_services
 from mend.cases.models import Participant, Role
-from tests.conftest import join
+from mend.dialogue import selectors
+from mend.dialogue import services as dialogue_services
+from mend.dialogue.models import Conversation
+from tests.conftest import join, prepare_for_encounter
+from tests.dialogue.helpers import give_keys, seal
 
 N = 5
 
@@ -27,6 +31,12 @@ MOST_QUERIES = {
     "participant case page": 14,
     "participant home": 6,
     "api case detail": 7,
+    # The dialogue reads everyone's place in the case (with consent and preparation) to know who is in a
+    # conversation: a fixed handful of bulk reads, whatever the number of messages.
+    "conversation list": 12,
+    "conversation page": 15,
+    "api messages": 12,
+    "backlog": 10,
 }
 
 _time_zones = functools.cache(zoneinfo.available_timezones)
@@ -195,3 +205,63 @@ def test_it_serves_the_api_case_detail_and_timeline_in_queries_that_do_not_grow(
         with django_assert_num_queries(expected):
             client.get(path)
     assert max(few) <= MOST_QUERIES["api case detail"]
+
+
+# The dialogue: pages, the relay queue and the backlog a reconnecting client asks for.
+
+
+def relay_messages(cast, relay, keys, n: int):
+    for i in range(n):
+        envelope = seal(relay, keys, f"draft {i}", meta={"kind": "for_relay", "approved": bool(i % 2)})
+        dialogue_services.message_post(actor=cast.responsible.user, conversation=relay, envelope=envelope)
+
+
+def count_calls(function, *args) -> tuple[int, object]:
+    with CaptureQueriesContext(connection) as captured:
+        result = function(*args)
+    return len(captured), result
+
+
+def test_it_serves_conversations_and_their_backlog_in_queries_that_do_not_grow_with_messages(
+    cast, django_assert_num_queries
+):
+    prepare_for_encounter(cast, mode="indirect")
+    case_services.case_transition(actor=cast.facilitator, case=cast.case, action="begin_encounter")
+    keys = give_keys(cast.responsible.user)
+    give_keys(cast.facilitator)
+    give_keys(cast.harmed.user)
+    relay = dialogue_services.conversation_open(case=cast.case, kind="relay", party=cast.responsible)
+    facilitator, responsible = cast.client("facilitator"), cast.client("responsible")
+    pages = [
+        (facilitator, f"/cases/{cast.case.reference}/messages/", "conversation list"),
+        (responsible, f"/cases/{cast.case.reference}/messages/", "conversation list"),
+        (facilitator, f"/cases/{cast.case.reference}/messages/{relay.public_id}/", "conversation page"),
+        (responsible, f"/cases/{cast.case.reference}/messages/{relay.public_id}/", "conversation page"),
+        (facilitator, f"/api/v1/conversations/{relay.public_id}/messages", "api messages"),
+    ]
+
+    def backlog_and_receipts():
+        # What the websocket's hello reads: the backlog, then the receipts on one's own messages.
+        conversation = Conversation.objects.select_related("case__program", "party").get(pk=relay.pk)
+        return len(selectors.backlog(conversation, cast.responsible.user, 0)), selectors.receipts_of(
+            conversation, cast.responsible.user
+        )
+
+    relay_messages(cast, relay, keys, 3)
+    few = [count_queries(client, path)[0] for client, path, _kind in pages]
+    few_backlog, (shown, _receipts) = count_calls(backlog_and_receipts)
+    assert shown == 3
+    queue_before = count_queries(facilitator, pages[0][1])[1].count("From Kestrel")
+
+    relay_messages(cast, relay, keys, 27)
+    for (client, path, kind), expected in zip(pages, few, strict=True):
+        client.get(path)
+        with django_assert_num_queries(expected):
+            response = client.get(path)
+        assert expected <= MOST_QUERIES[kind], (path, expected)
+        if path.startswith("/api/"):
+            assert len(response.json()) == 30
+    many_backlog, (shown, _receipts) = count_calls(backlog_and_receipts)
+    assert shown == 30
+    assert many_backlog == few_backlog <= MOST_QUERIES["backlog"]
+    assert count_queries(facilitator, pages[0][1])[1].count("From Kestrel") == 30 > queue_before

@@ -42,7 +42,7 @@ def _fill_sign_in(page: Page, identifier: str, secret: str) -> None:
     page.get_by_label("Email or sign-in name").fill(identifier)
     page.get_by_label("Password or sign-in phrase").fill(secret)
     button = page.get_by_role("button", name="Sign in", exact=True)
-    expect(button).to_be_enabled()  # the page's script is ready to derive the keys
+    expect(button).to_be_enabled(timeout=LIVE_SECONDS)  # the page's script is ready to derive the keys
     button.click()
 
 

@@ -158,7 +158,10 @@ class RedisWatch:
 
         self.client = redis.Redis.from_url(url)
         self.client.ping()
+        # Its own connection, with no read timeout: MONITOR may wait a while between commands.
+        self._monitored = redis.Redis.from_url(url, socket_timeout=None)
         self.commands: list[str] = []
+        self.error: BaseException | None = None
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._listen, daemon=True)
@@ -166,17 +169,24 @@ class RedisWatch:
         assert self._ready.wait(10), "Redis MONITOR did not start"
 
     def _listen(self) -> None:
-        with self.client.monitor() as monitor:
+        try:
+            with self._monitored.monitor() as monitor:
+                self._ready.set()
+                for command in monitor.listen():
+                    self.commands.append(command["command"])
+                    if self._stop.is_set():
+                        return
+        except BaseException as error:  # noqa: BLE001 - kept, and raised in the test's thread by stop()
+            self.error = error
             self._ready.set()
-            for command in monitor.listen():
-                self.commands.append(command["command"])
-                if self._stop.is_set():
-                    return
 
     def stop(self) -> None:
         self._stop.set()
         self.client.ping()  # one more command, so that the listening thread wakes and sees the flag
         self._thread.join(10)
+        assert not self._thread.is_alive(), "Redis MONITOR did not stop"
+        if self.error is not None:
+            raise AssertionError(f"Redis MONITOR stopped early, so commands may be missing: {self.error!r}")
 
     def every_value(self) -> list[bytes]:
         """Every key and what it holds, whatever its type."""
@@ -235,7 +245,11 @@ def _send_the_canary(browser: Browser, server: CanaryServer, canary: str) -> tup
         return context.new_page()
 
     case = server.case
-    facilitator, harmed, responsible = Facilitator(page(), case), HarmedParty(page(), case), ResponsibleParty(page(), case)
+    facilitator, harmed, responsible = (
+        Facilitator(page(), case),
+        HarmedParty(page(), case),
+        ResponsibleParty(page(), case),
+    )
     try:
         for person in (facilitator, harmed, responsible):
             person.sign_in()
@@ -370,7 +384,9 @@ def test_inv_confidentiality_the_server_log_never_holds_a_phrase_sent_through_th
 
 def test_inv_confidentiality_redis_never_sees_a_phrase_sent_through_the_pages(canary_run):
     if not canary_run.server.redis_url:
-        _unavailable("REDIS_URL is not set: the server ran without Redis, so there is nothing in it to search.")
+        _unavailable(
+            "REDIS_URL is not set: the server ran without Redis, so there is nothing in it to search."
+        )
     canary = canary_run.canary
     commands = "\n".join(canary_run.redis_commands).encode()
 

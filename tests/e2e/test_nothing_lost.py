@@ -7,7 +7,7 @@ outbox, as conversation.js does: each message stays in it until acknowledged and
 same envelope, on the next connection. The facilitator's client reconnects with hello{after: the last
 sequence number it saw}. The scenario runs once per module; each test checks one promise of the invariant.
 
-Run as a script (`python -m tests.e2e.test_nothing_lost seed`) it seeds the server's database instead.
+Run as a script (`python -m tests.e2e.test_nothing_lost`) it seeds the server's database instead.
 """
 
 import contextlib
@@ -225,7 +225,7 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[Server]:
-    """A migrated, seeded database of this module's own (SQLite, or PostgreSQL when DATABASE_URL says so),
+    """A migrated database of this module's own (SQLite, or PostgreSQL when DATABASE_URL says so), and
     Redis as the channel layer when REDIS_URL is set; the server is not started yet."""
     var_dir = tmp_path_factory.mktemp("mend-nothing-lost")
     database_url, drop = "", None
@@ -530,8 +530,9 @@ def _play(server: Server, seeded: dict) -> Run:
         sender.wait_for_acks([e["id"] for e in envelopes])
         reader.away.clear()
         # Not required: if some never come, the checks below say which.
-        everything = lambda: len(reader.shown_ids()) >= MESSAGES  # noqa: E731
-        if _wait_until(everything, "the facilitator to get every message", server, required=False):
+        if _wait_until(
+            lambda: len(reader.shown_ids()) >= MESSAGES, "every message to arrive", server, required=False
+        ):
             time.sleep(0.3)  # a moment for any late repeat to arrive, so that the checks see it
     finally:
         reader.stop()
@@ -555,7 +556,7 @@ def _play(server: Server, seeded: dict) -> Run:
 @pytest.fixture(scope="module")
 def run(server) -> Run:
     seeded = json.loads(
-        _run([sys.executable, "-m", "tests.e2e.test_nothing_lost", "seed"], server.env, "Seeding")
+        _run([sys.executable, "-m", "tests.e2e.test_nothing_lost"], server.env, "Seeding")
         .strip()
         .splitlines()[-1]
     )

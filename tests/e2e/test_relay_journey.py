@@ -65,7 +65,10 @@ def test_it_relays_a_message_from_the_responsible_party_to_the_harmed_party(peop
 
     # Given a person responsible in their exchange through the facilitator
     responsible.open_case_messages()
-    assert responsible.conversation_titles() == ["You and your facilitator", "Messages through your facilitator"]
+    assert responsible.conversation_titles() == [
+        "You and your facilitator",
+        "Messages through your facilitator",
+    ]
     responsible.open_my_exchange()
 
     # When they start writing a conditional apology
