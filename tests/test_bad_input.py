@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from mend.accounts import services as account_services
 from mend.accounts.models import ApiToken, Invitation
+from mend.accounts.forms import NEEDS_JAVASCRIPT
 from mend.accounts.views import SIGN_IN_FAILED
 from mend.api import api
 from mend.audit.models import AuditEvent
@@ -25,6 +26,7 @@ from mend.cases.workflow import ACTIONS
 from mend.dialogue import envelope as env
 from mend.dialogue import services as dialogue_services
 from mend.dialogue.models import Attachment, Message
+from tests.accounts.helpers import sign_in
 from tests.conftest import PASSWORD
 from tests.dialogue.helpers import give_keys, seal
 
@@ -70,7 +72,7 @@ def field_error(response, field: str) -> str:
 
 
 def summary_error(response) -> str:
-    found = re.search(r'<div class="error-summary" role="alert">(.*?)</div>', text(response), re.S)
+    found = re.search(r'<div class="error-summary" role="alert"[^>]*>(.*?)</div>', text(response), re.S)
     assert found, "no error summary shown"
     return re.sub(r"<[^>]+>", "", found.group(1)).strip()
 
@@ -94,7 +96,6 @@ def intake(cast, **changes):
 @pytest.mark.parametrize(
     ("who", "page", "field"),
     [
-        ("anonymous", "/account/sign-in/", "identifier"),
         ("facilitator", "/account/two-factor/", "code"),
         ("facilitator", "/account/tokens/", "label"),
         ("coordinator", "/cases/new/", "harm_category"),
@@ -278,17 +279,27 @@ def test_it_invites_nobody_into_a_closed_case(cast):
 def test_it_refuses_a_wrong_sign_in_with_one_message_for_every_reason(cast, identifier, secret):
     client = Client()
     with nothing_written():
-        response = client.post("/account/sign-in/", {"identifier": identifier, "secret": secret})
+        response = sign_in(client, identifier, secret)
     assert response.status_code == 400
     assert summary_error(response) == SIGN_IN_FAILED
     assert "_auth_user_id" not in client.session
 
 
-def test_it_names_the_empty_sign_in_fields(cast):
-    response = Client().post("/account/sign-in/", {"identifier": "", "secret": ""})
+@pytest.mark.parametrize("form", [{}, {"identifier": "", "auth_key": ""}])
+def test_it_names_what_is_missing_from_an_empty_sign_in(cast, form):
+    with nothing_written():
+        response = Client().post("/account/sign-in/", form)
     assert response.status_code == 400
-    assert field_error(response, "identifier") == "This field is required."
-    assert field_error(response, "secret") == "This field is required."
+    # The identifier is required, and the derived key is missing only when the page's script did not run.
+    assert summary_error(response) == "This field is required." + NEEDS_JAVASCRIPT
+
+
+@pytest.mark.parametrize("key", ["a password typed in", "x" * 43, "A" * 42])
+def test_it_refuses_a_sign_in_key_the_page_did_not_make(cast, key):
+    with nothing_written():
+        response = Client().post("/account/sign-in/", {"identifier": "fac@riverbend.test", "auth_key": key})
+    assert response.status_code == 400
+    assert NEEDS_JAVASCRIPT in summary_error(response)
 
 
 @pytest.mark.parametrize("code", ["000000", "12ab56", "", "1234567890"])

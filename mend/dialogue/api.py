@@ -140,8 +140,8 @@ def members(request, public_id: str, kind: str = "message"):
 )
 def messages(request, public_id: str, after: int = 0):
     """Messages encrypted to you after sequence number `after`, oldest first, at most 200 at a time."""
-    if after < 0:
-        raise DomainError("after must be 0 or more.", field="after")
+    if not 0 <= after <= selectors.MAX_SEQ:
+        raise DomainError("after must be the last sequence number you saw, 0 or more.", field="after")
     conversation = access_conversation(request.user, public_id)
     return selectors.backlog(conversation, request.user, after)
 

@@ -48,7 +48,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         try:
             content = json.loads(text_data) if text_data is not None else None
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting too deep for the parser
             content = None
         if not isinstance(content, dict) or content.get("type") not in FRAME_TYPES:
             await self.send_json(
@@ -72,7 +72,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
 
     async def on_hello(self, content):
         after = content.get("after", 0)
-        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+        if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after <= selectors.MAX_SEQ:
             await self.send_json(_error("hello.after must be the last sequence number you saw, 0 or more."))
             return
         conversation = await self._still_member()

@@ -9,6 +9,7 @@ from mend.dialogue import rules
 from mend.dialogue.models import Conversation, Message, Recipient
 
 PAGE = 200
+MAX_SEQ = 2**31 - 1  # the largest sequence number any database here stores
 
 
 def _name(conversation: Conversation, place) -> str:

@@ -109,7 +109,7 @@ def send(request, reference, public_id):
     conversation = access_case_conversation(request.user, case, public_id)
     try:
         envelope = json.loads(request.body or b"null")
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting too deep for the parser
         return JsonResponse({"error": _("Send the envelope as JSON."), "code": "form"}, status=400)
     try:
         message, created = services.message_post(

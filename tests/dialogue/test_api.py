@@ -181,8 +181,9 @@ def test_it_gives_the_messages_encrypted_to_the_caller_after_a_sequence(cast, ap
     assert env.open_envelope(colleagues[0]["envelope"], colleague_keys) == {"text": "note 0"}
 
 
-def test_it_refuses_a_negative_after(cast, api, talking):
-    response = api("facilitator").get(f"{talking.path}/messages", {"after": -1})
+@pytest.mark.parametrize("after", [-1, 2**31, 10**30])
+def test_it_refuses_an_after_that_cannot_be_a_sequence_number(cast, api, talking, after):
+    response = api("facilitator").get(f"{talking.path}/messages", {"after": after})
     assert response.status_code == 400
     assert response.json()["field"] == "after"
 

@@ -347,6 +347,8 @@ def test_it_tells_a_party_calmly_that_writing_is_paused_without_naming_why(cast,
         ('{"type": "hello", "after": "3"}', "last sequence number"),
         ('{"type": "hello", "after": true}', "last sequence number"),
         ('{"type": "hello", "after": 1.5}', "last sequence number"),
+        ('{"type": "hello", "after": 99999999999999999999}', "last sequence number"),
+        ("[" * 100_000 + "]" * 100_000, "JSON object"),  # nesting too deep for the parser
         ('{"type": "receipt"}', "message id and a kind"),
         ('{"type": "receipt", "id": "x", "kind": "seen"}', "message id and a kind"),
         ('{"type": "receipt", "id": 7, "kind": "read"}', "message id and a kind"),

@@ -357,6 +357,7 @@ def test_it_refuses_the_same_id_with_other_content_with_409(cast, talking):
     ("body", "code", "words"),
     [
         ("{not json", "form", "Send the envelope as JSON."),
+        ("[" * 100_000 + "]" * 100_000, "form", "Send the envelope as JSON."),
         ("null", "form", "JSON object"),
         ("[]", "form", "JSON object"),
         ({"v": 1}, "form", "missing"),

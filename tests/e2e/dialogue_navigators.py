@@ -101,12 +101,6 @@ class InConversation:
     def _draft_label(self) -> str:
         return "Your message"
 
-    def cannot_write_here(self) -> str:
-        return self.page.get_by_test_id("cannot-write").inner_text()
-
-    def error_shown(self) -> Locator:
-        return self.page.locator("[data-errors]")
-
     # --- keys -----------------------------------------------------------------------------------------
 
     def safety_code_of(self, name: str) -> str:
@@ -176,9 +170,6 @@ class Facilitator(InConversation):
         message = self.sees_message(text)
         message.get_by_role("button", name=f"Pass on to {self._word(to_pseudonym)} {to_pseudonym}").click()
         expect(self.status_of(text)).to_have_text("Passed on", timeout=LIVE_SECONDS)
-
-    def can_pass_on(self, text: str) -> bool:
-        return self.message(text).locator("[data-forward]").count() > 0
 
     def open_file(self, text: str, file_name: str) -> bytes:
         """Opens a file that came with a message: fetched encrypted, unlocked in this browser, saved."""

@@ -64,9 +64,7 @@ def forms_of(secret: str) -> list[str]:
     return [secret, secret.replace(" ", "-"), " ".join(words[:2])]
 
 
-def test_it_never_sends_the_passphrase_when_joining_or_signing_in(
-    new_context, invitation_link, mend_server
-):
+def test_it_never_sends_the_passphrase_when_joining_or_signing_in(new_context, invitation_link, mend_server):
     # Given an invitee whose every request is recorded
     invitee = Invitee(new_context().new_page())
     joining = RequestRecorder(invitee.page)

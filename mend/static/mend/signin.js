@@ -73,8 +73,9 @@ async function signIn(event) {
   }
 }
 
-// A sign-in starts clean: no keys from an earlier session stay on this device.
-await e2e.clearKeyset();
+// A sign-in starts clean: no keys from an earlier session stay on this device. A browser that refuses
+// IndexedDB here must still get a working form, which then says what went wrong.
+await e2e.clearKeyset().catch(() => {});
 form.addEventListener("submit", signIn);
 form.querySelector("[data-needs-script]")?.remove();
 form.querySelector("button[type=submit]").disabled = false;
