@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mend.accounts import services as account_services
-from mend.accounts.models import ApiToken, Invitation
 from mend.accounts.forms import NEEDS_JAVASCRIPT
+from mend.accounts.models import ApiToken, Invitation
 from mend.accounts.views import SIGN_IN_FAILED
 from mend.api import api
 from mend.audit.models import AuditEvent
@@ -291,15 +291,15 @@ def test_it_names_what_is_missing_from_an_empty_sign_in(cast, form):
         response = Client().post("/account/sign-in/", form)
     assert response.status_code == 400
     # The identifier is required, and the derived key is missing only when the page's script did not run.
-    assert summary_error(response) == "This field is required." + NEEDS_JAVASCRIPT
+    assert summary_error(response) == "This field is required." + str(NEEDS_JAVASCRIPT)
 
 
-@pytest.mark.parametrize("key", ["a password typed in", "x" * 43, "A" * 42])
+@pytest.mark.parametrize("key", ["a password typed in", "A" * 42, "+" * 43])
 def test_it_refuses_a_sign_in_key_the_page_did_not_make(cast, key):
     with nothing_written():
         response = Client().post("/account/sign-in/", {"identifier": "fac@riverbend.test", "auth_key": key})
     assert response.status_code == 400
-    assert NEEDS_JAVASCRIPT in summary_error(response)
+    assert str(NEEDS_JAVASCRIPT) in summary_error(response)
 
 
 @pytest.mark.parametrize("code", ["000000", "12ab56", "", "1234567890"])

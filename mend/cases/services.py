@@ -300,7 +300,10 @@ def invitation_accept(
     )
     user.set_password(check_auth_key(auth_key))
     user.save()
-    key_bundle_create(actor=user, **keys)
+    fields = ("enc_public", "sign_public", "wrapped", "recovery_wrapped", "recovery_auth")
+    if not isinstance(keys, dict) or set(keys) != set(fields):
+        raise DomainError(_("The keys are not in the form Mend's page makes. Reload the page and join again."))
+    key_bundle_create(actor=user, **{name: keys[name] for name in fields})
     now = timezone.now()
     place.user = user
     place.pseudonym = pseudonym

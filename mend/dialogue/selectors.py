@@ -102,12 +102,19 @@ def message_frame(message: Message) -> dict:
 
 
 def receipts_of(conversation: Conversation, user) -> list[dict]:
-    """Receipts on the user's own messages in this conversation (read ones only where others allow)."""
+    """Receipts on the user's own messages in this conversation. A read is told only while the reader lets
+    others see it: someone who turns read receipts off hides the reads before too."""
+    shown = {p.user_id for p in rules.readers(conversation) if p.is_facilitating or p.read_receipts}
     rows = Recipient.objects.filter(
         message__conversation=conversation, message__sender=user, delivered_at__isnull=False
     ).exclude(user=user)
     return [
-        {"type": "receipt", "id": message_id, "user": user_id, "kind": "read" if read_at else "delivered"}
+        {
+            "type": "receipt",
+            "id": message_id,
+            "user": user_id,
+            "kind": "read" if read_at and user_id in shown else "delivered",
+        }
         for message_id, user_id, read_at in rows.values_list("message__message_id", "user_id", "read_at")
     ]
 

@@ -480,6 +480,21 @@ def test_it_keeps_no_read_receipt_of_someone_who_turned_them_off(cast, support):
     assert row.delivered_at is not None and row.read_at is None
 
 
+def test_it_hides_earlier_reads_once_the_reader_turns_read_receipts_off(cast, support):
+    message = post(support.conversation, cast.facilitator, support.keys.facilitator, "thinking of you")
+    services.receipt_record(actor=cast.harmed.user, message_id=message.message_id, kind="read")
+
+    async def receipts_seen():
+        facilitator, _, _ = await connect(support.cookies.facilitator, support.id)
+        frames = await hello(facilitator)
+        await facilitator.disconnect()
+        return [(f["user"], f["kind"]) for f in frames if f["type"] == "receipt"]
+
+    assert async_to_sync(receipts_seen)() == [(cast.harmed.user.pk, "read")]
+    services.read_receipts_set(actor=cast.harmed.user, place=cast.harmed, shown=False)
+    assert async_to_sync(receipts_seen)() == [(cast.harmed.user.pk, "delivered")]
+
+
 # Leaving mid-connection.
 
 
