@@ -15,9 +15,11 @@ _WORDS = None
 def _wordlist() -> list[str]:
     global _WORDS
     if _WORDS is None:
-        _WORDS = xkcd_password.generate_wordlist(
+        words = xkcd_password.generate_wordlist(
             wordfile=xkcd_password.locate_wordfile("eff-long"), min_length=3, max_length=9
         )
+        # Letters only: "t-shirt" and "yo-yo" would make sign-in names and phrases that read ambiguously.
+        _WORDS = [w for w in words if re.fullmatch(r"[a-z]{3,9}", w)]
     return _WORDS
 
 

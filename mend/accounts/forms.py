@@ -27,7 +27,9 @@ class SignInForm(forms.Form):
 
     identifier = forms.CharField(label=_("Email or sign-in name"), max_length=254)
     auth_key = forms.CharField(
-        widget=forms.HiddenInput, max_length=43, error_messages={"required": NEEDS_JAVASCRIPT}
+        widget=forms.HiddenInput,
+        max_length=43,
+        error_messages={"required": NEEDS_JAVASCRIPT, "max_length": NEEDS_JAVASCRIPT},
     )
     legacy_secret = forms.CharField(required=False, max_length=256, widget=forms.HiddenInput)
 
@@ -120,7 +122,9 @@ class JoinKeysForm(forms.Form):
     keys it made, as JSON. Without JavaScript these are missing, and the person is told why."""
 
     sign_in_name = forms.CharField(max_length=200, error_messages={"required": NEEDS_JAVASCRIPT})
-    auth_key = forms.CharField(max_length=43, error_messages={"required": NEEDS_JAVASCRIPT})
+    auth_key = forms.CharField(
+        max_length=43, error_messages={"required": NEEDS_JAVASCRIPT, "max_length": NEEDS_JAVASCRIPT}
+    )
     keys = _KeysField(error_messages={"required": NEEDS_JAVASCRIPT, "invalid": NEEDS_JAVASCRIPT})
 
     KEY_FIELDS = frozenset({"enc_public", "sign_public", "wrapped", "recovery_wrapped", "recovery_auth"})

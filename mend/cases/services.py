@@ -302,7 +302,9 @@ def invitation_accept(
     user.save()
     fields = ("enc_public", "sign_public", "wrapped", "recovery_wrapped", "recovery_auth")
     if not isinstance(keys, dict) or set(keys) != set(fields):
-        raise DomainError(_("The keys are not in the form Mend's page makes. Reload the page and join again."))
+        raise DomainError(
+            _("The keys are not in the form Mend's page makes. Reload the page and join again.")
+        )
     key_bundle_create(actor=user, **{name: keys[name] for name in fields})
     now = timezone.now()
     place.user = user

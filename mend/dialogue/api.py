@@ -123,15 +123,15 @@ def conversations(request, reference: str):
 
 
 @router.get("/conversations/{public_id}/members", response={200: MembersOut, **_errors(400)})
-def members(request, public_id: str, kind: str = "message"):
+def members(request, public_id: str, kind: str = "message", ref: str = ""):
     """Whom a message of this kind must be encrypted to now, with their current keys, and whether you may
-    write it now."""
+    write it now (for a relayed or returned message, give the id of the message it refers to as `ref`)."""
     if kind not in KINDS:
         raise DomainError(f"kind must be one of: {', '.join(KINDS)}.", field="kind")
     conversation = access_conversation(request.user, public_id)
     return {
         "members": selectors.members(conversation),
-        **selectors.writing_state(conversation, request.user, kind),
+        **selectors.writing_state(conversation, request.user, kind, ref or None),
     }
 
 

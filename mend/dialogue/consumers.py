@@ -82,6 +82,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             frames = await database_sync_to_async(selectors.backlog)(conversation, self.user, after)
             for frame in frames:
                 await self.send_json(frame)
+                self.sent_upto = max(getattr(self, "sent_upto", 0), frame["seq"])
             if len(frames) < selectors.PAGE:
                 break
             after = frames[-1]["seq"]
@@ -131,20 +132,24 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(message_id, str) or kind not in ("delivered", "read"):
             await self.send_json(_error("A receipt needs the message id and a kind: delivered or read."))
             return
-        if await self._still_member() is None:
+        conversation = await self._still_member()
+        if conversation is None:
             return
         try:
             await database_sync_to_async(services.receipt_record)(
-                actor=self.user, message_id=message_id, kind=kind
+                actor=self.user, message_id=message_id, kind=kind, conversation=conversation
             )
         except DomainError as error:
             await self.send_json(_error(error.message, id=message_id))
 
     async def dialogue_message(self, event):
-        if self.user.pk in event["recipients"]:
+        # A message stored between joining the group and reading the backlog comes both ways: send it once.
+        if self.user.pk in event["recipients"] and event["frame"]["seq"] > getattr(self, "sent_upto", 0):
             await self.send_json(event["frame"])
 
     async def dialogue_receipt(self, event):
+        if event.get("sender") != self.user.pk:
+            return
         await self.send_json(
             {"type": "receipt", "id": event["id"], "user": event["user"], "kind": event["kind"]}
         )

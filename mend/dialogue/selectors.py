@@ -43,10 +43,15 @@ def members(conversation: Conversation) -> list[dict]:
     return result
 
 
-def writing_state(conversation: Conversation, user, kind: str) -> dict:
+def writing_state(conversation: Conversation, user, kind: str, ref_id: str | None = None) -> dict:
+    """Whether the user may write a message of this kind here now; relays and returns name the message
+    they refer to (`ref_id`), since whether they may be sent depends on it."""
     place = rules.place_of(conversation, user)
+    ref = None
+    if ref_id:
+        ref = Message.objects.select_related("conversation").filter(message_id=ref_id).first()
     missing = (
-        rules.writing_missing(conversation, place, kind) if place else [_("a place in this conversation")]
+        rules.writing_missing(conversation, place, kind, ref) if place else [_("a place in this conversation")]
     )
     return {
         "kind": kind,

@@ -199,7 +199,9 @@ def message_post(*, actor: User, conversation: Conversation, envelope: dict) -> 
 
 
 @transaction.atomic
-def receipt_record(*, actor: User, message_id: str, kind: str) -> Recipient | None:
+def receipt_record(
+    *, actor: User, message_id: str, kind: str, conversation: Conversation | None = None
+) -> Recipient | None:
     """Marks a message delivered to, or read by, one recipient. Read receipts are kept only when the person
     lets others see them; otherwise nothing is stored."""
     if kind not in ("delivered", "read"):
@@ -208,6 +210,7 @@ def receipt_record(*, actor: User, message_id: str, kind: str) -> Recipient | No
         Recipient.objects.select_for_update()
         .select_related("message__conversation")
         .filter(message__message_id=message_id, user=actor)
+        .filter(**({"message__conversation": conversation} if conversation is not None else {}))
         .first()
     )
     if row is None:
@@ -224,7 +227,14 @@ def receipt_record(*, actor: User, message_id: str, kind: str) -> Recipient | No
     row.save(update_fields=["delivered_at", "read_at"])
     publish_after_commit(
         group=conversation_group(row.message.conversation_id),
-        event={"type": "dialogue.receipt", "id": message_id, "user": actor.pk, "kind": kind},
+        # Only the message's sender hears of it, as they would on reconnecting.
+        event={
+            "type": "dialogue.receipt",
+            "id": message_id,
+            "user": actor.pk,
+            "kind": kind,
+            "sender": row.message.sender_id,
+        },
     )
     return row
 

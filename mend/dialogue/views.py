@@ -96,7 +96,7 @@ def members(request, reference, public_id):
     return JsonResponse(
         {
             "members": selectors.members(conversation),
-            **selectors.writing_state(conversation, request.user, kind),
+            **selectors.writing_state(conversation, request.user, kind, request.GET.get("ref") or None),
         }
     )
 

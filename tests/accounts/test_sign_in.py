@@ -12,7 +12,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import mend
-from mend.accounts.credentials import normalise_phrase
+from mend.accounts import credentials
 from mend.accounts.forms import NEEDS_JAVASCRIPT
 from mend.accounts.models import User
 from mend.accounts.views import SIGN_IN_FAILED
@@ -218,13 +218,14 @@ def test_it_refuses_a_participant_with_a_different_phrase(cast):
     assert signed_in_as(client) is None
 
 
-def test_it_draws_phrases_from_a_list_of_7776_distinct_single_words():
-    # The join page draws six words from this list: about 77 bits. No word holds a space, so a phrase is
-    # six space-separated words; the few with a hyphen ("yo-yo") are normalised alike however typed.
+def test_it_draws_phrases_and_names_from_the_same_list_of_letter_only_words():
+    # The join page draws six words from this list: about 77 bits. Letters only, so that a phrase is six
+    # space-separated words and every sign-in name has the shape the join check expects.
     words = json.loads((Path(mend.__file__).parent / "static" / "mend" / "words.json").read_text())
-    assert len(words) == len(set(words)) == 7776
-    assert all(re.fullmatch(r"[a-z]+(-[a-z]+)*", word) for word in words)
-    assert normalise_phrase("Yo-Yo T-SHIRT") == normalise_phrase("yo yo t shirt")
+    assert len(words) == len(set(words)) == len(credentials._wordlist()) > 7700
+    assert sorted(words) == sorted(credentials._wordlist())
+    assert all(re.fullmatch(r"[a-z]{3,9}", word) for word in words)
+    assert all(credentials.is_sign_in_name(credentials.new_sign_in_name()) for _ in range(2000))
 
 
 def test_it_never_asks_participants_for_a_second_factor(cast):

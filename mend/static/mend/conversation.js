@@ -461,10 +461,11 @@ function relayActions(entry) {
 }
 
 async function passOn(entry, target) {
-  // Sealed again for the other side's exchange, with the text exactly as the writer approved it. Whether
-  // it may go is the server's decision, made when it is sent (the members check cannot name the message).
+  // Sealed again for the other side's exchange, with the text exactly as the writer approved it; the
+  // server says first whether it may go now (it is held while the other person takes a break).
   const base = root.dataset.sendBase;
-  const state = await getJson(`${base}${target.id}/members/?kind=relayed`);
+  const state = await getJson(`${base}${target.id}/members/?kind=relayed&ref=${encodeURIComponent(entry.frame.id)}`);
+  if (!state.can_write) throw new Error(state.why);
   const envelope = await e2e.seal({
     sender: keyset,
     conversation: target.id,
@@ -546,7 +547,18 @@ function connect() {
       return;
     }
     setConnection("Not connected. Trying again… Messages you send wait here until then.", "offline");
-    setTimeout(connect, retryDelay);
+    // A refused handshake looks like a dropped line to the browser: ask the page's own address whether
+    // this person still belongs here before trying again.
+    fetch(root.dataset.membersUrl, { credentials: "same-origin" })
+      .then((answer) => {
+        if (answer.status === 404 || answer.redirected) {
+          setConnection("This conversation is closed to you now.", "closed");
+          if (composer) composer.hidden = true;
+        } else {
+          setTimeout(connect, retryDelay);
+        }
+      })
+      .catch(() => setTimeout(connect, retryDelay));
     retryDelay = Math.min(retryDelay * 2, 10000);
   });
 }
