@@ -117,6 +117,19 @@ def current_bundle(user: User) -> KeyBundle | None:
     return KeyBundle.objects.filter(user=user, replaced_at__isnull=True).first()
 
 
+def bundle_for_owner(bundle: KeyBundle | None) -> dict | None:
+    """What the owner of the keys gets back to unlock them: public halves and the wrapped private ones."""
+    if bundle is None:
+        return None
+    return {
+        "key_id": bundle.key_id,
+        "enc_public": bundle.enc_public,
+        "sign_public": bundle.sign_public,
+        "safety_code": bundle.safety_code,
+        "wrapped": bundle.wrapped,
+    }
+
+
 def recovery_matches(bundle: KeyBundle, recovery_auth: str) -> bool:
     return hmac.compare_digest(bundle.recovery_verifier, env.recovery_verifier(recovery_auth))
 

@@ -56,18 +56,6 @@ def _json_object(request) -> dict:
     return body
 
 
-def _bundle_json(bundle) -> dict | None:
-    if bundle is None:
-        return None
-    return {
-        "key_id": bundle.key_id,
-        "enc_public": bundle.enc_public,
-        "sign_public": bundle.sign_public,
-        "safety_code": bundle.safety_code,
-        "wrapped": bundle.wrapped,
-    }
-
-
 def _authenticate(request, identifier: str, auth_key: str, legacy_secret: str):
     """(user or None, whether the page should ask for the old password to convert the account)."""
     user = authenticate(request, username=identifier, password=auth_key)
@@ -100,7 +88,7 @@ def sign_in(request):
                 return JsonResponse(
                     {
                         "next": _next_url(request),
-                        "keys": _bundle_json(keys.current_bundle(user)),
+                        "keys": keys.bundle_for_owner(keys.current_bundle(user)),
                         "csrf": get_token(request),
                     }
                 )
@@ -116,7 +104,7 @@ def sign_in(request):
 def own_keys(request):
     """The signed-in person's keys: their wrapped bundle to unlock, or, the first time, the new one."""
     if request.method == "GET":
-        return JsonResponse({"keys": _bundle_json(keys.current_bundle(request.user))})
+        return JsonResponse({"keys": keys.bundle_for_owner(keys.current_bundle(request.user))})
     try:
         body = _json_object(request)
         bundle = keys.key_bundle_create(
@@ -131,7 +119,7 @@ def own_keys(request):
         return JsonResponse({"error": _("Send the keys as a JSON object.")}, status=400)
     except DomainError as error:
         return JsonResponse({"error": error.message}, status=error.status)
-    return JsonResponse({"keys": _bundle_json(bundle)}, status=201)
+    return JsonResponse({"keys": keys.bundle_for_owner(bundle)}, status=201)
 
 
 @login_not_required

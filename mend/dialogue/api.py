@@ -7,7 +7,7 @@ from django.http import Http404
 from ninja import Field, Router, Schema, Status
 from pydantic import ConfigDict, StrictInt, StrictStr
 
-from mend.accounts.keys import current_bundle
+from mend.accounts.keys import bundle_for_owner, current_bundle
 from mend.cases.access import access_case
 from mend.cases.schemas import ErrorOut
 from mend.core.errors import DomainError
@@ -103,13 +103,7 @@ def my_keys(request):
     bundle = current_bundle(request.user)
     if bundle is None:
         raise Http404
-    return {
-        "key_id": bundle.key_id,
-        "enc_public": bundle.enc_public,
-        "sign_public": bundle.sign_public,
-        "safety_code": bundle.safety_code,
-        "wrapped": bundle.wrapped,
-    }
+    return bundle_for_owner(bundle)
 
 
 @router.get("/cases/{reference}/conversations", response={200: list[ConversationOut], **_errors()})

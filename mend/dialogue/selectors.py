@@ -50,9 +50,10 @@ def writing_state(conversation: Conversation, user, kind: str, ref_id: str | Non
     ref = None
     if ref_id:
         ref = Message.objects.select_related("conversation").filter(message_id=ref_id).first()
-    missing = (
-        rules.writing_missing(conversation, place, kind, ref) if place else [_("a place in this conversation")]
-    )
+    if place is None:
+        missing = [_("a place in this conversation")]
+    else:
+        missing = rules.writing_missing(conversation, place, kind, ref)
     return {
         "kind": kind,
         "can_write": not missing,

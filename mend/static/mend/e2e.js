@@ -367,6 +367,24 @@ export async function unwrapKeys(wrapKey, wrapped, publicInfo) {
   return keysetFromPkcs8(encPkcs8, signPkcs8, publicInfo || {}, false);
 }
 
+// A person's first keys: made here, wrapped under the passphrase's key and under a new recovery code.
+// Returns what the server keeps (`bundle`), the code to show once, and `unlock()` for the copy to use.
+export async function newKeyBundle(wrapKey) {
+  const keyset = await generateKeys();
+  const code = newRecoveryCode();
+  const recovery = await deriveRecovery(code);
+  const pub = await publicOf(keyset);
+  const wrapped = await wrapKeys(wrapKey, keyset);
+  const bundle = {
+    enc_public: pub.enc_public,
+    sign_public: pub.sign_public,
+    wrapped,
+    recovery_wrapped: await wrapKeys(recovery.wrapKey, keyset),
+    recovery_auth: recovery.authKey,
+  };
+  return { bundle, code, unlock: () => unwrapKeys(wrapKey, wrapped, pub) };
+}
+
 // A new passphrase (after recovery): the same keys, unwrapped for a moment as extractable only to be
 // wrapped again under the new key; the caller stores the non-extractable copy this returns.
 export async function rewrapKeys(oldWrapKey, wrapped, newWrapKey, publicInfo) {

@@ -26,19 +26,8 @@ async function newPhrase() {
 async function credentials(name) {
   const phrase = await newPhrase();
   const { authKey, wrapKey } = await e2e.deriveSignIn(name, phrase);
-  const keyset = await e2e.generateKeys();
-  const code = e2e.newRecoveryCode();
-  const recoveryKeys = await e2e.deriveRecovery(code);
-  const pub = await e2e.publicOf(keyset);
-  const wrapped = await e2e.wrapKeys(wrapKey, keyset);
-  const keys = {
-    enc_public: pub.enc_public,
-    sign_public: pub.sign_public,
-    wrapped,
-    recovery_wrapped: await e2e.wrapKeys(recoveryKeys.wrapKey, keyset),
-    recovery_auth: recoveryKeys.authKey,
-  };
-  return { phrase, code, authKey, keys, unlock: () => e2e.unwrapKeys(wrapKey, wrapped, pub) };
+  const { bundle, code, unlock } = await e2e.newKeyBundle(wrapKey);
+  return { phrase, code, authKey, keys: bundle, unlock };
 }
 
 function showWelcome(name, phrase, code, next) {

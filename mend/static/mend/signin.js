@@ -9,21 +9,11 @@ const recovery = document.querySelector("[data-recovery]");
 
 async function firstKeys(wrapKey) {
   // The first sign-in makes the person's keys, and a recovery code shown this once.
-  const keyset = await e2e.generateKeys();
-  const code = e2e.newRecoveryCode();
-  const recoveryKeys = await e2e.deriveRecovery(code);
-  const pub = await e2e.publicOf(keyset);
-  const wrapped = await e2e.wrapKeys(wrapKey, keyset);
-  const answer = await postJson(form.dataset.keysUrl, form, {
-    enc_public: pub.enc_public,
-    sign_public: pub.sign_public,
-    wrapped,
-    recovery_wrapped: await e2e.wrapKeys(recoveryKeys.wrapKey, keyset),
-    recovery_auth: recoveryKeys.authKey,
-  });
+  const { bundle, code, unlock } = await e2e.newKeyBundle(wrapKey);
+  const answer = await postJson(form.dataset.keysUrl, form, bundle);
   if (!answer.ok) throw new Error((await messagesFrom(answer))[0]);
-  await e2e.storeKeyset(await e2e.unwrapKeys(wrapKey, wrapped, pub));
-  return { code, safetyCode: pub.safety_code };
+  await e2e.storeKeyset(await unlock());
+  return { code };
 }
 
 function showRecovery(code, next) {
