@@ -384,9 +384,9 @@ def test_inv_confidentiality_the_server_log_never_holds_a_phrase_sent_through_th
 
 def test_inv_confidentiality_redis_never_sees_a_phrase_sent_through_the_pages(canary_run):
     if not canary_run.server.redis_url:
-        _unavailable(
-            "REDIS_URL is not set: the server ran without Redis, so there is nothing in it to search."
-        )
+        # The SQLite pass of scripts/test-all.sh runs without Redis on purpose (the in-process channel layer);
+        # the PostgreSQL and Redis pass, where MEND_REQUIRE_SERVICES makes Redis a must, searches it.
+        pytest.skip("this pass runs without Redis; the PostgreSQL and Redis pass searches it")
     canary = canary_run.canary
     commands = "\n".join(canary_run.redis_commands).encode()
 
