@@ -111,6 +111,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
+# Keys, read once at start (mend.env): the audit checkpoint signing key, and the master key that wraps each
+# case's data key (encryption at rest). Neither is ever written to the database or a log.
+MEND_AUDIT_KEY = ENV.audit_key
+MEND_MASTER_KEY = ENV.master_key
+MEND_SESSION_IDLE_MINUTES = ENV.session_idle_minutes
+MEND_SESSION_MAX_HOURS = ENV.session_max_hours
+
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = 8 * 60 * 60
 # A shared computer: closing the browser ends the session, even without the quick exit.
