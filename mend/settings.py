@@ -87,6 +87,11 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
 DATABASES = {"default": _db}
+if ENV.keystore_database_url:
+    # The case data keys can live in a database of their own, so that a backup of the main one alone
+    # cannot be read (mend.keystore, docs/deploy.md).
+    DATABASES["keystore"] = dj_database_url.parse(ENV.keystore_database_url, conn_max_age=0)
+DATABASE_ROUTERS = ["mend.keystore.routers.KeystoreRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if ENV.redis_url:
