@@ -57,6 +57,7 @@ class Env:
     keystore_database_url: str
     session_idle_minutes: int
     session_max_hours: int
+    hsts_preload: bool
 
 
 def _secret_key(var_dir: Path, debug: bool) -> str:
@@ -147,6 +148,7 @@ def read() -> Env:
         keystore_database_url=_keystore_url(),
         session_idle_minutes=_int("MEND_SESSION_IDLE_MINUTES", 30, minimum=1),
         session_max_hours=_int("MEND_SESSION_MAX_HOURS", 12, minimum=1),
+        hsts_preload=_bool("MEND_HSTS_PRELOAD", False),
     )
 
 

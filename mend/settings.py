@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "mend.core",
     "mend.audit",
     "mend.accounts",
+    "mend.keystore",
     "mend.cases",
     "mend.consent",
     "mend.assessments",
@@ -141,12 +142,13 @@ SESSION_COOKIE_SECURE = ENV.https
 CSRF_COOKIE_SECURE = ENV.https
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "mend.core.csrf.csrf_failure"
 SECURE_SSL_REDIRECT = ENV.https
 # Sent on every HTTPS response (SecurityMiddleware adds it to secure requests only), whether TLS ends at
 # a proxy (MEND_HTTPS=1) or elsewhere. Preloading commits a whole domain: an operator opts in.
 SECURE_HSTS_SECONDS = 63072000
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-SECURE_HSTS_PRELOAD = env_module._bool("MEND_HSTS_PRELOAD", False)
+SECURE_HSTS_PRELOAD = ENV.hsts_preload
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if ENV.https else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # same-origin, not no-referrer: under no-referrer browsers send "Origin: null" with every form post, which
@@ -166,8 +168,9 @@ if not SECURE_HSTS_PRELOAD:
 # Redis when scaled, so every server process shares the counts; in process when embedded (one process).
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_CACHE_PREFIX = "mend:rl:"
-# Tries per address and per account. "account" counts failures; past them the account is locked for
-# MEND_LOCKOUT_MINUTES. An address past its count is answered 429 until its window ends.
+# Failed tries per address, per name and per invitation (keys: every fetch, per person). A name past its
+# count is paused for MEND_LOCKOUT_MINUTES; anything else past its count is answered 429 until its window
+# ends. What each door counts: docs/hardening.md.
 MEND_RATE_LIMITS = {
     "sign_in.address": "30/15m",
     "sign_in.account": "5/15m",

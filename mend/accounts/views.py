@@ -129,7 +129,7 @@ def _sign_in_failed(request, identifier: str) -> bool:
 def own_keys(request):
     """The signed-in person's keys: their wrapped bundle to unlock, or, the first time, the new one."""
     if request.method == "GET":
-        # The wrapped keys are what a passphrase guesser would take away to try offline: a few a person.
+        # The server's part of unlocking: the wrapped keys, counted per person like signing in.
         wait = throttle.take(request, "keys.account", str(request.user.pk))
         if wait:
             return throttle.too_many(wait)

@@ -6,6 +6,8 @@ import zoneinfo
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, logout
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -67,21 +69,26 @@ class SessionTimeoutMiddleware:
     def __call__(self, request):
         now = time.time()
         session = request.session
-        was_signed_in, key_before = SESSION_KEY in session, session.session_key
-        if was_signed_in:
+        if SESSION_KEY in session:
             reason = session_timed_out(session, now)
             if reason is not None:
                 logout(request)
                 messages.info(request, _(reason))
-                was_signed_in = False
         response = self.get_response(request)
         if SESSION_KEY in session:
-            # A sign-in in this request changes the session's key: its clock starts again.
-            if not was_signed_in or session.session_key != key_before or SIGNED_IN_AT not in session:
+            if SIGNED_IN_AT not in session:  # a session from before these clocks, or from a test
                 session[SIGNED_IN_AT] = session[SEEN_AT] = int(now)
             elif now - session.get(SEEN_AT, 0) >= SEEN_RESOLUTION:
                 session[SEEN_AT] = int(now)
         return response
+
+
+@receiver(user_logged_in, dispatch_uid="mend.core.session_clocks")
+def _start_session_clocks(sender, request, user, **kwargs):
+    # Every sign-in starts both clocks, a second sign-in of the same person too (login() then keeps the
+    # session as it is).
+    if request is not None and hasattr(request, "session"):
+        request.session[SIGNED_IN_AT] = request.session[SEEN_AT] = int(time.time())
 
 
 class ViewerTimezoneMiddleware:

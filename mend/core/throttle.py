@@ -103,12 +103,7 @@ def fail_account(request, scope: str, account: str, *, owner: Callable[[], objec
 @transaction.atomic
 def account_lock_record(*, user, scope: str) -> None:
     """The audit event for a paused account: who was targeted and at which door, nothing they typed."""
-    audit.record(
-        actor=None,
-        code="account.locked",
-        target=user,
-        data={"scope": scope, "minutes": settings.MEND_LOCKOUT_MINUTES},
-    )
+    audit.record(actor=None, code="account.locked", target=user, data={"scope": scope})
 
 
 # --- answers -----------------------------------------------------------------------------------------

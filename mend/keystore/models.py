@@ -20,7 +20,9 @@ class DataKey(models.Model):
     destroyed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["case_id", "purpose"], name="one_data_key_per_purpose")]
+        constraints = [
+            models.UniqueConstraint(fields=["case_id", "purpose"], name="one_data_key_per_purpose")
+        ]
 
     def __str__(self):
         return f"data key of case {self.case_id} ({self.purpose})"
