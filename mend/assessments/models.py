@@ -4,8 +4,6 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from mend.core.at_rest import SealedJSONField, SealedTextField
-
 
 class QuestionSet(models.Model):
     """A program's version of the assessment questions; a new edit makes a new version."""
@@ -33,7 +31,7 @@ class Outcome(models.TextChoices):
 class Assessment(models.Model):
     participant = models.ForeignKey("cases.Participant", on_delete=models.CASCADE, related_name="assessments")
     question_set = models.ForeignKey(QuestionSet, on_delete=models.PROTECT, related_name="+")
-    answers = SealedJSONField(case_from="participant.case_id")
+    answers = models.JSONField(default=dict)
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
     reassess_on = models.DateField(null=True, blank=True)
     signed_off_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -52,7 +50,7 @@ class Acknowledgment(models.Model):
     participant = models.ForeignKey(
         "cases.Participant", on_delete=models.CASCADE, related_name="acknowledgments"
     )
-    text = SealedTextField(case_from="participant.case_id")
+    text = models.TextField()
     submitted_at = models.DateTimeField()
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -69,9 +67,9 @@ class SafetyPlan(models.Model):
     participant = models.OneToOneField(
         "cases.Participant", on_delete=models.CASCADE, related_name="safety_plan"
     )
-    risks = SealedTextField(case_from="participant.case_id")
-    measures = SealedTextField(case_from="participant.case_id")
-    emergency_contacts = SealedTextField(case_from="participant.case_id")
+    risks = models.TextField()
+    measures = models.TextField()
+    emergency_contacts = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
@@ -83,7 +81,7 @@ class ConflictDeclaration(models.Model):
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="conflict_declarations")
     facilitator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     has_conflict = models.BooleanField()
-    details = SealedTextField(case_from="case_id")
+    details = models.TextField(blank=True)
     declared_at = models.DateTimeField()
 
     class Meta:

@@ -1,6 +1,0 @@
-from django.apps import AppConfig
-
-
-class KeystoreConfig(AppConfig):
-    name = "mend.keystore"
-    label = "keystore"
