@@ -13,9 +13,10 @@ from mend.cases.schemas import ErrorOut
 from mend.core.errors import DomainError
 from mend.dialogue import selectors, services
 from mend.dialogue.access import access_conversation
+from mend.dialogue.envelope import MESSAGE_KINDS
 
 router = Router(tags=["dialogue"])
-KINDS = ("message", "for_relay", "relayed", "returned")
+KINDS = MESSAGE_KINDS  # one list of kinds: envelope v1's
 
 
 class KeysOut(Schema):

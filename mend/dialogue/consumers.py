@@ -11,9 +11,10 @@ from mend.accounts.middleware import second_factor_missing
 from mend.core.errors import DomainError
 from mend.dialogue import selectors, services
 from mend.dialogue.access import access_conversation
+from mend.dialogue.envelope import MESSAGE_KINDS
 
 FRAME_TYPES = ("hello", "send", "receipt", "members")
-KINDS = ("message", "for_relay", "relayed", "returned")
+KINDS = MESSAGE_KINDS  # one list of kinds: envelope v1's
 
 
 def _error(message: str, **extra) -> dict:

@@ -129,13 +129,6 @@ def writing_missing(conversation: Conversation, sender: Participant, kind: str, 
     return [_("a relayed or returned message")]
 
 
-def recipients_for(conversation: Conversation, kind: str, ref=None) -> list[Participant]:
-    """Exactly who a message of this kind must be encrypted to: the conversation's owner (for support and
-    relay) or everyone in it, and the facilitators. A party's message for the other side goes to the
-    facilitators (and back to its writer) only; it reaches the other side as a relayed copy."""
-    return readers(conversation)
-
-
 def refusal_for(sender: Participant, missing: list[str]) -> str:
     if sender.role in FACILITATING_ROLES:
         return _("This message cannot be sent yet. Still needed: %(missing)s.") % {

@@ -134,7 +134,9 @@ def message_post(*, actor: User, conversation: Conversation, envelope: dict) -> 
     missing = rules.writing_missing(conversation, sender, meta["kind"], ref)
     if missing:
         raise _refuse(rules.refusal_for(sender, missing), "not_now")
-    expected = current_bundles([p.user for p in rules.recipients_for(conversation, meta["kind"], ref)])
+    # Every kind goes to exactly the conversation's readers: a party's message for the other side reaches
+    # them only as a relayed copy in their own conversation.
+    expected = current_bundles([p.user for p in rules.readers(conversation)])
     if meta["kind"] == "relayed" and conversation.party.user_id not in expected:
         # Passed on to someone without keys, it would leave the queue and still never reach them.
         raise _refuse(

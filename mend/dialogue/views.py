@@ -12,9 +12,10 @@ from mend.cases.access import access_case, access_own_taking_part
 from mend.core.errors import DomainError
 from mend.dialogue import envelope, rules, selectors, services
 from mend.dialogue.access import access_attachment, access_case_conversation
+from mend.dialogue.envelope import MESSAGE_KINDS
 from mend.dialogue.models import Conversation
 
-KINDS = ("message", "for_relay", "relayed", "returned")
+KINDS = MESSAGE_KINDS  # one list of kinds: envelope v1's
 MAX_UPLOAD = envelope.MAX_FILE_BYTES + 16  # read no more than the largest file Mend keeps, and one byte
 
 
