@@ -52,6 +52,12 @@ class Env:
     var_dir: Path
     invitation_days: int
     embedded_worker: bool
+    audit_key: bytes
+    master_key: bytes
+    keystore_database_url: str
+    session_idle_minutes: int
+    session_max_hours: int
+    hsts_preload: bool
 
 
 def _secret_key(var_dir: Path, debug: bool) -> str:
@@ -76,6 +82,36 @@ def _secret_key(var_dir: Path, debug: bool) -> str:
         with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
             handle.write(secrets.token_urlsafe(48))
     return path.read_text().strip()
+
+
+def _key_bytes(name: str, var_dir: Path) -> bytes:
+    """A 32-byte key from NAME (base64url) or NAME_FILE; embedded mode keeps a generated one beside its
+    database, owner-only. Production sets both keys explicitly (see docs/deploy.md)."""
+    import base64
+    import binascii
+
+    raw = _str(name)
+    source = name
+    if not raw and _str(f"{name}_FILE"):
+        source = f"{name}_FILE"
+        try:
+            raw = Path(_str(f"{name}_FILE")).read_text().strip()
+        except OSError as error:
+            raise ConfigError(f"{name}_FILE cannot be read: {error.strerror}.") from None
+    if not raw:
+        path = var_dir / name.lower()
+        if not path.exists():
+            var_dir.mkdir(parents=True, exist_ok=True)
+            with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+                handle.write(base64.urlsafe_b64encode(os.urandom(32)).decode())
+        raw = path.read_text().strip()
+    try:
+        key = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) != 32:
+        raise ConfigError(f"{source} must hold 32 random bytes in base64url (try: openssl rand -base64 32).")
+    return key
 
 
 def read() -> Env:
@@ -107,4 +143,17 @@ def read() -> Env:
         var_dir=var_dir,
         invitation_days=_int("MEND_INVITATION_DAYS", 7, minimum=1),
         embedded_worker=_bool("MEND_EMBEDDED_WORKER", True),
+        audit_key=_key_bytes("MEND_AUDIT_KEY", var_dir),
+        master_key=_key_bytes("MEND_MASTER_KEY", var_dir),
+        keystore_database_url=_keystore_url(),
+        session_idle_minutes=_int("MEND_SESSION_IDLE_MINUTES", 30, minimum=1),
+        session_max_hours=_int("MEND_SESSION_MAX_HOURS", 12, minimum=1),
+        hsts_preload=_bool("MEND_HSTS_PRELOAD", False),
     )
+
+
+def _keystore_url() -> str:
+    url = _str("MEND_KEYSTORE_DATABASE_URL")
+    if url and not url.startswith(("sqlite:", "postgres:", "postgresql:")):
+        raise ConfigError("MEND_KEYSTORE_DATABASE_URL must start with sqlite:// or postgres://.")
+    return url

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "mend.core",
     "mend.audit",
     "mend.accounts",
+    "mend.keystore",
     "mend.cases",
     "mend.consent",
     "mend.assessments",
@@ -47,11 +48,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before the session time-outs, which leave a message on the sign-in page when they sign someone out.
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "mend.core.middleware.SessionTimeoutMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "mend.accounts.middleware.StaffSecondFactorMiddleware",
     "mend.core.middleware.ViewerTimezoneMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -87,6 +90,11 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
 DATABASES = {"default": _db}
+if ENV.keystore_database_url:
+    # The case data keys can live in a database of their own, so that a backup of the main one alone
+    # cannot be read (mend.keystore, docs/deploy.md).
+    DATABASES["keystore"] = dj_database_url.parse(ENV.keystore_database_url, conn_max_age=0)
+DATABASE_ROUTERS = ["mend.keystore.routers.KeystoreRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if ENV.redis_url:
@@ -111,26 +119,68 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
+# Keys, read once at start (mend.env): the audit checkpoint signing key, and the master key that wraps each
+# case's data key (encryption at rest). Neither is ever written to the database or a log.
+MEND_AUDIT_KEY = ENV.audit_key
+MEND_MASTER_KEY = ENV.master_key
+# Sessions end after this long without a request, and this long after signing in, whatever happens
+# (mend.core.middleware.SessionTimeoutMiddleware; docs/hardening.md).
+MEND_SESSION_IDLE_MINUTES = ENV.session_idle_minutes
+MEND_SESSION_MAX_HOURS = ENV.session_max_hours
+
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
-SESSION_COOKIE_AGE = 8 * 60 * 60
+# The stored session outlives no sign-in: the middleware ends it earlier, this bounds what is kept.
+SESSION_COOKIE_AGE = MEND_SESSION_MAX_HOURS * 60 * 60
 # A shared computer: closing the browser ends the session, even without the quick exit.
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
+# Lax, not Strict: under Strict a person following a link to Mend from their mail would land signed out.
+# Cross-site posts carry no cookie under either, and every post needs the CSRF token as well.
 SESSION_COOKIE_SAMESITE = "Lax"
+# Secure whenever Mend is served over HTTPS; plain HTTP is for a local, embedded run only.
 SESSION_COOKIE_SECURE = ENV.https
 CSRF_COOKIE_SECURE = ENV.https
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "mend.core.csrf.csrf_failure"
 SECURE_SSL_REDIRECT = ENV.https
-SECURE_HSTS_SECONDS = 63072000 if ENV.https else 0
-SECURE_HSTS_INCLUDE_SUBDOMAINS = ENV.https
+# Sent on every HTTPS response (SecurityMiddleware adds it to secure requests only), whether TLS ends at
+# a proxy (MEND_HTTPS=1) or elsewhere. Preloading commits a whole domain: an operator opts in.
+SECURE_HSTS_SECONDS = 63072000
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = ENV.hsts_preload
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if ENV.https else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
-# same-origin, not no-referrer: browsers send "Origin: null" with form posts under no-referrer, which
-# Django's CSRF check rightly refuses. Other sites still receive no referrer at all.
+# same-origin, not no-referrer: under no-referrer browsers send "Origin: null" with every form post, which
+# Django's CSRF check rightly refuses. Other sites receive no referrer under either (docs/hardening.md).
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Checks `mend check --deploy` may skip, each with its reason (tests/core/test_deploy_check.py).
+SILENCED_SYSTEM_CHECKS = []
+if not SECURE_HSTS_PRELOAD:
+    # W021 asks for HSTS preloading, which binds every subdomain of the registrable domain for months and
+    # is the domain owner's decision, not Mend's: MEND_HSTS_PRELOAD=1 opts in (docs/hardening.md).
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
+
+# Rate limits and lock-out (mend.core.throttle), counted with django-ratelimit in the default cache:
+# Redis when scaled, so every server process shares the counts; in process when embedded (one process).
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_CACHE_PREFIX = "mend:rl:"
+# Failed tries per address, per name and per invitation (keys: every fetch, per person). A name past its
+# count is paused for MEND_LOCKOUT_MINUTES; anything else past its count is answered 429 until its window
+# ends. What each door counts: docs/hardening.md.
+MEND_RATE_LIMITS = {
+    "sign_in.address": "30/15m",
+    "sign_in.account": "5/15m",
+    "recover.address": "20/h",
+    "recover.account": "5/h",
+    "join.address": "20/h",
+    "join.invitation": "20/h",
+    "keys.account": "30/15m",
+}
+MEND_LOCKOUT_MINUTES = 15
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

@@ -11,6 +11,7 @@ from mend.circles import views as session_views
 from mend.consent import views as consent_views
 from mend.core import views as core_views
 from mend.dialogue import views as dialogue_views
+from mend.keystore.urls import rights_patterns
 
 
 def _api_urls():
@@ -117,6 +118,7 @@ urlpatterns = [
     path("cases/<str:reference>/", include(assessment_patterns)),
     path("cases/<str:reference>/sessions/", include(session_patterns)),
     path("cases/<str:reference>/messages/", include(dialogue_patterns)),
+    path("cases/<str:reference>/", include(rights_patterns)),
     path("programs/", include(program_patterns)),
     path("api/v1/", _api_urls()),
 ]

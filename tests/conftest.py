@@ -28,6 +28,14 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["tests.hashers.FastArgon2PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _own_rate_limit_counts(settings):
+    """Each test counts tries afresh (the cache may be a Redis shared by the run), at the real limits."""
+    import uuid
+
+    settings.RATELIMIT_CACHE_PREFIX = f"mend:rl:test-{uuid.uuid4().hex}:"
+
+
 def make_program(name="Riverbend Restorative Programme", slug="riverbend", **kwargs) -> Program:
     return account_services.program_create(
         actor=None, name=name, slug=slug, jurisdictions=kwargs.pop("jurisdictions", ["NZ"]), **kwargs

@@ -118,6 +118,17 @@ def test_it_says_what_is_missing_from_an_empty_form_post(cast, who, page, field)
     assert field_error(response, field) == "This field is required."
 
 
+def test_it_deletes_nothing_until_the_box_is_ticked(cast):
+    with nothing_written():
+        response = cast.client("harmed").post(
+            f"/cases/{cast.case.reference}/delete-my-information/", {"confirm": ""}
+        )
+    assert response.status_code == 400
+    assert field_error(response, "confirm") == (
+        "Tick the box if you want your information deleted. Nothing has been deleted."
+    )
+
+
 def test_it_opens_a_case_from_a_good_intake_form(cast):
     response = intake(cast, jurisdictions="nz, AU-NSW")
     case = Case.objects.order_by("-pk").first()

@@ -234,6 +234,10 @@ PAGE_CALLS = {
         {"questions": "hopes | readiness | What do they hope for?"},
     ),
     ("dialogue:list", "GET"): lambda c, x, ref: Call("GET", f"/cases/{ref}/messages/"),
+    ("rights:delete_own", "GET"): lambda c, x, ref: Call("GET", f"/cases/{ref}/delete-my-information/"),
+    ("rights:delete_own", "POST"): lambda c, x, ref: Call(
+        "POST", f"/cases/{ref}/delete-my-information/", {"confirm": "on"}
+    ),
     ("dialogue:read_receipts", "POST"): lambda c, x, ref: Call(
         "POST", f"/cases/{ref}/messages/receipts/", {"shown": "0"}
     ),
@@ -361,6 +365,11 @@ PAGE_MATRIX = {
         (LOGIN,   200,     404,     404,     404,     404,     404,     404,     404,     404,     404),
     ("programs:questions", "POST"):
         (LOGIN,   QUESTIONS, 404,   404,     404,     404,     404,     404,     404,     404,     404),
+    # Deleting one's own information: only people taking part, each for themselves (the POST deletes).
+    ("rights:delete_own", "GET"):
+        (LOGIN,   404,     404,     404,     404,     404,     404,     200,     200,     200,     404),
+    ("rights:delete_own", "POST"):
+        (LOGIN,   404,     404,     404,     404,     404,     404,     200,     200,     200,     404),
     # Conversations: the list is for everyone who sees the case (staff without a place in it see none);
     # the conversation in these rows is the person harmed's with their facilitator.
     ("dialogue:list", "GET"):

@@ -23,6 +23,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 from mend.accounts import credentials, forms, keys, services
 from mend.accounts.models import ApiToken, User
 from mend.cases import services as case_services
+from mend.core import throttle
 from mend.core.errors import DomainError
 
 SIGN_IN_FAILED = "That did not match an account. Check both parts and try again."
@@ -78,7 +79,14 @@ def sign_in(request):
     # Not `request.POST or None`: an empty POST must be checked too, and told what is missing.
     form = forms.SignInForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        user, convert = _authenticate(request, *form.credentials())
+        wait = throttle.wait(request, "sign_in.address")
+        if wait:
+            form.add_error(None, _(throttle.TOO_MANY_TRIES))
+            return throttle.too_many(wait, _sign_in_answer(request, form))
+        identifier = form.credentials()[0]
+        # A paused name is refused before its credentials are checked, known or not, converted or not.
+        paused = throttle.locked("sign_in", identifier)
+        user, convert = (None, False) if paused else _authenticate(request, *form.credentials())
         if convert:
             return JsonResponse({"convert": True}, status=409)
         if user is not None:
@@ -94,16 +102,37 @@ def sign_in(request):
                 )
             return redirect(_next_url(request))
         form.add_error(None, _(SIGN_IN_FAILED))
+        if paused or _sign_in_failed(request, identifier):
+            form.add_error(None, _(throttle.PAUSED))
+    return _sign_in_answer(request, form)
+
+
+def _sign_in_answer(request, form):
     status = 400 if request.method == "POST" else 200
     if request.method == "POST" and _wants_json(request):
         return JsonResponse({"errors": _form_errors(form)}, status=status)
     return render(request, "accounts/sign_in.html", {"form": form, "next": _next_url(request)}, status=status)
 
 
+def _sign_in_failed(request, identifier: str) -> bool:
+    """Counts a failed sign-in for the address and for the name; True when the name is now paused."""
+    throttle.fail(request, "sign_in.address")
+    return throttle.fail_account(
+        request,
+        "sign_in",
+        identifier,
+        owner=lambda: User.objects.filter(username=identifier, is_active=True).first(),
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def own_keys(request):
     """The signed-in person's keys: their wrapped bundle to unlock, or, the first time, the new one."""
     if request.method == "GET":
+        # The server's part of unlocking: the wrapped keys, counted per person like signing in.
+        wait = throttle.take(request, "keys.account", str(request.user.pk))
+        if wait:
+            return throttle.too_many(wait)
         return JsonResponse({"keys": keys.bundle_for_owner(keys.current_bundle(request.user))})
     try:
         body = _json_object(request)
@@ -129,6 +158,9 @@ def recover(request):
     again under the new passphrase; the server checks the code's derived key, never the code."""
     if request.method == "GET":
         return render(request, "accounts/recover.html")
+    wait = throttle.wait(request, "recover.address")
+    if wait:
+        return throttle.too_many(wait)
     try:
         body = _json_object(request)
         identifier = str(body.get("identifier", "")).strip().lower()
@@ -137,10 +169,20 @@ def recover(request):
         return JsonResponse(
             {"error": _("Fill in your sign-in name or email and your recovery code.")}, status=400
         )
-    user = User.objects.filter(username=identifier, is_active=True).first()
+    paused = throttle.locked("recover", identifier)
+    user = None if paused else User.objects.filter(username=identifier, is_active=True).first()
     bundle = keys.current_bundle(user) if user else None
     if bundle is None or not keys.recovery_matches(bundle, recovery_auth):
-        return JsonResponse({"error": _(keys.RECOVERY_FAILED)}, status=400)
+        if not paused:
+            throttle.fail(request, "recover.address")
+            paused = throttle.fail_account(
+                request,
+                "recover",
+                identifier,
+                owner=lambda: User.objects.filter(username=identifier, is_active=True).first(),
+            )
+        message = _(keys.RECOVERY_FAILED) + (" " + _(throttle.PAUSED) if paused else "")
+        return JsonResponse({"error": message}, status=400)
     if body.get("step") != "finish":
         return JsonResponse(
             {
@@ -219,12 +261,19 @@ JOIN_NAME_SALT = "mend.join.sign-in-name"
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def join(request, token):
+    wait = throttle.wait(request, "join.address")
+    if wait:
+        return throttle.too_many(wait, _join_unusable(request, _(throttle.TOO_MANY_TRIES), status=429))
     try:
         invitation = case_services.invitation_open(token)
     except DomainError as error:
-        if request.method == "POST" and _wants_json(request):
-            return JsonResponse({"error": error.message}, status=410)
-        return render(request, "accounts/join_unusable.html", {"message": error.message}, status=410)
+        # Links that do not work, counted per address: a guesser would open a great many.
+        throttle.fail(request, "join.address")
+        return _join_unusable(request, error.message, status=410)
+    if request.method == "POST":
+        wait = throttle.wait(request, "join.invitation", str(invitation.pk))
+        if wait:
+            return throttle.too_many(wait, _join_unusable(request, _(throttle.TOO_MANY_TRIES), status=429))
     place = invitation.participant
     program = place.case.program
     data = request.POST if request.method == "POST" else None
@@ -256,6 +305,8 @@ def join(request, token):
             # The phrase and recovery code were made in the browser, which shows them; they never came here.
             return JsonResponse({"sign_in_name": user.username, "next": reverse("home")})
     if request.method == "POST":
+        # Failed joins, counted per link: a person fixes a few mistakes, a script makes hundreds.
+        throttle.fail(request, "join.invitation", str(invitation.pk))
         if not key_form.is_valid():
             form.add_error(None, next(iter(key_form.errors.values()))[0])
         return (
@@ -264,6 +315,12 @@ def join(request, token):
             else render(request, "accounts/join.html", _join_context(form, place), status=400)
         )
     return render(request, "accounts/join.html", _join_context(form, place))
+
+
+def _join_unusable(request, message: str, *, status: int):
+    if request.method == "POST" and _wants_json(request):
+        return JsonResponse({"error": message}, status=status)
+    return render(request, "accounts/join_unusable.html", {"message": message}, status=status)
 
 
 def _join_context(form, place) -> dict:

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mend.core.at_rest import SealedJSONField, SealedTextField
+
 
 class QuestionSet(models.Model):
     """A program's version of the assessment questions; a new edit makes a new version."""
@@ -31,7 +33,7 @@ class Outcome(models.TextChoices):
 class Assessment(models.Model):
     participant = models.ForeignKey("cases.Participant", on_delete=models.CASCADE, related_name="assessments")
     question_set = models.ForeignKey(QuestionSet, on_delete=models.PROTECT, related_name="+")
-    answers = models.JSONField(default=dict)
+    answers = SealedJSONField(case_from="participant.case_id")
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
     reassess_on = models.DateField(null=True, blank=True)
     signed_off_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -50,7 +52,7 @@ class Acknowledgment(models.Model):
     participant = models.ForeignKey(
         "cases.Participant", on_delete=models.CASCADE, related_name="acknowledgments"
     )
-    text = models.TextField()
+    text = SealedTextField(case_from="participant.case_id")
     submitted_at = models.DateTimeField()
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -67,9 +69,9 @@ class SafetyPlan(models.Model):
     participant = models.OneToOneField(
         "cases.Participant", on_delete=models.CASCADE, related_name="safety_plan"
     )
-    risks = models.TextField()
-    measures = models.TextField()
-    emergency_contacts = models.TextField(blank=True)
+    risks = SealedTextField(case_from="participant.case_id")
+    measures = SealedTextField(case_from="participant.case_id")
+    emergency_contacts = SealedTextField(case_from="participant.case_id")
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
@@ -81,7 +83,7 @@ class ConflictDeclaration(models.Model):
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="conflict_declarations")
     facilitator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     has_conflict = models.BooleanField()
-    details = models.TextField(blank=True)
+    details = SealedTextField(case_from="case_id")
     declared_at = models.DateTimeField()
 
     class Meta:

@@ -35,3 +35,30 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.seq} {self.code}"
+
+
+class Checkpoint(models.Model):
+    """A (seq, hash) of the chain signed with the server's audit key. Recomputing the hashes after an
+    edit cannot reproduce it without the key; a copy kept elsewhere (a witness) catches even that."""
+
+    seq = models.BigIntegerField(unique=True)
+    hash = models.CharField(max_length=64)
+    at = models.DateTimeField()
+    public_key = models.CharField(max_length=43)
+    signature = models.CharField(max_length=86)
+
+    class Meta:
+        ordering = ["seq"]
+
+    def __str__(self):
+        return f"checkpoint at {self.seq}"
+
+    def statement(self) -> dict:
+        from mend.audit import signing
+
+        return signing.statement(
+            seq=self.seq, hash=self.hash, at=signing.at_text(self.at), public_key=self.public_key
+        )
+
+    def as_json(self) -> dict:
+        return {**self.statement(), "signature": self.signature}

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from mend.cases import workflow
+from mend.core.at_rest import SealedTextField
 
 
 class HarmCategory(models.TextChoices):
@@ -60,11 +61,14 @@ class Case(models.Model):
     harm_category = models.CharField(max_length=32, choices=HarmCategory.choices)
     jurisdictions = models.JSONField(default=list)
     referral_source = models.CharField(max_length=16, choices=ReferralSource.choices)
-    referral_details = models.TextField(blank=True)
-    intake_notes = models.TextField(blank=True)
+    # Sealed with the case's data key (mend.core.at_rest), so written once the row has its id.
+    referral_details = SealedTextField(case_from="pk")
+    intake_notes = SealedTextField(case_from="pk")
     stage = models.CharField(max_length=16, choices=Stage.choices, default=workflow.REFERRAL)
     paused_from = models.CharField(max_length=16, choices=Stage.choices, blank=True)
     closure_reason = models.CharField(max_length=32, choices=ClosureReason.choices, blank=True)
+    # When the case's records were crypto-shredded (mend.keystore.rights): on request, or at retention.
+    data_deleted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -127,12 +131,14 @@ class Participant(models.Model):
     )
     preferred_language = models.CharField(max_length=12, default="en")
     time_zone = models.CharField(max_length=64, default="UTC")
-    accessibility_needs = models.TextField(blank=True)
-    contact_method = models.TextField(blank=True)
+    accessibility_needs = SealedTextField(case_from="case_id")
+    contact_method = SealedTextField(case_from="case_id")
     invited_at = models.DateTimeField(auto_now_add=True)
     joined_at = models.DateTimeField(null=True, blank=True)
     removed_at = models.DateTimeField(null=True, blank=True)
     paused_at = models.DateTimeField(null=True, blank=True)
+    # When the person asked for their information to be deleted (docs/data-rights.md); their place ends then.
+    deletion_requested_at = models.DateTimeField(null=True, blank=True)
     # Whether others in a conversation see when this person has read a message.
     read_receipts = models.BooleanField(default=True)
 

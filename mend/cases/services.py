@@ -73,13 +73,13 @@ def case_create(
         raise DomainError(_("Choose the kind of harm from the list."), field="harm_category")
     if referral_source not in ReferralSource.values:
         raise DomainError(_("Choose where the referral came from."), field="referral_source")
+    referral_details = _text(referral_details, "referral details")
+    intake_notes = _text(intake_notes, "intake notes")
     case = Case(
         program=program,
         harm_category=harm_category,
         jurisdictions=validators.jurisdictions(jurisdictions),
         referral_source=referral_source,
-        referral_details=_text(referral_details, "referral details"),
-        intake_notes=_text(intake_notes, "intake notes"),
     )
     for _attempt in range(5):
         case.reference = ids.reference_code("C")
@@ -91,6 +91,10 @@ def case_create(
             continue
     else:  # pragma: no cover - 31^8 codes make five collisions in a row practically impossible
         raise Conflict(_("Please try again."))
+    if referral_details or intake_notes:
+        # Sealed with the case's own data key (mend.core.at_rest), so written once the case has its id.
+        case.referral_details, case.intake_notes = referral_details, intake_notes
+        case.save(update_fields=["referral_details", "intake_notes"])
     audit.record(
         actor=actor,
         code="case.created",
@@ -172,6 +176,11 @@ def case_transition(
         session_services.sessions_cancel_all(actor=actor, case=case)
         if send_closing_message:
             notices.case_closed(case=case)
+        # Someone asked for their information to be deleted while the case went on: now it has closed,
+        # its records are destroyed (docs/data-rights.md).
+        from mend.keystore.rights import case_shred_if_asked
+
+        case_shred_if_asked(actor=actor, case=case)
     publish_after_commit(group=case_group(case.pk), event={"event": "stage_changed", "stage": target})
     return case
 

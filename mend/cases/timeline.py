@@ -13,7 +13,8 @@ def _stage(value: str) -> str:
 
 
 def describe(event, program) -> str:
-    who = event.actor.display_name if event.actor else _("Mend")
+    # An account closed at its owner's request keeps no name.
+    who = (event.actor.display_name or _("Someone")) if event.actor else _("Mend")
     data = event.payload
     role = program.word_for(data.get("role", "")) if data.get("role") else ""
     if event.code == "case.created":
@@ -50,6 +51,9 @@ def describe(event, program) -> str:
         "session.cancelled": _("%(who)s cancelled a session."),
         "session.held": _("A session went on hold."),
         "session.restored": _("%(who)s brought a session back."),
+        "participant.data_deleted": _("%(who)s asked for their information to be deleted."),
+        "case.keys_destroyed": _("The case's records were deleted for good."),
+        "case.data_deleted": _("The case's records were deleted for good."),
     }
     if event.code in simple:
         what = str(data.get("scope") or data.get("outcome") or "").replace("_", " ")

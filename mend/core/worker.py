@@ -23,7 +23,18 @@ class EmbeddedWorker:
         self.worker.running = False
 
 
+def schedule_periodic_jobs() -> None:
+    """The jobs that book their own next run (checkpoints, retention) are booked again whenever a worker
+    starts, so a crash mid-run never stops them for good; each adds a run only if none is waiting."""
+    from mend.audit.tasks import checkpoint_schedule
+    from mend.keystore.tasks import retention_schedule
+
+    checkpoint_schedule()
+    retention_schedule()
+
+
 def start_embedded_worker() -> EmbeddedWorker:
+    schedule_periodic_jobs()
     embedded = EmbeddedWorker()
     embedded.thread.start()
     return embedded

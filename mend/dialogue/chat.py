@@ -355,6 +355,52 @@ def conversation_read(api: Api, keys: env.KeyPair, conversation: str, after: int
     return lines
 
 
+# Pinned keys: the first key id seen for each person is remembered beside the key file, as the pages do,
+# so that a changed key (a new device, or a server handing out someone else's key) is noticed.
+
+
+class Pins:
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        try:
+            self.known = json.loads(self.path.read_text())
+        except FileNotFoundError:
+            self.known = {}
+        except ValueError:
+            problem = f"{self.path} is not a pins file Mend wrote. Move it away, then try again."
+            raise ChatError(problem) from None
+
+    def changed(self, people: list[dict]) -> list[dict]:
+        """Pins anyone new; returns those whose key differs from the one pinned."""
+        changed, added = [], False
+        for person in people:
+            if not person.get("key_id"):
+                continue
+            pinned = self.known.get(str(person["user"]))
+            if pinned is None:
+                self.known[str(person["user"])] = person["key_id"]
+                added = True
+            elif pinned != person["key_id"]:
+                changed.append(person)
+        if added:
+            self.save()
+        return changed
+
+    def accept(self, people: list[dict]) -> None:
+        for person in people:
+            self.known[str(person["user"])] = person["key_id"]
+        self.save()
+
+    def save(self) -> None:
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump(self.known, out)
+
+
+def pins_beside(key_path: str | os.PathLike) -> Pins:
+    return Pins(f"{key_path}.pins")
+
+
 # Sending.
 
 
@@ -392,6 +438,8 @@ def message_send(
     *,
     kind: str = "message",
     ref: str | None = None,
+    pins: Pins | None = None,
+    accept_changed_keys: bool = False,
 ) -> Sent:
     """Seals the text to exactly the people the server says the message goes to now, and sends it."""
     if kind not in SEND_KINDS:
@@ -409,6 +457,17 @@ def message_send(
         raise ChatError(f"The message is too long: at most {env.MAX_TEXT_CHARS:,} characters.")
     members = api.members(conversation, kind)["members"]
     recipients, without = recipients_of(members)
+    if pins is not None:
+        changed = pins.changed(members)
+        if changed and not accept_changed_keys:
+            names = ", ".join(
+                f"{printable(p.get('name', 'someone'))} (safety code {p.get('safety_code')})" for p in changed
+            )
+            raise ChatError(
+                f"The keys of {names} changed since you last wrote, so nothing was sent. Compare the safety "
+                "code with them, then send again with --accept-key-change."
+            )
+        pins.accept(changed)
     if keys.key_id not in {r.key_id for r in recipients} and api.my_keys().get("key_id") != keys.key_id:
         raise ChatError(
             "Your key file holds keys you no longer use. Make a new one with `mend chat keyfile`."

@@ -12,6 +12,7 @@ from mend.core.errors import DomainError
 from mend.dialogue import selectors, services
 from mend.dialogue.access import access_conversation
 from mend.dialogue.envelope import MESSAGE_KINDS
+from mend.dialogue.signals import person_group
 
 FRAME_TYPES = ("hello", "send", "receipt", "members")
 KINDS = MESSAGE_KINDS  # one list of kinds: envelope v1's
@@ -40,11 +41,15 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         self.public_id = public_id
         self.group = services.conversation_group(conversation.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        # Signing out, here or on another tab (the quick exit too), closes this socket at once.
+        self.user_group = person_group(user.pk)
+        await self.channel_layer.group_add(self.user_group, self.channel_name)
         await self.accept()
 
     async def disconnect(self, code):
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.channel_layer.group_discard(self.user_group, self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         try:
@@ -60,7 +65,11 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def _conversation(self):
-        # Read afresh for each frame: whether the person still belongs here can change at any moment.
+        # Read afresh for each frame: whether the person is still signed in and still belongs here can change
+        # at any moment.
+        session = self.scope["session"]
+        if not session.session_key or not session.exists(session.session_key):
+            raise Http404
         return access_conversation(self.user, self.public_id)
 
     async def _still_member(self):
@@ -157,3 +166,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
 
     async def dialogue_state(self, event):
         await self.send_json({"type": "state", "id": event["id"], "relay_state": event["relay_state"]})
+
+    async def person_signed_out(self, event):
+        await self.send_json(_error("You have signed out."))
+        await self.close(code=4401)

@@ -27,7 +27,8 @@ MOST_QUERIES = {
     "dashboard": 8,
     "case list": 7,
     "api case list": 6,
-    "staff case page": 18,
+    # One more read for the case's data key, which opens its sealed intake notes and referral details.
+    "staff case page": 19,
     "participant case page": 14,
     "participant home": 6,
     "api case detail": 7,

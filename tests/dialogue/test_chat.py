@@ -7,6 +7,7 @@ import stat
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from io import StringIO
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -441,3 +442,29 @@ def test_it_reads_and_sends_over_http_against_a_live_server(cast, live_server, t
     assert opened_by(wren, Message.objects.get(conversation=support, seq=1)) == "Over the wire"
     out, _err = mend_chat("read", "--url", url, "--keys", str(keys), support.public_id)
     assert out.strip().endswith("Fen Facilitator: Over the wire")
+
+
+def test_it_pins_each_persons_keys_and_refuses_to_send_when_they_change(
+    cast, key_file, facilitator_token, support
+):
+    helpers.give_keys(cast.harmed.user)
+    common = ("--url", URL, "--token", facilitator_token, "--keys", str(key_file), support.public_id)
+    mend_chat("send", *common, "First.")
+    pins = Path(f"{key_file}.pins")
+    assert stat.S_IMODE(pins.stat().st_mode) == 0o600
+    assert json.loads(pins.read_text())[str(cast.harmed.user_id)]
+
+    # Given the person harmed's keys change (a new device, or keys slipped in by someone else)
+    new_keys = helpers.give_keys(cast.harmed.user)
+
+    # Then nothing is sent until the facilitator has compared the safety code
+    with pytest.raises(CommandError, match="The keys of Wren .safety code .* changed since you last wrote"):
+        mend_chat("send", *common, "Second.")
+    assert Message.objects.filter(conversation=support).count() == 1
+
+    # And once they have, it goes, and the new key is the one pinned
+    out, _err = mend_chat("send", *common[:-1], "--accept-key-change", support.public_id, "Second.")
+    assert out.strip() == "Sent as message 2."
+    assert json.loads(pins.read_text())[str(cast.harmed.user_id)] == new_keys.key_id
+    out, _err = mend_chat("send", *common, "Third.")
+    assert out.strip() == "Sent as message 3."

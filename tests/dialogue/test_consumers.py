@@ -561,3 +561,42 @@ def test_it_passes_on_relay_state_changes_to_the_writer_live(cast):
         await facilitator.disconnect()
 
     run(scenario)
+
+
+# Signing out.
+
+
+def test_it_closes_the_socket_when_the_person_signs_out_anywhere(cast, support):
+    client = cast.client("harmed")
+
+    async def scenario():
+        communicator, connected, _code = await connect(cookie_of(client), support.id)
+        assert connected
+        await hello(communicator)
+        # Signing out on another tab (or by the quick exit) reaches this socket at once.
+        await database_sync_to_async(client.post)("/account/sign-out/")
+        assert await communicator.receive_json_from(timeout=WAIT) == {
+            "type": "error",
+            "error": "You have signed out.",
+        }
+        assert (await communicator.receive_output(timeout=WAIT)) == {"type": "websocket.close", "code": 4401}
+
+    run(scenario)
+
+
+def test_it_closes_the_socket_on_the_next_frame_once_the_session_is_gone(cast, support):
+    client = cast.client("facilitator")
+
+    async def scenario():
+        communicator, connected, _code = await connect(cookie_of(client), support.id)
+        assert connected
+        await hello(communicator)
+        # A session that ended without a sign-out event (expired, or removed by an administrator).
+        await database_sync_to_async(client.session.delete)()
+        await communicator.send_json_to({"type": "hello", "after": 0})
+        assert (await communicator.receive_json_from(timeout=WAIT))["error"] == (
+            "You are no longer in this conversation."
+        )
+        assert (await communicator.receive_output(timeout=WAIT)) == {"type": "websocket.close", "code": 4404}
+
+    run(scenario)

@@ -121,6 +121,8 @@ def _server_env(var_dir: Path, database_url: str) -> dict[str, str]:
         MEND_VAR_DIR=str(var_dir),
         MEND_QUICK_EXIT_URL=QUICK_EXIT_URL,
         MEND_ALLOWED_HOSTS="127.0.0.1",
+        # The journeys reuse one facilitator session for the whole run: a slow machine must not idle it out.
+        MEND_SESSION_IDLE_MINUTES="240",
         PYTHONUNBUFFERED="1",
     )
     if database_url:

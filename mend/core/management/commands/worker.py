@@ -11,4 +11,8 @@ class Command(BaseCommand):
         parser.add_argument("--batch", action="store_true", help="Run the jobs waiting now, then stop.")
 
     def handle(self, *args, batch, **options):
+        if not batch:
+            from mend.core.worker import schedule_periodic_jobs
+
+            schedule_periodic_jobs()
         call_command("db_worker", queue_name="default", batch=batch, verbosity=options["verbosity"])

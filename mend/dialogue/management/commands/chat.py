@@ -51,6 +51,11 @@ class Command(BaseCommand):
         send.add_argument("--keys", required=True, help="Your key file.")
         send.add_argument("--kind", choices=chat.SEND_KINDS, default="message")
         send.add_argument("--ref", help="For returned or relayed: the id of the message it is about.")
+        send.add_argument(
+            "--accept-key-change",
+            action="store_true",
+            help="Send even though someone's keys changed, after comparing their safety code with them.",
+        )
         send.add_argument("conversation", metavar="CONVERSATION")
         send.add_argument("text", metavar="TEXT")
 
@@ -114,9 +119,18 @@ class Command(BaseCommand):
                 f"{'were' if unchecked != 1 else 'was'} not shown."
             )
 
-    def _send(self, api: chat.Api, *, keys: str, conversation: str, text: str, kind: str, ref, **_):
+    def _send(self, api: chat.Api, *, keys: str, conversation: str, text: str, kind: str, ref, **options):
         pair = chat.keyfile_read(keys)
-        sent = chat.message_send(api, pair, conversation, text, kind=kind, ref=ref)
+        sent = chat.message_send(
+            api,
+            pair,
+            conversation,
+            text,
+            kind=kind,
+            ref=ref,
+            pins=chat.pins_beside(keys),
+            accept_changed_keys=options.get("accept_key_change", False),
+        )
         for name in sent.without_keys:
             self.stderr.write(f"{chat.printable(name)} has no keys yet, so cannot read this message.")
         again = " (it had arrived already)" if sent.duplicate else ""

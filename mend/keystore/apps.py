@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class KeystoreConfig(AppConfig):
+    name = "mend.keystore"
+    label = "keystore"
