@@ -235,6 +235,10 @@ PAGE_CALLS = {
     ),
     ("dialogue:list", "GET"): lambda c, x, ref: Call("GET", f"/cases/{ref}/messages/"),
     ("rights:delete_own", "GET"): lambda c, x, ref: Call("GET", f"/cases/{ref}/delete-my-information/"),
+    ("rights:my_information", "GET"): lambda c, x, ref: Call("GET", f"/cases/{ref}/my-information/"),
+    ("rights:my_information_data", "GET"): lambda c, x, ref: Call(
+        "GET", f"/cases/{ref}/my-information/data/"
+    ),
     ("rights:delete_own", "POST"): lambda c, x, ref: Call(
         "POST", f"/cases/{ref}/delete-my-information/", {"confirm": "on"}
     ),
@@ -369,6 +373,11 @@ PAGE_MATRIX = {
     ("rights:delete_own", "GET"):
         (LOGIN,   404,     404,     404,     404,     404,     404,     200,     200,     200,     404),
     ("rights:delete_own", "POST"):
+        (LOGIN,   404,     404,     404,     404,     404,     404,     200,     200,     200,     404),
+    # Downloading one's own information: the same people, each their own.
+    ("rights:my_information", "GET"):
+        (LOGIN,   404,     404,     404,     404,     404,     404,     200,     200,     200,     404),
+    ("rights:my_information_data", "GET"):
         (LOGIN,   404,     404,     404,     404,     404,     404,     200,     200,     200,     404),
     # Conversations: the list is for everyone who sees the case (staff without a place in it see none);
     # the conversation in these rows is the person harmed's with their facilitator.

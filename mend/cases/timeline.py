@@ -52,6 +52,7 @@ def describe(event, program) -> str:
         "session.held": _("A session went on hold."),
         "session.restored": _("%(who)s brought a session back."),
         "participant.data_deleted": _("%(who)s asked for their information to be deleted."),
+        "participant.data_exported": _("%(who)s downloaded their information."),
         "case.keys_destroyed": _("The case's records were deleted for good."),
         "case.data_deleted": _("The case's records were deleted for good."),
     }

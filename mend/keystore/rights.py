@@ -71,6 +71,20 @@ def participant_data_delete(*, actor: User, place: Participant) -> Participant:
     return place
 
 
+@transaction.atomic
+def participant_data_exported(*, actor: User, place: Participant) -> None:
+    """A person downloaded their information: the event says that it happened, never what it held."""
+    if place.user_id != actor.pk or place.is_facilitating:
+        raise DomainError(_("Only the person themselves can download their information."))
+    audit.record(
+        actor=actor,
+        code="participant.data_exported",
+        target=place,
+        case=place.case,
+        data={"role": place.role},
+    )
+
+
 def _withdraw_all_consent(*, actor: User, place: Participant) -> None:
     from mend.consent.models import Consent, Scope
     from mend.consent.services import consent_withdraw

@@ -5,6 +5,10 @@ from django.urls import path
 from mend.keystore import views
 
 rights_patterns = (
-    [path("delete-my-information/", views.delete_own, name="delete_own")],
+    [
+        path("delete-my-information/", views.delete_own, name="delete_own"),
+        path("my-information/", views.my_information, name="my_information"),
+        path("my-information/data/", views.my_information_data, name="my_information_data"),
+    ],
     "rights",
 )

@@ -1,12 +1,14 @@
-"""A person's own data-rights pages: deleting their information, with a calm confirm step."""
+"""A person's own data-rights pages: downloading their information (opened in their browser), and
+deleting it, with a calm confirm step."""
 
 from django.contrib.auth import logout
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from mend.cases import access
 from mend.core.errors import DomainError
-from mend.keystore import forms, rights
+from mend.keystore import export, forms, rights
 
 
 @require_http_methods(["GET", "POST"])
@@ -27,3 +29,20 @@ def delete_own(request, reference):
             return render(request, "keystore/deleted.html")
     context = {"case": case, "place": place, "form": form, "role_word": case.program.word_for(place.role)}
     return render(request, "keystore/delete_own.html", context, status=status)
+
+
+@require_http_methods(["GET"])
+def my_information(request, reference):
+    case = access.access_case(request.user, reference)
+    place = access.access_own_taking_part(request.user, case)
+    return render(request, "keystore/my_information.html", {"case": case, "place": place})
+
+
+@require_http_methods(["GET"])
+def my_information_data(request, reference):
+    """What the download is made of: the messages still encrypted, for the person's browser to open."""
+    case = access.access_case(request.user, reference)
+    place = access.access_own_taking_part(request.user, case)
+    data = export.participant_data_export(place)
+    rights.participant_data_exported(actor=request.user, place=place)
+    return JsonResponse(data, json_dumps_params={"ensure_ascii": False})

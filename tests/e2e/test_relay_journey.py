@@ -5,6 +5,7 @@ Each test seeds a case of its own (tests/e2e/dialogue_seed.py) into the e2e serv
 facilitator, so that each signs in once with a fresh authenticator code and unlocks keys in its browser.
 """
 
+import json
 import re
 import secrets
 import sys
@@ -244,3 +245,47 @@ def test_it_keeps_a_message_in_the_outbox_through_a_reload_and_delivers_it_once(
     facilitator.reload()
     facilitator.wait_until_connected()
     facilitator.sees_message(text)
+
+
+def test_it_lets_a_party_download_their_information_with_their_messages_unlocked_in_their_browser(
+    people, dialogue_case
+):
+    facilitator, harmed, _responsible = people
+    from_facilitator = "Thank you for today. Nothing needs deciding this week."
+    from_harmed = "Thank you. I would like to keep a copy of what we said."
+
+    # Given the person harmed and their facilitator, who have written to each other
+    facilitator.open_conversation_with("Sorrel")
+    facilitator.write(from_facilitator)
+    harmed.open_conversation_with_facilitator()
+    harmed.sees_message(from_facilitator)
+    harmed.write(from_harmed)
+    expect(harmed.status_of(from_harmed)).not_to_have_text("Sending…", timeout=LIVE_SECONDS)
+
+    # When the person harmed asks for their information from their case page
+    page = harmed.page
+    page.goto(f"/cases/{dialogue_case.case_reference}/")
+    page.get_by_test_id("my-information-link").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Download my information")
+    with (
+        page.expect_response(lambda r: r.url.endswith("/my-information/data/")) as served,
+        page.expect_download() as downloading,
+    ):
+        page.get_by_test_id("download-my-information").click()
+    download = downloading.value
+    saved = json.loads(Path(download.path()).read_text(encoding="utf-8"))
+
+    # Then the file holds both messages in words, with who wrote them, unlocked on their device
+    assert download.suggested_filename == f"mend-my-information-{dialogue_case.case_reference}.json"
+    expect(page.locator("[data-status]")).to_contain_text("Your file is ready, with 2 messages.")
+    conversation = next(c for c in saved["conversations"] if c["title"] == "You and your facilitator")
+    said = [(m["from"], m["text"]) for m in conversation["messages"]]
+    assert said == [
+        (dialogue_case.facilitator_name, from_facilitator),
+        (dialogue_case.harmed_pseudonym, from_harmed),
+    ]
+    assert not any("problem" in m or "envelope" in m for m in conversation["messages"])
+    assert saved["you"]["name_in_case"] == dialogue_case.harmed_pseudonym
+    # And what the server sent held the messages only encrypted
+    sent = served.value.text()
+    assert from_facilitator not in sent and from_harmed not in sent

@@ -1,0 +1,109 @@
+// "Download my information": the server sends what it holds about the person, with their messages still
+// encrypted; this page opens each message with the keys unlocked on this device, checks who sent it, and
+// hands the whole as one JSON file to the browser's downloads. Nothing opened here goes back to the server.
+import * as e2e from "./e2e.js";
+
+const root = document.querySelector("[data-my-information]");
+const button = root.querySelector("[data-download]");
+const status = root.querySelector("[data-status]");
+const errorBox = root.querySelector("[data-errors]");
+
+const KINDS = {
+  message: "message",
+  for_relay: "written for the other side, through the facilitator",
+  relayed: "passed on by the facilitator",
+  returned: "returned by the facilitator",
+};
+
+function showError(text) {
+  errorBox.textContent = text;
+  errorBox.hidden = false;
+  errorBox.focus();
+}
+
+async function opened(frame, keyset) {
+  const from = frame.from;
+  const message = {
+    at: frame.at,
+    from: from.name,
+    kind: KINDS[frame.kind] || frame.kind,
+    relay_state: frame.relay_state || undefined,
+  };
+  if (!keyset) return { ...message, problem: "Not unlocked: this device had no keys when the file was made." };
+  try {
+    if (!from.sign_public || !from.enc_public) throw new Error("The sender's keys are no longer known.");
+    const keyId = await e2e.keyIdOf(e2e.unb64u(from.enc_public), e2e.unb64u(from.sign_public));
+    if (keyId !== frame.envelope.sender || !(await e2e.verify(frame.envelope, from.sign_public))) {
+      throw new Error("This message could not be checked as coming from its sender.");
+    }
+    const { files, ...content } = await e2e.open(frame.envelope, keyset);
+    // A file's name, type and size; never its key: the files themselves stay in the conversation.
+    const named = (files || []).map(({ name, type, size }) => ({ name, type, size }));
+    return { ...message, ...content, ...(named.length ? { files: named } : {}) };
+  } catch (error) {
+    return { ...message, problem: error.message };
+  }
+}
+
+async function build(data, keyset) {
+  let total = 0;
+  let unlocked = 0;
+  for (const conversation of data.conversations) {
+    const messages = [];
+    for (const frame of conversation.messages) {
+      const message = await opened(frame, keyset);
+      total += 1;
+      if (!message.problem) unlocked += 1;
+      messages.push(message);
+    }
+    conversation.messages = messages;
+  }
+  data.messages_unlocked_on = keyset ? "this device" : null;
+  return { data, total, unlocked };
+}
+
+function save(data) {
+  const blob = new Blob([JSON.stringify(data, null, 2)], { type: "application/json" });
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = `mend-my-information-${root.dataset.reference}.json`;
+  link.hidden = true;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+
+async function download() {
+  errorBox.hidden = true;
+  button.disabled = true;
+  status.textContent = "Getting your information ready…";
+  try {
+    const response = await fetch(root.dataset.url, {
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    });
+    if (!response.ok) throw new Error("Your information could not be fetched just now. Please try again.");
+    const keyset = await e2e.loadKeyset();
+    const { data, total, unlocked } = await build(await response.json(), keyset);
+    save(data);
+    if (!keyset && total) {
+      status.textContent =
+        "Your file is ready, but your messages could not be unlocked on this device, so they are not in it in words. " +
+        "Sign out, sign in again, and download once more to include them.";
+    } else if (unlocked < total) {
+      status.textContent = `Your file is ready. ${unlocked} of ${total} messages were unlocked; the file says why for the others.`;
+    } else {
+      status.textContent = `Your file is ready, with ${total} ${total === 1 ? "message" : "messages"}. Look for it in your downloads.`;
+    }
+    status.dataset.state = "ready";
+  } catch (error) {
+    status.textContent = "";
+    showError(error.message || "Something went wrong. Please try again.");
+  } finally {
+    button.disabled = false;
+  }
+}
+
+button.addEventListener("click", download);
