@@ -58,6 +58,8 @@ class Env:
     session_idle_minutes: int
     session_max_hours: int
     hsts_preload: bool
+    smtp_url: str
+    email_from: str
 
 
 def _secret_key(var_dir: Path, debug: bool) -> str:
@@ -149,7 +151,16 @@ def read() -> Env:
         session_idle_minutes=_int("MEND_SESSION_IDLE_MINUTES", 30, minimum=1),
         session_max_hours=_int("MEND_SESSION_MAX_HOURS", 12, minimum=1),
         hsts_preload=_bool("MEND_HSTS_PRELOAD", False),
+        smtp_url=_smtp_url(),
+        email_from=_str("MEND_EMAIL_FROM", "Mend <mend@localhost>"),
     )
+
+
+def _smtp_url() -> str:
+    url = _str("MEND_SMTP_URL")
+    if url and not url.startswith(("smtp://", "smtps://")):
+        raise ConfigError("MEND_SMTP_URL must look like smtp://user:password@host:587 or smtps://host:465.")
+    return url
 
 
 def _keystore_url() -> str:

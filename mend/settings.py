@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "mend.assessments",
     "mend.circles",
     "mend.dialogue",
+    "mend.agreements",
 ]
 
 MIDDLEWARE = [
@@ -230,3 +231,20 @@ LOGGING = {
         "django_tasks": {"level": "WARNING"},
     },
 }
+
+# Email goes out only through an SMTP server the program sets (MEND_SMTP_URL); without one, nothing is
+# sent and the in-app notices are the only channel. Emails are neutral: never a case detail in them.
+DEFAULT_FROM_EMAIL = ENV.email_from
+if ENV.smtp_url:
+    from urllib.parse import unquote, urlsplit
+
+    _smtp = urlsplit(ENV.smtp_url)
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = _smtp.hostname or "localhost"
+    EMAIL_PORT = _smtp.port or (465 if _smtp.scheme == "smtps" else 587)
+    EMAIL_HOST_USER = unquote(_smtp.username or "")
+    EMAIL_HOST_PASSWORD = unquote(_smtp.password or "")
+    EMAIL_USE_SSL = _smtp.scheme == "smtps"
+    EMAIL_USE_TLS = _smtp.scheme == "smtp" and EMAIL_PORT != 25
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"

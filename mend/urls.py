@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
 from mend.accounts import views as account_views
+from mend.agreements.urls import agreement_patterns
 from mend.api import api
 from mend.assessments import views as assessment_views
 from mend.cases import views as case_views
@@ -119,6 +120,7 @@ urlpatterns = [
     path("cases/<str:reference>/sessions/", include(session_patterns)),
     path("cases/<str:reference>/messages/", include(dialogue_patterns)),
     path("cases/<str:reference>/", include(rights_patterns)),
+    path("cases/<str:reference>/agreement/", include(agreement_patterns)),
     path("programs/", include(program_patterns)),
     path("api/v1/", _api_urls()),
 ]

@@ -82,6 +82,11 @@ TEXTS = "to the program's consent wording"
 WORDS = "to the program's words for roles"
 QUESTIONS = "to the program's questions"
 MESSAGES = "to the case's messages"
+AGREEMENT = "to the case's agreement"
+DRAFT = "to the agreement's draft, v3"
+SIGNING = "to the version waiting for signatures, v2"
+ITEM = "to the agreement item's page"
+AGREEMENT_ITEM = "a1b2c3d4e5f6"
 
 MISSING_REFERENCE = "C-ZZZZ-ZZZZ"
 MISSING_CONVERSATION = "D-ZZZZ-ZZZZ"
@@ -115,6 +120,52 @@ def intake_form(cast):
         "referral_source": "self",
         "assign_me": "on",
     }
+
+
+def _in_days(days: int) -> str:
+    return (timezone.localdate() + timedelta(days=days)).isoformat()
+
+
+def agreement_for_matrix(cast):
+    """v1 signed with one restitution item of the person responsible, v2 waiting for signatures, v3 a
+    draft: set up directly, since the real path needs consent and stages that would change other rows."""
+    from mend.agreements import services as agreement_services
+    from mend.agreements.models import Agreement, CheckIn, Commitment, Item, Version
+
+    agreement = Agreement.objects.create(case=cast.case, created_by=cast.facilitator)
+    versions = {}
+    for number, state in ((1, "signed"), (2, "signing"), (3, "draft")):
+        version = Version.objects.create(
+            case=cast.case, agreement=agreement, number=number, state=state, created_by=cast.facilitator
+        )
+        Item.objects.create(
+            case=cast.case,
+            version=version,
+            uid=AGREEMENT_ITEM,
+            position=1,
+            kind="restitution",
+            description="Pay back the cost of the phone.",
+            details={"amount": "250.00", "currency": "NZD", "schedule": "Monthly"},
+            owner=cast.responsible,
+            due_on=timezone.localdate() + timedelta(days=30),
+            verification="A receipt.",
+        )
+        if state != "draft":
+            text = json.dumps(agreement_services.build_document(version))
+            version.document = text
+            version.document_sha256 = "0" * 64
+            version.save(update_fields=["document", "document_sha256"])
+        versions[number] = version
+    Commitment.objects.create(case=cast.case, agreement=agreement, item_uid=AGREEMENT_ITEM)
+    check_in = CheckIn.objects.create(
+        case=cast.case,
+        agreement=agreement,
+        kind="check_in",
+        with_participant=cast.responsible,
+        due_on=timezone.localdate() + timedelta(days=60),
+        created_by=cast.facilitator,
+    )
+    return check_in
 
 
 def join_form() -> dict:
@@ -238,6 +289,71 @@ PAGE_CALLS = {
     ("rights:my_information", "GET"): lambda c, x, ref: Call("GET", f"/cases/{ref}/my-information/"),
     ("rights:my_information_data", "GET"): lambda c, x, ref: Call(
         "GET", f"/cases/{ref}/my-information/data/"
+    ),
+    ("agreements:home", "GET"): lambda c, x, ref: Call("GET", f"/cases/{ref}/agreement/"),
+    ("agreements:draft_start", "POST"): lambda c, x, ref: Call("POST", f"/cases/{ref}/agreement/draft/"),
+    ("agreements:calendar", "GET"): lambda c, x, ref: Call("GET", f"/cases/{ref}/agreement/calendar.ics"),
+    ("agreements:check_in_add", "POST"): lambda c, x, ref: Call(
+        "POST",
+        f"/cases/{ref}/agreement/check-ins/",
+        {"kind": "check_in", "with_participant": c.responsible.pk, "due_on": _in_days(7)},
+    ),
+    ("agreements:check_in_done", "POST"): lambda c, x, ref: Call(
+        "POST", f"/cases/{ref}/agreement/check-ins/{x.check_in_id}/done/", {"notes": ""}
+    ),
+    ("agreements:close", "POST"): lambda c, x, ref: Call(
+        "POST", f"/cases/{ref}/agreement/close/", {"outcome": "completed"}
+    ),
+    ("agreements:version", "GET"): lambda c, x, ref: Call("GET", f"/cases/{ref}/agreement/v1/"),
+    ("agreements:draft_terms", "POST"): lambda c, x, ref: Call(
+        "POST", f"/cases/{ref}/agreement/v3/terms/", {"terms": "We agree to be kind."}
+    ),
+    ("agreements:draft_item", "POST"): lambda c, x, ref: Call(
+        "POST",
+        f"/cases/{ref}/agreement/v3/items/",
+        {
+            "kind": "other",
+            "description": "Plant a tree together.",
+            "owner": c.responsible.pk,
+            "due_on": _in_days(30),
+            "verification": "A photo.",
+        },
+    ),
+    ("agreements:draft_item_remove", "POST"): lambda c, x, ref: Call(
+        "POST", f"/cases/{ref}/agreement/v3/items/{AGREEMENT_ITEM}/remove/"
+    ),
+    ("agreements:version_open", "POST"): lambda c, x, ref: Call("POST", f"/cases/{ref}/agreement/v3/open/"),
+    ("agreements:version_withdraw", "POST"): lambda c, x, ref: Call(
+        "POST", f"/cases/{ref}/agreement/v2/withdraw/"
+    ),
+    ("agreements:version_sign", "POST"): lambda c, x, ref: Call(
+        "POST", f"/cases/{ref}/agreement/v2/sign/", {"typed_name": "Someone"}
+    ),
+    ("agreements:version_decline", "POST"): lambda c, x, ref: Call(
+        "POST", f"/cases/{ref}/agreement/v2/decline/"
+    ),
+    ("agreements:version_pdf", "GET"): lambda c, x, ref: Call(
+        "GET", f"/cases/{ref}/agreement/v1/agreement.pdf"
+    ),
+    ("agreements:item", "GET"): lambda c, x, ref: Call(
+        "GET", f"/cases/{ref}/agreement/items/{AGREEMENT_ITEM}/"
+    ),
+    ("agreements:item_evidence", "POST"): lambda c, x, ref: Call(
+        "POST", f"/cases/{ref}/agreement/items/{AGREEMENT_ITEM}/evidence/", body={}
+    ),
+    ("agreements:item_evidence_frames", "GET"): lambda c, x, ref: Call(
+        "GET", f"/cases/{ref}/agreement/items/{AGREEMENT_ITEM}/evidence/frames/"
+    ),
+    ("agreements:item_verify", "POST"): lambda c, x, ref: Call(
+        "POST", f"/cases/{ref}/agreement/items/{AGREEMENT_ITEM}/verify/"
+    ),
+    ("agreements:item_ask_more", "POST"): lambda c, x, ref: Call(
+        "POST", f"/cases/{ref}/agreement/items/{AGREEMENT_ITEM}/more/", {"note": "A receipt, please."}
+    ),
+    ("agreements:item_payment", "POST"): lambda c, x, ref: Call(
+        "POST",
+        f"/cases/{ref}/agreement/items/{AGREEMENT_ITEM}/payments/",
+        {"amount": "20", "paid_on": _in_days(0)},
     ),
     ("rights:delete_own", "POST"): lambda c, x, ref: Call(
         "POST", f"/cases/{ref}/delete-my-information/", {"confirm": "on"}
@@ -374,6 +490,52 @@ PAGE_MATRIX = {
         (LOGIN,   404,     404,     404,     404,     404,     404,     200,     200,     200,     404),
     ("rights:delete_own", "POST"):
         (LOGIN,   404,     404,     404,     404,     404,     404,     200,     200,     200,     404),
+    # The agreement (a signed v1 with one restitution item owned by the person responsible, v2 waiting for
+    # signatures, v3 a draft). Staff who run the case read it; only its facilitators write it; the parties
+    # read and sign it; a supporter sees only whether it is under way. The person harmed here chose never to
+    # hear of progress, so an item's page is not theirs to see.
+    ("agreements:home", "GET"):
+        (LOGIN,   200,     200,     200,     404,     404,     404,     200,     200,     200,     404),
+    ("agreements:draft_start", "POST"):  # not at this case's stage: back, with the reason
+        (LOGIN,   404,     404,     AGREEMENT, 404,     404,     404,     404,     404,     404,     404),
+    ("agreements:calendar", "GET"):
+        (LOGIN,   200,     200,     200,     404,     404,     404,     200,     200,     404,     404),
+    ("agreements:check_in_add", "POST"):
+        (LOGIN,   404,     404,     AGREEMENT, 404,   404,     404,     404,     404,     404,     404),
+    ("agreements:check_in_done", "POST"):
+        (LOGIN,   404,     404,     AGREEMENT, 404,   404,     404,     404,     404,     404,     404),
+    ("agreements:close", "POST"):
+        (LOGIN,   404,     404,     CASE,    404,     404,     404,     404,     404,     404,     404),
+    ("agreements:version", "GET"):
+        (LOGIN,   200,     200,     200,     404,     404,     404,     200,     200,     404,     404),
+    ("agreements:draft_terms", "POST"):
+        (LOGIN,   404,     404,     DRAFT,   404,     404,     404,     404,     404,     404,     404),
+    ("agreements:draft_item", "POST"):
+        (LOGIN,   404,     404,     DRAFT,   404,     404,     404,     404,     404,     404,     404),
+    ("agreements:draft_item_remove", "POST"):
+        (LOGIN,   404,     404,     DRAFT,   404,     404,     404,     404,     404,     404,     404),
+    ("agreements:version_open", "POST"):
+        (LOGIN,   404,     404,     DRAFT,   404,     404,     404,     404,     404,     404,     404),
+    ("agreements:version_withdraw", "POST"):
+        (LOGIN,   404,     404,     SIGNING, 404,     404,     404,     404,     404,     404,     404),
+    ("agreements:version_sign", "POST"):  # no signature made on a device: the form says so
+        (LOGIN,   404,     404,     404,     404,     404,     404,     400,     400,     404,     404),
+    ("agreements:version_decline", "POST"):
+        (LOGIN,   404,     404,     404,     404,     404,     404,     SIGNING, SIGNING, 404,     404),
+    ("agreements:version_pdf", "GET"):
+        (LOGIN,   200,     200,     200,     404,     404,     404,     200,     200,     404,     404),
+    ("agreements:item", "GET"):
+        (LOGIN,   200,     200,     200,     404,     404,     404,     404,     200,     404,     404),
+    ("agreements:item_evidence", "POST"):  # an empty body is not evidence; the person harmed does not own it
+        (LOGIN,   404,     404,     404,     404,     404,     404,     400,     400,     404,     404),
+    ("agreements:item_evidence_frames", "GET"):  # the owner's and their facilitators' only
+        (LOGIN,   404,     404,     200,     404,     404,     404,     404,     200,     404,     404),
+    ("agreements:item_verify", "POST"):
+        (LOGIN,   404,     404,     ITEM,    404,     404,     404,     404,     404,     404,     404),
+    ("agreements:item_ask_more", "POST"):
+        (LOGIN,   404,     404,     ITEM,    404,     404,     404,     404,     404,     404,     404),
+    ("agreements:item_payment", "POST"):
+        (LOGIN,   404,     404,     ITEM,    404,     404,     404,     404,     404,     404,     404),
     # Downloading one's own information: the same people, each their own.
     ("rights:my_information", "GET"):
         (LOGIN,   404,     404,     404,     404,     404,     404,     200,     200,     200,     404),
@@ -543,7 +705,9 @@ def extra(cast):
         ciphertext=b"\x00" * 32,
         size=32,
     )
+    check_in = agreement_for_matrix(cast)
     return SimpleNamespace(
+        check_in_id=check_in.pk,
         invitation_id=invitation.pk,
         raw=raw,
         token_id=token.pk,
@@ -575,6 +739,10 @@ def expected_location(cast, where: str) -> str | None:
         WORDS: f"/programs/{cast.program.pk}/words/",
         QUESTIONS: f"/programs/{cast.program.pk}/questions/",
         MESSAGES: f"/cases/{cast.case.reference}/messages/",
+        AGREEMENT: f"/cases/{cast.case.reference}/agreement/",
+        DRAFT: f"/cases/{cast.case.reference}/agreement/v3/",
+        SIGNING: f"/cases/{cast.case.reference}/agreement/v2/",
+        ITEM: f"/cases/{cast.case.reference}/agreement/items/{AGREEMENT_ITEM}/",
     }.get(where)
 
 

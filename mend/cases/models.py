@@ -174,11 +174,17 @@ class Notice(models.Model):
         MODE_INDIRECT = "mode_indirect", _("communication through the facilitator")
         MODE_DIRECT = "mode_direct", _("open to meeting")
         CASE_CLOSED = "case_closed", _("process ended")
+        PROGRESS_UPDATE = "progress_update", _("news about the agreement")
+        AGREEMENT_COMPLETE = "agreement_complete", _("agreement completed")
+        REMINDER = "reminder", _("something in the agreement is due")
+        ITEM_OVERDUE = "item_overdue", _("an item is past its due date")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notices")
     recipient = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="notices")
     kind = models.CharField(max_length=24, choices=Kind.choices)
     about = models.ForeignKey(Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Numbers only, never words, for the few texts that carry a count (a progress update's "2 of 5").
+    figures = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
 

@@ -1,6 +1,7 @@
 """Short, neutral notices to the people in a case. They never carry reasons or what anyone wrote."""
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from mend.cases.models import FACILITATING_ROLES, Case, Notice, Participant, Role
 
@@ -60,8 +61,35 @@ def case_closed(*, case: Case) -> None:
     _send(case, [p for p in _joined(case) if p.role == Role.HARMED_PARTY], Notice.Kind.CASE_CLOSED)
 
 
+def item_overdue(*, case: Case, owner: Participant) -> None:
+    """The owner of an overdue item is reminded, and their facilitators hear that something is overdue:
+    no words of the item, no date, no amount (mend.agreements.reminders)."""
+    _send(case, [owner], Notice.Kind.REMINDER)
+    _send(
+        case,
+        [p for p in _joined(case) if p.role in FACILITATING_ROLES and p.pk != owner.pk],
+        Notice.Kind.ITEM_OVERDUE,
+        about=owner,
+    )
+
+
+def _progress_text(figures: dict | None) -> str:
+    """A count and nothing else: how many items are done and checked, never which or by whom."""
+    try:
+        done, total = int(figures["done"]), int(figures["of"])
+    except (TypeError, KeyError, ValueError):
+        return _("There is news about the agreement. Your facilitator can tell you more.")
+    return ngettext(
+        "There is news about the agreement: %(done)d of %(total)d item is done and checked.",
+        "There is news about the agreement: %(done)d of %(total)d items are done and checked.",
+        total,
+    ) % {"done": done, "total": total}
+
+
 def text_of(notice: Notice) -> str:
     name = notice.about.pseudonym if notice.about_id else ""
+    if notice.kind == Notice.Kind.PROGRESS_UPDATE:
+        return _progress_text(notice.figures)
     texts = {
         Notice.Kind.PROCESS_PAUSED: _("The process is paused for now. Your facilitator will be in touch."),
         Notice.Kind.SUPPORT_PROMPT: _(
@@ -75,5 +103,13 @@ def text_of(notice: Notice) -> str:
             "This process has now ended. Thank you for everything you put into it. "
             "The program is still here if you would like support."
         ),
+        Notice.Kind.AGREEMENT_COMPLETE: _(
+            "The agreement has been completed. Your facilitator can tell you more if you would like."
+        ),
+        Notice.Kind.REMINDER: _("Something in your agreement is due. When you are ready, have a look at it."),
+        Notice.Kind.ITEM_OVERDUE: _(
+            "%(name)s has an item in the agreement that is past its due date. You may want to check in."
+        )
+        % {"name": name},
     }
     return texts[notice.kind]

@@ -53,11 +53,26 @@ def describe(event, program) -> str:
         "session.restored": _("%(who)s brought a session back."),
         "participant.data_deleted": _("%(who)s asked for their information to be deleted."),
         "participant.data_exported": _("%(who)s downloaded their information."),
+        "agreement.drafted": _("%(who)s started a draft of the agreement."),
+        "agreement.opened": _("%(who)s asked the parties to sign the agreement."),
+        "agreement.withdrawn": _("%(who)s took the agreement back to a draft."),
+        "agreement.signed": _("%(who)s signed the agreement as %(role)s."),
+        "agreement.declined": _("%(who)s chose not to sign the agreement."),
+        "agreement.in_force": _("Everyone has signed: the agreement is in force."),
+        "agreement.closed": _("%(who)s recorded how the agreement ended: %(what)s."),
+        "commitment.submitted": _("%(who)s marked an item of the agreement done."),
+        "commitment.verified": _("%(who)s checked an item of the agreement as done."),
+        "commitment.more_needed": _("%(who)s asked for more on an item of the agreement."),
+        "payment.recorded": _("%(who)s recorded a payment."),
+        "checkin.scheduled": _("%(who)s planned a follow-up step."),
+        "checkin.done": _("%(who)s marked a follow-up step done."),
         "case.keys_destroyed": _("The case's records were deleted for good."),
         "case.data_deleted": _("The case's records were deleted for good."),
     }
     if event.code in simple:
         what = str(data.get("scope") or data.get("outcome") or "").replace("_", " ")
+        if "%(role)s" in simple[event.code] and not role:
+            role = _("someone in the case")
         return simple[event.code] % {"who": who, "role": role, "what": what}
     return _("%(who)s: %(code)s") % {"who": who, "code": event.code}
 

@@ -234,6 +234,10 @@ def choices_update(
     )
     # Who may attend may have narrowed: meetings that no longer fit the choices are cancelled.
     _recheck(actor=actor, case=place.case)
+    # Progress updates already waiting follow the new choice at once.
+    from mend.agreements import progress
+
+    progress.choices_changed(place=place)
     if mode_changed:
         notices.mode_chosen(case=place.case, mode=mode)
     return choices

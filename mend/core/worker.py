@@ -24,13 +24,16 @@ class EmbeddedWorker:
 
 
 def schedule_periodic_jobs() -> None:
-    """The jobs that book their own next run (checkpoints, retention) are booked again whenever a worker
-    starts, so a crash mid-run never stops them for good; each adds a run only if none is waiting."""
+    """The jobs that book their own next run (checkpoints, retention, progress updates and reminders) are
+    booked again whenever a worker starts, so a crash mid-run never stops them for good; each adds a run
+    only if none is waiting."""
+    from mend.agreements.tasks import agreement_jobs_schedule
     from mend.audit.tasks import checkpoint_schedule
     from mend.keystore.tasks import retention_schedule
 
     checkpoint_schedule()
     retention_schedule()
+    agreement_jobs_schedule()
 
 
 def start_embedded_worker() -> EmbeddedWorker:

@@ -16,7 +16,9 @@ PHRASE = "tussock inlet lamp cobble fern willow"
 PASSWORD = "estuary mudflat godwit 42 lantern"
 
 
-def seed(tag: str) -> dict:
+def seed(tag: str, *, agreement: bool = False) -> dict:
+    """`agreement`: a second person harmed, Tui, who chose never to hear of progress, while Sorrel chose to
+    hear after each checked item; both consent to hearing of progress (for the agreement journey)."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from mend.accounts import services as account_services
@@ -54,14 +56,21 @@ def seed(tag: str) -> dict:
         facilitator=facilitator,
     )
     places, names = {}, {}
-    for role, pseudonym in [("harmed_party", "Sorrel"), ("responsible_party", "Brook")]:
-        _invitation, raw = case_services.participant_invite(actor=facilitator, case=case, role=role)
+    people = [("harmed_party", "Sorrel"), ("responsible_party", "Brook")]
+    if agreement:
+        people.append(("second_harmed", "Tui"))
+    for role, pseudonym in people:
+        kind = "harmed_party" if role == "second_harmed" else role
+        _invitation, raw = case_services.participant_invite(actor=facilitator, case=case, role=kind)
         names[role] = f"{pseudonym.lower()}-{tag}"
         user = case_services.invitation_accept(
             raw_token=raw, pseudonym=pseudonym, **join_credentials(names[role], PHRASE)
         )
         place = case.participants.get(user=user)
-        for scope in ("take_part", "facilitator_contact", "indirect_exchange", "data_processing"):
+        scopes = ["take_part", "facilitator_contact", "indirect_exchange", "data_processing"]
+        if agreement and kind == "harmed_party":
+            scopes.append("progress_updates")
+        for scope in scopes:
             text = current_text(program, scope)
             consent_services.consent_give(actor=user, place=place, scope=scope, text_sha256=text.sha256)
         assessments.assessment_sign_off(
@@ -75,25 +84,39 @@ def seed(tag: str) -> dict:
         mode="indirect",
         supporters_may_attend=False,
         community_may_attend=False,
-        progress_updates="at_end",
+        progress_updates="each_verified" if agreement else "at_end",
     )
+    if agreement:
+        consent_services.choices_update(
+            actor=places["second_harmed"].user,
+            place=places["second_harmed"],
+            mode="indirect",
+            supporters_may_attend=False,
+            community_may_attend=False,
+            progress_updates="never",
+        )
     assessments.acknowledgment_submit(
         actor=responsible.user,
         place=responsible,
         text="I shared the photos of Sorrel without asking, and I know it frightened her.",
     )
     assessments.acknowledgment_confirm(actor=facilitator, place=responsible)
-    assessments.safety_plan_save(
-        actor=facilitator,
-        place=harmed,
-        risks="Contact from new accounts.",
-        measures="Messages only through the facilitator.",
-    )
+    for place in [p for role, p in places.items() if role != "responsible_party"]:
+        assessments.safety_plan_save(
+            actor=facilitator,
+            place=place,
+            risks="Contact from new accounts.",
+            measures="Messages only through the facilitator.",
+        )
     assessments.conflict_declare(actor=facilitator, case=case, has_conflict=False)
     for action in ("accept_referral", "start_assessment", "start_preparation", "begin_encounter"):
         case = case_services.case_transition(actor=facilitator, case=case, action=action)
     direct = dialogue_services.conversation_open(case=case, kind=Conversation.Kind.DIRECT)
+    extra = {}
+    if agreement:
+        extra = {"second_harmed_sign_in": names["second_harmed"], "second_harmed_pseudonym": "Tui"}
     return {
+        **extra,
         "case_reference": case.reference,
         "stage": case.stage,
         "facilitator_email": email,
@@ -115,4 +138,4 @@ if __name__ == "__main__":
 
     django.setup()
     tag = sys.argv[1] if len(sys.argv) > 1 else secrets.token_hex(3)
-    sys.stdout.write("\n" + json.dumps(seed(tag)) + "\n")
+    sys.stdout.write("\n" + json.dumps(seed(tag, agreement="--agreement" in sys.argv)) + "\n")

@@ -518,6 +518,36 @@ export async function open(envelope, keyset) {
   return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(unpad(padded)));
 }
 
+// A message as the server sends it (a frame: envelope plus its sender's public keys), checked and opened:
+// {content} or {problem}, in words a person can read.
+export async function openFrame(frame, keyset) {
+  const from = frame.from || {};
+  if (!keyset) return { problem: "There are no keys on this device to open this message with." };
+  try {
+    if (!from.sign_public || !from.enc_public) throw new Error("The sender's keys are no longer known.");
+    const keyId = await keyIdOf(unb64u(from.enc_public), unb64u(from.sign_public));
+    if (keyId !== frame.envelope.sender || !(await verify(frame.envelope, from.sign_public))) {
+      throw new Error("This message could not be checked as coming from its sender.");
+    }
+    return { content: await open(frame.envelope, keyset) };
+  } catch (error) {
+    return { problem: error.message };
+  }
+}
+
+// --- agreements ---------------------------------------------------------------------------------------
+
+export const AGREEMENT_SIGNATURE = "mend-agreement-signature/1";
+
+// A party's signature on an agreement version (docs/agreements.md): Ed25519 over the canonical JSON of
+// the purpose, the version's frozen document, and the name they typed.
+export async function signAgreement(keyset, documentText, typedName) {
+  if (!keyset) throw new Error("Your keys are not unlocked on this device. Sign out, then sign in again to sign.");
+  const statement = { purpose: AGREEMENT_SIGNATURE, agreement: JSON.parse(documentText), name: typedName };
+  const signature = await subtle.sign("Ed25519", keyset.signPrivate, canonicalBytes(statement));
+  return { key_id: keyset.keyId, signature: b64u(new Uint8Array(signature)) };
+}
+
 // --- attachments -------------------------------------------------------------------------------------
 
 function fileAad(conversation, fileId) {

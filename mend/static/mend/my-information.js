@@ -22,27 +22,19 @@ function showError(text) {
 }
 
 async function opened(frame, keyset) {
-  const from = frame.from;
   const message = {
     at: frame.at,
-    from: from.name,
+    from: frame.from.name,
     kind: KINDS[frame.kind] || frame.kind,
     relay_state: frame.relay_state || undefined,
   };
   if (!keyset) return { ...message, problem: "Not unlocked: this device had no keys when the file was made." };
-  try {
-    if (!from.sign_public || !from.enc_public) throw new Error("The sender's keys are no longer known.");
-    const keyId = await e2e.keyIdOf(e2e.unb64u(from.enc_public), e2e.unb64u(from.sign_public));
-    if (keyId !== frame.envelope.sender || !(await e2e.verify(frame.envelope, from.sign_public))) {
-      throw new Error("This message could not be checked as coming from its sender.");
-    }
-    const { files, ...content } = await e2e.open(frame.envelope, keyset);
-    // A file's name, type and size; never its key: the files themselves stay in the conversation.
-    const named = (files || []).map(({ name, type, size }) => ({ name, type, size }));
-    return { ...message, ...content, ...(named.length ? { files: named } : {}) };
-  } catch (error) {
-    return { ...message, problem: error.message };
-  }
+  const { content, problem } = await e2e.openFrame(frame, keyset);
+  if (problem) return { ...message, problem };
+  const { files, ...rest } = content;
+  // A file's name, type and size; never its key: the files themselves stay in the conversation.
+  const named = (files || []).map(({ name, type, size }) => ({ name, type, size }));
+  return { ...message, ...rest, ...(named.length ? { files: named } : {}) };
 }
 
 async function build(data, keyset) {

@@ -1,0 +1,354 @@
+"""The two files a case can take away: the agreement as a PDF and its dates as an iCalendar file.
+
+Both name people by pseudonym or by the program's word for their role, never by account names, and leave
+the facilitators' names out: the files travel beyond Mend (printed, forwarded, synced to a phone). The
+PDF of a version that was opened for signing is made from its frozen document, so it shows exactly the
+words that were signed; a draft's PDF is made from its items and says on every page that it is not
+signed."""
+
+import json
+import os
+import re
+import unicodedata
+from datetime import date, datetime, timedelta
+from functools import cache
+from io import BytesIO
+from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
+
+import icalendar
+import reportlab
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext as _
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from mend.agreements import document as doc
+from mend.agreements.models import CheckIn, ItemKind, Signature, Version
+from mend.cases.models import FACILITATING_ROLES, Participant
+
+FONT = "MendVera"
+FONT_BOLD = "MendVera-Bold"
+PRODID = "-//Mend//Agreements//EN"
+FINGERPRINT_SHOWN = 16
+# Characters other than line breaks and tabs that are not printable (controls, unassigned) are dropped:
+# reportlab's paragraph parser and the PDF have no use for them.
+_UNPRINTABLE = {"Cc", "Cf", "Cs", "Co", "Cn"}
+
+
+@cache
+def _fonts() -> None:
+    """Registers the Vera fonts reportlab ships, embedded (subset) so the text can be extracted and
+    Latin letters beyond ASCII print; a character Vera lacks prints as an empty box, never an error."""
+    folder = os.path.join(os.path.dirname(reportlab.__file__), "fonts")
+    pdfmetrics.registerFont(TTFont(FONT, os.path.join(folder, "Vera.ttf")))
+    pdfmetrics.registerFont(TTFont(FONT_BOLD, os.path.join(folder, "VeraBd.ttf")))
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD, italic=FONT, boldItalic=FONT_BOLD)
+
+
+def _plain(text) -> str:
+    return "".join(
+        ch for ch in str(text or "") if ch in "\n\t" or unicodedata.category(ch) not in _UNPRINTABLE
+    )
+
+
+def _markup(text) -> str:
+    """Text as paragraph markup that prints literally: `<b>` and `&` are words here, not formatting."""
+    return escape(_plain(text)).replace("\t", " ").replace("\n", "<br/>")
+
+
+def _day(value: date) -> str:
+    return dateformat.format(value, "j F Y")
+
+
+def _local_day(moment: datetime, tz: ZoneInfo) -> str:
+    return _day(timezone.localtime(moment, tz).date())
+
+
+def _safe_reference(reference: str) -> str:
+    return re.sub(r"[^A-Za-z0-9-]+", "-", str(reference)).strip("-") or "case"
+
+
+def pdf_filename(version: Version) -> str:
+    return f"agreement-{_safe_reference(version.case.reference)}-v{version.number}.pdf"
+
+
+def ics_filename(agreement) -> str:
+    return f"agreement-{_safe_reference(agreement.case.reference)}.ics"
+
+
+def _person(place: Participant | None, program, *, frozen_name: str | None = None) -> str:
+    """How a file names someone: a party by their pseudonym (as the signed document froze it), a
+    facilitator only by the program's word for the role."""
+    if place is None:
+        return frozen_name or _("someone in the case")
+    if place.role in FACILITATING_ROLES:
+        return program.word_for(place.role)
+    return frozen_name or place.pseudonym or program.word_for(place.role)
+
+
+def _detail_lines(kind: str, details: dict) -> list[tuple[str, str]]:
+    details = details or {}
+    lines: list[tuple[str, str]] = []
+    if kind == ItemKind.RESTITUTION:
+        amount = " ".join(str(details.get(k, "")).strip() for k in ("amount", "currency")).strip()
+        lines += [(_("Amount"), amount), (_("Schedule"), details.get("schedule", ""))]
+    elif kind == ItemKind.SERVICE:
+        hours = details.get("hours", "")
+        lines += [(_("Hours"), f"{hours}" if hours != "" else ""), (_("Where"), details.get("where", ""))]
+    elif kind in (ItemKind.LEARNING, ItemKind.COUNSELLING):
+        lines.append((_("Course or programme"), details.get("programme", "")))
+    elif kind == ItemKind.APOLOGY:
+        lines.append((_("How it is passed on"), details.get("channel", "")))
+    elif kind == ItemKind.BEHAVIOUR:
+        lines.append((_("Spaces or kinds of contact"), details.get("spaces", "")))
+    elif kind == ItemKind.DIGITAL_REPAIR:
+        lines.append((_("What is put right"), details.get("what", "")))
+    return [(label, str(value)) for label, value in lines if str(value).strip()]
+
+
+def _kind_label(kind: str) -> str:
+    return str(dict(ItemKind.choices).get(kind, kind))
+
+
+def _words_of(version: Version) -> dict:
+    """What the PDF shows: the frozen document once the version was opened for signing, else the draft."""
+    if version.document_sha256:
+        return json.loads(str(version.document))
+    items = version.items.select_related("owner").order_by("position", "pk")
+    return {
+        "case": version.case.reference,
+        "version": version.number,
+        "terms": str(version.terms),
+        "parties": [],
+        "items": [doc.item_entry(item) for item in items],
+    }
+
+
+def _state_line(version: Version, tz: ZoneInfo) -> tuple[str, str | None]:
+    """The state in words, and the warning each page carries when the version is not signed."""
+    State = Version.State
+    if version.state in (State.SIGNED, State.SUPERSEDED) and version.signed_at:
+        line = _("Signed by everyone on %(day)s.") % {"day": _local_day(version.signed_at, tz)}
+        if version.state == State.SUPERSEDED:
+            return f"{line} {_('Replaced by a later version.')}", _("REPLACED BY A LATER VERSION")
+        return line, None
+    if version.state == State.SIGNING:
+        return _("Waiting for signatures. Not signed yet."), _("NOT SIGNED: waiting for signatures")
+    if version.state == State.DECLINED:
+        return _("Not signed."), _("NOT SIGNED")
+    return _("Draft, not signed."), _("DRAFT: NOT SIGNED")
+
+
+def agreement_pdf(version: Version) -> bytes:
+    """The version as a PDF: its state, shared terms, items and signatures, with pseudonyms only."""
+    _fonts()
+    program = version.case.program
+    tz = ZoneInfo(program.time_zone)
+    words = _words_of(version)
+    reference = str(words.get("case") or version.case.reference)
+    number = words.get("version") or version.number
+    frozen_names = {party["id"]: party["name"] for party in words.get("parties", [])}
+    owner_ids = {entry.get("owner") for entry in words["items"]}
+    answers = list(version.signatures.order_by("at", "pk"))
+    places = {
+        p.pk: p
+        for p in Participant.objects.filter(
+            case_id=version.case_id,
+            pk__in=owner_ids | set(frozen_names) | {a.participant_id for a in answers},
+        )
+    }
+
+    def who(participant_id) -> str:
+        return _person(places.get(participant_id), program, frozen_name=frozen_names.get(participant_id))
+
+    def role_of(participant_id) -> str:
+        place = places.get(participant_id)
+        return program.word_for(place.role) if place else ""
+
+    base = ParagraphStyle("body", fontName=FONT, fontSize=10, leading=14)
+    small = ParagraphStyle(
+        "small", parent=base, fontSize=8.5, leading=11, textColor=colors.HexColor("#444444")
+    )
+    label = ParagraphStyle("label", parent=base, fontName=FONT_BOLD)
+    title = ParagraphStyle("title", parent=base, fontName=FONT_BOLD, fontSize=20, leading=26, spaceAfter=4)
+    heading = ParagraphStyle(
+        "heading", parent=base, fontName=FONT_BOLD, fontSize=13, leading=18, spaceBefore=10
+    )
+    item_heading = ParagraphStyle("item", parent=base, fontName=FONT_BOLD, fontSize=11, spaceBefore=8)
+    warning = ParagraphStyle("warning", parent=label, textColor=colors.HexColor("#8a1c1c"))
+
+    state_line, page_warning = _state_line(version, tz)
+    story = [
+        Paragraph(escape(_("Agreement")), title),
+        Paragraph(
+            escape(_("Case %(reference)s · Version %(n)s") % {"reference": reference, "n": number}), base
+        ),
+        Spacer(1, 4),
+        Paragraph(escape(state_line), warning if page_warning else label),
+    ]
+    if version.document_sha256:
+        story.append(
+            Paragraph(
+                escape(_("Document fingerprint (SHA-256): %(sha)s") % {"sha": version.document_sha256}), small
+            )
+        )
+
+    story.append(Paragraph(escape(_("What everyone agrees")), heading))
+    terms = _markup(words.get("terms"))
+    story.append(Paragraph(terms or escape(_("No shared terms were written.")), base))
+
+    story.append(Paragraph(escape(_("Commitments")), heading))
+    for position, entry in enumerate(words["items"], start=1):
+        rows = [
+            (_("Who"), who(entry.get("owner"))),
+            (_("Due"), _day(date.fromisoformat(entry["due_on"]))),
+            (_("How it will be checked"), entry.get("verification", "")),
+            *_detail_lines(entry.get("kind", ""), entry.get("details") or {}),
+        ]
+        table = Table(
+            [[Paragraph(_markup(name), label), Paragraph(_markup(value), base)] for name, value in rows],
+            colWidths=[50 * mm, None],
+            splitInRow=1,
+        )
+        table.setStyle(
+            TableStyle(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (0, -1), 0),
+                    ("LINEBELOW", (0, 0), (-1, -2), 0.25, colors.HexColor("#cccccc")),
+                ]
+            )
+        )
+        story += [
+            KeepTogether(
+                [
+                    Paragraph(escape(f"{position}. {_kind_label(entry.get('kind', ''))}"), item_heading),
+                    Paragraph(_markup(entry.get("description")), base),
+                ]
+            ),
+            Spacer(1, 3),
+            table,
+        ]
+    if not words["items"]:
+        story.append(Paragraph(escape(_("No commitments yet.")), base))
+
+    story.append(Paragraph(escape(_("Signatures")), heading))
+    answered = set()
+    for answer in answers:
+        answered.add(answer.participant_id)
+        party = f"{who(answer.participant_id)} ({role_of(answer.participant_id)})"
+        day = _local_day(answer.at, tz)
+        if answer.decision == Signature.Decision.SIGNED:
+            lines = [
+                Paragraph(_markup(_("Signed as “%(name)s”") % {"name": str(answer.typed_name)}), label),
+                Paragraph(_markup(_("%(party)s, on %(day)s") % {"party": party, "day": day}), base),
+                Paragraph(
+                    _markup(
+                        _("Key %(key)s · document %(sha)s")
+                        % {"key": answer.key_id, "sha": version.document_sha256[:FINGERPRINT_SHOWN]}
+                    ),
+                    small,
+                ),
+            ]
+        else:
+            lines = [
+                Paragraph(_markup(party), label),
+                Paragraph(_markup(_("Chose not to sign, on %(day)s") % {"day": day}), base),
+            ]
+        story += [KeepTogether([*lines, Spacer(1, 6)])]
+    for party_id in frozen_names:
+        if party_id not in answered:
+            party = f"{who(party_id)} ({role_of(party_id)})"
+            story.append(Paragraph(_markup(_("%(party)s: not signed yet") % {"party": party}), base))
+    if not answers and not frozen_names:
+        story.append(Paragraph(escape(_("Nobody has signed this version: it is a draft.")), base))
+
+    running = _("Agreement %(reference)s, version %(n)s") % {"reference": reference, "n": number}
+
+    def on_page(canvas, template):
+        canvas.saveState()
+        width, height = template.pagesize
+        if page_warning:
+            canvas.setFont(FONT_BOLD, 10)
+            canvas.setFillColor(colors.HexColor("#8a1c1c"))
+            canvas.drawString(template.leftMargin, height - 12 * mm, _plain(f"{page_warning} · {running}"))
+        canvas.setFont(FONT, 8)
+        canvas.setFillColor(colors.HexColor("#555555"))
+        footer = _("%(running)s · page %(page)d") % {"running": running, "page": canvas.getPageNumber()}
+        canvas.drawString(template.leftMargin, 10 * mm, _plain(footer))
+        canvas.restoreState()
+
+    out = BytesIO()
+    SimpleDocTemplate(
+        out,
+        pagesize=A4,
+        leftMargin=20 * mm,
+        rightMargin=20 * mm,
+        topMargin=22 * mm,
+        bottomMargin=20 * mm,
+        title=f"Agreement {reference} v{number}",
+        author="",
+        subject="",
+        creator="Mend",
+    ).build(story, onFirstPage=on_page, onLaterPages=on_page)
+    return out.getvalue()
+
+
+def _all_day(*, uid: str, day: date, summary: str, description: str, stamp: datetime) -> icalendar.Event:
+    event = icalendar.Event()
+    event.add("uid", uid)
+    event.add("dtstamp", stamp)
+    event.add("dtstart", day)
+    event.add("dtend", day + timedelta(days=1))
+    event.add("summary", summary)
+    if description:
+        event.add("description", description)
+    event.add("transp", "TRANSPARENT")
+    return event
+
+
+def agreement_ics(agreement, *, items, check_ins, program_tz) -> bytes:
+    """The due dates of the items in force and the follow-up check-ins, as all-day events. Titles are
+    short and neutral (a calendar shows them on a lock screen); the item's words are in the description,
+    as the file is only given to people in the case. UIDs are stable, so importing it again updates."""
+    reference = agreement.case.reference
+    stamp = timezone.now().astimezone(ZoneInfo("UTC")).replace(microsecond=0)
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", _("Agreement %(reference)s") % {"reference": reference})
+    if program_tz:
+        calendar.add("x-wr-timezone", getattr(program_tz, "key", None) or str(program_tz))
+    for item in items:
+        calendar.add_component(
+            _all_day(
+                uid=f"{item.uid}@mend-agreement-{agreement.pk}",
+                day=item.due_on,
+                summary=_("Due: %(kind)s (%(reference)s)")
+                % {"kind": _kind_label(item.kind), "reference": reference},
+                description=_plain(item.description),
+                stamp=stamp,
+            )
+        )
+    for check_in in check_ins:
+        if check_in.kind == CheckIn.Kind.SUPPORT:
+            summary = _("Support contact (%(reference)s)") % {"reference": reference}
+        else:
+            summary = _("Check-in (%(reference)s)") % {"reference": reference}
+        calendar.add_component(
+            _all_day(
+                uid=f"check-in-{check_in.pk}@mend-agreement-{agreement.pk}",
+                day=check_in.due_on,
+                summary=summary,
+                description="",
+                stamp=stamp,
+            )
+        )
+    return calendar.to_ical()
