@@ -12,6 +12,8 @@ SECRET_KEY = ENV.secret_key
 DEBUG = ENV.debug
 ALLOWED_HOSTS = ENV.allowed_hosts
 MEND_DEMO = ENV.demo
+# Mounts the benchmark's bare baselines (mend.bench); refused unless the server is local (mend.env).
+MEND_BENCH = ENV.bench
 MEND_QUICK_EXIT_URL = ENV.quick_exit_url
 MEND_INVITATION_DAYS = ENV.invitation_days
 MEND_EMBEDDED_WORKER = ENV.embedded_worker
@@ -103,7 +105,12 @@ if ENV.redis_url:
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": ENV.redis_url}
     }
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [ENV.redis_url]}}
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # redis-py 8 ends a socket read after 5 s by default, as long as channels_redis's own wait for a
+            # message: without this, every websocket quiet for 5 s would die (django/channels_redis#422).
+            "CONFIG": {"hosts": [{"address": ENV.redis_url, "socket_timeout": None}]},
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
