@@ -43,6 +43,7 @@ def _str(name: str, default: str = "") -> str:
 class Env:
     debug: bool
     demo: bool
+    bench: bool
     secret_key: str
     database_url: str
     redis_url: str
@@ -133,9 +134,16 @@ def read() -> Env:
     if demo and (https or not set(hosts) <= {"127.0.0.1", "localhost", "::1"}):
         # Demo accounts have published passwords and skip the second factor: never on a real address.
         raise ConfigError("MEND_DEMO=1 is for a local demo only: unset it with MEND_HTTPS or public hosts.")
+    bench = _bool("MEND_BENCH", False)
+    if bench and (https or not set(hosts) <= {"127.0.0.1", "localhost", "::1"}):
+        # The benchmark's bare baseline routes answer without sign-in (bench/README.md): local runs only.
+        raise ConfigError(
+            "MEND_BENCH=1 is for a local benchmark only: unset it with MEND_HTTPS or public hosts."
+        )
     return Env(
         debug=debug,
         demo=demo,
+        bench=bench,
         secret_key=_secret_key(var_dir, debug),
         database_url=database_url,
         redis_url=redis_url,
