@@ -2,7 +2,7 @@
 for more, restitution payments are recorded, the follow-up plan is kept, and the agreement ends with an
 outcome. Each is one atomic, audited action (docs/agreements.md)."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import transaction
@@ -57,7 +57,7 @@ def commitment_submit(*, actor: User, place: Participant, commitment: Commitment
         raise Conflict(_("This item is already done and checked. Nothing more is needed."))
     conversation = dialogue.conversation_open(case=place.case, kind=Conversation.Kind.SUPPORT, party=place)
     message, _new = dialogue.message_post(actor=actor, conversation=conversation, envelope=envelope)
-    evidence, _created = Evidence.objects.get_or_create(
+    evidence, created = Evidence.objects.get_or_create(
         message=message,
         defaults={
             "case": place.case,
@@ -68,6 +68,10 @@ def commitment_submit(*, actor: User, place: Participant, commitment: Commitment
     )
     if evidence.commitment_id != commitment.pk:
         raise Conflict(_("That message is already evidence for another item."))
+    if not created:
+        # The same evidence again (a retry after a lost answer): already recorded. It is not new evidence,
+        # so it neither undoes a facilitator's request for more nor writes a second audit event.
+        return evidence
     commitment.state = Commitment.State.SUBMITTED
     commitment.save(update_fields=["state", "updated_at"])
     audit.record(
@@ -141,7 +145,7 @@ def payment_record(*, actor: User, commitment: Commitment, amount, paid_on: date
     _facilitating(actor, case)
     if item.kind != "restitution":
         raise DomainError(_("Payments are recorded on restitution items only."))
-    if not isinstance(paid_on, date) or paid_on > timezone.localdate():
+    if isinstance(paid_on, datetime) or not isinstance(paid_on, date) or paid_on > timezone.localdate():
         raise DomainError(_("Give the day it was paid: today or an earlier day."), field="paid_on")
     payment = Payment.objects.create(
         case=case,
@@ -180,7 +184,7 @@ def checkin_schedule(
         raise DomainError(_("Choose a check-in or a support contact."), field="kind")
     if with_participant.case_id != case.pk or with_participant.removed_at is not None:
         raise DomainError(_("Choose someone in the case."), field="with_participant")
-    if not isinstance(due_on, date) or due_on < timezone.localdate():
+    if isinstance(due_on, datetime) or not isinstance(due_on, date) or due_on < timezone.localdate():
         raise DomainError(_("Choose today or a later day."), field="due_on")
     check_in = CheckIn.objects.create(
         case=case,

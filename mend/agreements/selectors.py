@@ -21,11 +21,14 @@ def version_in_force(agreement: Agreement | None) -> Version | None:
     return agreement.versions.filter(state=Version.State.SIGNED).order_by("-number").first()
 
 
-def items_in_force(agreement: Agreement | None) -> list[Item]:
-    version = version_in_force(agreement)
+def items_of(version: Version | None) -> list[Item]:
     if version is None:
         return []
     return list(version.items.select_related("owner").order_by("position", "pk"))
+
+
+def items_in_force(agreement: Agreement | None) -> list[Item]:
+    return items_of(version_in_force(agreement))
 
 
 def commitments_by_uid(agreement: Agreement | None) -> dict[str, Commitment]:
@@ -100,14 +103,25 @@ def board_for(viewer, agreement: Agreement | None) -> dict:
     - the person responsible: every item and its state (they carry most of them);
     - the person harmed: only as they chose to hear of progress: nothing with "never", only whether the
       agreement is complete with "only at the end", which items are done and checked otherwise;
-    - anyone else taking part: whether there is an agreement in force, and whether it is complete."""
+    - anyone else taking part: whether there is an agreement in force, and whether it is complete.
+
+    Items the viewer carries themselves are always theirs to see, with where they stand (`own`, when the
+    rest of the board does not show them)."""
     from mend.consent.selectors import choices_of
 
     version = version_in_force(agreement)
-    board = {"version": version, "rows": [], "shows": "none", "done": 0, "total": 0, "complete": False}
+    board = {
+        "version": version,
+        "rows": [],
+        "own": [],
+        "shows": "none",
+        "done": 0,
+        "total": 0,
+        "complete": False,
+    }
     if version is None:
         return board
-    items = items_in_force(agreement)
+    items = items_of(version)
     states = commitments_by_uid(agreement)
     board["total"] = len(items)
     board["done"] = sum(
@@ -122,19 +136,24 @@ def board_for(viewer, agreement: Agreement | None) -> dict:
         board["choice"] = choice
     else:
         board["shows"] = "end"
-    if board["shows"] in ("all", "verified"):
-        today = timezone.localdate()
-        for item in items:
-            commitment = states.get(item.uid)
-            state = commitment.state if commitment else Commitment.State.OPEN
-            if board["shows"] == "verified" and state != Commitment.State.VERIFIED:
-                state = "not_yet"
-            board["rows"].append(
-                {
-                    "item": item,
-                    "commitment": commitment,
-                    "state": state,
-                    "overdue": state != Commitment.State.VERIFIED and item.due_on < today,
-                }
-            )
+    listed = board["shows"] in ("all", "verified")
+    own = viewer.place.pk if viewer.place is not None and not viewer.staff else None
+    today = timezone.localdate()
+    for item in items:
+        mine = item.owner_id == own
+        if not listed and not mine:
+            continue
+        commitment = states.get(item.uid)
+        state = commitment.state if commitment else Commitment.State.OPEN
+        if board["shows"] == "verified" and not mine and state != Commitment.State.VERIFIED:
+            state = "not_yet"  # how the other side's items are going is not the person harmed's to see
+        (board["rows"] if listed else board["own"]).append(
+            {
+                "item": item,
+                "commitment": commitment,
+                "state": state,
+                "mine": mine,
+                "overdue": state != Commitment.State.VERIFIED and item.due_on < today,
+            }
+        )
     return board

@@ -1,5 +1,6 @@
 """Agreement pages, under /cases/<reference>/agreement/: thin views (parse, access, one service, respond)."""
 
+import functools
 import json
 
 from django.contrib import messages
@@ -9,8 +10,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from mend.agreements import access, commitments, exports, forms, selectors, services
-from mend.agreements.models import CheckIn, Evidence, Item, Version
+from mend.agreements.models import CheckIn, Commitment, Evidence, Item, Version
 from mend.cases.models import FACILITATING_ROLES, PARTY_ROLES
+from mend.core import at_rest
 from mend.core.errors import DomainError
 from mend.dialogue import selectors as dialogue_selectors
 from mend.dialogue import services as dialogue_services
@@ -30,6 +32,18 @@ def _owners(case) -> list[tuple[int, str]]:
     return [(p.pk, f"{_name(case, p)} ({case.program.word_for(p.role)})") for p in places.order_by("pk")]
 
 
+def _one_key_read(view):
+    """A page that shows many sealed rows of its case (items, payments, signatures) reads the case's data
+    key once for the request, not once per row; the key is dropped when the response is made."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        with at_rest.key_cache():
+            return view(request, *args, **kwargs)
+
+    return wrapped
+
+
 def _home(reference: str):
     return redirect("agreements:home", reference=reference)
 
@@ -38,6 +52,7 @@ def _home(reference: str):
 
 
 @require_GET
+@_one_key_read
 def home(request, reference):
     viewer = access.access_agreement_viewer(request.user, reference)
     case = viewer.case
@@ -88,6 +103,7 @@ def _draft_version(viewer, number) -> Version:
 
 
 @require_POST
+@_one_key_read
 def draft_terms(request, reference, number):
     viewer = access.access_facilitator(request.user, reference)
     version = _draft_version(viewer, number)
@@ -106,6 +122,7 @@ def draft_terms(request, reference, number):
 
 
 @require_POST
+@_one_key_read
 def draft_item(request, reference, number):
     viewer = access.access_facilitator(request.user, reference)
     version = _draft_version(viewer, number)
@@ -221,6 +238,7 @@ def _version_context(viewer, version, *, terms_form=None, item_form=None, sign_f
 
 
 @require_GET
+@_one_key_read
 def version(request, reference, number):
     viewer = access.access_agreement_viewer(request.user, reference)
     version = access.access_version(viewer, number)
@@ -228,6 +246,7 @@ def version(request, reference, number):
 
 
 @require_POST
+@_one_key_read
 def version_sign(request, reference, number):
     viewer = access.access_party(request.user, reference)
     version = access.access_version(viewer, number)
@@ -274,6 +293,7 @@ def version_decline(request, reference, number):
 
 
 @require_GET
+@_one_key_read
 def version_pdf(request, reference, number):
     viewer = access.access_agreement_viewer(request.user, reference)
     version = access.access_version(viewer, number)
@@ -283,6 +303,7 @@ def version_pdf(request, reference, number):
 
 
 @require_GET
+@_one_key_read
 def calendar(request, reference):
     viewer = access.access_agreement_viewer(request.user, reference)
     if not (viewer.staff or viewer.party):
@@ -314,14 +335,21 @@ def _sees_evidence(viewer, item) -> bool:
 
 
 @require_GET
+@_one_key_read
 def item(request, reference, uid):
     viewer = access.access_agreement_viewer(request.user, reference)
     commitment = access.access_commitment(viewer, uid)
     found = _item_of(commitment)
-    if found is None or (
-        viewer.harmed and selectors.board_for(viewer, commitment.agreement)["shows"] == "none"
-    ):
+    if found is None:
         raise access.Http404
+    state = commitment.state
+    if viewer.harmed and found.owner_id != viewer.place.pk:
+        # The person harmed sees an item of the other side only as their status board shows it: not at
+        # all with "never" or "only at the end", and otherwise only whether it is done and checked.
+        if selectors.board_for(viewer, commitment.agreement)["shows"] != "verified":
+            raise access.Http404
+        if state != Commitment.State.VERIFIED:
+            state = "not_yet"
     mine = viewer.party and found.owner_id == viewer.place.pk
     # The owner's evidence goes into their conversation with their facilitators, made when first needed.
     support = None
@@ -338,6 +366,7 @@ def item(request, reference, uid):
         "case": viewer.case,
         "viewer": viewer,
         "commitment": commitment,
+        "state": state,
         "item": found,
         "owner_name": _name(viewer.case, found.owner),
         "mine": mine,
@@ -359,7 +388,7 @@ def item_evidence(request, reference, uid):
     commitment = access.access_commitment(viewer, uid)
     try:
         envelope = json.loads(request.body or b"")
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than any envelope
         return JsonResponse({"error": _("The evidence could not be read. Please try again.")}, status=400)
     if not isinstance(envelope, dict):
         return JsonResponse({"error": _("The evidence could not be read. Please try again.")}, status=400)
@@ -369,7 +398,8 @@ def item_evidence(request, reference, uid):
         )
     except DomainError as exc:
         return JsonResponse({"error": exc.message, "code": getattr(exc, "code", "")}, status=exc.status)
-    return JsonResponse({"ok": True, "id": evidence.message.message_id, "state": "submitted"})
+    # Where the item stands now: a retry of evidence already sent does not change it.
+    return JsonResponse({"ok": True, "id": evidence.message.message_id, "state": evidence.commitment.state})
 
 
 @require_GET

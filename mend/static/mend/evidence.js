@@ -55,7 +55,7 @@ async function showEvidence(keyset) {
 async function uploadFiles(files) {
   const entries = [];
   for (const file of files) {
-    if (file.size > 10 * 1024 * 1024) throw new Error(`${file.name} is larger than 10 MB. Try a smaller file.`);
+    if (file.size > 10 * 1024 * 1024) throw new Error(`${file.name} is larger than 10 MiB. Try a smaller file.`);
     if (!(file.type.startsWith("image/") || file.type === "application/pdf")) {
       throw new Error(`${file.name} is not a picture or a PDF.`);
     }
