@@ -2,15 +2,23 @@
 
 from channels.auth import AuthMiddlewareStack
 from channels.security.websocket import AllowedHostsOriginValidator
+from django.conf import settings
 from django.urls import path
 
 from mend.cases.consumers import CaseEventsConsumer
+from mend.circles.meeting_urls import meeting_websocket_urlpatterns
 from mend.dialogue.consumers import ConversationConsumer
 
 websocket_urlpatterns = [
     path("ws/cases/<str:reference>/", CaseEventsConsumer.as_asgi()),
     path("ws/conversations/<str:public_id>/", ConversationConsumer.as_asgi()),
+    *meeting_websocket_urlpatterns,
 ]
+
+if settings.MEND_BENCH:  # the benchmark's bare baselines, local runs only (mend.env, bench/README.md)
+    from mend.bench.urls import websocket_urlpatterns as bench_patterns
+
+    websocket_urlpatterns += bench_patterns
 
 
 def _router():

@@ -1,5 +1,6 @@
 """Mend's URLs. Every page needs sign-in except those marked login_not_required: sign-in, join, health."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
@@ -8,7 +9,9 @@ from mend.agreements.urls import agreement_patterns
 from mend.api import api
 from mend.assessments import views as assessment_views
 from mend.cases import views as case_views
-from mend.circles import views as session_views
+from mend.circles.circle_urls import circle_patterns
+from mend.circles.meeting_urls import meeting_patterns
+from mend.circles.session_urls import session_patterns
 from mend.consent import views as consent_views
 from mend.core import views as core_views
 from mend.dialogue import views as dialogue_views
@@ -91,15 +94,6 @@ dialogue_patterns = (
     "dialogue",
 )
 
-session_patterns = (
-    [
-        path("new/", session_views.schedule, name="schedule"),
-        path("<int:session_id>/cancel/", session_views.cancel, name="cancel"),
-        path("<int:session_id>/restore/", session_views.restore, name="restore"),
-    ],
-    "sessions",
-)
-
 program_patterns = (
     [
         path("<int:program_id>/words/", account_views.program_words, name="words"),
@@ -122,8 +116,15 @@ urlpatterns = [
     path("cases/<str:reference>/", include(rights_patterns)),
     path("cases/<str:reference>/agreement/", include(agreement_patterns)),
     path("programs/", include(program_patterns)),
+    path("circles/", include(circle_patterns)),
+    path("meetings/<int:session_id>/", include(meeting_patterns)),
     path("api/v1/", _api_urls()),
 ]
+
+if settings.MEND_BENCH:  # the benchmark's bare baselines, local runs only (mend.env, bench/README.md)
+    from mend.bench.urls import urlpatterns as bench_patterns
+
+    urlpatterns += bench_patterns
 
 handler400 = core_views.bad_request
 handler403 = core_views.forbidden

@@ -61,6 +61,8 @@ class Program(models.Model):
     jurisdictions = models.JSONField(default=list)
     role_words = models.JSONField(default=dict)
     retention_days = models.PositiveIntegerField(default=365 * 7)
+    # For meetings larger than Mend's own video (six people): the program's self-hosted Jitsi, if any.
+    jitsi_url = models.URLField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):

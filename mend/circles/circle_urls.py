@@ -1,0 +1,3 @@
+"""Circles, under /circles/ (mounted in mend/urls.py)."""
+
+circle_patterns = ([], "circles")
