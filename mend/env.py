@@ -61,6 +61,7 @@ class Env:
     hsts_preload: bool
     smtp_url: str
     email_from: str
+    ice_servers: list[dict]
 
 
 def _secret_key(var_dir: Path, debug: bool) -> str:
@@ -161,6 +162,7 @@ def read() -> Env:
         hsts_preload=_bool("MEND_HSTS_PRELOAD", False),
         smtp_url=_smtp_url(),
         email_from=_str("MEND_EMAIL_FROM", "Mend <mend@localhost>"),
+        ice_servers=_ice_servers(),
     )
 
 
@@ -176,3 +178,43 @@ def _keystore_url() -> str:
     if url and not url.startswith(("sqlite:", "postgres:", "postgresql:")):
         raise ConfigError("MEND_KEYSTORE_DATABASE_URL must start with sqlite:// or postgres://.")
     return url
+
+
+ICE_SCHEMES = ("stun:", "stuns:", "turn:", "turns:")
+
+
+def _ice_servers() -> list[dict]:
+    """STUN and TURN servers for the video rooms, as a JSON list of RTCIceServer objects, for example
+    [{"urls": "stun:stun.example.org"}, {"urls": ["turn:turn.example.org"], "username": "u",
+    "credential": "p"}]. Empty by default: on one network, browsers find each other without any."""
+    import json
+
+    name = "MEND_ICE_SERVERS"
+    raw = _str(name)
+    if not raw:
+        return []
+    shape = f'{name} must be a JSON list of ICE servers, like [{{"urls": "stun:stun.example.org"}}].'
+    try:
+        servers = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise ConfigError(shape) from None
+    if not isinstance(servers, list):
+        raise ConfigError(shape)
+    for number, server in enumerate(servers, start=1):
+        where = f"{name}, server {number}"
+        if not isinstance(server, dict) or not set(server) <= {"urls", "username", "credential"}:
+            raise ConfigError(f"{where}: give an object with urls, and username and credential for TURN.")
+        urls = server.get("urls")
+        urls = [urls] if isinstance(urls, str) else urls
+        if not isinstance(urls, list) or not urls or not all(isinstance(u, str) for u in urls):
+            raise ConfigError(f"{where}: urls must be an address or a list of addresses.")
+        if not all(u.startswith(ICE_SCHEMES) for u in urls):
+            raise ConfigError(f"{where}: each address must start with stun:, stuns:, turn: or turns:.")
+        for field in ("username", "credential"):
+            if field in server and not isinstance(server[field], str):
+                raise ConfigError(f"{where}: {field} must be text.")
+        if any(u.startswith(("turn:", "turns:")) for u in urls) and not (
+            server.get("username") and server.get("credential")
+        ):
+            raise ConfigError(f"{where}: a TURN server needs a username and a credential.")
+    return servers

@@ -17,6 +17,8 @@ MEND_BENCH = ENV.bench
 MEND_QUICK_EXIT_URL = ENV.quick_exit_url
 MEND_INVITATION_DAYS = ENV.invitation_days
 MEND_EMBEDDED_WORKER = ENV.embedded_worker
+# STUN and TURN servers for the video rooms (mend.env._ice_servers); none are needed on one network.
+MEND_ICE_SERVERS = ENV.ice_servers
 
 INSTALLED_APPS = [
     "django.contrib.auth",

@@ -32,10 +32,11 @@ from mend.api import api
 from mend.asgi import application
 from mend.cases import services as case_services
 from mend.cases.models import Case, Participant, Role
-from mend.circles.models import Session
+from mend.circles.models import Circle, Session
 from mend.dialogue import services as dialogue_services
 from mend.dialogue.models import Attachment, Message, Recipient
 from mend.routing import websocket_urlpatterns
+from tests.circles.builders import circle_for_matrix
 from tests.dialogue.helpers import give_keys
 
 _time_zones = functools.cache(zoneinfo.available_timezones)
@@ -86,6 +87,8 @@ AGREEMENT = "to the case's agreement"
 DRAFT = "to the agreement's draft, v3"
 SIGNING = "to the version waiting for signatures, v2"
 ITEM = "to the agreement item's page"
+MEETING = "to the meeting's page"
+CIRCLE = "to the circle page"
 AGREEMENT_ITEM = "a1b2c3d4e5f6"
 
 MISSING_REFERENCE = "C-ZZZZ-ZZZZ"
@@ -355,6 +358,57 @@ PAGE_CALLS = {
         f"/cases/{ref}/agreement/items/{AGREEMENT_ITEM}/payments/",
         {"amount": "20", "paid_on": _in_days(0)},
     ),
+    ("sessions:meeting", "GET"): lambda c, x, ref: Call("GET", f"/cases/{ref}/sessions/{x.session_id}/"),
+    ("sessions:conference", "GET"): lambda c, x, ref: Call(
+        "GET", f"/cases/{ref}/sessions/{x.session_id}/conference/"
+    ),
+    ("sessions:conference", "POST"): lambda c, x, ref: Call(
+        "POST", f"/cases/{ref}/sessions/{x.session_id}/conference/", {"agenda": "Welcome."}
+    ),
+    ("sessions:check_in", "POST"): lambda c, x, ref: Call(
+        "POST", f"/cases/{ref}/sessions/{x.session_id}/check-in/", {"feeling": "okay"}
+    ),
+    ("sessions:check_out", "POST"): lambda c, x, ref: Call(
+        "POST", f"/cases/{ref}/sessions/{x.session_id}/check-out/", {"feeling": "okay"}
+    ),
+    ("sessions:attendance", "POST"): lambda c, x, ref: Call(
+        "POST", f"/cases/{ref}/sessions/{x.session_id}/attendance/", {"present": [x.facilitator_place_id]}
+    ),
+    ("sessions:open", "POST"): lambda c, x, ref: Call("POST", f"/cases/{ref}/sessions/{x.session_id}/open/"),
+    ("sessions:end", "POST"): lambda c, x, ref: Call("POST", f"/cases/{ref}/sessions/{x.session_id}/end/"),
+    ("sessions:invitations", "POST"): lambda c, x, ref: Call(
+        "POST", f"/cases/{ref}/sessions/{x.session_id}/invitations/"
+    ),
+    ("sessions:invitation", "GET"): lambda c, x, ref: Call(
+        "GET", f"/cases/{ref}/sessions/{x.session_id}/invitation.ics"
+    ),
+    ("meetings:room", "GET"): lambda c, x, ref: Call("GET", f"/meetings/{x.session_id}/"),
+    ("circles:list", "GET"): lambda c, x, ref: Call("GET", "/circles/"),
+    ("circles:new", "GET"): lambda c, x, ref: Call("GET", "/circles/new/"),
+    ("circles:new", "POST"): lambda c, x, ref: Call("POST", "/circles/new/", {}),
+    ("circles:vetting", "GET"): lambda c, x, ref: Call("GET", "/circles/vetting/"),
+    ("circles:vetting", "POST"): lambda c, x, ref: Call("POST", "/circles/vetting/", {}),
+    ("circles:alert_read", "POST"): lambda c, x, ref: Call("POST", f"/circles/alerts/{x.alert_id}/read/"),
+    ("circles:detail", "GET"): lambda c, x, ref: Call("GET", f"/circles/{x.circle_id}/"),
+    ("circles:member_add", "GET"): lambda c, x, ref: Call("GET", f"/circles/{x.circle_id}/members/"),
+    ("circles:member_add", "POST"): lambda c, x, ref: Call("POST", f"/circles/{x.circle_id}/members/", {}),
+    ("circles:member_remove", "POST"): lambda c, x, ref: Call(
+        "POST", f"/circles/{x.circle_id}/members/{x.circle_member_id}/remove/"
+    ),
+    ("circles:meeting_new", "GET"): lambda c, x, ref: Call("GET", f"/circles/{x.circle_id}/meetings/new/"),
+    ("circles:meeting_new", "POST"): lambda c, x, ref: Call(
+        "POST", f"/circles/{x.circle_id}/meetings/new/", {}
+    ),
+    ("circles:close", "POST"): lambda c, x, ref: Call("POST", f"/circles/{x.circle_id}/close/"),
+    ("circles:minutes", "GET"): lambda c, x, ref: Call(
+        "GET", f"/circles/{x.circle_id}/meetings/{x.circle_meeting_id}/minutes/"
+    ),
+    ("circles:minutes", "POST"): lambda c, x, ref: Call(
+        "POST", f"/circles/{x.circle_id}/meetings/{x.circle_meeting_id}/minutes/", body={}
+    ),
+    ("circles:minutes_recipients", "GET"): lambda c, x, ref: Call(
+        "GET", f"/circles/{x.circle_id}/meetings/{x.circle_meeting_id}/minutes/recipients/"
+    ),
     ("rights:delete_own", "POST"): lambda c, x, ref: Call(
         "POST", f"/cases/{ref}/delete-my-information/", {"confirm": "on"}
     ),
@@ -536,6 +590,65 @@ PAGE_MATRIX = {
         (LOGIN,   404,     404,     ITEM,    404,     404,     404,     404,     404,     404,     404),
     ("agreements:item_payment", "POST"):
         (LOGIN,   404,     404,     ITEM,    404,     404,     404,     404,     404,     404,     404),
+    # A case meeting (in three days; the facilitator and the person harmed, who has not consented yet): its
+    # page for staff who run the case and its attendees; its actions for its facilitator (too early: 409).
+    ("sessions:meeting", "GET"):
+        (LOGIN,   200,     200,     200,     404,     404,     404,     200,     404,     404,     404),
+    ("sessions:conference", "GET"):
+        (LOGIN,   200,     200,     200,     404,     404,     404,     404,     404,     404,     404),
+    ("sessions:conference", "POST"):  # not a conference
+        (LOGIN,   400,     400,     400,     404,     404,     404,     404,     404,     404,     404),
+    ("sessions:check_in", "POST"):  # too early to check in
+        (LOGIN,   404,     404,     409,     404,     404,     404,     409,     404,     404,     404),
+    ("sessions:check_out", "POST"):  # not opened yet
+        (LOGIN,   404,     404,     409,     404,     404,     404,     409,     404,     404,     404),
+    ("sessions:attendance", "POST"):
+        (LOGIN,   404,     404,     409,     404,     404,     404,     404,     404,     404,     404),
+    ("sessions:open", "POST"):
+        (LOGIN,   404,     404,     409,     404,     404,     404,     404,     404,     404,     404),
+    ("sessions:end", "POST"):
+        (LOGIN,   404,     404,     409,     404,     404,     404,     404,     404,     404,     404),
+    ("sessions:invitations", "POST"):
+        (LOGIN,   MEETING, MEETING, MEETING, 404,     404,     404,     404,     404,     404,     404),
+    ("sessions:invitation", "GET"):  # one's own invitation
+        (LOGIN,   404,     404,     200,     404,     404,     404,     200,     404,     404,     404),
+    # The meeting's video room: its attendees (the person harmed sees that it is not open to them yet).
+    ("meetings:room", "GET"):
+        (LOGIN,   404,     404,     200,     404,     404,     404,     200,     404,     404,     404),
+    # Circles: staff of the program and the circle's own members (here the person responsible is its core
+    # member and the volunteer one of its volunteers); vetting is for coordinators and admins only.
+    ("circles:list", "GET"):
+        (LOGIN,   200,     200,     200,     200,     200,     200,     200,     200,     200,     200),
+    ("circles:new", "GET"):
+        (LOGIN,   200,     200,     200,     200,     404,     200,     404,     404,     404,     404),
+    ("circles:new", "POST"):
+        (LOGIN,   400,     400,     400,     400,     404,     400,     404,     404,     404,     404),
+    ("circles:vetting", "GET"):
+        (LOGIN,   200,     200,     404,     404,     404,     404,     404,     404,     404,     404),
+    ("circles:vetting", "POST"):
+        (LOGIN,   400,     400,     404,     404,     404,     404,     404,     404,     404,     404),
+    ("circles:alert_read", "POST"):
+        (LOGIN,   404,     HOME,    404,     404,     404,     404,     404,     404,     404,     404),
+    ("circles:detail", "GET"):
+        (LOGIN,   200,     200,     200,     404,     200,     404,     404,     200,     404,     404),
+    ("circles:member_add", "GET"):
+        (LOGIN,   200,     200,     200,     404,     404,     404,     404,     404,     404,     404),
+    ("circles:member_add", "POST"):
+        (LOGIN,   400,     400,     400,     404,     404,     404,     404,     404,     404,     404),
+    ("circles:member_remove", "POST"):
+        (LOGIN,   CIRCLE,  CIRCLE,  CIRCLE,  404,     404,     404,     404,     404,     404,     404),
+    ("circles:meeting_new", "GET"):
+        (LOGIN,   200,     200,     200,     404,     404,     404,     404,     404,     404,     404),
+    ("circles:meeting_new", "POST"):
+        (LOGIN,   400,     400,     400,     404,     404,     404,     404,     404,     404,     404),
+    ("circles:close", "POST"):
+        (LOGIN,   CIRCLE,  CIRCLE,  CIRCLE,  404,     404,     404,     404,     404,     404,     404),
+    ("circles:minutes", "GET"):
+        (LOGIN,   200,     200,     200,     404,     200,     404,     404,     404,     404,     404),
+    ("circles:minutes", "POST"):
+        (LOGIN,   400,     400,     400,     404,     400,     404,     404,     404,     404,     404),
+    ("circles:minutes_recipients", "GET"):
+        (LOGIN,   404,     404,     200,     404,     200,     404,     404,     404,     404,     404),
     # Downloading one's own information: the same people, each their own.
     ("rights:my_information", "GET"):
         (LOGIN,   404,     404,     404,     404,     404,     404,     200,     200,     200,     404),
@@ -706,7 +819,12 @@ def extra(cast):
         size=32,
     )
     check_in = agreement_for_matrix(cast)
+    circle = circle_for_matrix(cast)
     return SimpleNamespace(
+        circle_id=circle.circle_id,
+        circle_member_id=circle.member_id,
+        circle_meeting_id=circle.past_meeting_id,
+        alert_id=circle.alert_id,
         check_in_id=check_in.pk,
         invitation_id=invitation.pk,
         raw=raw,
@@ -743,6 +861,8 @@ def expected_location(cast, where: str) -> str | None:
         DRAFT: f"/cases/{cast.case.reference}/agreement/v3/",
         SIGNING: f"/cases/{cast.case.reference}/agreement/v2/",
         ITEM: f"/cases/{cast.case.reference}/agreement/items/{AGREEMENT_ITEM}/",
+        MEETING: f"/cases/{cast.case.reference}/sessions/{Session.objects.get(case=cast.case).pk}/",
+        CIRCLE: f"/circles/{Circle.objects.get(program=cast.program).pk}/",
     }.get(where)
 
 
@@ -1057,10 +1177,12 @@ def test_inv_privacy_it_answers_a_get_on_a_post_only_page_alike_for_everyone_sig
 WEBSOCKET_CALLS = {
     "ws/cases/<str:reference>/": lambda c, x: f"/ws/cases/{c.case.reference}/",
     "ws/conversations/<str:public_id>/": lambda c, x: f"/ws/conversations/{x.conversation_id}/",
+    "ws/meetings/<int:session_id>/": lambda c, x: f"/ws/meetings/{x.session_id}/",
 }
 WEBSOCKET_MISSING = {
     "ws/cases/<str:reference>/": f"/ws/cases/{MISSING_REFERENCE}/",
     "ws/conversations/<str:public_id>/": f"/ws/conversations/{MISSING_CONVERSATION}/",
+    "ws/meetings/<int:session_id>/": "/ws/meetings/999999999/",
 }
 # fmt: off
 WEBSOCKET_MATRIX = {
@@ -1069,6 +1191,8 @@ WEBSOCKET_MATRIX = {
         (False,   True,    True,    True,    False,   False,   False,   True,    True,    True,    False),
     "ws/conversations/<str:public_id>/":  # the person harmed's conversation with their facilitator
         (False,   False,   False,   True,    False,   False,   False,   True,    False,   False,   False),
+    "ws/meetings/<int:session_id>/":  # the meeting in three days: its facilitator may open it early
+        (False,   False,   False,   True,    False,   False,   False,   False,   False,   False,   False),
 }
 # fmt: on
 

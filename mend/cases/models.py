@@ -178,6 +178,7 @@ class Notice(models.Model):
         AGREEMENT_COMPLETE = "agreement_complete", _("agreement completed")
         REMINDER = "reminder", _("something in the agreement is due")
         ITEM_OVERDUE = "item_overdue", _("an item is past its due date")
+        MEETING_REMINDER = "meeting_reminder", _("meeting coming up")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notices")
     recipient = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="notices")

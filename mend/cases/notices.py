@@ -61,6 +61,11 @@ def case_closed(*, case: Case) -> None:
     _send(case, [p for p in _joined(case) if p.role == Role.HARMED_PARTY], Notice.Kind.CASE_CLOSED)
 
 
+def meeting_reminder(*, case: Case, places) -> None:
+    """A meeting is coming up: no time, no kind, no names (mend.circles.meetings.remind)."""
+    _send(case, list(places), Notice.Kind.MEETING_REMINDER)
+
+
 def item_overdue(*, case: Case, owner: Participant) -> None:
     """The owner of an overdue item is reminded, and their facilitators hear that something is overdue:
     no words of the item, no date, no amount (mend.agreements.reminders)."""
@@ -106,6 +111,7 @@ def text_of(notice: Notice) -> str:
         Notice.Kind.AGREEMENT_COMPLETE: _(
             "The agreement has been completed. Your facilitator can tell you more if you would like."
         ),
+        Notice.Kind.MEETING_REMINDER: _("You have a meeting coming up. Have a look when you are ready."),
         Notice.Kind.REMINDER: _("Something in your agreement is due. When you are ready, have a look at it."),
         Notice.Kind.ITEM_OVERDUE: _(
             "%(name)s has an item in the agreement that is past its due date. You may want to check in."

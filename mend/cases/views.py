@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from mend.cases import access, forms, guidance, selectors, services, timeline, workflow
 from mend.cases.models import PARTY_ROLES, Participant
+from mend.circles.minutes import alerts_for
 from mend.core.errors import DomainError
 
 
@@ -21,15 +22,17 @@ def _staff_only(request):
 def home(request):
     if not request.user.is_staff_member:
         cases = list(access.cases_taken_part_in(request.user).order_by("-updated_at")[:20])
-        if len(cases) == 1:
+        in_circles = request.user.circle_places.filter(left_at__isnull=True).exists()
+        if len(cases) == 1 and not in_circles:
             return redirect("cases:detail", reference=cases[0].reference)
-        return render(request, "cases/participant_home.html", {"cases": cases})
+        return render(request, "cases/participant_home.html", {"cases": cases, "in_circles": in_circles})
     mine = selectors.case_list(user=request.user, facilitator_id=request.user.pk)[:10]
     context = {
         "mine": mine,
         "waiting": selectors.waiting_for(request.user),
         "notices": selectors.notices_for_staff(request.user),
         "administered": selectors.programs_administered(request.user),
+        "staff_alerts": alerts_for(request.user),
     }
     return render(request, "cases/dashboard.html", context)
 

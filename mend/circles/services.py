@@ -11,13 +11,14 @@ from mend import audit
 from mend.accounts.models import User
 from mend.cases import guards
 from mend.cases.models import Case, Participant
+from mend.circles import video
 from mend.circles.models import Session, SessionFormat, SessionKind, SessionStatus
 from mend.core import validators
 from mend.core.errors import Conflict, DomainError
 
 
 def _future(case: Case, statuses=(SessionStatus.SCHEDULED,)):
-    return Session.objects.select_for_update().filter(
+    return Session.objects.select_for_update(of=("self",)).filter(
         case=case, status__in=statuses, starts_at__gt=timezone.now()
     )
 
@@ -76,7 +77,7 @@ def session_schedule(
 
 @transaction.atomic
 def session_cancel(*, actor: User, session: Session) -> Session:
-    session = Session.objects.select_for_update().get(pk=session.pk)
+    session = Session.objects.select_for_update(of=("self",)).get(pk=session.pk)
     if session.status == SessionStatus.CANCELLED:
         raise Conflict(_("This session is already cancelled."))
     session.status = SessionStatus.CANCELLED
@@ -88,7 +89,9 @@ def session_cancel(*, actor: User, session: Session) -> Session:
 @transaction.atomic
 def session_restore(*, actor: User, session: Session) -> Session:
     """A session put on hold by someone's break comes back only if every guard holds again."""
-    session = Session.objects.select_for_update().select_related("case__program").get(pk=session.pk)
+    session = (
+        Session.objects.select_for_update(of=("self",)).select_related("case__program").get(pk=session.pk)
+    )
     if session.status != SessionStatus.ON_HOLD:
         raise Conflict(_("Only a session on hold can be brought back."))
     if session.starts_at <= timezone.now():
@@ -113,16 +116,26 @@ def _set_status(*, actor: User, sessions, status: str, code: str) -> int:
 
 
 def sessions_cancel_for(*, actor: User, place: Participant) -> int:
-    """Withdrawal: every future session the person would attend is cancelled."""
-    sessions = _future(place.case, (SessionStatus.SCHEDULED, SessionStatus.ON_HOLD)).filter(attendees=place)
+    """Withdrawal: every future session the person would attend is cancelled, and they leave any meeting
+    under way at once (its room closes their connections); the others there may go on."""
+    # A meeting under way: opened and not ended, whenever it was due to start.
+    for meeting in Session.objects.filter(attendees=place, opened_at__isnull=False, ended_at__isnull=True):
+        video.meeting_remove_person(place=place, session=meeting)
+    sessions = _future(place.case, (SessionStatus.SCHEDULED, SessionStatus.ON_HOLD)).filter(
+        attendees=place, opened_at__isnull=True
+    )
     return _set_status(
         actor=actor, sessions=list(sessions), status=SessionStatus.CANCELLED, code="session.cancelled"
     )
 
 
 def sessions_hold_for(*, actor: User, place: Participant) -> int:
-    """A break: future sessions with the person wait on hold until a facilitator brings them back."""
-    sessions = _future(place.case).filter(attendees=place)
+    """A break: future sessions with the person wait on hold until a facilitator brings them back, and they
+    leave any meeting under way at once; the others there may go on."""
+    # A meeting under way: opened and not ended, whenever it was due to start.
+    for meeting in Session.objects.filter(attendees=place, opened_at__isnull=False, ended_at__isnull=True):
+        video.meeting_remove_person(place=place, session=meeting)
+    sessions = _future(place.case).filter(attendees=place, opened_at__isnull=True)
     return _set_status(
         actor=actor, sessions=list(sessions), status=SessionStatus.ON_HOLD, code="session.held"
     )

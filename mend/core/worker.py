@@ -29,11 +29,15 @@ def schedule_periodic_jobs() -> None:
     only if none is waiting."""
     from mend.agreements.tasks import agreement_jobs_schedule
     from mend.audit.tasks import checkpoint_schedule
+    from mend.circles.meeting_tasks import meeting_jobs_schedule
+    from mend.circles.minutes import circle_jobs_schedule
     from mend.keystore.tasks import retention_schedule
 
     checkpoint_schedule()
     retention_schedule()
     agreement_jobs_schedule()
+    meeting_jobs_schedule()
+    circle_jobs_schedule()
 
 
 def start_embedded_worker() -> EmbeddedWorker:

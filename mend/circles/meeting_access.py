@@ -1,0 +1,70 @@
+"""Who may see a case meeting's page, and as whom: staff who run the case, and the people attending it.
+Anyone else, in the case or not, gets the same 404 as for a meeting that does not exist."""
+
+from dataclasses import dataclass
+
+from django.http import Http404
+
+from mend.accounts.models import User
+from mend.cases import access
+from mend.cases.models import FACILITATING_ROLES, Case, Participant
+from mend.circles.models import Session
+
+
+@dataclass
+class Meeting:
+    case: Case
+    session: Session
+    place: Participant | None  # the viewer's own place among the people attending, if they attend
+    staff: bool  # runs the case (a facilitator of it, or a coordinator or admin of its program)
+    time_zone: str  # the viewer's own clock: their place's time zone, or else their account's
+
+    @property
+    def facilitates(self) -> bool:
+        """A facilitator attending the meeting: the people who run it on the day."""
+        return self.staff and self.place is not None and self.place.role in FACILITATING_ROLES
+
+
+def access_meeting(user: User, reference: str, session_id: int) -> Meeting:
+    case = access.access_case(user, reference)
+    session = Session.objects.filter(case=case, pk=session_id).first()
+    if session is None:
+        raise Http404
+    staff = access.cases_managed_by(user).filter(pk=case.pk).exists()
+    own = (
+        Participant.objects.filter(case=case, user=user, joined_at__isnull=False, removed_at__isnull=True)
+        .order_by("pk")
+        .first()
+    )
+    attending = own is not None and session.attendees.filter(pk=own.pk).exists()
+    if not staff and not attending:
+        raise Http404
+    session.case = case
+    return Meeting(
+        case=case,
+        session=session,
+        place=own if attending else None,
+        staff=staff,
+        time_zone=own.time_zone if own is not None else user.time_zone,
+    )
+
+
+def access_meeting_staff(user: User, reference: str, session_id: int) -> Meeting:
+    meeting = access_meeting(user, reference, session_id)
+    if not meeting.staff:
+        raise Http404
+    return meeting
+
+
+def access_meeting_facilitator(user: User, reference: str, session_id: int) -> Meeting:
+    meeting = access_meeting(user, reference, session_id)
+    if not meeting.facilitates:
+        raise Http404
+    return meeting
+
+
+def access_meeting_attendee(user: User, reference: str, session_id: int) -> Meeting:
+    meeting = access_meeting(user, reference, session_id)
+    if meeting.place is None:
+        raise Http404
+    return meeting
