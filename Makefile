@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test lint install browser clean
+.PHONY: run test lint install browser clean bench
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -39,6 +39,11 @@ lint: install
 
 test: install browser lint
 	bash scripts/test-all.sh
+
+# Mend against bare Django and Channels baselines, embedded and (with PostgreSQL and Redis) scaled:
+# BENCH lines and bench/results/latest.md. BENCH_QUICK=1 for a short smoke run (bench/README.md).
+bench: install
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) var
