@@ -439,8 +439,8 @@ PAGE_CALLS = {
 # parties and supporter, out = the outsider (a party to another case).
 PAGE_MATRIX = {
     #     anon     admin    coord    fac      fac2     vol      other    harmed   resp     supp     out
-    ("home", "GET"):
-        (LOGIN,   200,     200,     200,     200,     200,     200,     MINE,    MINE,    MINE,    MINE),
+    ("home", "GET"):  # a person with one case goes to it; the person responsible, also in a circle, to both
+        (LOGIN,   200,     200,     200,     200,     200,     200,     MINE,    200,     MINE,    MINE),
     ("healthz", "GET"):
         (200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200),
     ("accounts:sign_in", "GET"):
