@@ -56,6 +56,7 @@ class Env:
     audit_key: bytes
     master_key: bytes
     keystore_database_url: str
+    db_pool_size: int
     session_idle_minutes: int
     session_max_hours: int
     hsts_preload: bool
@@ -157,6 +158,7 @@ def read() -> Env:
         audit_key=_key_bytes("MEND_AUDIT_KEY", var_dir),
         master_key=_key_bytes("MEND_MASTER_KEY", var_dir),
         keystore_database_url=_keystore_url(),
+        db_pool_size=_int("MEND_DB_POOL_SIZE", 10, minimum=1),
         session_idle_minutes=_int("MEND_SESSION_IDLE_MINUTES", 30, minimum=1),
         session_max_hours=_int("MEND_SESSION_MAX_HOURS", 12, minimum=1),
         hsts_preload=_bool("MEND_HSTS_PRELOAD", False),

@@ -85,20 +85,32 @@ TEMPLATES = [
     },
 ]
 
-_db = dj_database_url.parse(ENV.database_url, conn_max_age=0)
-if _db["ENGINE"] == "django.db.backends.sqlite3":
+
+def _database(url: str) -> dict:
+    """Connections are pooled, never persistent: Django closes them after each request and each
+    database_sync_to_async call under ASGI, and the pool keeps them open for the next one."""
+    db = dj_database_url.parse(url, conn_max_age=0)
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        # IMMEDIATE takes the write lock at BEGIN, so the audit chain never forks; WAL lets reads go on.
+        db["ENGINE"] = "mend.core.sqlite"
+        db["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        }
+    else:
+        # Django's pool (psycopg_pool): a request takes a connection and gives it back when it ends.
+        db["OPTIONS"] = {**db.get("OPTIONS", {}), "pool": {"min_size": 1, "max_size": ENV.db_pool_size}}
+    return db
+
+
+if ENV.database_url.startswith("sqlite:"):
     ENV.var_dir.mkdir(parents=True, exist_ok=True)
-    # IMMEDIATE takes the write lock at BEGIN, so the audit chain never forks; WAL lets reads go on meanwhile.
-    _db["OPTIONS"] = {
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
-    }
-DATABASES = {"default": _db}
+DATABASES = {"default": _database(ENV.database_url)}
 if ENV.keystore_database_url:
     # The case data keys can live in a database of their own, so that a backup of the main one alone
     # cannot be read (mend.keystore, docs/deploy.md).
-    DATABASES["keystore"] = dj_database_url.parse(ENV.keystore_database_url, conn_max_age=0)
+    DATABASES["keystore"] = _database(ENV.keystore_database_url)
 DATABASE_ROUTERS = ["mend.keystore.routers.KeystoreRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
