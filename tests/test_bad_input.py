@@ -189,8 +189,9 @@ def test_it_names_the_jurisdiction_code_it_does_not_know(cast, codes):
         ("category=arson", "category", "Select a valid choice. arson is not one of the available choices."),
         ("facilitator=999999", "facilitator", "Select a valid choice. 999999 is not one of"),
         ("facilitator=me", "facilitator", "Select a valid choice. me is not one of"),
-        ("page=0", "page", "Page number: Ensure this value is greater than or equal to 1."),
-        ("page=last", "page", "Page number: Enter a whole number."),
+        ("after=last", "after", "This page link is not one Mend made. Start again from the newest cases."),
+        ("before=%00", "before", "This page link is not one Mend made. Start again from the newest cases."),
+        ("after=MTIzNDU2Nzg5MC4x&before=MTIzNDU2Nzg5MC4y", "before", "This page link asks for two places"),
     ],
 )
 def test_it_says_which_case_list_filter_is_wrong(cast, query, field, message):
@@ -552,10 +553,11 @@ def test_it_names_the_invitation_number_it_cannot_read(cast, invitation_id):
     assert "invitation_id" in body["detail"]
 
 
-def test_it_names_the_page_number_it_cannot_read_in_the_case_list(cast):
-    response = cast.client("facilitator").get("/api/v1/cases?page=first")
+@pytest.mark.parametrize("query", ["after=first", "before=%00", "after=" + "A" * 500])
+def test_it_names_the_page_cursor_it_cannot_read_in_the_case_list(cast, query):
+    response = cast.client("facilitator").get("/api/v1/cases?" + query)
     assert response.status_code == 422
-    assert "page" in response.json()["detail"]
+    assert query.split("=")[0] in response.json()["detail"]
 
 
 @pytest.mark.parametrize("query", ["stage=finished", "category=arson"])

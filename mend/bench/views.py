@@ -23,9 +23,10 @@ _PAGE = {
         }
         for i in range(25)
     ],
-    "count": 25,
-    "page": 1,
-    "pages": 1,
+    "count": 1000,
+    "count_is_exact": False,
+    "older": "MTczNTc3NjAwMDAwMDAwMC4xMjM0NTY",
+    "newer": None,
 }
 
 

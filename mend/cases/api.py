@@ -65,21 +65,22 @@ def list_programs(request):
 
 @router.get("/cases", response={200: schemas.CasePage, **_errors()})
 def list_cases(request, filters: Query[schemas.CaseFilters]):
-    """The cases the caller runs, newest change first, 25 to a page."""
-    page = selectors.paginate(
-        selectors.case_list(
-            user=request.auth,
-            stage=filters.stage or "",
-            category=filters.category or "",
-            facilitator_id=filters.facilitator,
-        ),
-        max(filters.page, 1),
+    """The cases the caller runs, newest change first, 25 to a page; `older` and `newer` are the cursors of
+    the pages around this one (pass one back as `after` or `before`), and no cursor gives the newest page."""
+    page = selectors.case_page(
+        user=request.auth,
+        stage=filters.stage or "",
+        category=filters.category or "",
+        facilitator_id=filters.facilitator,
+        after=filters.after,
+        before=filters.before,
     )
     return {
-        "items": [_case_out(c) for c in page.object_list],
-        "count": page.paginator.count,
-        "page": page.number,
-        "pages": page.paginator.num_pages,
+        "items": [_case_out(c) for c in page.cases],
+        "count": page.count,
+        "count_is_exact": page.count_is_exact,
+        "older": page.older,
+        "newer": page.newer,
     }
 
 

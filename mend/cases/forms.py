@@ -1,9 +1,12 @@
 """Forms for intake, case filters, stage actions and invitations: they parse input, services decide."""
 
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from mend.cases import workflow
+from mend.cases import selectors, workflow
 from mend.cases.models import ClosureReason, HarmCategory, ReferralSource, Role, Stage
 from mend.cases.services import INVITABLE_ROLES
 
@@ -35,19 +38,73 @@ class IntakeForm(forms.Form):
         return [code for code in self.cleaned_data["jurisdictions"].split(",") if code.strip()]
 
 
+class CursorField(forms.CharField):
+    """A place in the case list, as the list's page links give it (selectors.cursor_of)."""
+
+    default_error_messages = {
+        "invalid": _("This page link is not one Mend made. Start again from the newest cases."),
+    }
+    widget = forms.HiddenInput
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        if not text:
+            return None
+        try:
+            return selectors.read_cursor(text)
+        except ValueError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class QuickSelect(forms.Select):
+    """A select drawn in Python rather than with a template per option: the case list draws its menus on
+    every page, and the facilitator menu names every colleague. Same attributes and options as Select
+    (these menus have no option groups)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (option["value"], mark_safe(" selected") if option["selected"] else "", option["label"])
+                for _group, group_options, _index in widget["optgroups"]
+                for option in group_options
+            ),
+        )
+        return format_html(
+            '<select name="{}"{}>{}</select>', widget["name"], flatatt(widget["attrs"]), options
+        )
+
+
 class CaseFilterForm(forms.Form):
-    stage = forms.ChoiceField(label=_("Stage"), required=False, choices=[("", _("Any"))] + Stage.choices)
-    category = forms.ChoiceField(
-        label=_("Kind of harm"), required=False, choices=[("", _("Any"))] + HarmCategory.choices
+    stage = forms.ChoiceField(
+        label=_("Stage"), required=False, choices=[("", _("Any"))] + Stage.choices, widget=QuickSelect
     )
-    facilitator = forms.TypedChoiceField(label=_("Facilitator"), required=False, coerce=int, empty_value=None)
-    page = forms.IntegerField(required=False, min_value=1)
+    category = forms.ChoiceField(
+        label=_("Kind of harm"),
+        required=False,
+        choices=[("", _("Any"))] + HarmCategory.choices,
+        widget=QuickSelect,
+    )
+    facilitator = forms.TypedChoiceField(
+        label=_("Facilitator"), required=False, coerce=int, empty_value=None, widget=QuickSelect
+    )
+    # Where the page starts: after a case (older ones) or before it (newer ones), as the page links say.
+    after = CursorField(required=False)
+    before = CursorField(required=False)
 
     def __init__(self, *args, facilitators, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["facilitator"].choices = [("", _("Anyone"))] + [
             (u.pk, u.display_name) for u in facilitators
         ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("after") and cleaned.get("before"):
+            self.add_error("before", _("This page link asks for two places in the list at once."))
+        return cleaned
 
 
 class TransitionForm(forms.Form):

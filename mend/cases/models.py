@@ -77,6 +77,11 @@ class Case(models.Model):
             models.Index(fields=["program", "-updated_at"]),
             models.Index(fields=["program", "stage"]),
             models.Index(fields=["program", "harm_category"]),
+            # The case list's order, walked newest first a page at a time (selectors.case_page): over all
+            # cases, and over those at one stage or of one kind of harm, for the list's filters.
+            models.Index(fields=["-updated_at", "-id"], name="case_newest_first"),
+            models.Index(fields=["stage", "-updated_at", "-id"], name="case_stage_newest_first"),
+            models.Index(fields=["harm_category", "-updated_at", "-id"], name="case_category_newest_first"),
         ]
 
     def __str__(self):

@@ -4,9 +4,10 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from ninja import Field, Path, Schema
-from pydantic import BeforeValidator, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, field_validator, model_validator
 
 from mend.cases.models import ClosureReason, HarmCategory, ReferralSource, Role
+from mend.cases.selectors import COUNT_CAP, Cursor, read_cursor
 from mend.cases.services import INVITABLE_ROLES
 from mend.cases.workflow import ACTIONS, STAGES
 
@@ -34,11 +35,34 @@ def _no_nul(value: str, what: str) -> str:
 _BlankIsNone = BeforeValidator(lambda value: value or None)
 
 
+def _cursor(value: str | None) -> Cursor | None:
+    if not value:
+        return None
+    try:
+        return read_cursor(value)
+    except ValueError:
+        raise ValueError(
+            "this is not a cursor Mend gave; use the older or newer value of a page as it is"
+        ) from None
+
+
+# A place in the case list, as a page's `older` and `newer` give it: opaque, read by selectors.read_cursor.
+CursorParam = Annotated[str | None, Field(max_length=64), AfterValidator(_cursor)]
+
+
 class CaseFilters(Schema):
     stage: Annotated[Stage | None, _BlankIsNone] = None
     category: Annotated[Category | None, _BlankIsNone] = None
     facilitator: Id | None = Field(None, description="a facilitator's user id")
-    page: int = Field(1, description="a page past the last gives the last page, one before 1 the first")
+    after: CursorParam = Field(None, description="a page's `older` cursor: the page of cases after it")
+    before: CursorParam = Field(None, description="a page's `newer` cursor: the page of cases before it")
+
+    @field_validator("before")
+    @classmethod
+    def one_place(cls, value, info):
+        if value and info.data.get("after"):
+            raise ValueError("give after or before, not both")
+        return value
 
 
 class ProgramOut(Schema):
@@ -84,9 +108,10 @@ class CaseDetailOut(CaseOut):
 
 class CasePage(Schema):
     items: list[CaseOut]
-    count: int
-    page: int
-    pages: int
+    count: int = Field(description=f"how many cases match, counted up to {COUNT_CAP}")
+    count_is_exact: bool = Field(description=f"false when more than {COUNT_CAP} cases match")
+    older: str | None = Field(description="the cursor of the next page of older cases (?after=), if any")
+    newer: str | None = Field(description="the cursor of the page of newer cases (?before=), if any")
 
 
 class CaseIn(Schema):

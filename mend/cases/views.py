@@ -1,7 +1,7 @@
 """Case pages for staff and participants: parse, access, one service call, respond."""
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -26,7 +26,9 @@ def home(request):
         if len(cases) == 1 and not in_circles:
             return redirect("cases:detail", reference=cases[0].reference)
         return render(request, "cases/participant_home.html", {"cases": cases, "in_circles": in_circles})
-    mine = selectors.case_list(user=request.user, facilitator_id=request.user.pk)[:10]
+    mine = selectors.with_labels(
+        list(selectors.case_list(user=request.user, facilitator_id=request.user.pk)[:10])
+    )
     context = {
         "mine": mine,
         "waiting": selectors.waiting_for(request.user),
@@ -42,21 +44,26 @@ def case_list(request):
     _staff_only(request)
     facilitators = list(selectors.facilitators_visible_to(request.user))
     form = forms.CaseFilterForm(request.GET or None, facilitators=facilitators)
-    filters = form.cleaned_data if form.is_valid() else {}
-    cases = selectors.case_list(
+    valid = form.is_valid()
+    filters = form.cleaned_data if valid else {}
+    page = selectors.case_page(
         user=request.user,
         stage=filters.get("stage", ""),
         category=filters.get("category", ""),
         facilitator_id=filters.get("facilitator"),
+        after=filters.get("after"),
+        before=filters.get("before"),
     )
-    page = selectors.paginate(cases, filters.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    # The page links keep the filters the page was read with; a bad one was left out, so they are too.
+    query = QueryDict(mutable=True)
+    for name in ("stage", "category", "facilitator"):
+        if filters.get(name):
+            query[name] = filters[name]
     return render(
         request,
         "cases/list.html",
-        {"form": form, "page": page, "query": query.urlencode()},
-        status=200 if form.is_valid() or not request.GET else 400,
+        {"form": form, "page": page, "query": query.urlencode(), "count_cap": selectors.COUNT_CAP},
+        status=200 if valid or not request.GET else 400,
     )
 
 

@@ -2,8 +2,12 @@
 
 import pytest
 
+from mend.cases import selectors
 from mend.cases import services as case_services
-from mend.cases.selectors import PAGE_SIZE
+from mend.cases.models import Case
+from mend.cases.selectors import PAGE_SIZE, cursor_of
+
+EMPTY_PAGE = {"items": [], "count": 0, "count_is_exact": True, "older": None, "newer": None}
 
 STRANGERS = ["other_facilitator_same_program", "other_program_facilitator", "volunteer"]
 
@@ -32,7 +36,7 @@ def test_it_lists_the_cases_a_facilitator_runs(cast, api_as):
     body = api_as("facilitator").get("/cases").json()
     assert [c["reference"] for c in body["items"]] == [cast.case.reference]
     assert body["items"][0]["facilitators"] == [{"pseudonym": "Fen Facilitator", "role": "facilitator"}]
-    assert (body["count"], body["page"], body["pages"]) == (1, 1, 1)
+    assert (body["count"], body["count_is_exact"], body["older"], body["newer"]) == (1, True, None, None)
 
 
 def test_it_lists_every_case_of_the_program_to_its_coordinator(cast, api_as):
@@ -44,7 +48,7 @@ def test_it_lists_every_case_of_the_program_to_its_coordinator(cast, api_as):
 @pytest.mark.parametrize("who", STRANGERS)
 def test_it_lists_no_case_to_staff_outside_it(cast, api_as, who):
     body = api_as(who).get("/cases").json()
-    assert body == {"items": [], "count": 0, "page": 1, "pages": 1}
+    assert body == EMPTY_PAGE
 
 
 def test_it_filters_cases_by_stage(cast, api_as):
@@ -76,7 +80,12 @@ def test_it_reads_an_empty_filter_as_no_filter(cast, api_as):
 
 @pytest.mark.parametrize(
     ("params", "field"),
-    [({"stage": "limbo"}, "stage"), ({"category": "arson"}, "category"), ({"page": "two"}, "page")],
+    [
+        ({"stage": "limbo"}, "stage"),
+        ({"category": "arson"}, "category"),
+        ({"after": "two"}, "after"),
+        ({"before": "x" * 65}, "before"),
+    ],
 )
 def test_it_names_the_filter_to_fix(cast, api_as, params, field):
     response = api_as("coordinator").get("/cases", params)
@@ -84,8 +93,8 @@ def test_it_names_the_filter_to_fix(cast, api_as, params, field):
     assert response.json()["detail"].startswith(f"Please fix: {field}:")
 
 
-def test_it_pages_the_case_list(cast, api_as):
-    for _ in range(PAGE_SIZE + 1):
+def add_cases(cast, n: int) -> None:
+    for _ in range(n):
         case_services.case_create(
             actor=cast.coordinator,
             program=cast.program,
@@ -93,19 +102,53 @@ def test_it_pages_the_case_list(cast, api_as):
             jurisdictions=["NZ"],
             referral_source="self",
         )
+
+
+def test_it_pages_the_case_list_by_cursor(cast, api_as):
+    add_cases(cast, PAGE_SIZE + 1)
     api = api_as("coordinator")
-    first, second = api.get("/cases").json(), api.get("/cases", {"page": 2}).json()
-    assert (first["count"], first["pages"], len(first["items"])) == (PAGE_SIZE + 3, 2, PAGE_SIZE)
-    assert (second["page"], len(second["items"])) == (2, 3)
-    seen = {c["reference"] for c in first["items"]} | {c["reference"] for c in second["items"]}
-    assert len(seen) == PAGE_SIZE + 3
+    first = api.get("/cases").json()
+    assert (first["count"], first["count_is_exact"], len(first["items"])) == (PAGE_SIZE + 3, True, PAGE_SIZE)
+    assert first["newer"] is None and first["older"]
+    second = api.get("/cases", {"after": first["older"]}).json()
+    assert (len(second["items"]), second["older"]) == (3, None)
+    seen = [c["reference"] for c in first["items"] + second["items"]]
+    assert len(set(seen)) == PAGE_SIZE + 3
+    back = api.get("/cases", {"before": second["newer"]}).json()
+    assert back["items"] == first["items"]
+    assert back["newer"] is None
 
 
-@pytest.mark.parametrize(("asked", "given"), [(0, 1), (-3, 1), (99, 1), (10**30, 1)])
-def test_it_gives_the_nearest_page_for_one_out_of_range(cast, api_as, asked, given):
-    response = api_as("coordinator").get("/cases", {"page": asked})
+def test_it_gives_an_empty_page_after_the_oldest_case(cast, api_as):
+    oldest = Case.objects.order_by("updated_at", "pk").first()
+    response = api_as("coordinator").get("/cases", {"after": cursor_of(oldest)})
     assert response.status_code == 200
-    assert response.json()["page"] == given
+    assert response.json() == EMPTY_PAGE | {"count": 2}
+
+
+@pytest.mark.parametrize(
+    "cursor", ["two", "0", "!!!!", "AAAAAAAA", "MTIzNDU2Nzg5MC4w", "OTk5OTk5OTk5OTk5OTk5OTk5LjE", "é" * 8]
+)
+def test_it_says_a_cursor_it_did_not_give_is_not_one(cast, api_as, cursor):
+    response = api_as("coordinator").get("/cases", {"after": cursor})
+    assert response.status_code == 422
+    assert response.json()["detail"] == (
+        "Please fix: after: this is not a cursor Mend gave; use the older or newer value of a page as it is"
+    )
+
+
+def test_it_refuses_a_cursor_each_way_at_once(cast, api_as):
+    cursor = cursor_of(cast.case)
+    response = api_as("coordinator").get("/cases", {"after": cursor, "before": cursor})
+    assert response.status_code == 422
+    assert response.json()["detail"] == "Please fix: before: give after or before, not both"
+
+
+def test_it_says_when_there_are_more_cases_than_it_counts(cast, api_as, monkeypatch):
+    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
+    add_cases(cast, 1)
+    body = api_as("coordinator").get("/cases").json()
+    assert (body["count"], body["count_is_exact"], len(body["items"])) == (2, False, 3)
 
 
 def test_it_shows_a_case_to_its_facilitator(cast, api_as):
