@@ -8,12 +8,36 @@ from django.utils.translation import gettext as _
 from mend.cases.models import FACILITATING_ROLES, PARTY_ROLES, Case, Participant, Role
 
 
-def _active(case: Case) -> list[Participant]:
+class _Places(list):
+    """The active participants of a case, cached on the case object; `primed` once their records are read.
+    Setting `case._active_places = None` makes the next reading start afresh."""
+
+    primed = False
+
+
+def places(case: Case) -> list[Participant]:
+    """Everyone active in the case, without reading their consent and preparation records: enough to know
+    who holds which place. The same objects `people` gives, records and all, when asked for them."""
     cached = getattr(case, "_active_places", None)
     if cached is None:
-        cached = list(case.participants.filter(removed_at__isnull=True).select_related("user").order_by("pk"))
-        _prime(cached)
+        # Participant.objects rather than case.participants: the same rows, without building a related
+        # manager each time (this runs for every message sent); each place is then given this case object.
+        cached = _Places(
+            Participant.objects.filter(case_id=case.pk, removed_at__isnull=True)
+            .select_related("user")
+            .order_by("pk")
+        )
+        for place in cached:
+            place.case = case
         case._active_places = cached
+    return cached
+
+
+def _active(case: Case) -> list[Participant]:
+    cached = places(case)
+    if not cached.primed:
+        _prime(cached)
+        cached.primed = True
     return cached
 
 

@@ -39,6 +39,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             return
         self.user = user
         self.public_id = public_id
+        self.conversation = conversation
         self.group = services.conversation_group(conversation.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         # Signing out, here or on another tab (the quick exit too), closes this socket at once.
@@ -63,65 +64,92 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             return
         await getattr(self, f"on_{content['type']}")(content)
 
-    @database_sync_to_async
-    def _conversation(self):
-        # Read afresh for each frame: whether the person is still signed in and still belongs here can change
-        # at any moment.
+    # Each frame is checked afresh, in one trip to the database thread with its work: whether the person is
+    # still signed in and still belongs here can change at any moment.
+
+    def _signed_in(self) -> None:
         session = self.scope["session"]
         if not session.session_key or not session.exists(session.session_key):
             raise Http404
+
+    def _conversation(self):
+        self._signed_in()
         return access_conversation(self.user, self.public_id)
 
-    async def _still_member(self):
-        try:
-            return await self._conversation()
-        except Http404:
-            await self.send_json(_error("You are no longer in this conversation."))
-            await self.close(code=4404)
-            return None
+    async def _leave(self):
+        await self.send_json(_error("You are no longer in this conversation."))
+        await self.close(code=4404)
+
+    @database_sync_to_async
+    def _resume(self, after: int):
+        conversation = self._conversation()
+        return conversation, *self._page(conversation, after)
+
+    @database_sync_to_async
+    def _next_page(self, conversation, after: int):
+        return self._page(conversation, after)
+
+    def _page(self, conversation, after: int):
+        frames = selectors.backlog(conversation, self.user, after)
+        # With the last page, the receipts on one's own messages (later ones come live).
+        last = len(frames) < selectors.PAGE
+        return frames, selectors.receipts_of(conversation, self.user) if last else None
 
     async def on_hello(self, content):
         after = content.get("after", 0)
         if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after <= selectors.MAX_SEQ:
             await self.send_json(_error("hello.after must be the last sequence number you saw, 0 or more."))
             return
-        conversation = await self._still_member()
-        if conversation is None:
+        try:
+            conversation, frames, receipts = await self._resume(after)
+        except Http404:
+            await self._leave()
             return
         while True:
-            frames = await database_sync_to_async(selectors.backlog)(conversation, self.user, after)
             for frame in frames:
                 await self.send_json(frame)
                 self.sent_upto = max(getattr(self, "sent_upto", 0), frame["seq"])
-            if len(frames) < selectors.PAGE:
+            if receipts is not None:
                 break
             after = frames[-1]["seq"]
-        for receipt in await database_sync_to_async(selectors.receipts_of)(conversation, self.user):
+            frames, receipts = await self._next_page(conversation, after)
+        for receipt in receipts:
             await self.send_json(receipt)
         await self.send_json({"type": "ready", "last_seq": frames[-1]["seq"] if frames else after})
+
+    @database_sync_to_async
+    def _members(self, kind: str) -> dict:
+        conversation = self._conversation()
+        members = selectors.members(conversation)
+        return {"members": members, **selectors.writing_state(conversation, self.user, kind)}
 
     async def on_members(self, content):
         kind = content.get("kind", "message")
         if kind not in KINDS:
             await self.send_json(_error(f"members.kind must be one of: {', '.join(KINDS)}."))
             return
-        conversation = await self._still_member()
-        if conversation is None:
+        try:
+            answer = await self._members(kind)
+        except Http404:
+            await self._leave()
             return
-        members = await database_sync_to_async(selectors.members)(conversation)
-        state = await database_sync_to_async(selectors.writing_state)(conversation, self.user, kind)
-        await self.send_json({"type": "members", "members": members, **state})
+        await self.send_json({"type": "members", **answer})
+
+    @database_sync_to_async
+    def _post(self, envelope):
+        self._signed_in()
+        # The service reads the conversation and the people in it afresh, under its lock, and refuses someone
+        # no longer in it before anything else (NotInConversation).
+        return services.message_post(actor=self.user, conversation=self.conversation, envelope=envelope)
 
     async def on_send(self, content):
         envelope = content.get("envelope")
         message_id = envelope.get("id") if isinstance(envelope, dict) else None
-        conversation = await self._still_member()
-        if conversation is None:
-            return
         try:
-            message, created = await database_sync_to_async(services.message_post)(
-                actor=self.user, conversation=conversation, envelope=envelope
-            )
+            message, created = await self._post(envelope)
+        except (Http404, services.NotInConversation):
+            await self._leave()
+            return
         except DomainError as error:
             await self.send_json(
                 {
@@ -137,25 +165,29 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             {"type": "ack", "id": message.message_id, "seq": message.seq, "duplicate": not created}
         )
 
+    @database_sync_to_async
+    def _receipt(self, message_id: str, kind: str):
+        conversation = self._conversation()
+        return services.receipt_record(
+            actor=self.user, message_id=message_id, kind=kind, conversation=conversation
+        )
+
     async def on_receipt(self, content):
         message_id, kind = content.get("id"), content.get("kind")
         if not isinstance(message_id, str) or kind not in ("delivered", "read"):
             await self.send_json(_error("A receipt needs the message id and a kind: delivered or read."))
             return
-        conversation = await self._still_member()
-        if conversation is None:
-            return
         try:
-            await database_sync_to_async(services.receipt_record)(
-                actor=self.user, message_id=message_id, kind=kind, conversation=conversation
-            )
+            await self._receipt(message_id, kind)
+        except Http404:
+            await self._leave()
         except DomainError as error:
             await self.send_json(_error(error.message, id=message_id))
 
     async def dialogue_message(self, event):
         # A message stored between joining the group and reading the backlog comes both ways: send it once.
-        if self.user.pk in event["recipients"] and event["frame"]["seq"] > getattr(self, "sent_upto", 0):
-            await self.send_json(event["frame"])
+        if self.user.pk in event["recipients"] and event["seq"] > getattr(self, "sent_upto", 0):
+            await self.send(text_data=event["text"])
 
     async def dialogue_receipt(self, event):
         if event.get("sender") != self.user.pk:

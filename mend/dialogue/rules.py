@@ -14,16 +14,20 @@ from mend.dialogue.models import Conversation
 CONTACT_STAGES = ("encounter", "agreement", "follow_up")
 
 
+# Who is where needs only the places (guards.places); a check that needs consent or preparation records
+# reads them for everyone at once (guards.people), or for the one person it concerns.
+
+
 def facilitators(case) -> list[Participant]:
-    return [p for p in guards.people(case) if p.role in FACILITATING_ROLES and p.user_id]
+    return [p for p in guards.places(case) if p.role in FACILITATING_ROLES and p.user_id]
 
 
 def parties(case) -> list[Participant]:
-    return [p for p in guards.people(case) if p.role in PARTY_ROLES and p.user_id and p.has_joined]
+    return [p for p in guards.places(case) if p.role in PARTY_ROLES and p.user_id and p.has_joined]
 
 
 def _place(case, participant_id) -> Participant | None:
-    return next((p for p in guards.people(case) if p.pk == participant_id), None)
+    return next((p for p in guards.places(case) if p.pk == participant_id), None)
 
 
 def readers(conversation: Conversation) -> list[Participant]:
@@ -45,6 +49,7 @@ def place_of(conversation: Conversation, user) -> Participant | None:
 
 
 def direct_chosen(case) -> bool:
+    guards.people(case)  # everyone's choices in one read
     harmed = [p for p in parties(case) if p.role == Role.HARMED_PARTY]
     return bool(harmed) and all(choices_of(p).mode == "direct" for p in harmed)
 

@@ -63,34 +63,37 @@ def writing_state(conversation: Conversation, user, kind: str, ref_id: str | Non
 
 def frames_for(messages: list[Message], conversation: Conversation) -> list[dict]:
     """Messages as clients get them: the envelope as stored, who sent it, and the relay state."""
-    names = {p.user_id: _name(conversation, p) for p in rules.readers(conversation)}
+    names = _names(conversation)
     keys = {
         b.key_id: (b.enc_public, b.sign_public)
         for b in KeyBundle.objects.filter(key_id__in={m.sender_key_id for m in messages})
     }
-    frames = []
-    for message in messages:
-        frames.append(
-            {
-                "type": "message",
-                "seq": message.seq,
-                "id": message.message_id,
-                "kind": message.kind,
-                "ref": message.ref.message_id if message.ref_id else None,
-                "relay_state": message.relay_state,
-                "approved": message.approved,
-                "at": message.created_at.isoformat(),
-                "from": {
-                    "user": message.sender_id,
-                    "name": names.get(message.sender_id, _("someone who has left the case")),
-                    "key_id": message.sender_key_id,
-                    "enc_public": keys.get(message.sender_key_id, (None, None))[0],
-                    "sign_public": keys.get(message.sender_key_id, (None, None))[1],
-                },
-                "envelope": json.loads(message.envelope),
-            }
-        )
-    return frames
+    return [{**_frame_head(m, names, keys), "envelope": json.loads(m.envelope)} for m in messages]
+
+
+def _names(conversation: Conversation) -> dict[int, str]:
+    return {p.user_id: _name(conversation, p) for p in rules.readers(conversation)}
+
+
+def _frame_head(message: Message, names: dict[int, str], keys: dict[str, tuple[str, str]]) -> dict:
+    enc_public, sign_public = keys.get(message.sender_key_id, (None, None))
+    return {
+        "type": "message",
+        "seq": message.seq,
+        "id": message.message_id,
+        "kind": message.kind,
+        "ref": message.ref.message_id if message.ref_id else None,
+        "relay_state": message.relay_state,
+        "approved": message.approved,
+        "at": message.created_at.isoformat(),
+        "from": {
+            "user": message.sender_id,
+            "name": names.get(message.sender_id, _("someone who has left the case")),
+            "key_id": message.sender_key_id,
+            "enc_public": enc_public,
+            "sign_public": sign_public,
+        },
+    }
 
 
 def backlog(conversation: Conversation, user, after: int) -> list[dict]:
@@ -103,8 +106,20 @@ def backlog(conversation: Conversation, user, after: int) -> list[dict]:
     return frames_for(messages, conversation)
 
 
-def message_frame(message: Message) -> dict:
-    return frames_for([message], message.conversation)[0]
+def message_frame_text(message: Message, *, sender_bundle: KeyBundle) -> str:
+    """The frame of a message just stored, as the JSON text every receiving socket sends on: what
+    `frames_for` gives, without reading the sender's keys again or parsing and re-encoding the envelope
+    (large when many people read the conversation)."""
+    conversation = message.conversation
+    keys = {sender_bundle.key_id: (sender_bundle.enc_public, sender_bundle.sign_public)}
+    names = {
+        p.user_id: _name(conversation, p)
+        for p in rules.readers(conversation)
+        if p.user_id == message.sender_id
+    }
+    head = json.dumps(_frame_head(message, names, keys))
+    # The stored envelope is canonical JSON already; the frame's last member holds it as it is.
+    return f'{head[:-1]}, "envelope": {message.envelope}}}'
 
 
 def receipts_of(conversation: Conversation, user) -> list[dict]:

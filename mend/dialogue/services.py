@@ -15,7 +15,7 @@ from mend.core.realtime import publish_after_commit
 from mend.dialogue import envelope as env
 from mend.dialogue import rules
 from mend.dialogue.models import Attachment, Conversation, Message, Recipient
-from mend.dialogue.selectors import message_frame
+from mend.dialogue.selectors import message_frame_text
 
 
 def conversation_group(conversation_id: int) -> str:
@@ -40,8 +40,12 @@ def conversation_open(*, case: Case, kind: str, party: Participant | None = None
 
 
 def current_bundles(users) -> dict[int, KeyBundle]:
+    """Each person's current keys, public halves only (what sealing to them and checking them needs)."""
     ids = [u.pk for u in users]
-    return {b.user_id: b for b in KeyBundle.objects.filter(user__in=ids, replaced_at__isnull=True)}
+    rows = KeyBundle.objects.filter(user__in=ids, replaced_at__isnull=True).only(
+        "user_id", "key_id", "enc_public", "sign_public"
+    )
+    return {b.user_id: b for b in rows}
 
 
 class Refused(DomainError):
@@ -75,10 +79,17 @@ def _replay_clash() -> Conflict:
     )
 
 
+class NotInConversation(Refused):
+    """The sender has no place in the conversation, or no longer has one: a socket open on it closes."""
+
+    def __init__(self):
+        super().__init__(_("You are not in this conversation."), "member")
+
+
 def _replay_of(message_id: str, stored: str, actor: User) -> Message | None:
     """The message already stored under this id if this is the same envelope again from the same sender;
     a different envelope under a used id is refused."""
-    existing = Message.objects.filter(message_id=message_id).first()
+    existing = next(iter(Message.objects.filter(message_id=message_id)[:1]), None)  # the id is unique
     if existing is None:
         return None
     if existing.envelope == stored and existing.sender_id == actor.pk:
@@ -86,10 +97,29 @@ def _replay_of(message_id: str, stored: str, actor: User) -> Message | None:
     raise _replay_clash()
 
 
+def _locked(conversation: Conversation) -> Conversation:
+    # The case row too: a change of stage (pause, close) locks it, so it cannot slip between the checks
+    # below and the commit. The program and the party are read only if a message needs them (names in a
+    # refusal, a relay), which most do not.
+    return (
+        Conversation.objects.select_for_update(of=("self", "case"))
+        .select_related("case")
+        .get(pk=conversation.pk)
+    )
+
+
 @transaction.atomic
 def message_post(*, actor: User, conversation: Conversation, envelope: dict) -> tuple[Message, bool]:
     """Accepts one envelope after every check of docs/crypto.md; (message, False) for an identical replay.
-    Nothing is acknowledged before this transaction commits."""
+    Nothing is acknowledged before this transaction commits.
+
+    Only `conversation.pk` is used: the conversation, its case and the people in it are read afresh here,
+    once, under the lock, and every check below uses that one reading."""
+    conversation = _locked(conversation)
+    # First, so that someone who has left is told so whatever they send, a replay included.
+    sender = rules.place_of(conversation, actor)
+    if sender is None:
+        raise NotInConversation()
     try:
         env.check_form(envelope)
     except env.EnvelopeError as error:
@@ -97,20 +127,15 @@ def message_post(*, actor: User, conversation: Conversation, envelope: dict) -> 
     if envelope["conversation"] != conversation.public_id:
         raise _refuse(_("This envelope names another conversation."), "form")
     stored = env.canonical(envelope).decode()
+    # Once is enough: a retry racing its first attempt waited on the lock above, and now finds what the
+    # first one stored (the same id racing into another conversation fails the insert below instead).
     replay = _replay_of(envelope["id"], stored, actor)
     if replay is not None:
         return replay, False
-    conversation = (
-        Conversation.objects.select_for_update().select_related("case__program").get(pk=conversation.pk)
-    )
-    # A retry racing its first attempt waits on the lock above, then finds what the first one stored.
-    replay = _replay_of(envelope["id"], stored, actor)
-    if replay is not None:
-        return replay, False
-    sender = rules.place_of(conversation, actor)
-    if sender is None:
-        raise _refuse(_("You are not in this conversation."), "member")
-    bundle = current_bundles([actor]).get(actor.pk)
+    readers = rules.readers(conversation)
+    # The sender is one of the readers: one read gives their keys and everyone else's.
+    expected = current_bundles([p.user for p in readers])
+    bundle = expected.get(actor.pk)
     if bundle is None or bundle.key_id != envelope["sender"]:
         raise _refuse(
             _(
@@ -136,7 +161,6 @@ def message_post(*, actor: User, conversation: Conversation, envelope: dict) -> 
         raise _refuse(rules.refusal_for(sender, missing), "not_now")
     # Every kind goes to exactly the conversation's readers: a party's message for the other side reaches
     # them only as a relayed copy in their own conversation.
-    expected = current_bundles([p.user for p in rules.readers(conversation)])
     if meta["kind"] == "relayed" and conversation.party.user_id not in expected:
         # Passed on to someone without keys, it would leave the queue and still never reach them.
         raise _refuse(
@@ -155,29 +179,31 @@ def message_post(*, actor: User, conversation: Conversation, envelope: dict) -> 
         env.verify(envelope, env.unb64u(bundle.sign_public))
     except env.EnvelopeError as error:
         raise _refuse(str(error), "signature") from None
-    files = _check_files(conversation, actor, meta.get("files", []))
+    file_ids = meta.get("files", [])
+    files = _check_files(conversation, actor, file_ids) if file_ids else []
     conversation.last_seq += 1
     conversation.save(update_fields=["last_seq"])
     try:
-        with transaction.atomic():
-            message = Message.objects.create(
-                conversation=conversation,
-                seq=conversation.last_seq,
-                message_id=envelope["id"],
-                sender=actor,
-                sender_key_id=bundle.key_id,
-                kind=meta["kind"],
-                ref=ref,
-                relay_state="pending" if meta["kind"] == "for_relay" else "",
-                approved=bool(meta.get("approved")),
-                envelope=stored,
-            )
+        # No savepoint: on a clash the whole transaction is rolled back, and nothing runs in it after.
+        message = Message.objects.create(
+            conversation=conversation,
+            seq=conversation.last_seq,
+            message_id=envelope["id"],
+            sender=actor,
+            sender_key_id=bundle.key_id,
+            kind=meta["kind"],
+            ref=ref,
+            relay_state="pending" if meta["kind"] == "for_relay" else "",
+            approved=bool(meta.get("approved")),
+            envelope=stored,
+        )
     except IntegrityError:  # the same id sent at the same moment into another conversation
         raise _replay_clash() from None
     Recipient.objects.bulk_create(
         [Recipient(message=message, user_id=user_id, key_id=b.key_id) for user_id, b in expected.items()]
     )
-    Attachment.objects.filter(pk__in=[f.pk for f in files]).update(message=message)
+    if files:
+        Attachment.objects.filter(pk__in=[f.pk for f in files]).update(message=message)
     if ref is not None:
         ref.relay_state = "forwarded" if meta["kind"] == "relayed" else "returned"
         ref.save(update_fields=["relay_state"])
@@ -195,7 +221,13 @@ def message_post(*, actor: User, conversation: Conversation, envelope: dict) -> 
         )
     publish_after_commit(
         group=conversation_group(conversation.pk),
-        event={"type": "dialogue.message", "recipients": list(expected), "frame": message_frame(message)},
+        # The frame as text, made once here rather than by each receiving socket.
+        event={
+            "type": "dialogue.message",
+            "recipients": list(expected),
+            "seq": message.seq,
+            "text": message_frame_text(message, sender_bundle=bundle),
+        },
     )
     return message, True
 
@@ -205,11 +237,13 @@ def receipt_record(
     *, actor: User, message_id: str, kind: str, conversation: Conversation | None = None
 ) -> Recipient | None:
     """Marks a message delivered to, or read by, one recipient. Read receipts are kept only when the person
-    lets others see them; otherwise nothing is stored."""
+    lets others see them; otherwise nothing is stored. A `conversation` given must have been read for this
+    request (as access_conversation does): whether the person shows read receipts is taken from it."""
     if kind not in ("delivered", "read"):
         raise DomainError(_("A receipt is either delivered or read."))
     row = (
-        Recipient.objects.select_for_update()
+        # Only this row is locked: a receipt must not wait for, nor hold up, messages being sent.
+        Recipient.objects.select_for_update(of=("self",))
         .select_related("message__conversation")
         .filter(message__message_id=message_id, user=actor)
         .filter(**({"message__conversation": conversation} if conversation is not None else {}))
@@ -217,7 +251,8 @@ def receipt_record(
     )
     if row is None:
         raise DomainError(_("There is no such message for you."))
-    if kind == "read" and not receipts_shown(actor, row.message.conversation):
+    # The caller's conversation, when given, is this one (filtered on above): its people are not read again.
+    if kind == "read" and not receipts_shown(actor, conversation or row.message.conversation):
         return None
     field = "delivered_at" if kind == "delivered" else "read_at"
     if getattr(row, field) is not None:

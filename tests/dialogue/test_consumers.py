@@ -600,3 +600,159 @@ def test_it_closes_the_socket_on_the_next_frame_once_the_session_is_gone(cast, s
         assert (await communicator.receive_output(timeout=WAIT)) == {"type": "websocket.close", "code": 4404}
 
     run(scenario)
+
+
+# Each send frame is checked afresh, however long the socket has been open (one trip to the database thread).
+
+
+async def sent(communicator, envelope) -> dict:
+    """The answer to a send frame: its ack or refusal (the sender's own copy of a message may follow)."""
+    await communicator.send_json_to({"type": "send", "envelope": envelope})
+    while True:
+        frame = await communicator.receive_json_from(timeout=WAIT)
+        if frame["type"] in ("ack", "refused", "error"):
+            return frame
+
+
+def test_inv_voluntary_it_refuses_a_send_on_an_open_socket_once_consent_is_withdrawn(cast, support):
+    from mend.consent.services import consent_withdraw
+
+    first = seal(fresh(support.conversation), support.keys.harmed, "before")
+    second = seal(fresh(support.conversation), support.keys.harmed, "after")
+
+    async def scenario():
+        harmed, connected, _ = await connect(support.cookies.harmed, support.id)
+        assert connected
+        assert (await sent(harmed, first))["type"] == "ack"
+        await database_sync_to_async(consent_withdraw)(
+            actor=cast.harmed.user,
+            place=await database_sync_to_async(Participant.objects.get)(pk=cast.harmed.pk),
+            scope="facilitator_contact",
+        )
+        answer = await sent(harmed, second)
+        assert (answer["type"], answer["id"], answer["code"]) == ("refused", second["id"], "not_now")
+        await harmed.disconnect()
+
+    run(scenario)
+    assert list(Message.objects.values_list("message_id", flat=True)) == [first["id"]]
+
+
+def test_inv_voluntary_it_refuses_a_send_on_an_open_socket_once_the_case_is_paused(cast):
+    prepare_for_encounter(cast, mode="indirect")
+    case_services.case_transition(actor=cast.facilitator, case=cast.case, action="begin_encounter")
+    keys = give_keys(cast.responsible.user)
+    give_keys(cast.facilitator)
+    relay = services.conversation_open(case=cast.case, kind="relay", party=cast.responsible)
+    first, second = (
+        seal(fresh(relay), keys, text, meta={"kind": "for_relay", "approved": True})
+        for text in ("one", "two")
+    )
+    cookie = cookie_of(cast.client("responsible"))
+
+    async def scenario():
+        writer, connected, _ = await connect(cookie, relay.public_id)
+        assert connected
+        assert (await sent(writer, first))["type"] == "ack"
+        await database_sync_to_async(case_services.case_transition)(
+            actor=cast.facilitator, case=cast.case, action="pause"
+        )
+        answer = await sent(writer, second)
+        assert (answer["type"], answer["code"]) == ("refused", "not_now")
+        assert "paused for now" in answer["error"]
+        await writer.disconnect()
+
+    run(scenario)
+    assert list(Message.objects.values_list("message_id", flat=True)) == [first["id"]]
+
+
+def test_it_closes_the_socket_at_a_send_once_the_session_is_gone_and_stores_nothing(cast, support):
+    client = cast.client("harmed")
+    first = seal(fresh(support.conversation), support.keys.harmed, "before")
+    second = seal(fresh(support.conversation), support.keys.harmed, "after")
+
+    async def scenario():
+        harmed, connected, _ = await connect(cookie_of(client), support.id)
+        assert connected
+        assert (await sent(harmed, first))["type"] == "ack"
+        await database_sync_to_async(client.session.delete)()
+        answer = await sent(harmed, second)
+        assert answer == {"type": "error", "error": "You are no longer in this conversation."}
+        assert await harmed.receive_output(timeout=WAIT) == {"type": "websocket.close", "code": 4404}
+
+    run(scenario)
+    assert list(Message.objects.values_list("message_id", flat=True)) == [first["id"]]
+
+
+@pytest.mark.parametrize("again", ["new", "replay"])
+def test_inv_privacy_it_closes_the_socket_of_someone_removed_at_their_next_send_even_a_replay(
+    cast, support, again
+):
+    keys = give_keys(cast.other_facilitator_same_program)
+    first, second = (seal(fresh(support.conversation), keys, text) for text in ("before", "after"))
+
+    async def scenario():
+        colleague, connected, _ = await connect(support.cookies.colleague, support.id)
+        assert connected
+        assert (await sent(colleague, first))["type"] == "ack"
+        await database_sync_to_async(
+            Participant.objects.filter(case=cast.case, user=cast.other_facilitator_same_program).update
+        )(removed_at=timezone.now())
+        # A replay is answered with its ack only while the sender is still in the conversation.
+        answer = await sent(colleague, first if again == "replay" else second)
+        assert answer == {"type": "error", "error": "You are no longer in this conversation."}
+        assert await colleague.receive_output(timeout=WAIT) == {"type": "websocket.close", "code": 4404}
+
+    run(scenario)
+    assert list(Message.objects.values_list("message_id", flat=True)) == [first["id"]]
+
+
+def test_inv_confidentiality_it_refuses_a_send_sealed_to_keys_replaced_since_the_last_one(cast, support):
+    first = seal(fresh(support.conversation), support.keys.harmed, "before")
+    stale = seal(fresh(support.conversation), support.keys.harmed, "after")
+
+    async def scenario():
+        harmed, connected, _ = await connect(support.cookies.harmed, support.id)
+        assert connected
+        assert (await sent(harmed, first))["type"] == "ack"
+        # The facilitator restores their keys on a new device: what is sealed to the old ones is refused.
+        await database_sync_to_async(give_keys)(cast.facilitator)
+        answer = await sent(harmed, stale)
+        assert (answer["type"], answer["code"]) == ("refused", "recipients")
+        await harmed.disconnect()
+
+    run(scenario)
+    assert list(Message.objects.values_list("message_id", flat=True)) == [first["id"]]
+
+
+def test_it_makes_one_trip_to_the_database_thread_for_a_send_and_one_for_a_receipt(
+    cast, support, monkeypatch
+):
+    from channels.db import DatabaseSyncToAsync
+
+    trips = []
+    handler = DatabaseSyncToAsync.thread_handler
+
+    def counted(self, loop, *args, **kwargs):
+        trips.append(getattr(self.func, "__name__", "?"))
+        return handler(self, loop, *args, **kwargs)
+
+    monkeypatch.setattr(DatabaseSyncToAsync, "thread_handler", counted)
+    envelope = seal(fresh(support.conversation), support.keys.harmed, "one trip")
+
+    async def scenario():
+        harmed, _, _ = await connect(support.cookies.harmed, support.id)
+        facilitator, _, _ = await connect(support.cookies.facilitator, support.id)
+        await hello(facilitator)
+        trips.clear()
+        assert (await sent(harmed, envelope))["type"] == "ack"
+        assert (await facilitator.receive_json_from(timeout=WAIT))["id"] == envelope["id"]
+        assert len(trips) == 1, trips
+        trips.clear()
+        await facilitator.send_json_to({"type": "receipt", "id": envelope["id"], "kind": "read"})
+        frames = await frames_until(harmed, "receipt")
+        assert frames[-1]["kind"] == "read"
+        assert len(trips) == 1, trips
+        await harmed.disconnect()
+        await facilitator.disconnect()
+
+    run(scenario)
