@@ -8,14 +8,6 @@ from mend.accounts.models import Membership, Program, User
 from mend.cases.models import FACILITATING_ROLES, Case, Participant
 
 
-def programs_overseen(user: User) -> QuerySet[Program]:
-    """Programs in which the user sees every case (admins and coordinators)."""
-    return Program.objects.filter(
-        memberships__user=user,
-        memberships__role__in=[Membership.Role.ADMIN, Membership.Role.COORDINATOR],
-    )
-
-
 def programs_for_intake(user: User) -> QuerySet[Program]:
     """Programs in which the user may open a case."""
     return Program.objects.filter(

@@ -34,8 +34,9 @@ MOST_QUERIES = {
     "participant case page": 14,
     "participant home": 6,
     "api case detail": 7,
-    # The dialogue reads everyone's place in the case (with consent and preparation) to know who is in a
-    # conversation: a fixed handful of bulk reads, whatever the number of messages.
+    # The dialogue reads everyone's place in the case to know who is in a conversation, and their consent
+    # and preparation records only where a check needs them: a fixed handful of bulk reads, whatever the
+    # number of people or messages.
     "conversation list": 12,
     "conversation page": 13,
     "api messages": 7,
