@@ -103,7 +103,13 @@ class CaseFilterForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("after") and cleaned.get("before"):
-            self.add_error("before", _("This page link asks for two places in the list at once."))
+            self.add_error(
+                "before",
+                _(
+                    "This page link asks for two places in the list at once. "
+                    "Start again from the newest cases."
+                ),
+            )
         return cleaned
 
 
