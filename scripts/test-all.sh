@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Runs the whole suite on SQLite, then again on PostgreSQL and Redis wherever DATABASE_URL/REDIS_URL reach them.
+# Runs the whole suite on SQLite and, wherever DATABASE_URL/REDIS_URL reach them, again on PostgreSQL and
+# Redis. The two passes share nothing (own MEND_VAR_DIR, own database, free ports), so they run side by side:
+# the PostgreSQL and Redis pass prints as it goes, the SQLite pass's output follows once both are done.
 # With MEND_REQUIRE_SERVICES=1 (set by .ci/run) an unreachable service is a failure, not a skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 tmp=$(mktemp -d -t mend-test.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-
-echo "== suite on SQLite, in-process channel layer"
-env -u DATABASE_URL -u REDIS_URL MEND_VAR_DIR="$tmp/sqlite" $BIN/pytest -q "$@"
+sqlite_pid=""
+cleanup() {
+  if [ -n "$sqlite_pid" ]; then pkill -TERM -P "$sqlite_pid" 2>/dev/null; kill "$sqlite_pid" 2>/dev/null; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
 
 pg_ok=0; redis_ok=0
 if [ -n "${DATABASE_URL:-}" ] && $BIN/python scripts/reachable.py database "$DATABASE_URL"; then pg_ok=1; fi
@@ -17,10 +21,34 @@ if [ "${MEND_REQUIRE_SERVICES:-0}" = "1" ]; then
   [ "$pg_ok" = 1 ] || { echo "MEND_REQUIRE_SERVICES=1 but PostgreSQL is not reachable at DATABASE_URL"; exit 1; }
   [ "$redis_ok" = 1 ] || { echo "MEND_REQUIRE_SERVICES=1 but Redis is not reachable at REDIS_URL"; exit 1; }
 fi
-if [ "$pg_ok" = 1 ] || [ "$redis_ok" = 1 ]; then
-  echo "== suite on $( [ $pg_ok = 1 ] && echo PostgreSQL )$( [ $pg_ok = 1 ] && [ $redis_ok = 1 ] && echo ' and ' )$( [ $redis_ok = 1 ] && echo Redis )"
-  env $( [ $pg_ok = 1 ] || echo -u DATABASE_URL ) $( [ $redis_ok = 1 ] || echo -u REDIS_URL ) \
-    MEND_VAR_DIR="$tmp/services" $BIN/pytest -q "$@"
-else
-  echo "== no DATABASE_URL/REDIS_URL reachable: PostgreSQL and Redis runs skipped"
+
+sqlite_pass() {
+  env -u DATABASE_URL -u REDIS_URL MEND_VAR_DIR="$tmp/sqlite" $BIN/pytest -q "$@"
+}
+
+if [ "$pg_ok" = 0 ] && [ "$redis_ok" = 0 ]; then
+  echo "== suite on SQLite, in-process channel layer"
+  echo "== no DATABASE_URL/REDIS_URL reachable: the PostgreSQL and Redis pass is skipped"
+  sqlite_pass "$@"
+  exit
 fi
+
+services="$( [ $pg_ok = 1 ] && echo PostgreSQL )$( [ $pg_ok = 1 ] && [ $redis_ok = 1 ] && echo ' and ' )$( [ $redis_ok = 1 ] && echo Redis )"
+echo "== suite on SQLite (in-process channel layer) and on $services, side by side"
+sqlite_pass "$@" >"$tmp/sqlite.log" 2>&1 &
+sqlite_pid=$!
+
+echo "== suite on $services"
+services_status=0
+env $( [ $pg_ok = 1 ] || echo -u DATABASE_URL ) $( [ $redis_ok = 1 ] || echo -u REDIS_URL ) \
+  MEND_VAR_DIR="$tmp/services" $BIN/pytest -q "$@" || services_status=$?
+
+sqlite_status=0
+wait "$sqlite_pid" || sqlite_status=$?
+sqlite_pid=""
+echo "== suite on SQLite, in-process channel layer"
+cat "$tmp/sqlite.log"
+
+echo "== SQLite pass: $( [ $sqlite_status = 0 ] && echo passed || echo "FAILED ($sqlite_status)" );" \
+  "$services pass: $( [ $services_status = 0 ] && echo passed || echo "FAILED ($services_status)" )"
+[ "$sqlite_status" = 0 ] && [ "$services_status" = 0 ]

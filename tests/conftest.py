@@ -23,9 +23,12 @@ PASSWORD = "a long test password 42"
 envelope.derive_sign_in = functools.lru_cache(maxsize=None)(envelope.derive_sign_in)
 
 
+FAST_HASHERS = ["tests.hashers.FastArgon2PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["tests.hashers.FastArgon2PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
 @pytest.fixture(autouse=True)
@@ -94,6 +97,10 @@ class Cast:
 
 @pytest.fixture
 def cast(db) -> Cast:
+    return build_cast()
+
+
+def build_cast() -> Cast:
     program = make_program()
     other = make_program(name="Elsewhere Justice Trust", slug="elsewhere", jurisdictions=["AU"])
     admin = make_staff(program, "admin", "admin@riverbend.test", "Ada Admin")

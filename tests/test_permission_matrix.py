@@ -5,41 +5,80 @@ an endpoint without deciding who may reach it. Outsiders and other programs get 
 case that does not exist.
 """
 
+import copy
 import functools
 import json
 import re
 import uuid
 import zoneinfo
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import timedelta
 from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.testing.websocket import WebsocketCommunicator
-from django.conf import settings
 from django.core import signing
-from django.test import Client
+from django.db import connections, transaction
+from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from mend.accounts import services as account_services
 from mend.accounts.keys import unknown_credentials
-from mend.accounts.models import Invitation
+from mend.accounts.models import ApiToken, Invitation
 from mend.accounts.views import JOIN_NAME_SALT
 from mend.api import api
-from mend.asgi import application
+from mend.audit.models import AuditEvent
 from mend.cases import services as case_services
 from mend.cases.models import Case, Participant, Role
 from mend.circles.models import Circle, Session
+from mend.consent.models import Consent
 from mend.dialogue import services as dialogue_services
 from mend.dialogue.models import Attachment, Message, Recipient
-from mend.routing import websocket_urlpatterns
 from tests.circles.builders import circle_for_matrix
+from tests.conftest import FAST_HASHERS, Cast, build_cast
 from tests.dialogue.helpers import give_keys
 
 _time_zones = functools.cache(zoneinfo.available_timezones)
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """Speed only: the cast and its extra rows, made once for the module's 2,000-odd cells, inside a
+    transaction on every database that is rolled back when the module ends. Each test runs in a savepoint
+    of it (pytest-django's `db`), so whatever one cell writes is gone before the next one starts, exactly
+    as if each had made its own. Tests that commit (`transaction=True`) cannot live here: the websocket
+    rows are in tests/test_permission_matrix_websockets.py."""
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS), ExitStack() as stack:
+        for alias in connections:
+            stack.enter_context(transaction.atomic(using=alias))
+        made = build_cast()
+        rows = build_extra(made)
+        yield made, rows, fingerprint(made)
+        for alias in connections:
+            transaction.set_rollback(True, using=alias)
+
+
+def fingerprint(cast) -> tuple:
+    """What a cell that wrote would change: row counts of what the routes make, and the case itself."""
+    counted = (Case, Participant, Invitation, ApiToken, Message, Session, Consent, AuditEvent)
+    case = Case.objects.values_list("stage", "updated_at").get(pk=cast.case.pk)
+    return (*(model.objects.count() for model in counted), case)
+
+
+@pytest.fixture
+def cast(world, db) -> Cast:
+    """A copy of the module's cast for one test, so a change to its objects in memory stays in that test;
+    the database must be as the module made it, whatever the cells before wrote."""
+    made, _rows, made_fingerprint = world
+    assert fingerprint(made) == made_fingerprint, "an earlier cell's writes outlived it"
+    return copy.deepcopy(made)
+
+
+@pytest.fixture
+def extra(world, db) -> SimpleNamespace:
+    return copy.deepcopy(world[1])
 
 
 @pytest.fixture(autouse=True)
@@ -775,9 +814,10 @@ def api_call(key, cast, extra, ref) -> Call:
     return Call(method, path, body=body)
 
 
-@pytest.fixture
-def extra(cast):
-    """An open invitation to the case, and a personal API token of its facilitator."""
+def build_extra(cast) -> SimpleNamespace:
+    """An open invitation to the case, a personal API token of its facilitator, a meeting, the person
+    harmed's conversation with a message and a file, an agreement and a circle: the rows the matrix's
+    routes name."""
     invitation, raw = case_services.participant_invite(
         actor=cast.facilitator, case=cast.case, role=Role.COMMUNITY_MEMBER
     )
@@ -1170,68 +1210,3 @@ def test_inv_privacy_it_answers_a_get_on_a_post_only_page_alike_for_everyone_sig
     answers = {role: normalised(client_for(cast, role).get(path)) for role in ("facilitator", "outsider")}
     assert answers["facilitator"][0] == 405
     assert answers["facilitator"] == answers["outsider"]
-
-
-# Websockets: who may open each live channel. True: connected; False: closed with 4404, as for a channel
-# that does not exist.
-WEBSOCKET_CALLS = {
-    "ws/cases/<str:reference>/": lambda c, x: f"/ws/cases/{c.case.reference}/",
-    "ws/conversations/<str:public_id>/": lambda c, x: f"/ws/conversations/{x.conversation_id}/",
-    "ws/meetings/<int:session_id>/": lambda c, x: f"/ws/meetings/{x.session_id}/",
-}
-WEBSOCKET_MISSING = {
-    "ws/cases/<str:reference>/": f"/ws/cases/{MISSING_REFERENCE}/",
-    "ws/conversations/<str:public_id>/": f"/ws/conversations/{MISSING_CONVERSATION}/",
-    "ws/meetings/<int:session_id>/": "/ws/meetings/999999999/",
-}
-# fmt: off
-WEBSOCKET_MATRIX = {
-    #     anon     admin    coord    fac      fac2     vol      other    harmed   resp     supp     out
-    "ws/cases/<str:reference>/":
-        (False,   True,    True,    True,    False,   False,   False,   True,    True,    True,    False),
-    "ws/conversations/<str:public_id>/":  # the person harmed's conversation with their facilitator
-        (False,   False,   False,   True,    False,   False,   False,   True,    False,   False,   False),
-    "ws/meetings/<int:session_id>/":  # the meeting in three days: its facilitator may open it early
-        (False,   False,   False,   True,    False,   False,   False,   False,   False,   False,   False),
-}
-# fmt: on
-
-
-def test_inv_privacy_it_has_a_row_for_every_websocket_route():
-    assert set(WEBSOCKET_MATRIX) == {str(pattern.pattern) for pattern in websocket_urlpatterns}
-    assert set(WEBSOCKET_CALLS) == set(WEBSOCKET_MATRIX) == set(WEBSOCKET_MISSING)
-
-
-async def _opens(path: str, cookie: str) -> tuple[bool, int | None]:
-    communicator = WebsocketCommunicator(
-        application, path, headers=[(b"cookie", cookie.encode()), (b"origin", b"http://localhost")]
-    )
-    connected, code = await communicator.connect()
-    if connected:
-        await communicator.disconnect()
-    return connected, code
-
-
-def _cookie(client: Client) -> str:
-    key = client.session.session_key
-    return f"{settings.SESSION_COOKIE_NAME}={key}" if key else ""
-
-
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize(
-    ("route", "role", "expected"),
-    [
-        pytest.param(route, role, expected, id=f"{route}-{role}".replace("/", "_"))
-        for route, row in WEBSOCKET_MATRIX.items()
-        for role, expected in zip(ROLES, row, strict=True)
-    ],
-)
-def test_inv_privacy_it_lets_each_role_open_each_websocket_as_the_matrix_says(
-    cast, extra, route, role, expected
-):
-    cookie = _cookie(client_for(cast, role))
-    connected, code = async_to_sync(_opens)(WEBSOCKET_CALLS[route](cast, extra), cookie)
-    assert connected is expected, f"{route} as {role}: connected={connected}, code={code}"
-    if not expected:
-        assert code == 4404
-        assert async_to_sync(_opens)(WEBSOCKET_MISSING[route], cookie) == (False, 4404)

@@ -1,0 +1,91 @@
+"""Invariant 4 (privacy), live channels: who may open each websocket. The rest of the matrix is in
+tests/test_permission_matrix.py; these rows live apart because they commit (`transaction=True`, since a
+consumer's database calls close connections that a test transaction would need), which that module's
+shared, rolled-back cast cannot host.
+"""
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.testing.websocket import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+
+from mend.asgi import application
+from mend.routing import websocket_urlpatterns
+from tests.test_permission_matrix import (
+    MISSING_CONVERSATION,
+    MISSING_REFERENCE,
+    ROLES,
+    build_extra,
+    client_for,
+)
+
+
+@pytest.fixture
+def extra(cast):
+    return build_extra(cast)
+
+
+# Websockets: who may open each live channel. True: connected; False: closed with 4404, as for a channel
+# that does not exist.
+WEBSOCKET_CALLS = {
+    "ws/cases/<str:reference>/": lambda c, x: f"/ws/cases/{c.case.reference}/",
+    "ws/conversations/<str:public_id>/": lambda c, x: f"/ws/conversations/{x.conversation_id}/",
+    "ws/meetings/<int:session_id>/": lambda c, x: f"/ws/meetings/{x.session_id}/",
+}
+WEBSOCKET_MISSING = {
+    "ws/cases/<str:reference>/": f"/ws/cases/{MISSING_REFERENCE}/",
+    "ws/conversations/<str:public_id>/": f"/ws/conversations/{MISSING_CONVERSATION}/",
+    "ws/meetings/<int:session_id>/": "/ws/meetings/999999999/",
+}
+# fmt: off
+WEBSOCKET_MATRIX = {
+    #     anon     admin    coord    fac      fac2     vol      other    harmed   resp     supp     out
+    "ws/cases/<str:reference>/":
+        (False,   True,    True,    True,    False,   False,   False,   True,    True,    True,    False),
+    "ws/conversations/<str:public_id>/":  # the person harmed's conversation with their facilitator
+        (False,   False,   False,   True,    False,   False,   False,   True,    False,   False,   False),
+    "ws/meetings/<int:session_id>/":  # the meeting in three days: its facilitator may open it early
+        (False,   False,   False,   True,    False,   False,   False,   False,   False,   False,   False),
+}
+# fmt: on
+
+
+def test_inv_privacy_it_has_a_row_for_every_websocket_route():
+    assert set(WEBSOCKET_MATRIX) == {str(pattern.pattern) for pattern in websocket_urlpatterns}
+    assert set(WEBSOCKET_CALLS) == set(WEBSOCKET_MATRIX) == set(WEBSOCKET_MISSING)
+
+
+async def _opens(path: str, cookie: str) -> tuple[bool, int | None]:
+    communicator = WebsocketCommunicator(
+        application, path, headers=[(b"cookie", cookie.encode()), (b"origin", b"http://localhost")]
+    )
+    connected, code = await communicator.connect()
+    if connected:
+        await communicator.disconnect()
+    return connected, code
+
+
+def _cookie(client: Client) -> str:
+    key = client.session.session_key
+    return f"{settings.SESSION_COOKIE_NAME}={key}" if key else ""
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("route", "role", "expected"),
+    [
+        pytest.param(route, role, expected, id=f"{route}-{role}".replace("/", "_"))
+        for route, row in WEBSOCKET_MATRIX.items()
+        for role, expected in zip(ROLES, row, strict=True)
+    ],
+)
+def test_inv_privacy_it_lets_each_role_open_each_websocket_as_the_matrix_says(
+    cast, extra, route, role, expected
+):
+    cookie = _cookie(client_for(cast, role))
+    connected, code = async_to_sync(_opens)(WEBSOCKET_CALLS[route](cast, extra), cookie)
+    assert connected is expected, f"{route} as {role}: connected={connected}, code={code}"
+    if not expected:
+        assert code == 4404
+        assert async_to_sync(_opens)(WEBSOCKET_MISSING[route], cookie) == (False, 4404)
