@@ -37,7 +37,8 @@ from bench import report  # noqa: E402
 BIN = Path(sys.executable).parent
 MEND = str(BIN / "mend")
 QUICK = os.environ.get("BENCH_QUICK") == "1"
-LATEST = ROOT / "bench" / "results" / "latest.md"
+# A smoke run writes beside the full run's committed results, never over them.
+LATEST = ROOT / "bench" / "results" / ("quick.md" if QUICK else "latest.md")
 
 
 def _int(name: str, default: int) -> int:
@@ -338,7 +339,7 @@ def main() -> int:
     meta["machine"]["load average (1, 5, 15 min) at the end"] = _load()
     LATEST.parent.mkdir(parents=True, exist_ok=True)
     LATEST.write_text(report.markdown(meta, results))
-    (LATEST.parent / "latest.json").write_text(json.dumps({"meta": meta, "results": results}, indent=1))
+    LATEST.with_suffix(".json").write_text(json.dumps({"meta": meta, "results": results}, indent=1))
     say(f"Wrote {LATEST.relative_to(ROOT)} ({meta['minutes']:.1f} minutes)")
     for result in results:
         for v in report.verdicts(result):

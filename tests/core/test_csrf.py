@@ -14,10 +14,16 @@ from mend.audit.models import AuditEvent
 from mend.cases.models import Case
 from tests.accounts.helpers import auth_key
 from tests.conftest import PASSWORD
-from tests.test_permission_matrix import PAGE_CALLS, PAGE_MATRIX, extra  # noqa: F401 - a fixture
+from tests.test_permission_matrix import PAGE_CALLS, PAGE_MATRIX, build_extra
 
 STAFF = "fac@riverbend.test"
 POST_PAGES = sorted(key for key in PAGE_MATRIX if key[1] == "POST")
+
+
+@pytest.fixture
+def extra(cast):
+    """The rows the matrix's routes name (tests/test_permission_matrix.py)."""
+    return build_extra(cast)
 
 
 def enforcing(client: Client | None = None) -> Client:
@@ -39,7 +45,7 @@ def test_it_has_state_changing_pages_to_check():
 
 @pytest.mark.parametrize("key", POST_PAGES, ids=lambda key: key[0])
 @pytest.mark.parametrize("who", ["facilitator", "harmed"])
-def test_it_refuses_every_post_without_the_csrf_token_and_changes_nothing(cast, extra, key, who):  # noqa: F811
+def test_it_refuses_every_post_without_the_csrf_token_and_changes_nothing(cast, extra, key, who):
     call = PAGE_CALLS[key](cast, extra, cast.case.reference)
     events = AuditEvent.objects.count()
     response = call.send(enforcing(cast.client(who)))
