@@ -31,7 +31,7 @@ class Viewer:
 
 def access_agreement_viewer(user, reference: str) -> Viewer:
     case = access.access_case(user, reference)
-    staff = access.cases_managed_by(user).filter(pk=case.pk).exists()
+    staff = access.manages_case(user, case.pk)
     place = (
         Participant.objects.filter(case=case, user=user, joined_at__isnull=False, removed_at__isnull=True)
         .order_by("pk")

@@ -85,17 +85,38 @@ def cases_managed_by_probed(user: User) -> QuerySet[Case]:
     return Case.objects.filter(managed_case_test(user))
 
 
+def _joined_places(user: User) -> QuerySet[Participant]:
+    return Participant.objects.filter(user=user, joined_at__isnull=False, removed_at__isnull=True)
+
+
 def cases_taken_part_in(user: User) -> QuerySet[Case]:
     if not user.is_authenticated:
         return Case.objects.none()
-    joined = Participant.objects.filter(user=user, joined_at__isnull=False, removed_at__isnull=True)
-    return Case.objects.filter(pk__in=joined.values("case_id"))
+    return Case.objects.filter(pk__in=_joined_places(user).values("case_id"))
+
+
+def taken_part_test(user: User) -> Q:
+    """`cases_taken_part_in` as a condition on one case row (probed, like `managed_case_test`)."""
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    place = _joined_places(user).filter(case=OuterRef("pk")).values("pk")[:1]
+    return Q(IsNull(Subquery(place), False))
+
+
+# One case at a time, the rule is checked in its probed form: the case is read by its key and tested with
+# key lookups, whatever the number of cases the user runs. The driven form would first gather every case
+# of the user (62 ms for a lead facilitator of 100,000 cases on SQLite, against 2 ms).
+
+
+def manages_case(user: User, case_id: int) -> bool:
+    """Whether the user runs the case with this id as staff."""
+    return Case.objects.filter(managed_case_test(user), pk=case_id).exists()
 
 
 def access_case(user: User, reference: str) -> Case:
     """A case the user may see: one they run, or one they take part in."""
-    visible = cases_managed_by(user) | cases_taken_part_in(user)
-    case = visible.select_related("program").filter(reference=reference).first()
+    visible = managed_case_test(user) | taken_part_test(user)
+    case = Case.objects.select_related("program").filter(visible, reference=reference).first()
     if case is None:
         raise Http404
     return case
@@ -103,7 +124,7 @@ def access_case(user: User, reference: str) -> Case:
 
 def access_managed_case(user: User, reference: str) -> Case:
     """A case the user may change as staff (stage, invitations, assignment)."""
-    case = cases_managed_by(user).select_related("program").filter(reference=reference).first()
+    case = Case.objects.select_related("program").filter(managed_case_test(user), reference=reference).first()
     if case is None:
         raise Http404
     return case

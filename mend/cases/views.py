@@ -101,10 +101,7 @@ def intake(request):
 @require_GET
 def detail(request, reference):
     case = access.access_case(request.user, reference)
-    if (
-        not request.user.is_staff_member
-        or not access.cases_managed_by(request.user).filter(pk=case.pk).exists()
-    ):
+    if not request.user.is_staff_member or not access.manages_case(request.user, case.pk):
         return _participant_detail(request, case)
     return _staff_detail(request, case)
 

@@ -30,7 +30,7 @@ def access_meeting(user: User, reference: str, session_id: int) -> Meeting:
     session = Session.objects.filter(case=case, pk=session_id).first()
     if session is None:
         raise Http404
-    staff = access.cases_managed_by(user).filter(pk=case.pk).exists()
+    staff = access.manages_case(user, case.pk)
     own = (
         Participant.objects.filter(case=case, user=user, joined_at__isnull=False, removed_at__isnull=True)
         .order_by("pk")

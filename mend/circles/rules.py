@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from mend.accounts.models import Membership, User
 from mend.cases import guards, workflow
-from mend.cases.access import cases_managed_by
+from mend.cases.access import manages_case
 from mend.cases.models import FACILITATING_ROLES, PARTY_ROLES, Case, Participant, Role
 from mend.circles.models import CircleMember, Session, SessionFormat, SessionStatus
 
@@ -97,7 +97,7 @@ def meeting_member(session: Session, user: User) -> Person | None:
             return None
         if place.role in FACILITATING_ROLES:
             # Still running the case as staff of its program, not only holding a place in it.
-            return place if cases_managed_by(user).filter(pk=session.case_id).exists() else None
+            return place if manages_case(user, session.case_id) else None
         return place if place.joined_at is not None else None
     circle = session.circle
     if circle.closed_at is not None:

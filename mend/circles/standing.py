@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from mend import audit
 from mend.accounts.models import KeyBundle, Membership, Program, User
-from mend.cases.access import cases_managed_by
+from mend.cases.access import cases_managed_by, manages_case
 from mend.cases.models import Case, Participant, Role
 from mend.circles.circle_access import KEEPING_ROLES, OVERSEEING_ROLES
 from mend.circles.models import (
@@ -152,7 +152,7 @@ def circle_create(
             )
     elif ends_on is not None and ends_on <= starts_on:
         raise DomainError(_("Choose an end date after the start date."), field="ends_on")
-    if case is not None and not cases_managed_by(actor).filter(pk=case.pk, program=program).exists():
+    if case is not None and (case.program_id != program.pk or not manages_case(actor, case.pk)):
         raise DomainError(_("Choose a case of this program that you run."), field="case")
     circle = Circle.objects.create(
         program=program,

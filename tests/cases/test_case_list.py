@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.http import Http404
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.utils import timezone
@@ -95,6 +96,22 @@ def test_it_selects_the_same_cases_in_both_forms_of_the_access_rule(cast, everyo
     # The probed form reached through a case's places, as the list filtered by a facilitator uses it.
     through = Participant.objects.filter(access.managed_case_test(user, through="case__"))
     assert {p.case_id for p in through} == {p.case_id for p in Participant.objects.filter(case__in=expected)}
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_it_checks_one_case_by_the_same_rule_as_it_lists_them(cast, everyone, who):
+    """The single-case checks (probed form) let each person reach exactly the cases of the driven form."""
+    user, _expected = everyone[who]
+    runs = set(access.cases_managed_by(user))
+    sees = runs | set(access.cases_taken_part_in(user))
+    for case in Case.objects.all():
+        assert access.manages_case(user, case.pk) == (case in runs), (who, case.reference)
+        for check, allowed in ((access.access_case, sees), (access.access_managed_case, runs)):
+            try:
+                reached = check(user, case.reference) == case
+            except Http404:
+                reached = False
+            assert reached == (case in allowed), (who, check.__name__, case.reference)
 
 
 # Pages ---------------------------------------------------------------------------------------------------
