@@ -221,6 +221,28 @@ def cases_in(content: str) -> list[str]:
     return re.findall(r'<td><a href="/cases/(C-[A-Z0-9-]+)/">', content)
 
 
+@pytest.mark.parametrize("cap", [None, 4], ids=["few cases", "many cases"])
+@pytest.mark.parametrize("who", ["coordinator", "facilitator", "other_facilitator_same_program", "volunteer"])
+def test_it_puts_the_same_waiting_cases_on_the_desk_however_many_cases_there_are(
+    cast, many_cases, monkeypatch, who, cap
+):
+    """The dashboard's waiting cases (referrals, then pauses, longest waiting first) are read from the
+    user's own rows or down each stage's index: the same cases either way, and only cases they run."""
+    for case in Case.objects.filter(stage="intake")[:5]:
+        case_services.case_transition(actor=cast.coordinator, case=case, action="pause")
+    user = getattr(cast, who)
+    expected = list(
+        access.cases_managed_by(user).filter(stage__in=["referral", "paused"]).order_by("updated_at", "pk")
+    )
+    if who == "coordinator":
+        assert {case.stage for case in expected} == {"referral", "paused"} and len(expected) > 10
+    assert bool(expected) == (who != "volunteer")
+    if cap:
+        monkeypatch.setattr(selectors, "COUNT_CAP", cap)
+    assert selectors.waiting_for(user, limit=100) == expected
+    assert selectors.waiting_for(user) == expected[:10]
+
+
 @pytest.mark.parametrize("who", ["outsider", "volunteer", "other_program_facilitator"])
 def test_it_lists_nothing_to_people_who_run_no_case_here(cast, many_cases, who):
     page = selectors.case_page(user=getattr(cast, who), category="fraud")
