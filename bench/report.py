@@ -139,7 +139,8 @@ def _settings(meta: dict, results: list[dict]) -> list[str]:
         f"- Closed loop (throughput): {s['clients']} keep-alive connections for {s['closed_seconds']} s "
         f"(HTTP), {s['window']} messages in flight (`send`).",
         f"- Open loop (p50, p99): requests start on a fixed schedule for {s['open_seconds']} s (longer where "
-        f"needed for at least {s['min_samples']} requests) at the rate in the table, {s['load']:.0%} of what "
+        f"needed for at least {s['min_samples']} requests; sign-in, judged by its p50, at least 10) at the "
+        f"rate in the table, {s['load']:.0%} of what "
         "Mend's side managed closed-loop just before the runs, the same rate for the baseline; each latency "
         "counts from when its request was due.",
         f"- A message not delivered to every receiver within {s['drain_seconds']} s counts as lost.",
