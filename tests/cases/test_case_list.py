@@ -226,10 +226,13 @@ def cases_in(content: str) -> list[str]:
 def test_it_puts_the_same_waiting_cases_on_the_desk_however_many_cases_there_are(
     cast, many_cases, monkeypatch, who, cap
 ):
-    """The dashboard's waiting cases (referrals, then pauses, longest waiting first) are read from the
+    """The dashboard's waiting cases (referrals and pauses together, longest waiting first) are read from the
     user's own rows or down each stage's index: the same cases either way, and only cases they run."""
     for case in Case.objects.filter(stage="intake")[:5]:
         case_services.case_transition(actor=cast.coordinator, case=case, action="pause")
+    # The pauses have waited longest: a walk that took the stages one after the other would list them last.
+    oldest = Case.objects.order_by("updated_at").first().updated_at
+    Case.objects.filter(stage="paused").update(updated_at=oldest - timedelta(minutes=1))
     user = getattr(cast, who)
     expected = list(
         access.cases_managed_by(user).filter(stage__in=["referral", "paused"]).order_by("updated_at", "pk")
@@ -237,6 +240,8 @@ def test_it_puts_the_same_waiting_cases_on_the_desk_however_many_cases_there_are
     if who == "coordinator":
         assert {case.stage for case in expected} == {"referral", "paused"} and len(expected) > 10
     assert bool(expected) == (who != "volunteer")
+    if who == "coordinator":
+        assert expected[0].stage == "paused" and expected[-1].stage == "referral"
     if cap:
         monkeypatch.setattr(selectors, "COUNT_CAP", cap)
     assert selectors.waiting_for(user, limit=100) == expected
