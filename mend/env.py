@@ -49,12 +49,14 @@ class Env:
     redis_url: str
     allowed_hosts: list[str]
     https: bool
+    trusted_proxies: tuple
     quick_exit_url: str
     var_dir: Path
     invitation_days: int
     embedded_worker: bool
     audit_key: bytes
     master_key: bytes
+    install_id: str
     keystore_database_url: str
     db_pool_size: int
     session_idle_minutes: int
@@ -151,12 +153,14 @@ def read() -> Env:
         redis_url=redis_url,
         allowed_hosts=hosts,
         https=https,
+        trusted_proxies=_trusted_proxies(),
         quick_exit_url=quick_exit,
         var_dir=var_dir,
         invitation_days=_int("MEND_INVITATION_DAYS", 7, minimum=1),
         embedded_worker=_bool("MEND_EMBEDDED_WORKER", True),
         audit_key=_key_bytes("MEND_AUDIT_KEY", var_dir),
         master_key=_key_bytes("MEND_MASTER_KEY", var_dir),
+        install_id=_install_id(var_dir),
         keystore_database_url=_keystore_url(),
         db_pool_size=_int("MEND_DB_POOL_SIZE", 10, minimum=1),
         session_idle_minutes=_int("MEND_SESSION_IDLE_MINUTES", 30, minimum=1),
@@ -166,6 +170,47 @@ def read() -> Env:
         email_from=_str("MEND_EMAIL_FROM", "Mend <mend@localhost>"),
         ice_servers=_ice_servers(),
     )
+
+
+def _trusted_proxies() -> tuple:
+    """The addresses (or networks, 10.0.0.0/8) of the reverse proxies whose X-Forwarded-For Mend believes,
+    comma-separated. None by default: the connecting address is the client's, whatever headers it sends."""
+    import ipaddress
+
+    name = "MEND_TRUSTED_PROXIES"
+    networks = []
+    for item in (part.strip() for part in _str(name).split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"{name} must list IP addresses or networks, like 127.0.0.1,10.0.0.0/8; {item!r} is neither."
+            ) from None
+    return tuple(networks)
+
+
+def _install_id(var_dir: Path) -> str:
+    """A public value made once per install and mixed into the sign-in salt, so that one precomputed table
+    of guesses does not serve every Mend (docs/crypto.md). From MEND_INSTALL_ID (every server of a scaled
+    install sets the same); embedded mode keeps a generated one beside its database. Never change it: every
+    account would need its recovery code."""
+    import re
+    import secrets
+
+    name = "MEND_INSTALL_ID"
+    value = _str(name)
+    if not value:
+        path = var_dir / name.lower()
+        if not path.exists():
+            var_dir.mkdir(parents=True, exist_ok=True)
+            with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644), "w") as handle:
+                handle.write(secrets.token_urlsafe(16))
+        value, name = path.read_text().strip(), str(path)
+    if not re.fullmatch(r"[A-Za-z0-9_-]{16,64}", value):
+        raise ConfigError(f"{name} must be 16 to 64 letters, digits, - or _ (try: openssl rand -hex 16).")
+    return value
 
 
 def _smtp_url() -> str:

@@ -1,12 +1,12 @@
 """Websocket routes. Every consumer checks its case through the access functions before joining a group."""
 
 from channels.auth import AuthMiddlewareStack
-from channels.security.websocket import AllowedHostsOriginValidator
 from django.conf import settings
 from django.urls import path
 
 from mend.cases.consumers import CaseEventsConsumer
 from mend.circles.meeting_urls import meeting_websocket_urlpatterns
+from mend.core.origin import SameOriginValidator
 from mend.dialogue.consumers import ConversationConsumer
 
 websocket_urlpatterns = [
@@ -24,7 +24,7 @@ if settings.MEND_BENCH:  # the benchmark's bare baselines, local runs only (mend
 def _router():
     from channels.routing import URLRouter
 
-    return AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+    return SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
 
 
 websocket_application = _router()

@@ -133,6 +133,9 @@ else:
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 PASSWORD_HASHERS = [
+    # Argon2, sealed with the accounts key of the key store (mend.accounts.sealing); plain hashes from
+    # before are checked and sealed at the next sign-in.
+    "mend.accounts.sealing.SealedPasswordHasher",
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
@@ -145,6 +148,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # case's data key (encryption at rest). Neither is ever written to the database or a log.
 MEND_AUDIT_KEY = ENV.audit_key
 MEND_MASTER_KEY = ENV.master_key
+# Public, made once per install: part of the sign-in salt (mend.accounts.keys, docs/crypto.md).
+MEND_INSTALL_ID = ENV.install_id
 # Sessions end after this long without a request, and this long after signing in, whatever happens
 # (mend.core.middleware.SessionTimeoutMiddleware; docs/hardening.md).
 MEND_SESSION_IDLE_MINUTES = ENV.session_idle_minutes
@@ -190,9 +195,13 @@ if not SECURE_HSTS_PRELOAD:
 # Redis when scaled, so every server process shares the counts; in process when embedded (one process).
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_CACHE_PREFIX = "mend:rl:"
-# Failed tries per address, per name and per invitation (keys: every fetch, per person). A name past its
-# count is paused for MEND_LOCKOUT_MINUTES; anything else past its count is answered 429 until its window
-# ends. What each door counts: docs/hardening.md.
+# The client's address: X-Forwarded-For is believed only from these proxies (MEND_TRUSTED_PROXIES).
+RATELIMIT_IP_META_KEY = "mend.core.throttle.client_address"
+MEND_TRUSTED_PROXIES = ENV.trusted_proxies
+# Failed tries per address, per name from one address and per invitation (keys: every fetch, per person).
+# A name past its count is paused for that address for MEND_LOCKOUT_MINUTES, never for its owner elsewhere;
+# anything else past its count is answered 429 until its window ends. What each door counts:
+# docs/hardening.md.
 MEND_RATE_LIMITS = {
     "sign_in.address": "30/15m",
     "sign_in.account": "5/15m",
@@ -201,8 +210,17 @@ MEND_RATE_LIMITS = {
     "join.address": "20/h",
     "join.invitation": "20/h",
     "keys.account": "30/15m",
+    # What one person sends, through the websocket and HTTP alike (docs/hardening.md).
+    "message.person": "60/m",
+    "upload.person": "20/10m",
 }
 MEND_LOCKOUT_MINUTES = 15
+if ENV.bench:  # the benchmark sends as fast as it can from one person: counted, never refused
+    MEND_RATE_LIMITS["message.person"] = "1000000/m"
+# Files uploaded and not (yet) sent with a message: at most this many per person at a time, and each is
+# deleted after MEND_UNSENT_FILE_HOURS (mend.dialogue.tasks).
+MEND_UNSENT_FILES_MAX = 10
+MEND_UNSENT_FILE_HOURS = 24
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

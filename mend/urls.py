@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
+from mend.accounts import staff_views
 from mend.accounts import views as account_views
 from mend.agreements.urls import agreement_patterns
 from mend.api import api
@@ -32,6 +33,7 @@ account_patterns = (
         path("sign-out/", account_views.sign_out, name="sign_out"),
         path("two-factor/", account_views.two_factor, name="two_factor"),
         path("keys/", account_views.own_keys, name="keys"),
+        path("keys/unlock/", account_views.unlock, name="unlock"),
         path("recover/", account_views.recover, name="recover"),
         path("tokens/", account_views.api_tokens, name="api_tokens"),
         path("tokens/<int:token_id>/revoke/", account_views.api_token_revoke, name="api_token_revoke"),
@@ -47,6 +49,11 @@ case_patterns = (
         path("<str:reference>/transition/", case_views.transition, name="transition"),
         path("<str:reference>/invite/", case_views.invite, name="invite"),
         path("<str:reference>/assign/", case_views.assign, name="assign"),
+        path(
+            "<str:reference>/assignment-requests/<int:request_id>/",
+            case_views.assignment_decide,
+            name="assignment_decide",
+        ),
         path(
             "<str:reference>/invitations/<int:invitation_id>/revoke/",
             case_views.revoke_invitation,
@@ -99,6 +106,17 @@ program_patterns = (
         path("<int:program_id>/words/", account_views.program_words, name="words"),
         path("<int:program_id>/consent/", consent_views.program_texts, name="consent_texts"),
         path("<int:program_id>/questions/", assessment_views.program_questions, name="questions"),
+        path("<int:program_id>/people/", staff_views.people, name="people"),
+        path(
+            "<int:program_id>/people/<int:membership_id>/remove/",
+            staff_views.person_remove,
+            name="person_remove",
+        ),
+        path(
+            "<int:program_id>/people/<int:membership_id>/deactivate/",
+            staff_views.person_deactivate,
+            name="person_deactivate",
+        ),
     ],
     "programs",
 )

@@ -23,7 +23,8 @@ PASSWORD = "a long test password 42"
 envelope.derive_sign_in = functools.lru_cache(maxsize=None)(envelope.derive_sign_in)
 
 
-FAST_HASHERS = ["tests.hashers.FastArgon2PasswordHasher"]
+# Sealed with the accounts key as in production (mend.accounts.sealing), over a fast Argon2.
+FAST_HASHERS = ["mend.accounts.sealing.SealedPasswordHasher", "tests.hashers.FastArgon2PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)

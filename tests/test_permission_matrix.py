@@ -2,8 +2,14 @@
 
 A route added without a row here fails `test_inv_privacy_it_has_a_row_for_every_*`, so nobody can add
 an endpoint without deciding who may reach it. Outsiders and other programs get the same 404 as a
-case that does not exist.
+case that does not exist. Two columns are for access that has ended: a former member of the program whose
+facilitator's place in the case was left behind (their membership deleted without the offboarding service,
+which would end the place too), and a co-facilitator whose account is closed (place and membership kept).
+Neither reaches anything of the case; the closed account is signed out everywhere.
 """
+
+# The matrices are tables, one column per role, wider than a line.
+# ruff: noqa: E501
 
 import copy
 import functools
@@ -26,7 +32,7 @@ from django.utils import timezone
 
 from mend.accounts import services as account_services
 from mend.accounts.keys import unknown_credentials
-from mend.accounts.models import ApiToken, Invitation
+from mend.accounts.models import ApiToken, Invitation, Membership, User
 from mend.accounts.views import JOIN_NAME_SALT
 from mend.api import api
 from mend.audit.models import AuditEvent
@@ -37,7 +43,7 @@ from mend.consent.models import Consent
 from mend.dialogue import services as dialogue_services
 from mend.dialogue.models import Attachment, Message, Recipient
 from tests.circles.builders import circle_for_matrix
-from tests.conftest import FAST_HASHERS, Cast, build_cast
+from tests.conftest import FAST_HASHERS, Cast, build_cast, make_staff
 from tests.dialogue.helpers import give_keys
 
 _time_zones = functools.cache(zoneinfo.available_timezones)
@@ -99,6 +105,8 @@ ROLES = (
     "responsible",
     "supporter",
     "outsider",
+    "former_member",
+    "deactivated",
 )
 # People who must not be able to tell that the cast's case exists.
 STRANGERS = {
@@ -107,6 +115,8 @@ STRANGERS = {
     "volunteer",
     "other_program_facilitator",
     "outsider",
+    "former_member",
+    "deactivated",
 }
 
 # Cells hold a status code, or one of these redirects (always 302).
@@ -121,6 +131,7 @@ TOKENS = "to the token page"
 TEXTS = "to the program's consent wording"
 WORDS = "to the program's words for roles"
 QUESTIONS = "to the program's questions"
+PEOPLE = "to the program's people"
 MESSAGES = "to the case's messages"
 AGREEMENT = "to the case's agreement"
 DRAFT = "to the agreement's draft, v3"
@@ -245,6 +256,7 @@ PAGE_CALLS = {
     ),
     ("accounts:keys", "GET"): lambda c, x, ref: Call("GET", "/account/keys/"),
     ("accounts:keys", "POST"): lambda c, x, ref: Call("POST", "/account/keys/", body={}),
+    ("accounts:unlock", "GET"): lambda c, x, ref: Call("GET", "/account/keys/unlock/"),
     ("accounts:recover", "GET"): lambda c, x, ref: Call("GET", "/account/recover/"),
     ("accounts:recover", "POST"): lambda c, x, ref: Call("POST", "/account/recover/", body={}),
     ("join", "GET"): lambda c, x, ref: Call("GET", f"/join/{x.raw}/"),
@@ -319,6 +331,22 @@ PAGE_CALLS = {
         "POST",
         f"/programs/{c.program.pk}/consent/",
         {"scope": "take_part", "text": "I choose to take part, and may stop."},
+    ),
+    ("programs:people", "GET"): lambda c, x, ref: Call("GET", f"/programs/{c.program.pk}/people/"),
+    ("programs:person_remove", "GET"): lambda c, x, ref: Call(
+        "GET", f"/programs/{c.program.pk}/people/{x.membership_id}/remove/"
+    ),
+    ("programs:person_remove", "POST"): lambda c, x, ref: Call(
+        "POST", f"/programs/{c.program.pk}/people/{x.membership_id}/remove/"
+    ),
+    ("programs:person_deactivate", "GET"): lambda c, x, ref: Call(
+        "GET", f"/programs/{c.program.pk}/people/{x.membership_id}/deactivate/"
+    ),
+    ("programs:person_deactivate", "POST"): lambda c, x, ref: Call(
+        "POST", f"/programs/{c.program.pk}/people/{x.membership_id}/deactivate/"
+    ),
+    ("cases:assignment_decide", "POST"): lambda c, x, ref: Call(
+        "POST", f"/cases/{ref}/assignment-requests/{x.assignment_request_id}/", {"decision": "approve"}
     ),
     ("programs:questions", "GET"): lambda c, x, ref: Call("GET", f"/programs/{c.program.pk}/questions/"),
     ("programs:questions", "POST"): lambda c, x, ref: Call(
@@ -475,291 +503,309 @@ PAGE_CALLS = {
 # fmt: off
 # Columns follow ROLES: anon = anonymous, fac = the case's facilitator, fac2 = another facilitator of the
 # program, vol = volunteer, other = another program's facilitator, harmed / resp / supp = the case's
-# parties and supporter, out = the outsider (a party to another case).
+# parties and supporter, out = the outsider (a party to another case), former = a co-facilitator of the
+# case whose membership of the program ended (their place left behind), closed = a co-facilitator of the
+# case whose account is deactivated.
 PAGE_MATRIX = {
-    #     anon     admin    coord    fac      fac2     vol      other    harmed   resp     supp     out
+    #     anon     admin    coord    fac      fac2     vol      other    harmed   resp     supp     out     former   closed
     ("home", "GET"):  # a person with one case goes to it; the person responsible, also in a circle, to both
-        (LOGIN,   200,     200,     200,     200,     200,     200,     MINE,    200,     MINE,    MINE),
+        (LOGIN,   200,     200,     200,     200,     200,     200,     MINE,    200,     MINE,    MINE,    200,     LOGIN),
     ("healthz", "GET"):
-        (200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200),
+        (200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200),
     ("accounts:sign_in", "GET"):
-        (200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200),
+        (200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200),
     ("accounts:sign_in", "POST"):  # a wrong password
-        (400,     400,     400,     400,     400,     400,     400,     400,     400,     400,     400),
+        (400,     400,     400,     400,     400,     400,     400,     400,     400,     400,     400,     400,     400),
     ("accounts:sign_out", "POST"):
-        (OUT,     OUT,     OUT,     OUT,     OUT,     OUT,     OUT,     OUT,     OUT,     OUT,     OUT),
+        (OUT,     OUT,     OUT,     OUT,     OUT,     OUT,     OUT,     OUT,     OUT,     OUT,     OUT,     OUT,     OUT),
     ("accounts:two_factor", "GET"):
-        (LOGIN,   200,     200,     200,     200,     200,     200,     HOME,    HOME,    HOME,    HOME),
+        (LOGIN,   200,     200,     200,     200,     200,     200,     HOME,    HOME,    HOME,    HOME,    200,     LOGIN),
     ("accounts:two_factor", "POST"):  # a wrong code
-        (LOGIN,   400,     400,     400,     400,     400,     400,     HOME,    HOME,    HOME,    HOME),
+        (LOGIN,   400,     400,     400,     400,     400,     400,     HOME,    HOME,    HOME,    HOME,    400,     LOGIN),
     ("accounts:api_tokens", "GET"):
-        (LOGIN,   200,     200,     200,     200,     200,     200,     404,     404,     404,     404),
+        (LOGIN,   200,     200,     200,     200,     200,     200,     404,     404,     404,     404,     200,     LOGIN),
     ("accounts:api_tokens", "POST"):
-        (LOGIN,   200,     200,     200,     200,     200,     200,     404,     404,     404,     404),
+        (LOGIN,   200,     200,     200,     200,     200,     200,     404,     404,     404,     404,     200,     LOGIN),
     ("accounts:api_token_revoke", "POST"):  # the facilitator's token: nobody else can tell it exists
-        (LOGIN,   404,     404,     TOKENS,  404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   404,     404,     TOKENS,  404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("accounts:keys", "GET"):  # one's own keys, or none yet
-        (LOGIN,   200,     200,     200,     200,     200,     200,     200,     200,     200,     200),
+        (LOGIN,   200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     LOGIN),
     ("accounts:keys", "POST"):  # an empty body is not a key bundle
-        (LOGIN,   400,     400,     400,     400,     400,     400,     400,     400,     400,     400),
+        (LOGIN,   400,     400,     400,     400,     400,     400,     400,     400,     400,     400,     400,     LOGIN),
+    ("accounts:unlock", "GET"):  # after the second step, the page that opens one's keys
+        (LOGIN,   200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     LOGIN),
     ("accounts:recover", "GET"):  # public: whoever lost their passphrase is not signed in
-        (200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200),
+        (200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200),
     ("accounts:recover", "POST"):  # no name, no code
-        (400,     400,     400,     400,     400,     400,     400,     400,     400,     400,     400),
+        (400,     400,     400,     400,     400,     400,     400,     400,     400,     400,     400,     400,     400),
     ("join", "GET"):
-        (200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200),
+        (200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200),
     ("join", "POST"):
-        (200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200),
+        (200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200),
     ("cases:list", "GET"):
-        (LOGIN,   200,     200,     200,     200,     200,     200,     404,     404,     404,     404),
+        (LOGIN,   200,     200,     200,     200,     200,     200,     404,     404,     404,     404,     200,     LOGIN),
     ("cases:intake", "GET"):
-        (LOGIN,   200,     200,     200,     200,     404,     200,     404,     404,     404,     404),
+        (LOGIN,   200,     200,     200,     200,     404,     200,     404,     404,     404,     404,     404,     LOGIN),
     ("cases:intake", "POST"):  # for this program, which the other program's form does not offer (400)
-        (LOGIN,   NEW,     NEW,     NEW,     NEW,     404,     400,     404,     404,     404,     404),
+        (LOGIN,   NEW,     NEW,     NEW,     NEW,     404,     400,     404,     404,     404,     404,     404,     LOGIN),
     ("cases:detail", "GET"):
-        (LOGIN,   200,     200,     200,     404,     404,     404,     200,     200,     200,     404),
+        (LOGIN,   200,     200,     200,     404,     404,     404,     200,     200,     200,     404,     404,     LOGIN),
     ("cases:transition", "POST"):
-        (LOGIN,   CASE,    CASE,    CASE,    404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   CASE,    CASE,    CASE,    404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("cases:invite", "POST"):
-        (LOGIN,   INVITED, INVITED, INVITED, 404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   INVITED, INVITED, INVITED, 404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("cases:revoke_invitation", "POST"):
-        (LOGIN,   CASE,    CASE,    CASE,    404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   CASE,    CASE,    CASE,    404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("cases:assign", "POST"):
-        (LOGIN,   CASE,    CASE,    CASE,    404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   CASE,    CASE,    CASE,    404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
+    ("cases:assignment_decide", "POST"):  # the coordinator's own request to join: a colleague approves it
+        (LOGIN,   CASE,    400,     CASE,    404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     # A party's own pages: staff running the case have no place of their own there, so 404.
     ("consent:consent", "GET"):
-        (LOGIN,   404,     404,     404,     404,     404,     404,     200,     200,     200,     404),
+        (LOGIN,   404,     404,     404,     404,     404,     404,     200,     200,     200,     404,     404,     LOGIN),
     ("consent:consent", "POST"):  # withdrawing what was never given: a clear "already withdrawn"
-        (LOGIN,   404,     404,     404,     404,     404,     404,     409,     409,     409,     404),
+        (LOGIN,   404,     404,     404,     404,     404,     404,     409,     409,     409,     404,     404,     LOGIN),
     ("consent:choices", "GET"):  # the person harmed's alone
-        (LOGIN,   404,     404,     404,     404,     404,     404,     200,     404,     404,     404),
+        (LOGIN,   404,     404,     404,     404,     404,     404,     200,     404,     404,     404,     404,     LOGIN),
     ("consent:choices", "POST"):
-        (LOGIN,   404,     404,     404,     404,     404,     404,     CASE,    404,     404,     404),
+        (LOGIN,   404,     404,     404,     404,     404,     404,     CASE,    404,     404,     404,     404,     LOGIN),
     ("consent:break", "POST"):  # a supporter is told only a party takes a break, on their case page
-        (LOGIN,   404,     404,     404,     404,     404,     404,     CASE,    CASE,    CASE,    404),
+        (LOGIN,   404,     404,     404,     404,     404,     404,     CASE,    CASE,    CASE,    404,     404,     LOGIN),
     ("consent:stop", "POST"):
-        (LOGIN,   404,     404,     404,     404,     404,     404,     CASE,    CASE,    CASE,    404),
+        (LOGIN,   404,     404,     404,     404,     404,     404,     CASE,    CASE,    CASE,    404,     404,     LOGIN),
     # Records only the case's own facilitators keep: coordinators and admins do not see them.
     ("assessments:assessment", "GET"):
-        (LOGIN,   404,     404,     200,     404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   404,     404,     200,     404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("assessments:assessment", "POST"):
-        (LOGIN,   404,     404,     CASE,    404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   404,     404,     CASE,    404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("assessments:confirm_acknowledgment", "POST"):  # nothing written yet to confirm
-        (LOGIN,   404,     404,     409,     404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   404,     404,     409,     404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("assessments:safety_plan", "GET"):  # the person harmed's plan: theirs and their facilitator's
-        (LOGIN,   404,     404,     200,     404,     404,     404,     200,     404,     404,     404),
+        (LOGIN,   404,     404,     200,     404,     404,     404,     200,     404,     404,     404,     404,     LOGIN),
     ("assessments:safety_plan", "POST"):
-        (LOGIN,   404,     404,     CASE,    404,     404,     404,     405,     404,     404,     404),
+        (LOGIN,   404,     404,     CASE,    404,     404,     404,     405,     404,     404,     404,     404,     LOGIN),
     ("assessments:conflict", "GET"):
-        (LOGIN,   200,     200,     200,     404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   200,     200,     200,     404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("assessments:conflict", "POST"):
-        (LOGIN,   CASE,    CASE,    CASE,    404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   CASE,    CASE,    CASE,    404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("assessments:acknowledgment", "GET"):  # the person responsible's own words
-        (LOGIN,   404,     404,     404,     404,     404,     404,     404,     200,     404,     404),
+        (LOGIN,   404,     404,     404,     404,     404,     404,     404,     200,     404,     404,     404,     LOGIN),
     ("assessments:acknowledgment", "POST"):
-        (LOGIN,   404,     404,     404,     404,     404,     404,     404,     CASE,    404,     404),
+        (LOGIN,   404,     404,     404,     404,     404,     404,     404,     CASE,    404,     404,     404,     LOGIN),
     ("sessions:schedule", "GET"):
-        (LOGIN,   200,     200,     200,     404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   200,     200,     200,     404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("sessions:schedule", "POST"):  # an empty form
-        (LOGIN,   400,     400,     400,     404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   400,     400,     400,     404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("sessions:cancel", "POST"):
-        (LOGIN,   CASE,    CASE,    CASE,    404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   CASE,    CASE,    CASE,    404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("sessions:restore", "POST"):  # only a session on hold comes back
-        (LOGIN,   409,     409,     409,     404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   409,     409,     409,     404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("programs:words", "GET"):
-        (LOGIN,   200,     404,     404,     404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   200,     404,     404,     404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("programs:words", "POST"):
-        (LOGIN,   WORDS,   404,     404,     404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   WORDS,   404,     404,     404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("programs:consent_texts", "GET"):
-        (LOGIN,   200,     404,     404,     404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   200,     404,     404,     404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("programs:consent_texts", "POST"):
-        (LOGIN,   TEXTS,   404,     404,     404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   TEXTS,   404,     404,     404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("programs:questions", "GET"):
-        (LOGIN,   200,     404,     404,     404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   200,     404,     404,     404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("programs:questions", "POST"):
-        (LOGIN,   QUESTIONS, 404,   404,     404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   QUESTIONS,404,     404,     404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
+    # The people of the program, for its admins: removing someone or closing their account (here the
+    # volunteer's), each behind a confirmation page.
+    ("programs:people", "GET"):
+        (LOGIN,   200,     404,     404,     404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
+    ("programs:person_remove", "GET"):
+        (LOGIN,   200,     404,     404,     404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
+    ("programs:person_remove", "POST"):
+        (LOGIN,   PEOPLE,  404,     404,     404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
+    ("programs:person_deactivate", "GET"):
+        (LOGIN,   200,     404,     404,     404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
+    ("programs:person_deactivate", "POST"):
+        (LOGIN,   PEOPLE,  404,     404,     404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     # Deleting one's own information: only people taking part, each for themselves (the POST deletes).
     ("rights:delete_own", "GET"):
-        (LOGIN,   404,     404,     404,     404,     404,     404,     200,     200,     200,     404),
+        (LOGIN,   404,     404,     404,     404,     404,     404,     200,     200,     200,     404,     404,     LOGIN),
     ("rights:delete_own", "POST"):
-        (LOGIN,   404,     404,     404,     404,     404,     404,     200,     200,     200,     404),
+        (LOGIN,   404,     404,     404,     404,     404,     404,     200,     200,     200,     404,     404,     LOGIN),
     # The agreement (a signed v1 with one restitution item owned by the person responsible, v2 waiting for
     # signatures, v3 a draft). Staff who run the case read it; only its facilitators write it; the parties
     # read and sign it; a supporter sees only whether it is under way. The person harmed here chose never to
     # hear of progress, so an item's page is not theirs to see.
     ("agreements:home", "GET"):
-        (LOGIN,   200,     200,     200,     404,     404,     404,     200,     200,     200,     404),
+        (LOGIN,   200,     200,     200,     404,     404,     404,     200,     200,     200,     404,     404,     LOGIN),
     ("agreements:draft_start", "POST"):  # not at this case's stage: back, with the reason
-        (LOGIN,   404,     404,     AGREEMENT, 404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   404,     404,     AGREEMENT,404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("agreements:calendar", "GET"):
-        (LOGIN,   200,     200,     200,     404,     404,     404,     200,     200,     404,     404),
+        (LOGIN,   200,     200,     200,     404,     404,     404,     200,     200,     404,     404,     404,     LOGIN),
     ("agreements:check_in_add", "POST"):
-        (LOGIN,   404,     404,     AGREEMENT, 404,   404,     404,     404,     404,     404,     404),
+        (LOGIN,   404,     404,     AGREEMENT,404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("agreements:check_in_done", "POST"):
-        (LOGIN,   404,     404,     AGREEMENT, 404,   404,     404,     404,     404,     404,     404),
+        (LOGIN,   404,     404,     AGREEMENT,404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("agreements:close", "POST"):
-        (LOGIN,   404,     404,     CASE,    404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   404,     404,     CASE,    404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("agreements:version", "GET"):
-        (LOGIN,   200,     200,     200,     404,     404,     404,     200,     200,     404,     404),
+        (LOGIN,   200,     200,     200,     404,     404,     404,     200,     200,     404,     404,     404,     LOGIN),
     ("agreements:draft_terms", "POST"):
-        (LOGIN,   404,     404,     DRAFT,   404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   404,     404,     DRAFT,   404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("agreements:draft_item", "POST"):
-        (LOGIN,   404,     404,     DRAFT,   404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   404,     404,     DRAFT,   404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("agreements:draft_item_remove", "POST"):
-        (LOGIN,   404,     404,     DRAFT,   404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   404,     404,     DRAFT,   404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("agreements:version_open", "POST"):
-        (LOGIN,   404,     404,     DRAFT,   404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   404,     404,     DRAFT,   404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("agreements:version_withdraw", "POST"):
-        (LOGIN,   404,     404,     SIGNING, 404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   404,     404,     SIGNING, 404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("agreements:version_sign", "POST"):  # no signature made on a device: the form says so
-        (LOGIN,   404,     404,     404,     404,     404,     404,     400,     400,     404,     404),
+        (LOGIN,   404,     404,     404,     404,     404,     404,     400,     400,     404,     404,     404,     LOGIN),
     ("agreements:version_decline", "POST"):
-        (LOGIN,   404,     404,     404,     404,     404,     404,     SIGNING, SIGNING, 404,     404),
+        (LOGIN,   404,     404,     404,     404,     404,     404,     SIGNING, SIGNING, 404,     404,     404,     LOGIN),
     ("agreements:version_pdf", "GET"):
-        (LOGIN,   200,     200,     200,     404,     404,     404,     200,     200,     404,     404),
+        (LOGIN,   200,     200,     200,     404,     404,     404,     200,     200,     404,     404,     404,     LOGIN),
     ("agreements:item", "GET"):
-        (LOGIN,   200,     200,     200,     404,     404,     404,     404,     200,     404,     404),
+        (LOGIN,   200,     200,     200,     404,     404,     404,     404,     200,     404,     404,     404,     LOGIN),
     ("agreements:item_evidence", "POST"):  # an empty body is not evidence; the person harmed does not own it
-        (LOGIN,   404,     404,     404,     404,     404,     404,     400,     400,     404,     404),
+        (LOGIN,   404,     404,     404,     404,     404,     404,     400,     400,     404,     404,     404,     LOGIN),
     ("agreements:item_evidence_frames", "GET"):  # the owner's and their facilitators' only
-        (LOGIN,   404,     404,     200,     404,     404,     404,     404,     200,     404,     404),
+        (LOGIN,   404,     404,     200,     404,     404,     404,     404,     200,     404,     404,     404,     LOGIN),
     ("agreements:item_verify", "POST"):
-        (LOGIN,   404,     404,     ITEM,    404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   404,     404,     ITEM,    404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("agreements:item_ask_more", "POST"):
-        (LOGIN,   404,     404,     ITEM,    404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   404,     404,     ITEM,    404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("agreements:item_payment", "POST"):
-        (LOGIN,   404,     404,     ITEM,    404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   404,     404,     ITEM,    404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     # A case meeting (in three days; the facilitator and the person harmed, who has not consented yet): its
     # page for staff who run the case and its attendees; its actions for its facilitator (too early: 409).
     ("sessions:meeting", "GET"):
-        (LOGIN,   200,     200,     200,     404,     404,     404,     200,     404,     404,     404),
+        (LOGIN,   200,     200,     200,     404,     404,     404,     200,     404,     404,     404,     404,     LOGIN),
     ("sessions:conference", "GET"):
-        (LOGIN,   200,     200,     200,     404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   200,     200,     200,     404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("sessions:conference", "POST"):  # not a conference
-        (LOGIN,   400,     400,     400,     404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   400,     400,     400,     404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("sessions:check_in", "POST"):  # too early to check in
-        (LOGIN,   404,     404,     409,     404,     404,     404,     409,     404,     404,     404),
+        (LOGIN,   404,     404,     409,     404,     404,     404,     409,     404,     404,     404,     404,     LOGIN),
     ("sessions:check_out", "POST"):  # not opened yet
-        (LOGIN,   404,     404,     409,     404,     404,     404,     409,     404,     404,     404),
+        (LOGIN,   404,     404,     409,     404,     404,     404,     409,     404,     404,     404,     404,     LOGIN),
     ("sessions:attendance", "POST"):
-        (LOGIN,   404,     404,     409,     404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   404,     404,     409,     404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("sessions:open", "POST"):
-        (LOGIN,   404,     404,     409,     404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   404,     404,     409,     404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("sessions:end", "POST"):
-        (LOGIN,   404,     404,     409,     404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   404,     404,     409,     404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("sessions:invitations", "POST"):
-        (LOGIN,   MEETING, MEETING, MEETING, 404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   MEETING, MEETING, MEETING, 404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("sessions:invitation", "GET"):  # one's own invitation
-        (LOGIN,   404,     404,     200,     404,     404,     404,     200,     404,     404,     404),
+        (LOGIN,   404,     404,     200,     404,     404,     404,     200,     404,     404,     404,     404,     LOGIN),
     # The meeting's video room: its attendees (the person harmed sees that it is not open to them yet).
     ("meetings:room", "GET"):
-        (LOGIN,   404,     404,     200,     404,     404,     404,     200,     404,     404,     404),
+        (LOGIN,   404,     404,     200,     404,     404,     404,     200,     404,     404,     404,     404,     LOGIN),
     # Circles: staff of the program and the circle's own members (here the person responsible is its core
     # member and the volunteer one of its volunteers); vetting is for coordinators and admins only.
     ("circles:list", "GET"):
-        (LOGIN,   200,     200,     200,     200,     200,     200,     200,     200,     200,     200),
+        (LOGIN,   200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     LOGIN),
     ("circles:new", "GET"):
-        (LOGIN,   200,     200,     200,     200,     404,     200,     404,     404,     404,     404),
+        (LOGIN,   200,     200,     200,     200,     404,     200,     404,     404,     404,     404,     404,     LOGIN),
     ("circles:new", "POST"):
-        (LOGIN,   400,     400,     400,     400,     404,     400,     404,     404,     404,     404),
+        (LOGIN,   400,     400,     400,     400,     404,     400,     404,     404,     404,     404,     404,     LOGIN),
     ("circles:vetting", "GET"):
-        (LOGIN,   200,     200,     404,     404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   200,     200,     404,     404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("circles:vetting", "POST"):
-        (LOGIN,   400,     400,     404,     404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   400,     400,     404,     404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("circles:alert_read", "POST"):
-        (LOGIN,   404,     HOME,    404,     404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   404,     HOME,    404,     404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("circles:detail", "GET"):
-        (LOGIN,   200,     200,     200,     404,     200,     404,     404,     200,     404,     404),
+        (LOGIN,   200,     200,     200,     404,     200,     404,     404,     200,     404,     404,     404,     LOGIN),
     ("circles:member_add", "GET"):
-        (LOGIN,   200,     200,     200,     404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   200,     200,     200,     404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("circles:member_add", "POST"):
-        (LOGIN,   400,     400,     400,     404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   400,     400,     400,     404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("circles:member_remove", "POST"):
-        (LOGIN,   CIRCLE,  CIRCLE,  CIRCLE,  404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   CIRCLE,  CIRCLE,  CIRCLE,  404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("circles:meeting_new", "GET"):
-        (LOGIN,   200,     200,     200,     404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   200,     200,     200,     404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("circles:meeting_new", "POST"):
-        (LOGIN,   400,     400,     400,     404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   400,     400,     400,     404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("circles:close", "POST"):
-        (LOGIN,   CIRCLE,  CIRCLE,  CIRCLE,  404,     404,     404,     404,     404,     404,     404),
+        (LOGIN,   CIRCLE,  CIRCLE,  CIRCLE,  404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("circles:minutes", "GET"):
-        (LOGIN,   200,     200,     200,     404,     200,     404,     404,     404,     404,     404),
+        (LOGIN,   200,     200,     200,     404,     200,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("circles:minutes", "POST"):
-        (LOGIN,   400,     400,     400,     404,     400,     404,     404,     404,     404,     404),
+        (LOGIN,   400,     400,     400,     404,     400,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("circles:minutes_recipients", "GET"):
-        (LOGIN,   404,     404,     200,     404,     200,     404,     404,     404,     404,     404),
+        (LOGIN,   404,     404,     200,     404,     200,     404,     404,     404,     404,     404,     404,     LOGIN),
     # Downloading one's own information: the same people, each their own.
     ("rights:my_information", "GET"):
-        (LOGIN,   404,     404,     404,     404,     404,     404,     200,     200,     200,     404),
+        (LOGIN,   404,     404,     404,     404,     404,     404,     200,     200,     200,     404,     404,     LOGIN),
     ("rights:my_information_data", "GET"):
-        (LOGIN,   404,     404,     404,     404,     404,     404,     200,     200,     200,     404),
+        (LOGIN,   404,     404,     404,     404,     404,     404,     200,     200,     200,     404,     404,     LOGIN),
     # Conversations: the list is for everyone who sees the case (staff without a place in it see none);
     # the conversation in these rows is the person harmed's with their facilitator.
     ("dialogue:list", "GET"):
-        (LOGIN,   200,     200,     200,     404,     404,     404,     200,     200,     200,     404),
+        (LOGIN,   200,     200,     200,     404,     404,     404,     200,     200,     200,     404,     404,     LOGIN),
     ("dialogue:read_receipts", "POST"):  # a setting of people taking part, not of staff
-        (LOGIN,   404,     404,     404,     404,     404,     404,     MESSAGES, MESSAGES, MESSAGES, 404),
+        (LOGIN,   404,     404,     404,     404,     404,     404,     MESSAGES,MESSAGES,MESSAGES,404,     404,     LOGIN),
     ("dialogue:download", "GET"):  # a file the facilitator sent to the person harmed
-        (LOGIN,   404,     404,     200,     404,     404,     404,     200,     404,     404,     404),
+        (LOGIN,   404,     404,     200,     404,     404,     404,     200,     404,     404,     404,     404,     LOGIN),
     ("dialogue:conversation", "GET"):
-        (LOGIN,   404,     404,     200,     404,     404,     404,     200,     404,     404,     404),
+        (LOGIN,   404,     404,     200,     404,     404,     404,     200,     404,     404,     404,     404,     LOGIN),
     ("dialogue:members", "GET"):
-        (LOGIN,   404,     404,     200,     404,     404,     404,     200,     404,     404,     404),
+        (LOGIN,   404,     404,     200,     404,     404,     404,     200,     404,     404,     404,     404,     LOGIN),
     ("dialogue:send", "POST"):  # an empty body is not an envelope
-        (LOGIN,   404,     404,     400,     404,     404,     404,     400,     404,     404,     404),
+        (LOGIN,   404,     404,     400,     404,     404,     404,     400,     404,     404,     404,     404,     LOGIN),
     ("dialogue:upload", "POST"):  # no file id
-        (LOGIN,   404,     404,     400,     404,     404,     404,     400,     404,     404,     404),
+        (LOGIN,   404,     404,     400,     404,     404,     404,     400,     404,     404,     404,     404,     LOGIN),
     ("api:openapi-json", "GET"):
-        (200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200),
+        (200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200),
     ("api:openapi-view", "GET"):
-        (200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200),
+        (200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200),
     ("api:api-root", "GET"):
-        (404,     404,     404,     404,     404,     404,     404,     404,     404,     404,     404),
+        (404,     404,     404,     404,     404,     404,     404,     404,     404,     404,     404,     404,     404),
 }
 
 # The API is for staff: everyone else gets 401 whatever the case, so it tells them nothing.
 API_MATRIX = {
-    #     anon     admin    coord    fac      fac2     vol      other    harmed   resp     supp     out
+    #     anon     admin    coord    fac      fac2     vol      other    harmed   resp     supp     out     former   closed
     ("GET", "/programs"):
-        (401,     200,     200,     200,     200,     200,     200,     401,     401,     401,     401),
+        (401,     200,     200,     200,     200,     200,     200,     401,     401,     401,     401,     200,     401),
     ("GET", "/cases"):
-        (401,     200,     200,     200,     200,     200,     200,     401,     401,     401,     401),
+        (401,     200,     200,     200,     200,     200,     200,     401,     401,     401,     401,     200,     401),
     ("POST", "/cases"):  # for this program
-        (401,     201,     201,     201,     201,     404,     404,     401,     401,     401,     401),
+        (401,     201,     201,     201,     201,     404,     404,     401,     401,     401,     401,     404,     401),
     ("GET", "/cases/{reference}"):
-        (401,     200,     200,     200,     404,     404,     404,     401,     401,     401,     401),
+        (401,     200,     200,     200,     404,     404,     404,     401,     401,     401,     401,     404,     401),
     ("GET", "/cases/{reference}/timeline"):
-        (401,     200,     200,     200,     404,     404,     404,     401,     401,     401,     401),
+        (401,     200,     200,     200,     404,     404,     404,     401,     401,     401,     401,     404,     401),
     ("POST", "/cases/{reference}/transitions"):
-        (401,     200,     200,     200,     404,     404,     404,     401,     401,     401,     401),
+        (401,     200,     200,     200,     404,     404,     404,     401,     401,     401,     401,     404,     401),
     ("POST", "/cases/{reference}/invitations"):
-        (401,     201,     201,     201,     404,     404,     404,     401,     401,     401,     401),
+        (401,     201,     201,     201,     404,     404,     404,     401,     401,     401,     401,     404,     401),
     ("POST", "/cases/{reference}/invitations/{invitation_id}/revoke"):
-        (401,     200,     200,     200,     404,     404,     404,     401,     401,     401,     401),
+        (401,     200,     200,     200,     404,     404,     404,     401,     401,     401,     401,     404,     401),
     ("GET", "/cases/{reference}/readiness"):
-        (401,     200,     200,     200,     404,     404,     404,     401,     401,     401,     401),
+        (401,     200,     200,     200,     404,     404,     404,     401,     401,     401,     401,     404,     401),
     ("GET", "/cases/{reference}/sessions"):
-        (401,     200,     200,     200,     404,     404,     404,     401,     401,     401,     401),
+        (401,     200,     200,     200,     404,     404,     404,     401,     401,     401,     401,     404,     401),
     ("POST", "/cases/{reference}/sessions"):  # nothing is ready for a dialogue yet
-        (401,     409,     409,     409,     404,     404,     404,     401,     401,     401,     401),
+        (401,     409,     409,     409,     404,     404,     404,     401,     401,     401,     401,     404,     401),
     ("POST", "/cases/{reference}/sessions/{session_id}/cancel"):
-        (401,     200,     200,     200,     404,     404,     404,     401,     401,     401,     401),
+        (401,     200,     200,     200,     404,     404,     404,     401,     401,     401,     401,     404,     401),
     ("POST", "/cases/{reference}/people/{participant_id}/assessments"):  # the case's own facilitators only
-        (401,     404,     404,     201,     404,     404,     404,     401,     401,     401,     401),
+        (401,     404,     404,     201,     404,     404,     404,     401,     401,     401,     401,     404,     401),
     ("POST", "/cases/{reference}/people/{participant_id}/acknowledgment/confirm"):
-        (401,     404,     404,     409,     404,     404,     404,     401,     401,     401,     401),
+        (401,     404,     404,     409,     404,     404,     404,     401,     401,     401,     401,     404,     401),
     ("POST", "/cases/{reference}/conflict-declarations"):
-        (401,     201,     201,     201,     404,     404,     404,     401,     401,     401,     401),
+        (401,     201,     201,     201,     404,     404,     404,     401,     401,     401,     401,     404,     401),
     ("GET", "/me/keys"):  # only the facilitator has made keys
-        (401,     404,     404,     200,     404,     404,     404,     401,     401,     401,     401),
+        (401,     404,     404,     200,     404,     404,     404,     401,     401,     401,     401,     404,     401),
     ("GET", "/cases/{reference}/conversations"):  # staff without a place in the case have none
-        (401,     200,     200,     200,     404,     404,     404,     401,     401,     401,     401),
+        (401,     200,     200,     200,     404,     404,     404,     401,     401,     401,     401,     404,     401),
     ("GET", "/conversations/{public_id}/members"):
-        (401,     404,     404,     200,     404,     404,     404,     401,     401,     401,     401),
+        (401,     404,     404,     200,     404,     404,     404,     401,     401,     401,     401,     404,     401),
     ("GET", "/conversations/{public_id}/messages"):
-        (401,     404,     404,     200,     404,     404,     404,     401,     401,     401,     401),
+        (401,     404,     404,     200,     404,     404,     404,     401,     401,     401,     401,     404,     401),
     ("POST", "/conversations/{public_id}/messages"):  # well formed for the schema, refused by the checks
-        (401,     404,     404,     400,     404,     404,     404,     401,     401,     401,     401),
+        (401,     404,     404,     400,     404,     404,     404,     401,     401,     401,     401,     404,     401),
 }
 # fmt: on
 
@@ -822,6 +868,20 @@ def build_extra(cast) -> SimpleNamespace:
         actor=cast.facilitator, case=cast.case, role=Role.COMMUNITY_MEMBER
     )
     token, _raw = account_services.api_token_create(actor=cast.facilitator, label="matrix")
+    # Access that ended: both were co-facilitators of the case. Set up directly (not with the offboarding
+    # service, which would end their places too), so that the access rules alone must refuse them.
+    cast.former_member = make_staff(cast.program, "facilitator", "former@riverbend.test", "Fay Former")
+    cast.deactivated = make_staff(cast.program, "facilitator", "closed@riverbend.test", "Cal Closed")
+    for user in (cast.former_member, cast.deactivated):
+        case_services.facilitator_assign(
+            actor=cast.coordinator, case=cast.case, user=user, role="co_facilitator"
+        )
+    Membership.objects.filter(user=cast.former_member).delete()
+    User.objects.filter(pk=cast.deactivated.pk).update(is_active=False)
+    cast.deactivated.is_active = False
+    # The coordinator asked to join the case's team themselves; a colleague who runs the case decides.
+    assignment = case_services.assignment_request_create(actor=cast.coordinator, case=cast.case)
+    volunteer_membership = Membership.objects.get(user=cast.volunteer, program=cast.program)
     facilitator_place = cast.case.participants.get(user=cast.facilitator)
     # Set up directly: the guards for a real dialogue are not the subject here, only who may touch it.
     session = Session.objects.create(
@@ -873,6 +933,8 @@ def build_extra(cast) -> SimpleNamespace:
         facilitator_place_id=facilitator_place.pk,
         conversation_id=conversation.public_id,
         file_id=attachment.file_id,
+        assignment_request_id=assignment.pk,
+        membership_id=volunteer_membership.pk,
     )
 
 
@@ -896,6 +958,7 @@ def expected_location(cast, where: str) -> str | None:
         TEXTS: f"/programs/{cast.program.pk}/consent/",
         WORDS: f"/programs/{cast.program.pk}/words/",
         QUESTIONS: f"/programs/{cast.program.pk}/questions/",
+        PEOPLE: f"/programs/{cast.program.pk}/people/",
         MESSAGES: f"/cases/{cast.case.reference}/messages/",
         AGREEMENT: f"/cases/{cast.case.reference}/agreement/",
         DRAFT: f"/cases/{cast.case.reference}/agreement/v3/",

@@ -4,6 +4,9 @@ consumer's database calls close connections that a test transaction would need),
 shared, rolled-back cast cannot host.
 """
 
+# The matrix is a table, one column per role, wider than a line.
+# ruff: noqa: E501
+
 import pytest
 from asgiref.sync import async_to_sync
 from channels.testing.websocket import WebsocketCommunicator
@@ -38,15 +41,19 @@ WEBSOCKET_MISSING = {
     "ws/conversations/<str:public_id>/": f"/ws/conversations/{MISSING_CONVERSATION}/",
     "ws/meetings/<int:session_id>/": "/ws/meetings/999999999/",
 }
+# The former member and the closed account are co-facilitators of the case (tests/test_permission_matrix.py):
+# one left the program with their place left behind, the other's account is deactivated. Neither opens
+# anything. The case's live events are for the staff who run it only: an event such as "someone joined" would
+# tell one side about the other.
 # fmt: off
 WEBSOCKET_MATRIX = {
-    #     anon     admin    coord    fac      fac2     vol      other    harmed   resp     supp     out
+    #     anon     admin    coord    fac      fac2     vol      other    harmed   resp     supp     out      former   closed
     "ws/cases/<str:reference>/":
-        (False,   True,    True,    True,    False,   False,   False,   True,    True,    True,    False),
+        (False,   True,    True,    True,    False,   False,   False,   False,   False,   False,   False,   False,   False),
     "ws/conversations/<str:public_id>/":  # the person harmed's conversation with their facilitator
-        (False,   False,   False,   True,    False,   False,   False,   True,    False,   False,   False),
+        (False,   False,   False,   True,    False,   False,   False,   True,    False,   False,   False,   False,   False),
     "ws/meetings/<int:session_id>/":  # the meeting in three days: its facilitator may open it early
-        (False,   False,   False,   True,    False,   False,   False,   False,   False,   False,   False),
+        (False,   False,   False,   True,    False,   False,   False,   False,   False,   False,   False,   False,   False),
 }
 # fmt: on
 

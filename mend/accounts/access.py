@@ -12,3 +12,12 @@ def access_program_admin(user: User, program_id: int) -> Program:
     if program is None or not user.is_staff_member:
         raise Http404
     return program
+
+
+def access_program_membership(user: User, program_id: int, membership_id: int) -> Membership:
+    """A membership of a program the user is admin of: the people page's rows. Anything else is a 404."""
+    program = access_program_admin(user, program_id)
+    membership = Membership.objects.select_related("user").filter(pk=membership_id, program=program).first()
+    if membership is None:
+        raise Http404
+    return membership

@@ -32,6 +32,8 @@ class SignInForm(forms.Form):
         error_messages={"required": NEEDS_JAVASCRIPT, "max_length": NEEDS_JAVASCRIPT},
     )
     legacy_secret = forms.CharField(required=False, max_length=256, widget=forms.HiddenInput)
+    # Once, for an account whose key is derived with the salt every install shared before (docs/crypto.md).
+    old_auth_key = forms.CharField(required=False, max_length=43, widget=forms.HiddenInput)
 
     def clean_auth_key(self):
         from mend.accounts.keys import check_auth_key
@@ -42,12 +44,22 @@ class SignInForm(forms.Form):
         except DomainError:
             raise forms.ValidationError(NEEDS_JAVASCRIPT) from None
 
-    def credentials(self) -> tuple[str, str, str]:
+    def clean_old_auth_key(self):
+        from mend.accounts.keys import check_auth_key
+        from mend.core.errors import DomainError
+
+        value = self.cleaned_data.get("old_auth_key") or ""
+        try:
+            return check_auth_key(value) if value else ""
+        except DomainError:
+            raise forms.ValidationError(NEEDS_JAVASCRIPT) from None
+
+    def credentials(self) -> tuple[str, str, str, str]:
         identifier = self.cleaned_data["identifier"].strip().lower()
         legacy = self.cleaned_data.get("legacy_secret") or ""
         if legacy and "@" not in identifier:
             legacy = normalise_phrase(legacy)
-        return identifier, self.cleaned_data["auth_key"], legacy
+        return identifier, self.cleaned_data["auth_key"], legacy, self.cleaned_data.get("old_auth_key") or ""
 
 
 class CodeForm(forms.Form):

@@ -4,11 +4,13 @@
 import hmac
 import re
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mend import audit
+from mend.accounts import sealing
 from mend.accounts.models import KeyBundle, User
 from mend.core.errors import Conflict, DomainError
 from mend.dialogue import envelope as env
@@ -117,17 +119,50 @@ def current_bundle(user: User) -> KeyBundle | None:
     return KeyBundle.objects.filter(user=user, replaced_at__isnull=True).first()
 
 
+def install_id() -> str:
+    """This install's public part of the sign-in salt (mend.env)."""
+    return settings.MEND_INSTALL_ID
+
+
+def derive_sign_in(identifier: str, secret: str) -> tuple[str, bytes]:
+    """As this install's sign-in page derives: (auth key, wrapping key)."""
+    return env.derive_sign_in(identifier, secret, install_id=install_id())
+
+
 def bundle_for_owner(bundle: KeyBundle | None) -> dict | None:
-    """What the owner of the keys gets back to unlock them: public halves and the wrapped private ones."""
+    """What the owner of the keys gets back to unlock them: public halves and the wrapped private ones,
+    opened from their seal here, and which sign-in salt the wrapping key comes from."""
     if bundle is None:
         return None
+    if sealing.stored_in_clear(bundle):
+        # Written by an older Mend (or before the data migration ran): sealed from now on.
+        bundle.save(update_fields=["wrapped", "recovery_wrapped"])
     return {
         "key_id": bundle.key_id,
         "enc_public": bundle.enc_public,
         "sign_public": bundle.sign_public,
         "safety_code": bundle.safety_code,
         "wrapped": bundle.wrapped,
+        "wrapped_salt": bundle.wrapped_salt,
+        "install_id": install_id(),
     }
+
+
+@transaction.atomic
+def key_bundle_rewrap(*, actor: User, wrapped: dict) -> KeyBundle:
+    """The browser's half of moving to this install's sign-in salt: the same keys, wrapped again under the
+    passphrase's new wrapping key. Only once, for a bundle still wrapped under the older salt, and only after
+    the sign-in itself has moved (the server re-wraps nothing: it cannot)."""
+    _check_wrapped(wrapped, what=_("wrapped keys"), passphrase=True)
+    user = User.objects.select_for_update().get(pk=actor.pk)
+    bundle = KeyBundle.objects.select_for_update().filter(user=user, replaced_at__isnull=True).first()
+    if bundle is None or bundle.wrapped_salt != 1 or user.auth_scheme != "install":
+        raise Conflict(_("Your keys are up to date already. Sign out and in again if they do not open."))
+    bundle.wrapped = wrapped
+    bundle.wrapped_salt = 2
+    bundle.save(update_fields=["wrapped", "wrapped_salt"])
+    audit.record(actor=user, code="account.keys_rewrapped", target=bundle)
+    return bundle
 
 
 def recovery_matches(bundle: KeyBundle, recovery_auth: str) -> bool:
@@ -145,11 +180,15 @@ def account_recover(*, user: User, recovery_auth: str, auth_key: str, wrapped: d
     if bundle is None or not recovery_matches(bundle, recovery_auth):
         raise DomainError(_(RECOVERY_FAILED))
     bundle.wrapped = wrapped
-    bundle.save(update_fields=["wrapped"])
+    bundle.wrapped_salt = 2
+    bundle.save(update_fields=["wrapped", "wrapped_salt"])
     user.set_password(auth_key)
-    user.auth_scheme = "derived"
+    user.auth_scheme = "install"
     user.save(update_fields=["password", "auth_scheme"])
     audit.record(actor=user, code="account.recovered", target=user)
+    from mend.accounts.offboarding import sessions_end_all
+
+    sessions_end_all(user)  # signed out everywhere: whoever held the old passphrase holds no session
     return user
 
 
@@ -158,20 +197,23 @@ RECOVERY_FAILED = "That did not match. Check the sign-in name and the recovery c
 
 @transaction.atomic
 def sign_in_convert(*, user: User, auth_key: str) -> User:
-    """The one-time move of an account from a password hash to the derived-key hash."""
+    """The one-time move of an account, once its older credential checked, to the key derived with this
+    install's salt: from a password hash ("legacy") or from the salt every install shared ("derived"). Its
+    key bundle stays wrapped under the older key until the browser wraps it again (key_bundle_rewrap)."""
     check_auth_key(auth_key)
     user = User.objects.select_for_update().get(pk=user.pk)
+    before = user.auth_scheme
     user.set_password(auth_key)
-    user.auth_scheme = "derived"
+    user.auth_scheme = "install"
     user.save(update_fields=["password", "auth_scheme"])
-    audit.record(actor=user, code="account.sign_in_converted", target=user)
+    audit.record(actor=user, code="account.sign_in_converted", target=user, data={"from": before})
     return user
 
 
 def credentials_from_secret(identifier: str, secret: str) -> tuple[str, dict]:
     """For accounts made on the command line (admins, the demo, test seeds): the derived sign-in key and a
     fresh key bundle wrapped under the passphrase, computed here as the browser would."""
-    auth_key, wrap_key = env.derive_sign_in(identifier, secret)
+    auth_key, wrap_key = derive_sign_in(identifier, secret)
     return auth_key, new_bundle_fields(wrap_key)
 
 

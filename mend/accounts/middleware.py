@@ -3,12 +3,11 @@
 from django.conf import settings
 from django.shortcuts import redirect
 
-# Pages a signed-in staff member may reach before the second step: the step itself and signing out.
-# The keys page too: the sign-in page unlocks the person's keys before the second step.
+# Pages a signed-in staff member may reach before the second step: the step itself and signing out. Not
+# their keys: those are served, made and opened only after it (the unlock page, docs/crypto.md).
 _OPEN_PATHS = (
     "/account/two-factor/",
     "/account/sign-out/",
-    "/account/keys/",
     "/static/",
     "/healthz",
     "/api/",

@@ -4,6 +4,8 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mend.accounts.sealing import SealedBundleField
+
 DEFAULT_ROLE_WORDS = {
     "harmed_party": "person harmed",
     "responsible_party": "person responsible",
@@ -30,6 +32,8 @@ class User(AbstractBaseUser):
         STAFF = "staff", _("staff")
         PARTICIPANT = "participant", _("participant")
 
+    # Longer than Django's 128: the Argon2 hash is stored sealed with the accounts key (sealing.py).
+    password = models.CharField(_("password"), max_length=256)
     username = models.CharField(max_length=254, unique=True)
     kind = models.CharField(max_length=12, choices=Kind.choices)
     display_name = models.CharField(max_length=80)
@@ -37,9 +41,10 @@ class User(AbstractBaseUser):
     language = models.CharField(max_length=12, default="en")
     is_active = models.BooleanField(default=True)
     is_demo = models.BooleanField(default=False)
-    # "derived": the stored hash is of the key the browser derives (docs/crypto.md); "legacy": of the
-    # password itself, from before that scheme, converted at the next sign-in.
-    auth_scheme = models.CharField(max_length=8, default="derived")
+    # "install": the stored hash is of the key the browser derives with this install's sign-in salt
+    # (docs/crypto.md); "derived": with the salt every install shared before; "legacy": of the password
+    # itself. The last two convert at the next sign-in.
+    auth_scheme = models.CharField(max_length=8, default="install")
     date_joined = models.DateTimeField(auto_now_add=True)
 
     USERNAME_FIELD = "username"
@@ -142,8 +147,13 @@ class KeyBundle(models.Model):
     key_id = models.CharField(max_length=22, unique=True)
     enc_public = models.CharField(max_length=43)
     sign_public = models.CharField(max_length=43)
-    wrapped = models.JSONField()
-    recovery_wrapped = models.JSONField()
+    # Both sealed at rest with the accounts key (sealing.py): a copy of the database alone holds nothing
+    # a passphrase guess can be tested against.
+    wrapped = SealedBundleField()
+    recovery_wrapped = SealedBundleField()
+    # The sign-in salt the passphrase's wrapping key was derived with: 2 with this install's id, 1 the salt
+    # every install shared before. The browser wraps a version 1 bundle again at the next sign-in.
+    wrapped_salt = models.PositiveSmallIntegerField(default=2)
     recovery_verifier = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
     replaced_at = models.DateTimeField(null=True, blank=True)

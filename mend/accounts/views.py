@@ -14,13 +14,14 @@ from django.http import JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
 from mend.accounts import credentials, forms, keys, services
+from mend.accounts.middleware import second_factor_missing
 from mend.accounts.models import ApiToken, User
 from mend.cases import services as case_services
 from mend.core import throttle
@@ -57,17 +58,22 @@ def _json_object(request) -> dict:
     return body
 
 
-def _authenticate(request, identifier: str, auth_key: str, legacy_secret: str):
-    """(user or None, whether the page should ask for the old password to convert the account)."""
+def _authenticate(request, identifier: str, auth_key: str, legacy_secret: str, old_auth_key: str = ""):
+    """(user or None, what the page should send once more to convert the account: False, "legacy" for the
+    old password, or "salt" for the key derived with the salt every install shared before)."""
     user = authenticate(request, username=identifier, password=auth_key)
     if user is not None:
         return user, False
-    legacy = User.objects.filter(username=identifier, auth_scheme="legacy", is_active=True).first()
-    if legacy is None:
+    older = User.objects.filter(
+        username=identifier, auth_scheme__in=("legacy", "derived"), is_active=True
+    ).first()
+    if older is None:
         return None, False
-    if not legacy_secret:
-        return None, True
-    user = authenticate(request, username=identifier, password=legacy_secret)
+    kind = "legacy" if older.auth_scheme == "legacy" else "salt"
+    old_secret = legacy_secret if kind == "legacy" else old_auth_key
+    if not old_secret:
+        return None, kind
+    user = authenticate(request, username=identifier, password=old_secret)
     if user is not None:
         user = keys.sign_in_convert(user=user, auth_key=auth_key)
     return user, False
@@ -85,37 +91,49 @@ def sign_in(request):
             return throttle.too_many(wait, _sign_in_answer(request, form))
         identifier = form.credentials()[0]
         # A paused name is refused before its credentials are checked, known or not, converted or not.
-        paused = throttle.locked("sign_in", identifier)
+        paused = throttle.locked(request, "sign_in", identifier)
         user, convert = (None, False) if paused else _authenticate(request, *form.credentials())
-        if convert:
-            return JsonResponse({"convert": True}, status=409)
+        # The question tells that the name is an account of the old scheme: it counts as a failed try, and
+        # once the name is paused here it is answered like any other name.
+        if convert and not _sign_in_failed(request, identifier):
+            return JsonResponse({"convert": convert}, status=409)
         if user is not None:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             if _wants_json(request):
                 # Signing in rotates the CSRF token; the page needs the new one to send its first keys.
-                return JsonResponse(
-                    {
-                        "next": _next_url(request),
-                        "keys": keys.bundle_for_owner(keys.current_bundle(user)),
-                        "csrf": get_token(request),
-                    }
-                )
+                answer = {"next": _next_url(request), **_keys_answer(request, user)}
+                return JsonResponse({**answer, "csrf": get_token(request)})
             return redirect(_next_url(request))
         form.add_error(None, _(SIGN_IN_FAILED))
-        if paused or _sign_in_failed(request, identifier):
+        if paused or convert or _sign_in_failed(request, identifier):
             form.add_error(None, _(throttle.PAUSED))
     return _sign_in_answer(request, form)
+
+
+def _keys_answer(request, user) -> dict:
+    """The wrapped keys come with the sign-in answer, except to staff before their second step: their page
+    keeps the wrapping key and opens the keys on the unlock page after it (only the salt is said now)."""
+    if second_factor_missing(user, request.session):
+        bundle = keys.current_bundle(user)
+        return {"keys": None, "unlock": True, "wrapped_salt": bundle.wrapped_salt if bundle else 2}
+    return {"keys": keys.bundle_for_owner(keys.current_bundle(user))}
 
 
 def _sign_in_answer(request, form):
     status = 400 if request.method == "POST" else 200
     if request.method == "POST" and _wants_json(request):
         return JsonResponse({"errors": _form_errors(form)}, status=status)
-    return render(request, "accounts/sign_in.html", {"form": form, "next": _next_url(request)}, status=status)
+    return render(
+        request,
+        "accounts/sign_in.html",
+        {"form": form, "next": _next_url(request), "install_id": keys.install_id()},
+        status=status,
+    )
 
 
 def _sign_in_failed(request, identifier: str) -> bool:
-    """Counts a failed sign-in for the address and for the name; True when the name is now paused."""
+    """Counts a failed sign-in for the address and for the name from that address; True when the name is
+    now paused for this address (never for its owner elsewhere)."""
     throttle.fail(request, "sign_in.address")
     return throttle.fail_account(
         request,
@@ -125,9 +143,20 @@ def _sign_in_failed(request, identifier: str) -> bool:
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "POST", "PUT"])
 def own_keys(request):
-    """The signed-in person's keys: their wrapped bundle to unlock, or, the first time, the new one."""
+    """The signed-in person's keys: their wrapped bundle to unlock, or, the first time, the new one; PUT,
+    the same keys wrapped again under this install's sign-in salt. Staff only after their second step."""
+    if second_factor_missing(request.user, request.session):
+        return JsonResponse({"error": _("Finish the second sign-in step first.")}, status=403)
+    if request.method == "PUT":
+        try:
+            bundle = keys.key_bundle_rewrap(actor=request.user, wrapped=_json_object(request).get("wrapped"))
+        except ValueError:
+            return JsonResponse({"error": _("Send the keys as a JSON object.")}, status=400)
+        except DomainError as error:
+            return JsonResponse({"error": error.message}, status=error.status)
+        return JsonResponse({"keys": keys.bundle_for_owner(bundle)})
     if request.method == "GET":
         # The server's part of unlocking: the wrapped keys, counted per person like signing in.
         wait = throttle.take(request, "keys.account", str(request.user.pk))
@@ -157,7 +186,7 @@ def recover(request):
     """A new passphrase with the recovery code: the browser unwraps the keys with the code and wraps them
     again under the new passphrase; the server checks the code's derived key, never the code."""
     if request.method == "GET":
-        return render(request, "accounts/recover.html")
+        return render(request, "accounts/recover.html", {"install_id": keys.install_id()})
     wait = throttle.wait(request, "recover.address")
     if wait:
         return throttle.too_many(wait)
@@ -169,7 +198,7 @@ def recover(request):
         return JsonResponse(
             {"error": _("Fill in your sign-in name or email and your recovery code.")}, status=400
         )
-    paused = throttle.locked("recover", identifier)
+    paused = throttle.locked(request, "recover", identifier)
     user = None if paused else User.objects.filter(username=identifier, is_active=True).first()
     bundle = keys.current_bundle(user) if user else None
     if bundle is None or not keys.recovery_matches(bundle, recovery_auth):
@@ -201,6 +230,17 @@ def recover(request):
     return JsonResponse({"next": reverse("home")})
 
 
+@require_http_methods(["GET"])
+def unlock(request):
+    """After the second step: the page opens the staff member's keys with the wrapping key their sign-in
+    page kept on this device (or makes their first keys), then goes on."""
+    return render(request, "accounts/unlock.html", {"next": _next_url(request)})
+
+
+def _after_second_factor(request) -> str:
+    return reverse("accounts:unlock") + "?" + urlencode({"next": _next_url(request)})
+
+
 @login_not_required
 @require_POST
 def sign_out(request):
@@ -225,7 +265,7 @@ def two_factor(request):
         if request.method == "POST" and form.is_valid():
             if device.verify_token(services.check_totp_code_or_blank(form.cleaned_data["code"])):
                 otp_login(request, device)
-                return redirect(_next_url(request))
+                return redirect(_after_second_factor(request))
             form.add_error("code", _(services.WRONG_CODE))
         return render(
             request,
@@ -244,7 +284,7 @@ def two_factor(request):
             del request.session["totp_enrol_key"]
             otp_login(request, device)
             messages.success(request, _("Your authenticator app is set up."))
-            return redirect(_next_url(request))
+            return redirect(_after_second_factor(request))
     secret = base64.b32encode(bytes.fromhex(key)).decode()
     uri = TOTPDevice(user=user, key=key, name="authenticator app").config_url
     return render(
@@ -332,6 +372,7 @@ def _join_context(form, place) -> dict:
         "program": program,
         "sign_in_name": name,
         "signed_sign_in_name": signing.dumps(name, salt=JOIN_NAME_SALT),
+        "install_id": keys.install_id(),
     }
 
 

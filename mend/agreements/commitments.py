@@ -48,7 +48,7 @@ def _locked(commitment: Commitment) -> tuple[Commitment, object]:
 
 @transaction.atomic
 def commitment_submit(*, actor: User, place: Participant, commitment: Commitment, envelope: dict) -> Evidence:
-    """The owner marks the item done. Their evidence is a message encrypted in their browser (envelope v1)
+    """The owner marks the item done. Their evidence is a message encrypted in their browser (envelope v2)
     into their conversation with their facilitators, accepted with every check of the dialogue."""
     commitment, item = _locked(commitment)
     if place.user_id != actor.pk or item.owner_id != place.pk:

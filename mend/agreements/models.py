@@ -149,7 +149,7 @@ class Commitment(models.Model):
 
 
 class Evidence(models.Model):
-    """What the owner sent to show an item done: an encrypted message (envelope v1) in their conversation
+    """What the owner sent to show an item done: an encrypted message (envelope v2) in their conversation
     with their facilitators. The server keeps only which message it was."""
 
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+")

@@ -85,16 +85,13 @@ def b64u(n: int) -> str:
 
 
 def envelope_text(conversation: str, message_id: str, sender: str, to: list[str], blocks: int) -> str:
-    """The canonical JSON of an envelope v1 (docs/crypto.md): keys in sorted order and ASCII values only,
+    """The canonical JSON of an envelope v2 (docs/crypto.md): keys in sorted order and ASCII values only,
     which is exactly what RFC 8785 makes of it, written out directly because a million go in."""
-    keys = ",".join(
-        f'{{"ck":"{b64u(48)}","epk":"{b64u(32)}","nonce":"{b64u(12)}","to":"{key_id}"}}'
-        for key_id in sorted(to)
-    )
+    keys = ",".join(f'{{"ck":"{b64u(48)}","epk":"{b64u(32)}","to":"{key_id}"}}' for key_id in sorted(to))
     return (
         f'{{"body":"{b64u(env.PAD_BLOCK * blocks + 16)}","conversation":"{conversation}",'
         f'"id":"{message_id}","keys":[{keys}],"meta":{{"kind":"message"}},"nonce":"{b64u(12)}",'
-        f'"sender":"{sender}","sig":"{b64u(64)}","v":1}}'
+        f'"sender":"{sender}","sig":"{b64u(64)}","v":2}}'
     )
 
 

@@ -5,11 +5,19 @@ from django.db.models.lookups import IsNull
 from django.http import Http404
 
 from mend.accounts.models import Membership, Program, User
-from mend.cases.models import FACILITATING_ROLES, Case, Participant
+from mend.cases.models import FACILITATING_ROLES, AssignmentRequest, Case, Participant
+
+
+def _runs_cases(user: User) -> bool:
+    """Only an active staff account runs cases: a deactivated one loses every case at once, whatever rows
+    it still has (docs/hardening.md, "Offboarding")."""
+    return user.is_authenticated and user.is_staff_member and user.is_active
 
 
 def programs_for_intake(user: User) -> QuerySet[Program]:
     """Programs in which the user may open a case."""
+    if not _runs_cases(user):
+        return Program.objects.none()
     return Program.objects.filter(
         memberships__user=user,
         memberships__role__in=[
@@ -23,7 +31,9 @@ def programs_for_intake(user: User) -> QuerySet[Program]:
 # The rule for the cases a staff member runs, in two SQL forms that select the same cases; a test
 # (tests/cases/test_case_list.py) proves it for every kind of person in the cast. Change one, change both.
 # A case is run by a staff member when it belongs to a program they oversee (admin, coordinator), or when
-# they hold a current place in it as facilitator or co-facilitator and are still a member of its program.
+# they hold a current place in it as facilitator or co-facilitator and are still a member of its program;
+# in both forms only while their account is active. A place outlives neither the membership nor the account:
+# a former member keeps no case, even when a place was left behind.
 #   driven: starts from the user's own rows (memberships, places) and reads the cases by key: a user who
 #     runs a few cases among many costs a few rows.
 #   probed: tests each case row as it is read, with key lookups only: a walk of the cases newest first can
@@ -50,7 +60,7 @@ def _places_run(user: User) -> QuerySet[Participant]:
 
 def cases_managed_by(user: User) -> QuerySet[Case]:
     """Cases a staff member may run: all of their overseen programs, plus those they facilitate (driven)."""
-    if not user.is_authenticated or not user.is_staff_member:
+    if not _runs_cases(user):
         return Case.objects.none()
     return Case.objects.filter(
         Q(program__in=_overseen_program_ids(user)) | Q(pk__in=_places_run(user).values("case_id"))
@@ -60,7 +70,7 @@ def cases_managed_by(user: User) -> QuerySet[Case]:
 def managed_case_sources(user: User) -> tuple[QuerySet[Case], QuerySet[Participant]]:
     """The driven form in its two parts, each read from its own index: the cases of the programs the user
     oversees (by program), and the user's places as a facilitator in them (by user and role)."""
-    if not user.is_authenticated or not user.is_staff_member:
+    if not _runs_cases(user):
         return Case.objects.none(), Participant.objects.none()
     return Case.objects.filter(program__in=_overseen_program_ids(user)), _places_run(user)
 
@@ -68,7 +78,7 @@ def managed_case_sources(user: User) -> tuple[QuerySet[Case], QuerySet[Participa
 def managed_case_test(user: User, *, through: str = "") -> Q:
     """The probed form: a condition on one case row, reached from the rows queried through `through`
     ("" for cases themselves, "case__" from places), checked with key lookups as each row is read."""
-    if not user.is_authenticated or not user.is_staff_member:
+    if not _runs_cases(user):
         return Q(pk__in=[])
     # Each part is correlated with the row, so that no planner takes it for a way into the cases instead
     # of the walk. The place is looked up as a value (IS NOT NULL), not with EXISTS: PostgreSQL would turn
@@ -86,18 +96,22 @@ def cases_managed_by_probed(user: User) -> QuerySet[Case]:
 
 
 def _joined_places(user: User) -> QuerySet[Participant]:
-    return Participant.objects.filter(user=user, joined_at__isnull=False, removed_at__isnull=True)
+    """Places of someone taking part. A facilitating place is not one: staff reach a case only through the
+    rule above, which asks for a current membership, so a place left behind after they left opens nothing."""
+    return Participant.objects.filter(user=user, joined_at__isnull=False, removed_at__isnull=True).exclude(
+        role__in=FACILITATING_ROLES
+    )
 
 
 def cases_taken_part_in(user: User) -> QuerySet[Case]:
-    if not user.is_authenticated:
+    if not user.is_authenticated or not user.is_active:
         return Case.objects.none()
     return Case.objects.filter(pk__in=_joined_places(user).values("case_id"))
 
 
 def taken_part_test(user: User) -> Q:
     """`cases_taken_part_in` as a condition on one case row (probed, like `managed_case_test`)."""
-    if not user.is_authenticated:
+    if not user.is_authenticated or not user.is_active:
         return Q(pk__in=[])
     place = _joined_places(user).filter(case=OuterRef("pk")).values("pk")[:1]
     return Q(IsNull(Subquery(place), False))
@@ -113,10 +127,21 @@ def manages_case(user: User, case_id: int) -> bool:
     return Case.objects.filter(managed_case_test(user), pk=case_id).exists()
 
 
+def _with_requests_flag(cases: QuerySet[Case]) -> QuerySet[Case]:
+    # Whether anyone waits for approval to join the case's team, in the same query: the staff case page
+    # reads the requests only when there are some (selectors.pending_assignment_requests).
+    pending = AssignmentRequest.objects.filter(case=OuterRef("pk"), outcome=AssignmentRequest.Outcome.PENDING)
+    return cases.annotate(has_assignment_requests=Exists(pending))
+
+
 def access_case(user: User, reference: str) -> Case:
     """A case the user may see: one they run, or one they take part in."""
     visible = managed_case_test(user) | taken_part_test(user)
-    case = Case.objects.select_related("program").filter(visible, reference=reference).first()
+    case = (
+        _with_requests_flag(Case.objects.select_related("program"))
+        .filter(visible, reference=reference)
+        .first()
+    )
     if case is None:
         raise Http404
     return case
@@ -124,7 +149,8 @@ def access_case(user: User, reference: str) -> Case:
 
 def access_managed_case(user: User, reference: str) -> Case:
     """A case the user may change as staff (stage, invitations, assignment)."""
-    case = Case.objects.select_related("program").filter(managed_case_test(user), reference=reference).first()
+    cases = _with_requests_flag(Case.objects.select_related("program"))
+    case = cases.filter(managed_case_test(user), reference=reference).first()
     if case is None:
         raise Http404
     return case
@@ -181,9 +207,6 @@ def access_case_place(user: User, case: Case, participant_id: int) -> Participan
 
 def access_facilitated_place(user: User, case: Case, participant_id: int) -> Participant:
     """A person in a case the user facilitates themselves: for records only their facilitators may see."""
-    facilitates = Participant.objects.filter(
-        case=case, user=user, role__in=FACILITATING_ROLES, removed_at__isnull=True
-    ).exists()
-    if not facilitates or not user.is_staff_member:
+    if not _runs_cases(user) or not _places_run(user).filter(case=case).exists():
         raise Http404
     return access_case_place(user, case, participant_id)

@@ -3,8 +3,10 @@ in words a facilitator can act on, naming the people concerned by their pseudony
 
 from collections.abc import Callable
 
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
+from mend.accounts.models import Membership
 from mend.cases.models import FACILITATING_ROLES, PARTY_ROLES, Case, Participant, Role
 
 
@@ -15,6 +17,10 @@ class _Places(list):
     primed = False
 
 
+def _memberships(case: Case):
+    return Membership.objects.filter(user=OuterRef("user_id"), program=case.program_id)
+
+
 def places(case: Case) -> list[Participant]:
     """Everyone active in the case, without reading their consent and preparation records: enough to know
     who holds which place. The same objects `people` gives, records and all, when asked for them."""
@@ -22,9 +28,12 @@ def places(case: Case) -> list[Participant]:
     if cached is None:
         # Participant.objects rather than case.participants: the same rows, without building a related
         # manager each time (this runs for every message sent); each place is then given this case object.
+        # Whether each person is still a member of the case's program comes in the same query: a
+        # facilitating place counts for conversations only while it is (mend.dialogue.rules.facilitators).
         cached = _Places(
             Participant.objects.filter(case_id=case.pk, removed_at__isnull=True)
             .select_related("user")
+            .annotate(in_program=Exists(_memberships(case)))
             .order_by("pk")
         )
         for place in cached:

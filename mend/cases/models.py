@@ -184,6 +184,7 @@ class Notice(models.Model):
         REMINDER = "reminder", _("something in the agreement is due")
         ITEM_OVERDUE = "item_overdue", _("an item is past its due date")
         MEETING_REMINDER = "meeting_reminder", _("meeting coming up")
+        TEAM_JOINED = "team_joined", _("someone joined the team")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notices")
     recipient = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="notices")
@@ -199,3 +200,36 @@ class Notice(models.Model):
 
     def __str__(self):
         return f"{self.kind} for {self.recipient_id}"
+
+
+class AssignmentRequest(models.Model):
+    """Staff who oversee a program asking to join a case's team themselves. It takes effect only when
+    another staff member who runs the case approves it, and the people in the case are then told."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("waiting for approval")
+        APPROVED = "approved", _("approved")
+        DECLINED = "declined", _("declined")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="assignment_requests")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "requested_by"],
+                condition=models.Q(outcome="pending"),
+                name="one_pending_assignment_request",
+            )
+        ]
+
+    def __str__(self):
+        return f"assignment request {self.pk} ({self.outcome})"

@@ -61,6 +61,14 @@ def case_closed(*, case: Case) -> None:
     _send(case, [p for p in _joined(case) if p.role == Role.HARMED_PARTY], Notice.Kind.CASE_CLOSED)
 
 
+def team_joined(*, case: Case, place: Participant) -> None:
+    """Someone from the program's office joined the case's team on their own request, with a colleague's
+    approval: everyone taking part is told who, so that nobody reads along unannounced (the team sees it
+    in the case's timeline)."""
+    told = [p for p in _joined(case) if p.role not in FACILITATING_ROLES]
+    _send(case, told, Notice.Kind.TEAM_JOINED, about=place)
+
+
 def meeting_reminder(*, case: Case, places) -> None:
     """A meeting is coming up: no time, no kind, no names (mend.circles.meetings.remind)."""
     _send(case, list(places), Notice.Kind.MEETING_REMINDER)
@@ -111,6 +119,11 @@ def text_of(notice: Notice) -> str:
         Notice.Kind.AGREEMENT_COMPLETE: _(
             "The agreement has been completed. Your facilitator can tell you more if you would like."
         ),
+        Notice.Kind.TEAM_JOINED: _(
+            "%(name)s has joined the facilitators of this process. From now on they also receive the "
+            "messages you send to your facilitators."
+        )
+        % {"name": name},
         Notice.Kind.MEETING_REMINDER: _("You have a meeting coming up. Have a look when you are ready."),
         Notice.Kind.REMINDER: _("Something in your agreement is due. When you are ready, have a look at it."),
         Notice.Kind.ITEM_OVERDUE: _(

@@ -301,7 +301,12 @@ def notices_for_staff(user: User, limit: int = 10) -> list[dict]:
     from mend.cases.notices import text_of
 
     notices = (
-        Notice.objects.filter(recipient__user=user, recipient__removed_at__isnull=True)
+        # Only in programs they still belong to: a place left behind by someone who left shows nothing.
+        Notice.objects.filter(
+            recipient__user=user,
+            recipient__removed_at__isnull=True,
+            case__program__memberships__user=user,
+        )
         .select_related("about", "case")
         .order_by("-created_at")[:limit]
     )
@@ -383,9 +388,13 @@ def participant_overview(place: Participant) -> dict:
             scope = {"indirect": "indirect_exchange", "direct": "direct_meeting"}.get(mode)
             held = consents.get(harmed_id, set())
             modes.add(mode if scope and {"take_part", scope} <= held else "undecided")
-        overview["other_side_channel"] = (
-            "indirect" if "indirect" in modes else ("direct" if modes == {"direct"} else "")
-        )
+        channel = "indirect" if "indirect" in modes else ("direct" if modes == {"direct"} else "")
+        # Told only while contact that way is open now: before that point and whenever it stops (a pause, a
+        # break, a consent withdrawn) the page reads the same, so it never tells what the other side changed.
+        from mend.dialogue.rules import contact_missing
+
+        open_now = bool(channel) and not contact_missing(case, mode=channel)
+        overview["other_side_channel"] = channel if open_now else ""
     return overview
 
 
@@ -429,6 +438,7 @@ def facilitator_candidates(case: Case) -> list[User]:
     in_case = case.participants.filter(removed_at__isnull=True, user__isnull=False).values("user_id")
     return list(
         User.objects.filter(
+            is_active=True,
             memberships__program=case.program,
             memberships__role__in=[
                 Membership.Role.FACILITATOR,
@@ -438,4 +448,18 @@ def facilitator_candidates(case: Case) -> list[User]:
         )
         .exclude(pk__in=in_case)
         .order_by("display_name")
+    )
+
+
+def pending_assignment_requests(case: Case) -> list:
+    """Requests of staff to join the case's team themselves, waiting for a colleague's decision; read only
+    when the case says it has some (access.access_case annotates it), so the page costs nothing more."""
+    from mend.cases.models import AssignmentRequest
+
+    if not getattr(case, "has_assignment_requests", True):
+        return []
+    return list(
+        AssignmentRequest.objects.filter(case=case, outcome=AssignmentRequest.Outcome.PENDING)
+        .select_related("requested_by")
+        .order_by("created_at")
     )

@@ -15,6 +15,7 @@ from mend.assessments.selectors import latest_declaration
 from mend.cases import guards, notices, workflow
 from mend.cases.models import (
     FACILITATING_ROLES,
+    AssignmentRequest,
     Case,
     ClosureReason,
     HarmCategory,
@@ -103,16 +104,20 @@ def case_create(
         data={"harm_category": harm_category, "referral_source": referral_source},
     )
     if facilitator is not None:
-        facilitator_assign(actor=actor, case=case, user=facilitator)
+        # A new case has nobody in it yet: whoever opens it may take it on themselves at once.
+        _facilitator_place_add(actor=actor, case=case, user=facilitator, role=Role.FACILITATOR)
     return case
 
 
-@transaction.atomic
-def facilitator_assign(
-    *, actor: User, case: Case, user: User, role: str = Role.FACILITATOR, pseudonym: str = ""
-) -> Participant:
+class NeedsApproval(DomainError):
+    """Staff assigning themselves to a case: a colleague must approve it (assignment_request_create)."""
+
+
+def _check_assignable(*, case: Case, user: User, role: str) -> None:
     if role not in FACILITATING_ROLES:
         raise DomainError(_("Choose facilitator or co-facilitator."), field="role")
+    if not user.is_active:
+        raise DomainError(_("That person's account is closed."), field="facilitator")
     _staff_member(
         case.program, user, {Membership.Role.FACILITATOR, Membership.Role.COORDINATOR, Membership.Role.ADMIN}
     )
@@ -124,6 +129,25 @@ def facilitator_assign(
             _("%(name)s has declared a conflict of interest in this case, so they cannot facilitate it.")
             % {"name": user.display_name}
         )
+
+
+@transaction.atomic
+def facilitator_assign(
+    *, actor: User, case: Case, user: User, role: str = Role.FACILITATOR, pseudonym: str = ""
+) -> Participant:
+    """Assigns someone else. Assigning oneself to an existing case needs a colleague's approval: whoever
+    oversees a program could otherwise join any case's conversations unseen (assignment_request_create)."""
+    if user.pk == actor.pk:
+        raise NeedsApproval(
+            _("Joining a case's team yourself needs a colleague's approval. Ask for it on the case page.")
+        )
+    return _facilitator_place_add(actor=actor, case=case, user=user, role=role, pseudonym=pseudonym)
+
+
+def _facilitator_place_add(
+    *, actor: User, case: Case, user: User, role: str, pseudonym: str = ""
+) -> Participant:
+    _check_assignable(case=case, user=user, role=role)
     now = timezone.now()
     place = Participant.objects.create(
         case=case,
@@ -135,6 +159,29 @@ def facilitator_assign(
     )
     audit.record(actor=actor, code="case.facilitator_assigned", target=place, case=case, data={"role": role})
     case_recheck(actor=actor, case=case)
+    return place
+
+
+@transaction.atomic
+def facilitator_unassign(*, actor: User, place: Participant, reason: str) -> Participant:
+    """Ends a staff member's place as facilitator (they left the program, or their account was closed):
+    they leave its open meetings at once, and the case is checked again, as after any change of team."""
+    place = Participant.objects.select_for_update(of=("self",)).select_related("case").get(pk=place.pk)
+    if place.removed_at is not None or place.role not in FACILITATING_ROLES:
+        return place
+    place.removed_at = timezone.now()
+    place.save(update_fields=["removed_at"])
+    audit.record(
+        actor=actor,
+        code="case.facilitator_unassigned",
+        target=place,
+        case=place.case,
+        data={"role": place.role, "reason": reason},
+    )
+    from mend.circles.video import meeting_remove_person
+
+    meeting_remove_person(place=place)
+    case_recheck(actor=actor, case=place.case)
     return place
 
 
@@ -331,3 +378,55 @@ def invitation_accept(
     )
     publish_after_commit(group=case_group(place.case_id), event={"event": "participant_joined"})
     return user
+
+
+@transaction.atomic
+def assignment_request_create(*, actor: User, case: Case, role: str = Role.FACILITATOR) -> AssignmentRequest:
+    """Asks to join the case's team oneself; another staff member who runs the case decides."""
+    _check_assignable(case=case, user=actor, role=role)
+    try:
+        with transaction.atomic():
+            request = AssignmentRequest.objects.create(case=case, requested_by=actor, role=role)
+    except IntegrityError:
+        raise Conflict(_("You have already asked to join this case. A colleague will decide.")) from None
+    audit.record(
+        actor=actor, code="case.assignment_requested", target=request, case=case, data={"role": role}
+    )
+    return request
+
+
+@transaction.atomic
+def assignment_request_decide(*, actor: User, request: AssignmentRequest, approve: bool) -> AssignmentRequest:
+    """Approves or declines someone's request to join a case's team. Only another staff member who runs the
+    case approves; the person who asked may withdraw it. Once approved they join, and everyone taking part
+    in the case is told who joined."""
+    from mend.cases.access import manages_case
+
+    request = (
+        AssignmentRequest.objects.select_for_update(of=("self",))
+        .select_related("case__program", "requested_by")
+        .get(pk=request.pk)
+    )
+    if request.outcome != AssignmentRequest.Outcome.PENDING:
+        raise Conflict(_("This request has already been decided."))
+    own = request.requested_by_id == actor.pk
+    if not manages_case(actor, request.case_id):
+        raise DomainError(_("Only staff who run this case can decide this."))
+    if own and approve:
+        raise DomainError(_("A colleague must approve this, not the person who asked."))
+    Outcome = AssignmentRequest.Outcome
+    request.outcome = Outcome.APPROVED if approve else (Outcome.WITHDRAWN if own else Outcome.DECLINED)
+    request.decided_by, request.decided_at = actor, timezone.now()
+    request.save(update_fields=["outcome", "decided_by", "decided_at"])
+    case = request.case
+    audit.record(
+        actor=actor,
+        code=f"case.assignment_{request.outcome}",
+        target=request,
+        case=case,
+        data={"role": request.role, "requested_by": request.requested_by_id},
+    )
+    if approve:
+        place = _facilitator_place_add(actor=actor, case=case, user=request.requested_by, role=request.role)
+        notices.team_joined(case=case, place=place)
+    return request

@@ -33,6 +33,18 @@ def describe(event, program) -> str:
         return _("%(who)s invited a %(role)s.") % {"who": who, "role": role}
     if event.code == "participant.joined":
         return _("%(who)s joined as %(role)s.") % {"who": who, "role": role}
+    if event.code == "case.facilitator_unassigned" and data.get("reason"):
+        # Ended by an admin (mend.accounts.offboarding): the person left the program or their account closed.
+        return _("%(who)s ended the place of a %(role)s who left the program.") % {"who": who, "role": role}
+    if event.code == "case.assignment_requested":
+        return _("%(who)s asked to join the case as %(role)s.") % {"who": who, "role": role}
+    if event.code in ("case.assignment_approved", "case.assignment_declined", "case.assignment_withdrawn"):
+        texts = {
+            "case.assignment_approved": _("%(who)s approved a colleague's request to join as %(role)s."),
+            "case.assignment_declined": _("%(who)s declined a colleague's request to join as %(role)s."),
+            "case.assignment_withdrawn": _("%(who)s withdrew a request to join as %(role)s."),
+        }
+        return texts[event.code] % {"who": who, "role": role}
     if event.code == "invitation.revoked":
         return _("%(who)s withdrew an invitation link.") % {"who": who}
     simple = {

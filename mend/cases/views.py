@@ -115,6 +115,7 @@ def _staff_detail(request, case, *, invite_form=None, assign_form=None, error: s
         error=error,
         close_form=forms.CloseForm(),
         assign_form=assign_form or forms.AssignForm(candidates=selectors.facilitator_candidates(case)),
+        assignment_requests=selectors.pending_assignment_requests(case),
         **selectors.preparation_overview(case, request.user),
     )
     return render(request, "cases/detail.html", context, status=status)
@@ -201,6 +202,8 @@ def assign(request, reference):
     if not form.is_valid():
         return _staff_detail(request, case, assign_form=form, status=400)
     user = next(u for u in candidates if u.pk == form.cleaned_data["facilitator"])
+    if user.pk == request.user.pk:
+        return _self_assign(request, case, form)
     try:
         services.facilitator_assign(actor=request.user, case=case, user=user, role=form.cleaned_data["role"])
     except DomainError as error:
@@ -211,4 +214,42 @@ def assign(request, reference):
         _("%(name)s is assigned. They will be asked to declare any conflict of interest.")
         % {"name": user.display_name},
     )
+    return redirect("cases:detail", reference=reference)
+
+
+def _self_assign(request, case, form):
+    """Joining a case's team oneself takes a colleague's approval: the request waits on the case page."""
+    try:
+        services.assignment_request_create(actor=request.user, case=case, role=form.cleaned_data["role"])
+    except DomainError as error:
+        form.add_error(None, error.message)
+        return _staff_detail(request, case, assign_form=form, status=error.status)
+    messages.success(
+        request,
+        _(
+            "Your request to join this case is waiting. Another staff member who runs the case must approve "
+            "it; the people in the case will then be told that you joined."
+        ),
+    )
+    return redirect("cases:detail", reference=case.reference)
+
+
+@require_POST
+def assignment_decide(request, reference, request_id):
+    case = access.access_managed_case(request.user, reference)
+    waiting = next((r for r in selectors.pending_assignment_requests(case) if r.pk == request_id), None)
+    if waiting is None:
+        raise Http404
+    decision = request.POST.get("decision")
+    if decision not in ("approve", "decline"):
+        return _staff_detail(request, case, error=_("Choose to approve or decline the request."), status=400)
+    try:
+        services.assignment_request_decide(actor=request.user, request=waiting, approve=decision == "approve")
+    except DomainError as error:
+        return _staff_detail(request, case, error=error.message, status=error.status)
+    if decision == "approve":
+        done = _("%(name)s has joined the case. The people in it have been told.")
+    else:
+        done = _("The request of %(name)s is closed.")
+    messages.success(request, done % {"name": waiting.requested_by.display_name})
     return redirect("cases:detail", reference=reference)

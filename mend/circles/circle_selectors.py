@@ -194,7 +194,12 @@ def minutes_frame(session: Session) -> dict | None:
     if minutes is None:
         return None
     envelope = json.loads(minutes.envelope)
-    bundle = KeyBundle.objects.filter(key_id=envelope.get("sender")).first()
+    # The writer's keys and every recipient's, so that the reader can check each entry (envelope v2).
+    recipients = [entry["to"] for entry in envelope.get("keys", [])]
+    bundles = {
+        b.key_id: b for b in KeyBundle.objects.filter(key_id__in={envelope.get("sender"), *recipients})
+    }
+    bundle = bundles.get(envelope.get("sender"))
     return {
         "envelope": envelope,
         "at": minutes.submitted_at.isoformat(),
@@ -202,5 +207,11 @@ def minutes_frame(session: Session) -> dict | None:
             "user": minutes.written_by_id,
             "enc_public": bundle.enc_public if bundle else None,
             "sign_public": bundle.sign_public if bundle else None,
+        },
+        "recipient_keys": {
+            key_id: {"enc_public": bundles[key_id].enc_public, "sign_public": bundles[key_id].sign_public}
+            if key_id in bundles
+            else None
+            for key_id in recipients
         },
     }

@@ -248,7 +248,7 @@ def _json_error(message: str, status: int, code: str = "form") -> JsonResponse:
 @require_http_methods(["GET", "POST"])
 def minutes(request, circle_id, session_id):
     """GET: the meeting's minutes page (sealing and opening happen in the browser). POST: the minutes as
-    {"envelope": <envelope v1>, "concern": true|false}, sealed on the writer's device."""
+    {"envelope": <envelope v2>, "concern": true|false}, sealed on the writer's device."""
     circle, session = access_minutes_meeting(request.user, circle_id, session_id)
     if request.method == "POST":
         return _minutes_post(request, session)

@@ -188,7 +188,7 @@ class Attendance(models.Model):
 
 
 class Minutes(models.Model):
-    """A meeting's minutes, end-to-end encrypted (envelope v1) to the case team or to the circle's keeper
+    """A meeting's minutes, end-to-end encrypted (envelope v2) to the case team or to the circle's keeper
     and the program's coordinators; the server reads only whether a concern was raised. Due to the
     coordinator within 48 hours of the meeting."""
 

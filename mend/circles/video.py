@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from mend import audit
 from mend.accounts.middleware import second_factor_missing
 from mend.accounts.models import User
+from mend.accounts.offboarding import socket_still_signed_in
 from mend.cases.models import Participant
 from mend.circles import rules
 from mend.circles.models import Session
@@ -345,8 +346,8 @@ class MeetingConsumer(AsyncJsonWebsocketConsumer):
     def _state(self) -> dict:
         """Who this person is in the meeting and what stands in their way now, read afresh; Http404 when
         they are not in it (signed out, not invited, the meeting gone)."""
-        session = self.scope["session"]
-        if not session.session_key or not session.exists(session.session_key):
+        # The session and the account read afresh: active, with the session's auth hash still its own.
+        if not socket_still_signed_in(self.scope["session"], self.user):
             raise Http404
         meeting, person = rules.access_meeting(self.user, self.session_id)
         pid = rules.person_id(person)
@@ -669,6 +670,10 @@ class MeetingConsumer(AsyncJsonWebsocketConsumer):
 
     async def person_signed_out(self, event):
         await self._close("signed_out", _("You have signed out."), SIGNED_OUT)
+
+    async def person_access_changed(self, event):
+        # Removed from a program (mend.accounts.offboarding): checked again at once, as a frame would be.
+        await self.meeting_recheck(event)
 
 
 def _public(pid: str, presence: dict) -> dict:

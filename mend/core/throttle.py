@@ -1,8 +1,10 @@
-"""Rate limits and lock-out for the doors a guesser knocks on: sign-in, recovery, invitation links and
-fetching one's wrapped keys. Counted per address and per account with django-ratelimit, in the default
-cache (Redis when scaled, so that every server process shares the counts). See docs/hardening.md."""
+"""Rate limits and lock-out for the doors a guesser knocks on (sign-in, recovery, invitation links and
+fetching one's wrapped keys) and per-person limits on what one person can send (messages and files).
+Counted with django-ratelimit in the default cache (Redis when scaled, so that every server process shares
+the counts). See docs/hardening.md."""
 
 import hashlib
+import ipaddress
 from collections.abc import Callable
 
 from django.conf import settings
@@ -10,7 +12,7 @@ from django.core.cache import caches
 from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 from django_ratelimit.core import get_usage
 
 from mend import audit
@@ -24,9 +26,43 @@ PAUSED = gettext_noop(
     "Please wait a little, then try again."
 )
 
-# django-ratelimit's key for the client's address: REMOTE_ADDR, an IPv6 address counted by its /64.
-# Behind a proxy, uvicorn puts the client's address there (FORWARDED_ALLOW_IPS, docs/hardening.md).
+# django-ratelimit's key for the client's address: client_address() below (RATELIMIT_IP_META_KEY), an IPv6
+# address counted by its /64.
 ADDRESS = "ip"
+
+
+def _ip(text: str):
+    text = text.strip()
+    if text.startswith("["):  # [2001:db8::1]:443
+        text = text[1 : text.find("]")] if "]" in text else ""
+    elif text.count(":") == 1:  # 203.0.113.7:443
+        text = text.split(":", 1)[0]
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def _trusted(address) -> bool:
+    return address is not None and any(address in network for network in settings.MEND_TRUSTED_PROXIES)
+
+
+def client_address(request) -> str:
+    """The address a request came from: the connecting address, unless that is one of
+    MEND_TRUSTED_PROXIES; then the last address in X-Forwarded-For that is not itself a trusted proxy
+    (what the proxy nearest to Mend saw). Nobody else's X-Forwarded-For is believed: a client that sent its
+    own could otherwise count its tries under any address it likes."""
+    peer = request.META.get("REMOTE_ADDR", "")
+    if not settings.MEND_TRUSTED_PROXIES or not _trusted(_ip(peer)):
+        return peer
+    hops = [hop for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        address = _ip(hop)
+        if address is None:
+            return peer  # a hop the proxy could not have written: count it as the proxy's own
+        if not _trusted(address):
+            return str(address)
+    return peer
 
 
 def _usage(request, limit: str, key: str, *, increment: bool) -> dict | None:
@@ -69,31 +105,80 @@ def take(request, limit: str, key: str = ADDRESS) -> int | None:
     return _seconds_left(usage) if _used_up(usage, counted_this_one=True) else None
 
 
-# --- lock-out of one account (or one name that may not be an account) ---------------------------------
+# --- what one person sends -------------------------------------------------------------------------------
+
+SENDING_TOO_FAST = gettext_noop(
+    "You are sending a lot in a short time, so this was not sent. Please wait %(when)s, then send it again."
+)
+
+
+def take_for_person(limit: str, person_id: int) -> int | None:
+    """Counts one thing sent by a person (a file) against `limit`, whatever door it came through; seconds
+    to wait when it is one more than the limit allows, else None. No request is needed: the websocket has
+    none."""
+    usage = _usage(None, limit, f"person:{person_id}", increment=True)
+    return _seconds_left(usage) if _used_up(usage, counted_this_one=True) else None
+
+
+def wait_for_person(limit: str, person_id: int) -> int | None:
+    """Seconds a person waits before sending one more under `limit`, else None; counts nothing."""
+    usage = _usage(None, limit, f"person:{person_id}", increment=False)
+    return _seconds_left(usage) if _used_up(usage, counted_this_one=False) else None
+
+
+def count_for_person(limit: str, person_id: int) -> None:
+    """Counts one thing a person has sent, once it is accepted (see wait_for_person)."""
+    _usage(None, limit, f"person:{person_id}", increment=True)
+
+
+def when(seconds: int) -> str:
+    """A wait in words: "30 seconds", "2 minutes"."""
+    if seconds < 90:
+        return ngettext("%(n)d second", "%(n)d seconds", seconds) % {"n": seconds}
+    minutes = (seconds + 59) // 60
+    return ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
+
+
+def sending_too_fast(seconds: int) -> str:
+    return _(SENDING_TOO_FAST) % {"when": when(seconds)}
+
+
+# --- lock-out of one name from one address ------------------------------------------------------------
+#
+# Failures are counted per (name, address) as well as per address, and a name is paused only for the
+# address that used up its tries: someone who knows a name cannot lock its owner out from elsewhere, and
+# correct credentials from another address still sign in.
 
 
 def _cache():
     return caches[settings.RATELIMIT_USE_CACHE]
 
 
-def _lock_key(scope: str, account: str) -> str:
-    # Hashed, so that no sign-in name or email sits in the cache in the clear.
-    digest = hashlib.sha256(f"{scope}\0{account}".encode()).hexdigest()
+def _pair(request, account: str) -> str:
+    from django_ratelimit.core import _get_ip  # the address as the per-address counts see it (IPv6 /64)
+
+    return f"{account}\0{_get_ip(request)}"
+
+
+def _lock_key(scope: str, pair: str) -> str:
+    # Hashed, so that no sign-in name, email or address sits in the cache in the clear.
+    digest = hashlib.sha256(f"{scope}\0{pair}".encode()).hexdigest()
     return f"{settings.RATELIMIT_CACHE_PREFIX}lock:{digest}"
 
 
-def locked(scope: str, account: str) -> bool:
-    """Whether tries for this account are paused; checked before any credential is."""
-    return _cache().get(_lock_key(scope, account)) is not None
+def locked(request, scope: str, account: str) -> bool:
+    """Whether tries for this account from this address are paused; checked before any credential is."""
+    return _cache().get(_lock_key(scope, _pair(request, account))) is not None
 
 
 def fail_account(request, scope: str, account: str, *, owner: Callable[[], object | None]) -> bool:
-    """Counts a failed try for `account` (a normalised name, known or not). When that uses up
-    `<scope>.account`, pauses the account for MEND_LOCKOUT_MINUTES and returns True. `owner` finds the
-    account's user, if there is one, so that the lock-out is audited."""
-    if not fail(request, f"{scope}.account", account):
+    """Counts a failed try for `account` (a normalised name, known or not) from this address. When that
+    uses up `<scope>.account`, pauses the name for this address for MEND_LOCKOUT_MINUTES and returns
+    True. `owner` finds the account's user, if there is one, so that the pause is audited."""
+    pair = _pair(request, account)
+    if not fail(request, f"{scope}.account", pair):
         return False
-    if _cache().add(_lock_key(scope, account), 1, timeout=settings.MEND_LOCKOUT_MINUTES * 60):
+    if _cache().add(_lock_key(scope, pair), 1, timeout=settings.MEND_LOCKOUT_MINUTES * 60):
         user = owner()
         if user is not None:
             account_lock_record(user=user, scope=scope)
@@ -102,7 +187,8 @@ def fail_account(request, scope: str, account: str, *, owner: Callable[[], objec
 
 @transaction.atomic
 def account_lock_record(*, user, scope: str) -> None:
-    """The audit event for a paused account: who was targeted and at which door, nothing they typed."""
+    """The audit event for a name paused for one address: who was targeted and at which door, nothing they
+    typed and not the address."""
     audit.record(actor=None, code="account.locked", target=user, data={"scope": scope})
 
 

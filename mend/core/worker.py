@@ -31,6 +31,7 @@ def schedule_periodic_jobs() -> None:
     from mend.audit.tasks import checkpoint_schedule
     from mend.circles.meeting_tasks import meeting_jobs_schedule
     from mend.circles.minutes import circle_jobs_schedule
+    from mend.dialogue.tasks import unsent_files_schedule
     from mend.keystore.tasks import retention_schedule
 
     checkpoint_schedule()
@@ -38,6 +39,7 @@ def schedule_periodic_jobs() -> None:
     agreement_jobs_schedule()
     meeting_jobs_schedule()
     circle_jobs_schedule()
+    unsent_files_schedule()
 
 
 def start_embedded_worker() -> EmbeddedWorker:

@@ -16,7 +16,7 @@ from mend.dialogue.access import access_conversation
 from mend.dialogue.envelope import MESSAGE_KINDS
 
 router = Router(tags=["dialogue"])
-KINDS = MESSAGE_KINDS  # one list of kinds: envelope v1's
+KINDS = MESSAGE_KINDS  # one list of kinds: envelope v2's
 
 
 class KeysOut(Schema):
@@ -25,6 +25,9 @@ class KeysOut(Schema):
     sign_public: str
     safety_code: str
     wrapped: dict
+    # The sign-in salt the wrapping key comes from: 2 with `install_id`, 1 the salt all installs shared.
+    wrapped_salt: int
+    install_id: str
 
 
 class ConversationOut(Schema):
@@ -37,6 +40,7 @@ class MemberOut(Schema):
     user: int
     name: str
     role: str
+    role_code: str
     facilitator: bool
     key_id: str | None
     enc_public: str | None
@@ -59,6 +63,11 @@ class SenderOut(Schema):
     sign_public: str | None
 
 
+class RecipientKeysOut(Schema):
+    enc_public: str
+    sign_public: str
+
+
 class MessageOut(Schema):
     seq: int
     id: str
@@ -68,11 +77,13 @@ class MessageOut(Schema):
     approved: bool
     at: datetime
     sender: SenderOut = Field(..., alias="from")
+    # Every recipient's public keys by key id (null: no longer kept), to check each entry (envelope v2).
+    recipient_keys: dict[str, RecipientKeysOut | None]
     envelope: dict
 
 
 class EnvelopeIn(Schema):
-    """Envelope v1 as docs/crypto.md describes it; the service checks everything else, and the signature."""
+    """Envelope v2 as docs/crypto.md describes it; the service checks everything else, and the signature."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -143,7 +154,7 @@ def messages(request, public_id: str, after: int = 0):
 
 @router.post("/conversations/{public_id}/messages", response={200: AckOut, 201: AckOut, **_errors(400, 409)})
 def send(request, public_id: str, payload: EnvelopeIn):
-    """Sends one envelope v1 (docs/crypto.md). Sending the same envelope again is answered with its first
+    """Sends one envelope v2 (docs/crypto.md). Sending the same envelope again is answered with its first
     sequence number; the same id with other content is refused."""
     conversation = access_conversation(request.user, public_id)
     envelope = payload.model_dump()

@@ -1,5 +1,5 @@
 """A small client of the dialogue's JSON API, for `mend chat`: it unwraps a staff member's keys into a local
-key file, and seals, checks and opens envelope v1 on this machine, so the server still sees ciphertext only.
+key file, and seals, checks and opens envelope v2 on this machine, so the server still sees ciphertext only.
 
 Everything here talks to the server through one `Transport` (urllib by default), so that the tests can put
 Django's test client in its place.
@@ -208,7 +208,8 @@ def keyfile_from_server(api: Api, *, identifier: str, passphrase: str) -> dict:
         from mend.accounts.credentials import normalise_phrase
 
         passphrase = normalise_phrase(passphrase)
-    _auth, wrap_key = env.derive_sign_in(identifier, passphrase)
+    install_id = served.get("install_id") if served.get("wrapped_salt") == 2 else None
+    _auth, wrap_key = env.derive_sign_in(identifier, passphrase, install_id=install_id)
     try:
         keys = env.unwrap_keys(wrap_key, served.get("wrapped"))
     except env.EnvelopeError as error:
@@ -330,11 +331,24 @@ def check_and_open(frame: dict, conversation: str, keys: env.KeyPair) -> dict:
     if (envelope.get("meta") or {}).get("kind") != frame.get("kind"):
         raise env.EnvelopeError("its kind differs from the one it was signed with")
     env.verify(envelope, sign_public)
-    return env.open_envelope(envelope, keys)
+    # Envelope v2: every recipient's entry is recomputed, so a message not sealed alike for all is refused.
+    recipients = None if envelope.get("v") == 1 else env.recipient_keys(frame.get("recipient_keys"))
+    return env.open_envelope(envelope, keys, recipients)
 
 
-def conversation_read(api: Api, keys: env.KeyPair, conversation: str, after: int = 0) -> list[Line]:
+_KEY_MARKS = {
+    "changed": " [signed with keys that changed]",
+    "unknown": " [signed with keys you have not checked]",
+}
+
+
+def conversation_read(
+    api: Api, keys: env.KeyPair, conversation: str, after: int = 0, pins: "Pins | None" = None
+) -> list[Line]:
+    """The messages, checked and opened; with pins, a message signed by keys not pinned for its sender in
+    this conversation (once it has been written in from here) is marked."""
     lines, seqs = [], {}
+    pinned_here = pins is not None and conversation in pins.conversations
     for frame in api.messages(conversation, after):
         seqs[frame["id"]] = frame["seq"]
         line = Line(
@@ -351,12 +365,17 @@ def conversation_read(api: Api, keys: env.KeyPair, conversation: str, after: int
         else:
             line.text = content.get("text", "") if isinstance(content, dict) else ""
             line.files = len(content.get("files") or []) if isinstance(content, dict) else 0
+            sender = frame["envelope"]["sender"]
+            if pinned_here and sender != keys.key_id:
+                line.mark += _KEY_MARKS.get(pins.state_of(conversation, frame["from"]["user"], sender), "")
         lines.append(line)
     return lines
 
 
-# Pinned keys: the first key id seen for each person is remembered beside the key file, as the pages do,
-# so that a changed key (a new device, or a server handing out someone else's key) is noticed.
+# Pinned keys, beside the key file, as the pages keep them: per conversation, each person in each role with
+# the key ids accepted for them (the current one last), and per person the last key id accepted anywhere.
+# The first use of a conversation pins what it sees; later, a changed key or a new member is refused until
+# the person says they checked. Key ids are worked out here from the public keys (`recipients_of`).
 
 
 class Pins:
@@ -367,29 +386,66 @@ class Pins:
         except FileNotFoundError:
             self.known = {}
         except ValueError:
+            self.known = None
+        if not isinstance(self.known, dict) or not isinstance(self.known.get("conversations", {}), dict):
             problem = f"{self.path} is not a pins file Mend wrote. Move it away, then try again."
             raise ChatError(problem) from None
+        # {"<user id>": key_id, ..., "conversations": {conversation: {"<user>|<role>": {...}}}}
+        self.conversations = self.known.setdefault("conversations", {})
 
-    def changed(self, people: list[dict]) -> list[dict]:
-        """Pins anyone new; returns those whose key differs from the one pinned."""
-        changed, added = [], False
-        for person in people:
-            if not person.get("key_id"):
-                continue
-            pinned = self.known.get(str(person["user"]))
-            if pinned is None:
-                self.known[str(person["user"])] = person["key_id"]
-                added = True
-            elif pinned != person["key_id"]:
-                changed.append(person)
-        if added:
-            self.save()
-        return changed
+    @staticmethod
+    def _slot(person: dict) -> str:
+        return f"{person['user']}|{person.get('role_code') or person.get('role')}"
 
-    def accept(self, people: list[dict]) -> None:
+    def changes(self, conversation: str, people: list[dict]) -> list[tuple[dict, str]]:
+        """Pins what is first seen; returns (person, "new" | "changed") for each change not yet accepted.
+        `people` are checked members (their key ids worked out from their keys), without oneself."""
+        first = conversation not in self.conversations
+        record = self.conversations.setdefault(conversation, {})
+        changes = []
         for person in people:
-            self.known[str(person["user"])] = person["key_id"]
+            key_id, elsewhere = person.get("key_id"), self.known.get(str(person["user"]))
+            known = record.get(self._slot(person))
+            current = known["keys"][-1] if known and known["keys"] else None
+            if known is None and not first:
+                changes.append((person, "new"))
+            elif known is None and key_id and elsewhere and elsewhere != key_id:
+                record[self._slot(person)] = {"name": person.get("name", ""), "keys": [elsewhere]}
+                changes.append((person, "changed"))
+            elif known is None or (current is None and key_id):
+                record[self._slot(person)] = {
+                    "name": person.get("name", ""),
+                    "keys": [key_id] if key_id else [],
+                }
+                if key_id and elsewhere is None:
+                    self.known[str(person["user"])] = key_id
+            elif key_id and key_id != current:
+                changes.append((person, "changed"))
         self.save()
+        return changes
+
+    def accept(self, conversation: str, people: list[dict]) -> None:
+        record = self.conversations.setdefault(conversation, {})
+        for person in people:
+            key_id = person.get("key_id")
+            known = record.get(self._slot(person)) or {"keys": []}
+            keys = [k for k in known["keys"] if k != key_id] + ([key_id] if key_id else [])
+            record[self._slot(person)] = {"name": person.get("name", ""), "keys": keys}
+            if key_id:
+                self.known[str(person["user"])] = key_id
+        self.save()
+
+    def state_of(self, conversation: str, user: int, key_id: str) -> str:
+        """How a message's signing key stands in this conversation: "pinned" (a key accepted for that person
+        here), "changed" (known here with other keys) or "unknown"."""
+        entries = [
+            e
+            for slot, e in self.conversations.get(conversation, {}).items()
+            if slot.split("|")[0] == str(user)
+        ]
+        if any(key_id in e["keys"] for e in entries):
+            return "pinned"
+        return "changed" if any(e["keys"] for e in entries) else "unknown"
 
     def save(self) -> None:
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -430,6 +486,49 @@ def recipients_of(members: list[dict]) -> tuple[list[env.Recipient], list[str]]:
     return recipients, without
 
 
+def safety_code_with(keys: env.KeyPair, person: dict) -> str:
+    """The safety code you share with a member, worked out here from both people's keys."""
+    if not person.get("enc_public") or not person.get("sign_public"):
+        return "none yet: they have no keys"
+    theirs = (env.unb64u(person["enc_public"], length=32), env.unb64u(person["sign_public"], length=32))
+    return env.safety_code_between((keys.enc_public, keys.sign_public), theirs)
+
+
+def members_check(
+    pins: Pins,
+    keys: env.KeyPair,
+    conversation: str,
+    others: list[dict],
+    accept_changed: bool,
+    accept_new: bool,
+) -> None:
+    """Refuses a changed key or a new member in a conversation used before, unless the person said they
+    checked (and then pins them). `others` are the members but oneself, their key ids already checked."""
+    changes = pins.changes(conversation, others)
+    changed = [p for p, change in changes if change == "changed"]
+    new = [p for p, change in changes if change == "new"]
+
+    def who(people: list[dict], role: bool = False) -> str:
+        return ", ".join(
+            (f"a new {printable(p.get('role', 'member'))}, " if role else "")
+            + f"{printable(p.get('name', 'someone'))} (safety code {safety_code_with(keys, p)})"
+            for p in people
+        )
+
+    if changed and not accept_changed:
+        raise ChatError(
+            f"The keys of {who(changed)} changed since you last wrote, so nothing was sent. Compare the "
+            "safety code with them, then send again with --accept-key-change."
+        )
+    if new and not accept_new:
+        raise ChatError(
+            f"Someone new joined this conversation since you last wrote: {who(new, role=True)}. Nothing "
+            "was sent. Check with them, or your program, that they should be here and compare the safety "
+            "code, then send again with --accept-new-member."
+        )
+    pins.accept(conversation, [p for p, _change in changes])
+
+
 def message_send(
     api: Api,
     keys: env.KeyPair,
@@ -440,6 +539,7 @@ def message_send(
     ref: str | None = None,
     pins: Pins | None = None,
     accept_changed_keys: bool = False,
+    accept_new_members: bool = False,
 ) -> Sent:
     """Seals the text to exactly the people the server says the message goes to now, and sends it."""
     if kind not in SEND_KINDS:
@@ -458,16 +558,8 @@ def message_send(
     members = api.members(conversation, kind)["members"]
     recipients, without = recipients_of(members)
     if pins is not None:
-        changed = pins.changed(members)
-        if changed and not accept_changed_keys:
-            names = ", ".join(
-                f"{printable(p.get('name', 'someone'))} (safety code {p.get('safety_code')})" for p in changed
-            )
-            raise ChatError(
-                f"The keys of {names} changed since you last wrote, so nothing was sent. Compare the safety "
-                "code with them, then send again with --accept-key-change."
-            )
-        pins.accept(changed)
+        others = [m for m in members if m.get("key_id") != keys.key_id]
+        members_check(pins, keys, conversation, others, accept_changed_keys, accept_new_members)
     if keys.key_id not in {r.key_id for r in recipients} and api.my_keys().get("key_id") != keys.key_id:
         raise ChatError(
             "Your key file holds keys you no longer use. Make a new one with `mend chat keyfile`."

@@ -8,6 +8,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.http import Http404
 
 from mend.accounts.middleware import second_factor_missing
+from mend.accounts.offboarding import socket_still_signed_in
 from mend.core.errors import DomainError
 from mend.dialogue import selectors, services
 from mend.dialogue.access import access_conversation
@@ -15,7 +16,7 @@ from mend.dialogue.envelope import MESSAGE_KINDS
 from mend.dialogue.signals import person_group
 
 FRAME_TYPES = ("hello", "send", "receipt", "members")
-KINDS = MESSAGE_KINDS  # one list of kinds: envelope v1's
+KINDS = MESSAGE_KINDS  # one list of kinds: envelope v2's
 
 
 def _error(message: str, **extra) -> dict:
@@ -68,9 +69,22 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
     # still signed in and still belongs here can change at any moment.
 
     def _signed_in(self) -> None:
-        session = self.scope["session"]
-        if not session.session_key or not session.exists(session.session_key):
+        # The session row, and the account read afresh: active, and the session's auth hash still its own
+        # (a recovery's new passphrase or a deactivation ends this socket at its next frame or delivery).
+        if not socket_still_signed_in(self.scope["session"], self.user):
             raise Http404
+
+    @database_sync_to_async
+    def _may_deliver(self) -> bool:
+        try:
+            self._signed_in()
+        except Http404:
+            return False
+        return True
+
+    async def _signed_out(self):
+        await self.send_json(_error("You have signed out."))
+        await self.close(code=4401)
 
     def _conversation(self):
         self._signed_in()
@@ -187,18 +201,40 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
     async def dialogue_message(self, event):
         # A message stored between joining the group and reading the backlog comes both ways: send it once.
         if self.user.pk in event["recipients"] and event["seq"] > getattr(self, "sent_upto", 0):
+            if not await self._may_deliver():
+                await self._leave()
+                return
             await self.send(text_data=event["text"])
 
     async def dialogue_receipt(self, event):
         if event.get("sender") != self.user.pk:
+            return
+        if not await self._may_deliver():
+            await self._leave()
             return
         await self.send_json(
             {"type": "receipt", "id": event["id"], "user": event["user"], "kind": event["kind"]}
         )
 
     async def dialogue_state(self, event):
+        if not await self._may_deliver():
+            await self._leave()
+            return
         await self.send_json({"type": "state", "id": event["id"], "relay_state": event["relay_state"]})
 
     async def person_signed_out(self, event):
-        await self.send_json(_error("You have signed out."))
-        await self.close(code=4401)
+        await self._signed_out()
+
+    @database_sync_to_async
+    def _still_here(self) -> bool:
+        try:
+            self._conversation()
+        except Http404:
+            return False
+        return True
+
+    async def person_access_changed(self, event):
+        # Removed from a program (mend.accounts.offboarding): still here only if this conversation is still
+        # theirs, as the next frame would find.
+        if not await self._still_here():
+            await self._leave()

@@ -1,5 +1,6 @@
-"""Envelope v1 and the sign-in key derivation, with `cryptography`: the same format as the browser's
-`static/mend/e2e.js`, for the command-line client, the demo and the tests. See docs/crypto.md."""
+"""Envelope v2 (and v1, which still opens) and the sign-in key derivation, with `cryptography`: the same
+format as the browser's `static/mend/e2e.js`, for the command-line client, the demo and the tests. See
+docs/crypto.md."""
 
 import base64
 import hashlib
@@ -18,7 +19,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
-VERSION = 1
+VERSION = 1  # of key files, wrapped keys and attachments
+ENVELOPE_VERSION = 2  # what `seal` makes and the server accepts; version 1 messages still open
+ENVELOPE_VERSIONS = (1, 2)
 PBKDF2_ITERATIONS = 600_000  # the least any client accepts; fixed by the client, never by the server
 PAD_BLOCK = 256
 MAX_TEXT_CHARS = 20_000
@@ -63,16 +66,27 @@ def _hkdf(ikm: bytes, info: str, salt: bytes | None = None) -> bytes:
 # Sign-in: the secret never leaves the browser; the server receives the authentication key only.
 
 
-def sign_in_salt(identifier: str) -> bytes:
-    return hashlib.sha256(("mend/v1/sign-in|" + identifier.strip().lower()).encode()).digest()
+def sign_in_salt(identifier: str, install_id: str | None = None) -> bytes:
+    """Version 2 mixes in the install's public id (settings.MEND_INSTALL_ID), so that guesses computed for
+    one Mend are no use against another. `install_id=None` gives version 1, the salt every install shared
+    before: only to convert an older account at its next sign-in."""
+    identifier = identifier.strip().lower()
+    if install_id is None:
+        return hashlib.sha256(("mend/v1/sign-in|" + identifier).encode()).digest()
+    if not install_id:
+        raise EnvelopeError("The install id is empty.")
+    return hashlib.sha256(f"mend/v2/sign-in|{install_id}|{identifier}".encode()).digest()
 
 
-def derive_sign_in(identifier: str, secret: str, iterations: int = PBKDF2_ITERATIONS) -> tuple[str, bytes]:
-    """(authentication key as sent to the server, wrapping key that stays with the person)."""
+def derive_sign_in(
+    identifier: str, secret: str, iterations: int = PBKDF2_ITERATIONS, *, install_id: str | None = None
+) -> tuple[str, bytes]:
+    """(authentication key as sent to the server, wrapping key that stays with the person), with the salt
+    of `sign_in_salt(identifier, install_id)`."""
     if iterations < PBKDF2_ITERATIONS:
         raise EnvelopeError(f"Refusing PBKDF2 with fewer than {PBKDF2_ITERATIONS} iterations.")
     master = PBKDF2HMAC(
-        algorithm=hashes.SHA256(), length=32, salt=sign_in_salt(identifier), iterations=iterations
+        algorithm=hashes.SHA256(), length=32, salt=sign_in_salt(identifier, install_id), iterations=iterations
     ).derive(secret.encode())
     return b64u(_hkdf(master, "mend/v1/auth")), _hkdf(master, "mend/v1/wrap")
 
@@ -113,11 +127,23 @@ def key_id_of(enc_public: bytes, sign_public: bytes) -> str:
     return b64u(fingerprint(enc_public, sign_public)[:16])
 
 
+SAFETY_CODE_GROUPS = 8  # per person; each group is 5 bytes mod 100000, so about 16.6 bits: 132.9 in all
+
+
 def safety_code_of(enc_public: bytes, sign_public: bytes) -> str:
-    """Twelve digits two people can read to each other to check they hold each other's real keys."""
-    number = int.from_bytes(fingerprint(enc_public, sign_public)[:8], "big") % 10**12
-    digits = f"{number:012d}"
-    return " ".join(digits[i : i + 4] for i in range(0, 12, 4))
+    """One person's part of every safety code they share: eight groups of five digits (about 133 bits)
+    from SHA-512 of their keys' fingerprint. Forging it means finding other keys with the same part."""
+    digest = hashlib.sha512(b"mend/v2/safety-code" + fingerprint(enc_public, sign_public)).digest()
+    groups = [int.from_bytes(digest[5 * i : 5 * i + 5], "big") % 100_000 for i in range(SAFETY_CODE_GROUPS)]
+    return " ".join(f"{group:05d}" for group in groups)
+
+
+def safety_code_between(first: tuple[bytes, bytes], second: tuple[bytes, bytes]) -> str:
+    """The code two people compare, as in Signal's safety numbers: both people's parts (each made from
+    their own keys only), the smaller first, so that both screens show the same 16 groups. Each part
+    must be matched on its own, so that a server offering other keys needs a second preimage of 133 bits,
+    not a collision of one hash of both keys."""
+    return " ".join(sorted((safety_code_of(*first), safety_code_of(*second))))
 
 
 @dataclass
@@ -223,12 +249,19 @@ def unpad(data: bytes) -> bytes:
     return stripped[:-1]
 
 
+def _envelope_version(envelope: dict) -> int:
+    version = envelope.get("v") if isinstance(envelope, dict) else None
+    if type(version) is not int or version not in ENVELOPE_VERSIONS:
+        raise EnvelopeError("This envelope's version is not one this client knows.")
+    return version
+
+
 def associated_data(envelope: dict, to: str | None = None) -> bytes:
     bound = {
         "conversation": envelope["conversation"],
         "id": envelope["id"],
         "sender": envelope["sender"],
-        "v": 1,
+        "v": _envelope_version(envelope),
     }
     if to is not None:
         bound["to"] = to
@@ -239,8 +272,32 @@ def signed_part(envelope: dict) -> bytes:
     return canonical({k: v for k, v in envelope.items() if k != "sig"})
 
 
-def _content_kek(shared: bytes, epk: bytes, recipient_public: bytes) -> bytes:
-    return _hkdf(shared, "mend/v1/content-key", salt=epk + recipient_public)
+def _content_kek(shared: bytes, epk: bytes, recipient_public: bytes, version: int = 1) -> bytes:
+    return _hkdf(shared, f"mend/v{version}/content-key", salt=epk + recipient_public)
+
+
+# Version 2: each recipient's entry is a function of the content key and the recipient, so that anyone who
+# opened the content key can recompute every entry and see that each recipient got the same key. The
+# wrapping key is then used once only (a fresh content key per message, and the ephemeral key differs per
+# recipient and message), so a fixed nonce is safe.
+V2_WRAP_NONCE = bytes(12)
+
+
+def _v2_ephemeral(content_key: bytes, bound: bytes) -> X25519PrivateKey:
+    scalar = bytearray(_hkdf(content_key, "mend/v2/ephemeral", salt=bound))
+    scalar[0] &= 248  # clamped as RFC 7748 does, so that every implementation uses the same scalar
+    scalar[31] &= 127
+    scalar[31] |= 64
+    return X25519PrivateKey.from_private_bytes(bytes(scalar))
+
+
+def _v2_entry(envelope: dict, content_key: bytes, key_id: str, enc_public: bytes) -> dict:
+    bound = associated_data(envelope, key_id)
+    ephemeral = _v2_ephemeral(content_key, bound)
+    epk = ephemeral.public_key().public_bytes_raw()
+    shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(enc_public))
+    wrapped = AESGCM(_content_kek(shared, epk, enc_public, 2)).encrypt(V2_WRAP_NONCE, content_key, bound)
+    return {"to": key_id, "epk": b64u(epk), "ck": b64u(wrapped)}
 
 
 @dataclass
@@ -258,22 +315,28 @@ def seal(
     meta: dict | None = None,
     message_id: str | None = None,
     randomness: dict | None = None,
+    version: int = ENVELOPE_VERSION,
 ) -> dict:
-    """Encrypts `content` to the recipients and signs the whole. `randomness` fixes the content key,
-    nonces and ephemeral keys, for the shared test vectors only."""
+    """Encrypts `content` to the recipients and signs the whole. `randomness` fixes the content key and
+    nonce (and in version 1 the ephemeral keys and wrap nonces), and `version=1` makes the old format, for
+    the shared test vectors and the tests that old messages still open only."""
     fixed = randomness or {}
     envelope = {
-        "v": VERSION,
+        "v": version,
         "conversation": conversation,
         "id": message_id or str(uuid.uuid4()),
         "sender": sender.key_id,
         "meta": meta or {"kind": "message"},
     }
+    _envelope_version(envelope)
     content_key = fixed.get("content_key") or AESGCM.generate_key(bit_length=256)
     nonce = fixed.get("nonce") or os.urandom(12)
     body = AESGCM(content_key).encrypt(nonce, pad(canonical(content)), associated_data(envelope))
     keys = []
     for index, recipient in enumerate(sorted(recipients, key=lambda r: r.key_id)):
+        if version == 2:
+            keys.append(_v2_entry(envelope, content_key, recipient.key_id, recipient.enc_public))
+            continue
         ephemeral = (
             X25519PrivateKey.from_private_bytes(fixed["ephemeral"][index])
             if "ephemeral" in fixed
@@ -302,17 +365,83 @@ def verify(envelope: dict, sign_public: bytes) -> None:
         raise EnvelopeError("The signature does not match this message and its sender's key.") from None
 
 
-def open_envelope(envelope: dict, keys: KeyPair) -> dict:
-    """Decrypts the content for one recipient (the signature is checked separately, with `verify`)."""
+class NotSealedForEveryone(EnvelopeError):
+    """A version 2 message whose recipient entries do not all recompute: not everyone got the same content
+    key, so it is not shown to anyone."""
+
+
+class NotReadableForMe(EnvelopeError):
+    """This recipient's own entry does not open: the message was not sealed so that they can read it."""
+
+
+def recipient_keys(listed) -> dict[str, bytes | None]:
+    """The recipients' public keys as the server lists them beside a message ({key_id: {"enc_public",
+    "sign_public"}}, or null where a recipient's keys are no longer kept), each checked against its key id:
+    the server's pairing is never trusted. Returns {key_id: enc_public, or None when unknown}."""
+    if not isinstance(listed, dict):
+        raise EnvelopeError("The recipients' keys are missing, so this message cannot be checked.")
+    result: dict[str, bytes | None] = {}
+    for key_id, keys in listed.items():
+        if keys is None:
+            result[key_id] = None
+            continue
+        enc_public = unb64u((keys or {}).get("enc_public"), length=32, what="recipient's key")
+        sign_public = unb64u((keys or {}).get("sign_public"), length=32, what="recipient's key")
+        if key_id_of(enc_public, sign_public) != key_id:
+            raise EnvelopeError("A recipient's keys do not match their key id, so this message is not shown.")
+        result[key_id] = enc_public
+    return result
+
+
+def check_entries(envelope: dict, content_key: bytes, recipients: dict[str, bytes | None]) -> list[str]:
+    """Recomputes every entry of a version 2 envelope from its content key and the recipients' keys
+    (`recipient_keys`); raises NotSealedForEveryone if any differs. Returns the key ids whose keys are no
+    longer known (a person whose account was closed), which could not be checked."""
+    if _envelope_version(envelope) != 2:
+        return [entry.get("to") for entry in envelope.get("keys", [])]
+    unknown = []
+    for entry in envelope["keys"]:
+        enc_public = recipients.get(entry.get("to"))
+        if enc_public is None:
+            unknown.append(entry.get("to"))
+            continue
+        try:
+            same = _v2_entry(envelope, content_key, entry["to"], enc_public) == entry
+        except ValueError:  # a public key of small order: nothing could have been sealed to it
+            same = False
+        if not same:
+            raise NotSealedForEveryone(
+                "This message was not sealed correctly for everyone in this conversation, so it is not shown."
+            )
+    return unknown
+
+
+def _open_content_key(envelope: dict, keys: KeyPair) -> bytes:
+    version = _envelope_version(envelope)
     mine = next((k for k in envelope.get("keys", []) if k.get("to") == keys.key_id), None)
     if mine is None:
         raise EnvelopeError("This message was not encrypted to these keys.")
     epk = unb64u(mine["epk"], length=32)
+    nonce = V2_WRAP_NONCE if version == 2 else unb64u(mine["nonce"], length=12)
     try:
         shared = keys.enc.exchange(X25519PublicKey.from_public_bytes(epk))
-        content_key = AESGCM(_content_kek(shared, epk, keys.enc_public)).decrypt(
-            unb64u(mine["nonce"], length=12), unb64u(mine["ck"]), associated_data(envelope, keys.key_id)
+        return AESGCM(_content_kek(shared, epk, keys.enc_public, version)).decrypt(
+            nonce, unb64u(mine["ck"]), associated_data(envelope, keys.key_id)
         )
+    except (InvalidTag, ValueError):
+        raise NotReadableForMe(
+            "This message was not sealed so that you can read it: your copy of its key does not open."
+        ) from None
+
+
+def open_checked(
+    envelope: dict, keys: KeyPair, recipients: dict[str, bytes | None] | None = None
+) -> tuple[dict, list[str]]:
+    """Decrypts the content for one recipient and, given the recipients' keys (`recipient_keys`), checks
+    every entry of a version 2 envelope. (content, key ids that could not be checked: all of them for
+    version 1). The signature is checked separately, with `verify`."""
+    content_key = _open_content_key(envelope, keys)
+    try:
         padded = AESGCM(content_key).decrypt(
             unb64u(envelope["nonce"], length=12), unb64u(envelope["body"]), associated_data(envelope)
         )
@@ -320,7 +449,17 @@ def open_envelope(envelope: dict, keys: KeyPair) -> dict:
         raise EnvelopeError(
             "The message does not decrypt: it was altered or is not for these keys."
         ) from None
-    return json.loads(unpad(padded))
+    if recipients is None:
+        unchecked = [entry.get("to") for entry in envelope.get("keys", [])]
+    else:
+        unchecked = check_entries(envelope, content_key, recipients)
+    return json.loads(unpad(padded)), unchecked
+
+
+def open_envelope(envelope: dict, keys: KeyPair, recipients: dict[str, bytes | None] | None = None) -> dict:
+    """Decrypts the content for one recipient; with the recipients' keys (`recipient_keys`), refuses a
+    version 2 message whose entries do not all check. The signature is checked separately, with `verify`."""
+    return open_checked(envelope, keys, recipients)[0]
 
 
 def encrypt_file(
@@ -350,8 +489,13 @@ def decrypt_file(ciphertext: bytes, *, conversation: str, entry: dict) -> bytes:
 _TOP = {"v", "conversation", "id", "sender", "meta", "nonce", "body", "keys", "sig"}
 
 
-def check_form(envelope) -> dict:
-    """Checks shape and sizes without any key; returns the envelope or raises EnvelopeError."""
+_ENTRY_FIELDS = {1: ("to", "epk", "nonce", "ck"), 2: ("to", "epk", "ck")}
+
+
+def check_form(envelope, *, versions: tuple[int, ...] = (ENVELOPE_VERSION,)) -> dict:
+    """Checks shape and sizes without any key; returns the envelope or raises EnvelopeError. New messages
+    must be version 2, whose entries every recipient can check: a sender cannot fall back to version 1 to
+    seal junk for someone unnoticed. `versions=(1, 2)` checks the form of stored messages."""
     if not isinstance(envelope, dict):
         raise EnvelopeError("The envelope must be a JSON object.")
     missing = sorted(_TOP - set(envelope))
@@ -359,9 +503,11 @@ def check_form(envelope) -> dict:
         raise EnvelopeError(f"The envelope is missing: {', '.join(missing)}.")
     extra = sorted(set(envelope) - _TOP)
     if extra:
-        raise EnvelopeError(f"The envelope has fields that version 1 does not know: {', '.join(extra)}.")
-    if type(envelope["v"]) is not int or envelope["v"] != VERSION:
-        raise EnvelopeError("Only envelope version 1 is accepted.")
+        raise EnvelopeError(f"The envelope has fields that its version does not know: {', '.join(extra)}.")
+    if type(envelope["v"]) is not int or envelope["v"] not in versions:
+        accepted = " or ".join(map(str, versions))
+        raise EnvelopeError(f"Only envelope version {accepted} is accepted. Reload the page and send again.")
+    version = envelope["v"]
     if not isinstance(envelope["conversation"], str) or not 1 <= len(envelope["conversation"]) <= 40:
         raise EnvelopeError("The conversation must be its id, as text.")
     if not isinstance(envelope["id"], str) or not _UUID.match(envelope["id"]):
@@ -373,18 +519,20 @@ def check_form(envelope) -> dict:
         raise EnvelopeError("The message is too long. Split it into shorter messages.")
     body = unb64u(envelope["body"], what="body")
     if len(body) < PAD_BLOCK + 16 or (len(body) - 16) % PAD_BLOCK:
-        raise EnvelopeError("The message body is not padded as version 1 requires.")
+        raise EnvelopeError("The message body is not padded as the envelope format requires.")
     _check_meta(envelope["meta"])
     keys = envelope["keys"]
     if not isinstance(keys, list) or not 1 <= len(keys) <= MAX_RECIPIENTS:
         raise EnvelopeError(f"A message needs between 1 and {MAX_RECIPIENTS} recipients.")
     seen = set()
+    fields = _ENTRY_FIELDS[version]
     for entry in keys:
-        if not isinstance(entry, dict) or set(entry) != {"to", "epk", "nonce", "ck"}:
-            raise EnvelopeError("Each recipient entry needs exactly: to, epk, nonce, ck.")
+        if not isinstance(entry, dict) or set(entry) != set(fields):
+            raise EnvelopeError(f"Each recipient entry needs exactly: {', '.join(fields)}.")
         unb64u(entry["to"], length=16, what="recipient key id")
         unb64u(entry["epk"], length=32, what="ephemeral key")
-        unb64u(entry["nonce"], length=12, what="recipient nonce")
+        if "nonce" in fields:
+            unb64u(entry["nonce"], length=12, what="recipient nonce")
         unb64u(entry["ck"], length=48, what="wrapped content key")
         if entry["to"] in seen:
             raise EnvelopeError("A recipient is listed twice.")
@@ -398,7 +546,7 @@ def _check_meta(meta) -> None:
     allowed = {"kind", "ref", "approved", "files"}
     extra = sorted(set(meta) - allowed)
     if extra:
-        raise EnvelopeError(f"meta has fields that version 1 does not know: {', '.join(extra)}.")
+        raise EnvelopeError(f"meta has fields that the envelope format does not know: {', '.join(extra)}.")
     if "ref" in meta and (not isinstance(meta["ref"], str) or not _UUID.match(meta["ref"])):
         raise EnvelopeError("meta.ref must be the id of the message this one relays or returns.")
     if meta["kind"] in ("relayed", "returned") and "ref" not in meta:

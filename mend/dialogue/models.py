@@ -96,5 +96,13 @@ class Attachment(models.Model):
     size = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        indexes = [
+            # The unsent-files job (mend.dialogue.tasks) reads only the files no message names yet, by age.
+            models.Index(
+                fields=["created_at"], condition=models.Q(message__isnull=True), name="unsent_attachment_age"
+            )
+        ]
+
     def __str__(self):
         return self.file_id

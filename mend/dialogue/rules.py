@@ -19,7 +19,13 @@ CONTACT_STAGES = ("encounter", "agreement", "follow_up")
 
 
 def facilitators(case) -> list[Participant]:
-    return [p for p in guards.places(case) if p.role in FACILITATING_ROLES and p.user_id]
+    """The case's facilitators who are still staff of its program with an active account: a place left
+    behind by someone who left the program, or whose account was closed, reads and receives nothing."""
+    return [
+        p
+        for p in guards.places(case)
+        if p.role in FACILITATING_ROLES and p.user_id and p.user.is_active and p.in_program
+    ]
 
 
 def parties(case) -> list[Participant]:

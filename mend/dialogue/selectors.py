@@ -33,6 +33,8 @@ def members(conversation: Conversation) -> list[dict]:
                 "user": place.user_id,
                 "name": _name(conversation, place),
                 "role": conversation.case.program.word_for(place.role),
+                # The place itself, whatever the program calls it: what clients pin a person's keys under.
+                "role_code": place.role,
                 "facilitator": place.is_facilitating,
                 "key_id": bundle.key_id if bundle else None,
                 "enc_public": bundle.enc_public if bundle else None,
@@ -62,21 +64,38 @@ def writing_state(conversation: Conversation, user, kind: str, ref_id: str | Non
 
 
 def frames_for(messages: list[Message], conversation: Conversation) -> list[dict]:
-    """Messages as clients get them: the envelope as stored, who sent it, and the relay state."""
+    """Messages as clients get them: the envelope as stored, who sent it, the relay state, and every
+    recipient's public keys (so that each reader can check every recipient's entry, envelope v2)."""
     names = _names(conversation)
+    envelopes = [json.loads(m.envelope) for m in messages]
+    wanted = {m.sender_key_id for m in messages}
+    wanted.update(entry["to"] for envelope in envelopes for entry in envelope.get("keys", []))
     keys = {
         b.key_id: (b.enc_public, b.sign_public)
-        for b in KeyBundle.objects.filter(key_id__in={m.sender_key_id for m in messages})
+        for b in KeyBundle.objects.filter(key_id__in=wanted).only("key_id", "enc_public", "sign_public")
     }
-    return [{**_frame_head(m, names, keys), "envelope": json.loads(m.envelope)} for m in messages]
+    return [
+        {
+            **_frame_head(m, names, keys, [entry["to"] for entry in envelope.get("keys", [])]),
+            "envelope": envelope,
+        }
+        for m, envelope in zip(messages, envelopes, strict=True)
+    ]
 
 
 def _names(conversation: Conversation) -> dict[int, str]:
     return {p.user_id: _name(conversation, p) for p in rules.readers(conversation)}
 
 
-def _frame_head(message: Message, names: dict[int, str], keys: dict[str, tuple[str, str]]) -> dict:
+def _frame_head(
+    message: Message, names: dict[int, str], keys: dict[str, tuple[str, str]], recipients: list[str]
+) -> dict:
     enc_public, sign_public = keys.get(message.sender_key_id, (None, None))
+    # Null for a recipient whose keys are no longer kept (an account closed after deletion).
+    recipient_keys = {
+        key_id: {"enc_public": keys[key_id][0], "sign_public": keys[key_id][1]} if key_id in keys else None
+        for key_id in recipients
+    }
     return {
         "type": "message",
         "seq": message.seq,
@@ -93,6 +112,7 @@ def _frame_head(message: Message, names: dict[int, str], keys: dict[str, tuple[s
             "enc_public": enc_public,
             "sign_public": sign_public,
         },
+        "recipient_keys": recipient_keys,
     }
 
 
@@ -106,25 +126,27 @@ def backlog(conversation: Conversation, user, after: int) -> list[dict]:
     return frames_for(messages, conversation)
 
 
-def message_frame_text(message: Message, *, sender_bundle: KeyBundle) -> str:
+def message_frame_text(message: Message, *, sender_bundle: KeyBundle, recipient_bundles) -> str:
     """The frame of a message just stored, as the JSON text every receiving socket sends on: what
-    `frames_for` gives, without reading the sender's keys again or parsing and re-encoding the envelope
-    (large when many people read the conversation)."""
+    `frames_for` gives, without reading anyone's keys again (`recipient_bundles`: the bundles it was
+    sealed to, as the send checked them) or parsing and re-encoding the envelope (large when many people
+    read the conversation)."""
     conversation = message.conversation
-    keys = {sender_bundle.key_id: (sender_bundle.enc_public, sender_bundle.sign_public)}
+    keys = {b.key_id: (b.enc_public, b.sign_public) for b in (sender_bundle, *recipient_bundles)}
     names = {
         p.user_id: _name(conversation, p)
         for p in rules.readers(conversation)
         if p.user_id == message.sender_id
     }
-    head = json.dumps(_frame_head(message, names, keys))
+    recipients = sorted(b.key_id for b in recipient_bundles)  # the envelope's order
+    head = json.dumps(_frame_head(message, names, keys, recipients))
     # The stored envelope is canonical JSON already; the frame's last member holds it as it is.
     return f'{head[:-1]}, "envelope": {message.envelope}}}'
 
 
 def receipts_of(conversation: Conversation, user) -> list[dict]:
-    """Receipts on the user's own messages in this conversation. A read is told only while the reader lets
-    others see it: someone who turns read receipts off hides the reads before too."""
+    """Receipts on the user's own messages in this conversation, told only while the recipient lets others
+    see them: someone who turns receipts off hides the earlier ones too, delivered and read."""
     shown = {p.user_id for p in rules.readers(conversation) if p.is_facilitating or p.read_receipts}
     rows = Recipient.objects.filter(
         message__conversation=conversation, message__sender=user, delivered_at__isnull=False
@@ -134,9 +156,10 @@ def receipts_of(conversation: Conversation, user) -> list[dict]:
             "type": "receipt",
             "id": message_id,
             "user": user_id,
-            "kind": "read" if read_at and user_id in shown else "delivered",
+            "kind": "read" if read_at else "delivered",
         }
         for message_id, user_id, read_at in rows.values_list("message__message_id", "user_id", "read_at")
+        if user_id in shown
     ]
 
 

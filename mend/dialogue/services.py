@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -9,6 +10,7 @@ from django.utils.translation import gettext as _
 from mend import audit
 from mend.accounts.models import KeyBundle, User
 from mend.cases.models import Case, Participant
+from mend.core import throttle
 from mend.core.errors import Conflict, DomainError
 from mend.core.ids import reference_code
 from mend.core.realtime import publish_after_commit
@@ -79,6 +81,16 @@ def _replay_clash() -> Conflict:
     )
 
 
+class SendingTooFast(Refused):
+    """Past what one person may send in a while (MEND_RATE_LIMITS), whichever door it came through."""
+
+    status = 429
+
+    def __init__(self, seconds: int):
+        super().__init__(throttle.sending_too_fast(seconds), "rate")
+        self.retry_after = seconds
+
+
 class NotInConversation(Refused):
     """The sender has no place in the conversation, or no longer has one: a socket open on it closes."""
 
@@ -132,6 +144,10 @@ def message_post(*, actor: User, conversation: Conversation, envelope: dict) -> 
     replay = _replay_of(envelope["id"], stored, actor)
     if replay is not None:
         return replay, False
+    # Only accepted messages count (below), so a replay or a refused envelope uses up nothing.
+    waiting = throttle.wait_for_person("message.person", actor.pk)
+    if waiting:
+        raise SendingTooFast(waiting)
     readers = rules.readers(conversation)
     # The sender is one of the readers: one read gives their keys and everyone else's.
     expected = current_bundles([p.user for p in readers])
@@ -199,6 +215,7 @@ def message_post(*, actor: User, conversation: Conversation, envelope: dict) -> 
         )
     except IntegrityError:  # the same id sent at the same moment into another conversation
         raise _replay_clash() from None
+    throttle.count_for_person("message.person", actor.pk)
     Recipient.objects.bulk_create(
         [Recipient(message=message, user_id=user_id, key_id=b.key_id) for user_id, b in expected.items()]
     )
@@ -226,7 +243,7 @@ def message_post(*, actor: User, conversation: Conversation, envelope: dict) -> 
             "type": "dialogue.message",
             "recipients": list(expected),
             "seq": message.seq,
-            "text": message_frame_text(message, sender_bundle=bundle),
+            "text": message_frame_text(message, sender_bundle=bundle, recipient_bundles=expected.values()),
         },
     )
     return message, True
@@ -236,9 +253,10 @@ def message_post(*, actor: User, conversation: Conversation, envelope: dict) -> 
 def receipt_record(
     *, actor: User, message_id: str, kind: str, conversation: Conversation | None = None
 ) -> Recipient | None:
-    """Marks a message delivered to, or read by, one recipient. Read receipts are kept only when the person
-    lets others see them; otherwise nothing is stored. A `conversation` given must have been read for this
-    request (as access_conversation does): whether the person shows read receipts is taken from it."""
+    """Marks a message delivered to, or read by, one recipient. Receipts of either kind are kept only when
+    the person lets others see them; otherwise nothing is stored or told. A `conversation` given must have
+    been read for this request (as access_conversation does): whether the person shows receipts is taken
+    from it."""
     if kind not in ("delivered", "read"):
         raise DomainError(_("A receipt is either delivered or read."))
     row = (
@@ -252,7 +270,8 @@ def receipt_record(
     if row is None:
         raise DomainError(_("There is no such message for you."))
     # The caller's conversation, when given, is this one (filtered on above): its people are not read again.
-    if kind == "read" and not receipts_shown(actor, conversation or row.message.conversation):
+    # "Delivered" too: shown when a party opens the conversation, it would tell as much as "read".
+    if not receipts_shown(actor, conversation or row.message.conversation):
         return None
     field = "delivered_at" if kind == "delivered" else "read_at"
     if getattr(row, field) is not None:
@@ -303,7 +322,9 @@ def read_receipts_set(*, actor: User, place: Participant, shown: bool) -> Partic
 def attachment_store(
     *, actor: User, conversation: Conversation, file_id: str, ciphertext: bytes
 ) -> Attachment:
-    """Keeps an encrypted file until the message that names it is sent."""
+    """Keeps an encrypted file until the message that names it is sent: at most MEND_UNSENT_FILES_MAX
+    files per person wait to be sent at a time, and a file never sent is deleted after
+    MEND_UNSENT_FILE_HOURS (mend.dialogue.tasks)."""
     try:
         parsed = uuid.UUID(file_id)
         if str(parsed) != file_id or parsed.version != 4:  # the form meta.files accepts
@@ -325,6 +346,10 @@ def attachment_store(
         ):
             return existing
         raise Conflict(_("A file with this id was already uploaded. Use a new id."))
+    # The person's row first, so that two uploads at once cannot both take the last place.
+    User.objects.select_for_update().filter(pk=actor.pk).first()
+    if unsent_files(actor) >= settings.MEND_UNSENT_FILES_MAX:
+        raise TooManyUnsentFiles()
     return Attachment.objects.create(
         file_id=file_id,
         conversation=conversation,
@@ -332,6 +357,22 @@ def attachment_store(
         ciphertext=ciphertext,
         size=len(ciphertext),
     )
+
+
+class TooManyUnsentFiles(Conflict):
+    def __init__(self):
+        super().__init__(
+            _(
+                "You have %(count)d files waiting to be sent. Send them with a message first; files that "
+                "are never sent are deleted after %(hours)d hours."
+            )
+            % {"count": settings.MEND_UNSENT_FILES_MAX, "hours": settings.MEND_UNSENT_FILE_HOURS}
+        )
+
+
+def unsent_files(user: User) -> int:
+    """How many files this person uploaded that no message names yet."""
+    return Attachment.objects.filter(uploader=user, message__isnull=True).count()
 
 
 def conversations_open_for(*, case: Case, user: User) -> list[Conversation]:

@@ -9,13 +9,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from mend.cases.access import access_case, access_own_taking_part
+from mend.core import throttle
 from mend.core.errors import DomainError
 from mend.dialogue import envelope, rules, selectors, services
 from mend.dialogue.access import access_attachment, access_case_conversation
 from mend.dialogue.envelope import MESSAGE_KINDS
 from mend.dialogue.models import Conversation
 
-KINDS = MESSAGE_KINDS  # one list of kinds: envelope v1's
+KINDS = MESSAGE_KINDS  # one list of kinds: envelope v2's
 MAX_UPLOAD = envelope.MAX_FILE_BYTES + 16  # read no more than the largest file Mend keeps, and one byte
 
 
@@ -117,9 +118,12 @@ def send(request, reference, public_id):
             actor=request.user, conversation=conversation, envelope=envelope
         )
     except DomainError as error:
-        return JsonResponse(
+        response = JsonResponse(
             {"error": error.message, "code": getattr(error, "code", "conflict")}, status=error.status
         )
+        if isinstance(error, services.SendingTooFast):
+            response["Retry-After"] = str(error.retry_after)
+        return response
     return JsonResponse(
         {"id": message.message_id, "seq": message.seq, "duplicate": not created},
         status=201 if created else 200,
@@ -130,6 +134,12 @@ def send(request, reference, public_id):
 def upload(request, reference, public_id):
     case = access_case(request.user, reference)
     conversation = access_case_conversation(request.user, case, public_id)
+    # Counted before the body is read: every upload costs the server, whether or not it is kept.
+    wait = throttle.take_for_person("upload.person", request.user.pk)
+    if wait:
+        return throttle.too_many(
+            wait, JsonResponse({"error": throttle.sending_too_fast(wait), "code": "rate"})
+        )
     try:
         attachment = services.attachment_store(
             actor=request.user,
@@ -146,8 +156,10 @@ def upload(request, reference, public_id):
 def download(request, reference, file_id):
     case = access_case(request.user, reference)
     attachment = access_attachment(request.user, case, file_id)
+    # Ciphertext, and never anything a browser would show or run: saved, not opened, and never sniffed.
     response = HttpResponse(bytes(attachment.ciphertext), content_type="application/octet-stream")
     response["Content-Disposition"] = "attachment"
+    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.test import Client
 
+from mend.accounts import keys
 from mend.accounts.credentials import normalise_phrase
 from mend.dialogue import envelope as env
 
@@ -13,7 +14,7 @@ JSON = {"Accept": "application/json"}
 def derived(identifier: str, secret: str) -> tuple[str, bytes]:
     """(auth key, wrapping key), as signin.js derives them: a participant's phrase normalised first."""
     identifier = identifier.strip().lower()
-    return env.derive_sign_in(identifier, secret if "@" in identifier else normalise_phrase(secret))
+    return keys.derive_sign_in(identifier, secret if "@" in identifier else normalise_phrase(secret))
 
 
 def auth_key(identifier: str, secret: str) -> str:
@@ -65,6 +66,16 @@ def participant_with_phrase(cast, pseudonym: str, phrase: str, *, recovery_code:
         raw_token=raw, pseudonym=pseudonym, sign_in_name=name, auth_key=key, keys=made.fields
     )
     return user, made
+
+
+def pass_second_step(client: Client, user) -> None:
+    """Marks the client's session as past the second step, as the two-factor page does with a good code."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=user).persistent_id
+    session.save()
 
 
 def signed_in_as(client: Client):

@@ -151,7 +151,7 @@ def test_it_never_sees_or_keeps_the_phrase_or_the_recovery_code(cast, invitation
             assert secret not in row, f"the {what} is stored in {model}"
     assert "phrase" not in answer.lower()
     user = User.objects.get(username=name)
-    assert user.password.startswith("argon2") and user.check_password(key)
+    assert user.password.startswith("sealed$") and user.check_password(key)
 
 
 def test_it_tells_someone_without_javascript_that_joining_needs_it(cast, invitation):

@@ -5,12 +5,21 @@ import json
 import os
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
+from mend.accounts.keys import key_bundle_create
 from mend.accounts.models import KeyBundle
 from mend.audit.models import AuditEvent
 from mend.dialogue import envelope as env
-from tests.accounts.helpers import JSON, derived, made_keys, participant_with_phrase, sign_in
+from tests.accounts.helpers import (
+    JSON,
+    derived,
+    made_keys,
+    participant_with_phrase,
+    pass_second_step,
+    sign_in,
+)
 from tests.conftest import PASSWORD
 
 URL = "/account/keys/"
@@ -48,7 +57,16 @@ def test_it_keeps_the_first_keys_and_gives_them_back(cast):
     assert kept["wrapped"] == made.fields["wrapped"]
     assert kept["safety_code"] == env.safety_code_of(made.pair.enc_public, made.pair.sign_public)
     # The recovery copy is for the recovery page only, and the code's key is kept only as a digest.
-    assert set(kept) == {"key_id", "enc_public", "sign_public", "safety_code", "wrapped"}
+    assert set(kept) == {
+        "key_id",
+        "enc_public",
+        "sign_public",
+        "safety_code",
+        "wrapped",
+        "wrapped_salt",
+        "install_id",
+    }
+    assert (kept["wrapped_salt"], kept["install_id"]) == (2, settings.MEND_INSTALL_ID)
     bundle = KeyBundle.objects.get(user=cast.facilitator)
     assert bundle.recovery_verifier == env.recovery_verifier(made.fields["recovery_auth"])
     assert made.fields["recovery_auth"] not in json.dumps([bundle.wrapped, bundle.recovery_wrapped])
@@ -159,15 +177,31 @@ def test_it_refuses_keys_not_in_the_form_the_page_makes(cast, what):
     assert not AuditEvent.objects.filter(code="account.keys_created", actor=cast.facilitator).exists()
 
 
-def test_it_lets_staff_reach_their_keys_before_the_second_factor(cast):
-    # The sign-in page unlocks (or makes) the keys before the second step; nothing else is open yet.
+def test_it_makes_and_serves_staff_keys_only_after_the_second_factor(cast):
+    # Before the second step a password alone reaches nothing that could be guessed against offline.
     client = Client()
-    assert sign_in(client, STAFF, PASSWORD).status_code == 302
-    assert client.get("/cases/").url.startswith("/account/two-factor/")
+    answer = sign_in(client, STAFF, PASSWORD, json=True).json()
+    assert (answer["keys"], answer["unlock"]) == (None, True)
+    assert client.get(URL).url.startswith("/account/two-factor/")
+    assert post_keys(client, first_keys().fields).url.startswith("/account/two-factor/")
+    assert not KeyBundle.objects.filter(user=cast.facilitator).exists()
+    pass_second_step(client, cast.facilitator)
     assert client.get(URL).json() == {"keys": None}
     assert post_keys(client, first_keys().fields).status_code == 201
     assert client.get(URL).json()["keys"] is not None
-    assert client.get("/cases/").url.startswith("/account/two-factor/")
+
+
+def test_it_does_not_serve_existing_staff_keys_before_the_second_factor(cast):
+    made = first_keys()
+    key_bundle_create(actor=cast.facilitator, **made.fields)
+    client = Client()
+    answer = sign_in(client, STAFF, PASSWORD, json=True).json()
+    assert answer["keys"] is None and answer["wrapped_salt"] == 2
+    assert made.fields["wrapped"]["enc_private"]["ct"] not in json.dumps(answer)
+    for method in ("get", "put"):
+        response = getattr(client, method)(URL, content_type="application/json", headers=JSON)
+        assert response.status_code == 302 and response.url.startswith("/account/two-factor/")
+    assert made.fields["wrapped"]["enc_private"]["ct"] not in client.get("/api/v1/me/keys").content.decode()
 
 
 @pytest.mark.parametrize("method", ["get", "post"])

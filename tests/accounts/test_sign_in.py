@@ -12,7 +12,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import mend
-from mend.accounts import credentials
+from mend.accounts import credentials, sealing
 from mend.accounts.forms import NEEDS_JAVASCRIPT
 from mend.accounts.models import User
 from mend.accounts.views import SIGN_IN_FAILED
@@ -23,6 +23,7 @@ from tests.accounts.helpers import (
     derived,
     made_keys,
     participant_with_phrase,
+    pass_second_step,
     sign_in,
     signed_in_as,
 )
@@ -44,11 +45,13 @@ def _legacy(user: User, secret: str) -> User:
     return user
 
 
-def test_it_keeps_only_an_argon2_hash_of_the_derived_key(cast):
-    assert cast.facilitator.password.startswith("argon2")
+def test_it_keeps_only_a_sealed_argon2_hash_of_the_derived_key(cast):
+    assert cast.facilitator.password.startswith("sealed$")
+    inner = sealing.unseal_hash(sealing.accounts_key(), cast.facilitator.password)
+    assert inner.startswith("argon2")
     assert cast.facilitator.check_password(auth_key(STAFF, PASSWORD))
     assert not cast.facilitator.check_password(PASSWORD)
-    assert cast.facilitator.auth_scheme == "derived"
+    assert cast.facilitator.auth_scheme == "install"
 
 
 def test_it_sends_staff_to_the_second_step_before_any_case(cast):
@@ -67,6 +70,22 @@ def test_it_lets_staff_in_after_a_correct_code(cast):
     response = client.post("/account/two-factor/", {"code": f"{totp(device.bin_key):06d}"})
     assert response.status_code == 302
     assert client.get(f"/cases/{cast.case.reference}/").status_code == 200
+
+
+def test_it_opens_staff_keys_on_the_unlock_page_after_the_second_step_then_goes_on(cast):
+    client = Client()
+    client.post(
+        "/account/sign-in/", {"identifier": STAFF, "auth_key": auth_key(STAFF, PASSWORD), "next": "/cases/"}
+    )
+    assert client.get("/account/keys/unlock/?next=/cases/").url.startswith("/account/two-factor/")
+    device = TOTPDevice.objects.get(user=cast.facilitator)
+    response = client.post("/account/two-factor/?next=/cases/", {"code": f"{totp(device.bin_key):06d}"})
+    assert response.url == "/account/keys/unlock/?next=%2Fcases%2F"
+    page = client.get(response.url)
+    assert page.status_code == 200 and page.context["next"] == "/cases/"
+    assert b"data-unlock" in page.content and b'data-next="/cases/"' in page.content
+    # Somewhere else than this site is never where the page goes on to.
+    assert client.get("/account/keys/unlock/?next=https://elsewhere.example/").context["next"] == "/"
 
 
 def test_it_refuses_a_wrong_code_with_a_clear_message(cast):
@@ -155,8 +174,13 @@ def test_it_answers_the_sign_in_page_in_json_with_the_next_page_and_no_keys_yet(
     response = sign_in(client, STAFF, PASSWORD, json=True, next="/cases/")
     assert response.status_code == 200
     answer = response.json()
-    assert {k: answer[k] for k in ("next", "keys")} == {"next": "/cases/", "keys": None}
-    assert set(answer) == {"next", "keys", "csrf"}
+    # Staff get their keys after the second step: the page keeps the wrapping key until then.
+    assert {k: answer[k] for k in ("next", "keys", "unlock")} == {
+        "next": "/cases/",
+        "keys": None,
+        "unlock": True,
+    }
+    assert set(answer) == {"next", "keys", "unlock", "wrapped_salt", "csrf"}
     assert signed_in_as(client) == cast.facilitator.pk
 
 
@@ -171,6 +195,7 @@ def test_it_gives_the_page_the_new_csrf_token_for_sending_the_first_keys(cast):
         headers=JSON,
     )
     assert response.status_code == 200
+    pass_second_step(client, cast.facilitator)
     made = made_keys(derived(STAFF, PASSWORD)[1]).fields
 
     def send_keys(token):
@@ -268,7 +293,7 @@ def test_it_asks_a_legacy_account_for_its_old_password_once(cast):
     client = Client()
     response = sign_in(client, STAFF, PASSWORD, json=True)
     assert response.status_code == 409
-    assert response.json() == {"convert": True}
+    assert response.json() == {"convert": "legacy"}
     assert signed_in_as(client) is None
 
 
@@ -279,7 +304,7 @@ def test_it_converts_a_legacy_account_to_the_derived_key(cast):
     assert response.status_code == 200
     assert signed_in_as(client) == user.pk
     user.refresh_from_db()
-    assert user.auth_scheme == "derived"
+    assert user.auth_scheme == "install"
     assert user.check_password(auth_key(STAFF, PASSWORD))
     assert not user.check_password(PASSWORD)
     converted = AuditEvent.objects.filter(code="account.sign_in_converted")
@@ -302,7 +327,7 @@ def test_it_converts_a_legacy_participant_however_the_phrase_is_typed(cast):
     client = Client()
     assert sign_in(client, user.username, typed, json=True, legacy_secret=typed).status_code == 200
     user.refresh_from_db()
-    assert user.auth_scheme == "derived" and user.check_password(auth_key(user.username, PHRASE))
+    assert user.auth_scheme == "install" and user.check_password(auth_key(user.username, PHRASE))
     assert signed_in_as(client) == user.pk
 
 

@@ -87,8 +87,9 @@ def add_people_and_events(cast, n: int, *, start: int = 0):
             case_services.case_transition(actor=cast.facilitator, case=cast.case, action=action)
     colleagues = [cast.coordinator, cast.admin, cast.other_facilitator_same_program]
     for colleague in colleagues[start : start + n]:
+        # The case's facilitator assigns them: assigning oneself needs a colleague's approval.
         case_services.facilitator_assign(
-            actor=cast.coordinator, case=cast.case, user=colleague, role=Role.CO_FACILITATOR
+            actor=cast.facilitator, case=cast.case, user=colleague, role=Role.CO_FACILITATOR
         )
 
 

@@ -58,82 +58,139 @@ def shown(response) -> str:
 # --- sign-in, per account ------------------------------------------------------------------------------
 
 
-def test_it_pauses_a_name_after_five_failed_sign_ins_and_says_so_calmly(cast):
-    answers = [sign_in(anywhere(), STAFF, WRONG, json=True).json() for _ in range(5)]
+def test_it_pauses_a_name_for_an_address_after_five_failed_sign_ins_from_it_and_says_so_calmly(cast):
+    guesser = at("203.0.113.66")
+    answers = [sign_in(guesser, STAFF, WRONG, json=True).json() for _ in range(5)]
     assert answers == [FAILED] * 4 + [FAILED_AND_PAUSED]
-    # Now even the right password is refused, from any address, until the pause ends.
-    client = anywhere()
-    response = sign_in(client, STAFF, PASSWORD, json=True)
+    # From that address even the right password is refused until the pause ends.
+    response = sign_in(guesser, STAFF, PASSWORD, json=True)
     assert (response.status_code, response.json()) == (400, FAILED_AND_PAUSED)
-    assert signed_in_as(client) is None
+    assert signed_in_as(guesser) is None
 
 
-def test_it_audits_a_paused_account_once_without_what_was_typed(cast, settings):
+def test_it_lets_the_owner_sign_in_from_another_address_while_their_name_is_paused_for_a_guesser(cast):
+    guesser = at("203.0.113.66")
+    for _ in range(10):
+        sign_in(guesser, STAFF, WRONG)
+    assert sign_in(guesser, STAFF, PASSWORD, json=True).json() == FAILED_AND_PAUSED
+    owner = at("192.0.2.10")
+    assert sign_in(owner, STAFF, PASSWORD).status_code == 302
+    assert signed_in_as(owner) == cast.facilitator.pk
+
+
+def test_it_counts_failures_of_one_name_from_many_addresses_each_on_its_own(cast):
+    # Four tries from each of many addresses pause the name nowhere; the owner still gets in.
+    for _ in range(6):
+        guesser = anywhere()
+        assert [sign_in(guesser, STAFF, WRONG, json=True).json() for _ in range(4)] == [FAILED] * 4
+    assert locked_events() == []
+    assert sign_in(anywhere(), STAFF, PASSWORD).status_code == 302
+
+
+def test_it_audits_a_name_paused_for_an_address_once_without_what_was_typed(cast, settings):
+    guesser = at("203.0.113.66")
     for _ in range(7):
-        sign_in(anywhere(), STAFF, WRONG)
+        sign_in(guesser, STAFF, WRONG)
     assert locked_events() == [(None, str(cast.facilitator.pk), {"scope": "sign_in"})]
 
 
 def test_it_gives_an_unknown_name_the_same_pause_and_audits_nothing(cast):
-    unknown = [sign_in(anywhere(), "nobody@riverbend.test", WRONG, json=True) for _ in range(6)]
-    known = [sign_in(anywhere(), STAFF, WRONG, json=True) for _ in range(6)]
+    guesser = at("203.0.113.66")
+    unknown = [sign_in(guesser, "nobody@riverbend.test", WRONG, json=True) for _ in range(6)]
+    known = [sign_in(guesser, STAFF, WRONG, json=True) for _ in range(6)]
     assert [r.status_code for r in unknown] == [r.status_code for r in known] == [400] * 6
     assert [r.json() for r in unknown] == [r.json() for r in known]
     assert locked_events() == [(None, str(cast.facilitator.pk), {"scope": "sign_in"})]
 
 
 def test_it_shows_the_pause_on_the_page_without_javascript_too(cast):
+    guesser = at("203.0.113.66")
     for _ in range(5):
-        response = sign_in(anywhere(), STAFF, WRONG)
+        response = sign_in(guesser, STAFF, WRONG)
     assert response.status_code == 400
     assert SIGN_IN_FAILED in shown(response) and PAUSED in shown(response)
 
 
 def test_it_pauses_each_name_on_its_own(cast):
+    guesser = at("203.0.113.66")
     for _ in range(5):
-        sign_in(anywhere(), STAFF, WRONG)
-    assert sign_in(anywhere(), "coord@riverbend.test", PASSWORD).status_code == 302
+        sign_in(guesser, STAFF, WRONG)
+    assert sign_in(guesser, "coord@riverbend.test", PASSWORD).status_code == 302
 
 
 def test_it_counts_a_name_however_it_is_typed(cast):
+    guesser = at("203.0.113.66")
     for typed in ("FAC@riverbend.test", " fac@riverbend.test", "Fac@Riverbend.Test", STAFF, STAFF.upper()):
-        sign_in(anywhere(), typed, WRONG)
-    assert sign_in(anywhere(), STAFF, PASSWORD, json=True).json() == FAILED_AND_PAUSED
+        sign_in(guesser, typed, WRONG)
+    assert sign_in(guesser, STAFF, PASSWORD, json=True).json() == FAILED_AND_PAUSED
+
+
+def test_it_counts_an_ipv6_network_as_one_address_for_a_name_too(cast):
+    for n in range(5):
+        sign_in(at(f"2001:db8:1:2::{n + 10}"), STAFF, WRONG)
+    assert sign_in(at("2001:db8:1:2::99"), STAFF, PASSWORD).status_code == 400
+    assert sign_in(at("2001:db8:1:3::10"), STAFF, PASSWORD).status_code == 302
 
 
 def test_it_lets_the_name_in_again_once_the_pause_is_over(cast, settings):
     settings.MEND_LOCKOUT_MINUTES = 0.03  # about two seconds
+    guesser = at("203.0.113.66")
     for _ in range(5):
-        sign_in(anywhere(), STAFF, WRONG)
-    assert sign_in(anywhere(), STAFF, PASSWORD).status_code == 400
+        sign_in(guesser, STAFF, WRONG)
+    assert sign_in(guesser, STAFF, PASSWORD).status_code == 400
     time.sleep(2.2)
-    assert sign_in(anywhere(), STAFF, PASSWORD).status_code == 302
+    assert sign_in(guesser, STAFF, PASSWORD).status_code == 302
 
 
-def test_it_pauses_a_participant_name_and_the_phrase_no_longer_opens_it(cast):
+def test_it_pauses_a_participant_name_and_the_phrase_no_longer_opens_it_from_there(cast):
     user, _made = participant_with_phrase(cast, "Rata", PHRASE)
+    guesser = at("203.0.113.66")
     for _ in range(5):
-        sign_in(anywhere(), user.username, "wrong words in a row here now")
-    response = sign_in(anywhere(), user.username, PHRASE, json=True)
+        sign_in(guesser, user.username, "wrong words in a row here now")
+    response = sign_in(guesser, user.username, PHRASE, json=True)
     assert response.json() == FAILED_AND_PAUSED
     assert "keys" not in response.json()
+    assert "keys" in sign_in(anywhere(), user.username, PHRASE, json=True).json()
 
 
-def test_it_counts_a_wrong_old_password_of_a_legacy_account_but_not_the_question(cast):
-    user = cast.facilitator
+def _legacy(user):
     user.set_password(PASSWORD)
     user.auth_scheme = "legacy"
     user.save()
-    # The page first asks whether the account needs converting (409): that is not a failure.
-    for _ in range(6):
-        assert sign_in(anywhere(), STAFF, PASSWORD, json=True).status_code == 409
-    for _ in range(5):
-        sign_in(anywhere(), STAFF, WRONG, json=True, legacy_secret=WRONG)
+
+
+def test_it_counts_the_legacy_question_as_a_failed_try_then_answers_it_like_an_unknown_name(cast):
+    _legacy(cast.facilitator)
+    prober = at("203.0.113.66")
+    # Asking whether a name is an account of the old scheme (409) is a try like any other...
+    asked = [sign_in(prober, STAFF, PASSWORD, json=True) for _ in range(6)]
+    unknown = [sign_in(prober, "nobody@riverbend.test", WRONG, json=True) for _ in range(6)]
+    assert [r.status_code for r in asked] == [409] * 4 + [400] * 2
+    # ...and once it has used up the tries, the answer is an unknown name's: the same words, the same pause.
+    assert [r.json() for r in asked[4:]] == [r.json() for r in unknown[4:]] == [FAILED_AND_PAUSED] * 2
     # Paused: not even asked for the old password, which would tell that the account exists.
-    paused = sign_in(anywhere(), STAFF, PASSWORD, json=True, legacy_secret=PASSWORD)
+    paused = sign_in(prober, STAFF, PASSWORD, json=True, legacy_secret=PASSWORD)
     assert (paused.status_code, paused.json()) == (400, FAILED_AND_PAUSED)
-    user.refresh_from_db()
-    assert user.auth_scheme == "legacy"
+    cast.facilitator.refresh_from_db()
+    assert cast.facilitator.auth_scheme == "legacy"
+
+
+def test_it_counts_a_wrong_old_password_of_a_legacy_account(cast):
+    _legacy(cast.facilitator)
+    guesser = at("203.0.113.66")
+    for _ in range(5):
+        sign_in(guesser, STAFF, WRONG, json=True, legacy_secret=WRONG)
+    paused = sign_in(guesser, STAFF, PASSWORD, json=True, legacy_secret=PASSWORD)
+    assert (paused.status_code, paused.json()) == (400, FAILED_AND_PAUSED)
+    cast.facilitator.refresh_from_db()
+    assert cast.facilitator.auth_scheme == "legacy"
+
+
+def test_it_still_converts_a_legacy_account_whose_owner_asks_once(cast):
+    _legacy(cast.facilitator)
+    owner = at("192.0.2.10")
+    assert sign_in(owner, STAFF, PASSWORD, json=True).status_code == 409
+    assert sign_in(owner, STAFF, PASSWORD, json=True, legacy_secret=PASSWORD).status_code == 200
 
 
 def test_it_does_not_count_successful_sign_ins(cast):
@@ -186,6 +243,8 @@ def test_it_has_limits_for_every_door(settings):
         "join.address",
         "join.invitation",
         "keys.account",
+        "message.person",
+        "upload.person",
     }
     assert settings.MEND_RATE_LIMITS["sign_in.account"].startswith("5/")
     assert settings.MEND_LOCKOUT_MINUTES >= 5
@@ -199,20 +258,23 @@ def recover(client: Client, identifier: str, code: str):
     return client.post("/account/recover/", json.dumps(body), content_type="application/json", headers=JSON)
 
 
-def test_it_pauses_recovery_for_a_name_after_five_wrong_codes(cast):
+def test_it_pauses_recovery_for_a_name_from_an_address_after_five_wrong_codes_from_it(cast):
     user, made = participant_with_phrase(cast, "Rata", PHRASE)
-    answers = [recover(anywhere(), user.username, env.new_recovery_code()).json() for _ in range(5)]
+    guesser = at("203.0.113.66")
+    answers = [recover(guesser, user.username, env.new_recovery_code()).json() for _ in range(5)]
     paused = {"error": f"{RECOVERY_FAILED} {PAUSED}"}
     assert answers == [{"error": RECOVERY_FAILED}] * 4 + [paused]
-    right = recover(anywhere(), user.username, made.recovery_code)
+    right = recover(guesser, user.username, made.recovery_code)
     assert (right.status_code, right.json()) == (400, paused)
     assert locked_events() == [(None, str(user.pk), {"scope": "recover"})]
-    # Recovery being paused does not stop signing in with the phrase.
-    assert sign_in(anywhere(), user.username, PHRASE).status_code == 302
+    # Recovery being paused there does not stop signing in with the phrase, nor the owner's recovery.
+    assert sign_in(guesser, user.username, PHRASE).status_code == 302
+    assert recover(anywhere(), user.username, made.recovery_code).status_code == 200
 
 
 def test_it_pauses_recovery_for_an_unknown_name_just_the_same(cast):
-    answers = [recover(anywhere(), "nobody-abcd1234", env.new_recovery_code()).json() for _ in range(6)]
+    guesser = at("203.0.113.66")
+    answers = [recover(guesser, "nobody-abcd1234", env.new_recovery_code()).json() for _ in range(6)]
     assert answers[-1] == {"error": f"{RECOVERY_FAILED} {PAUSED}"}
     assert locked_events() == []
 

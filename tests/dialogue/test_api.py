@@ -5,6 +5,7 @@ import uuid
 from types import SimpleNamespace
 
 import pytest
+from django.conf import settings
 
 from mend.accounts.keys import current_bundle
 from mend.cases import services as case_services
@@ -57,6 +58,8 @@ def test_it_gives_a_staff_member_their_own_keys_as_their_browser_wrapped_them(ca
         "sign_public": env.b64u(keys.sign_public),
         "safety_code": env.safety_code_of(keys.enc_public, keys.sign_public),
         "wrapped": bundle.wrapped,
+        "wrapped_salt": 2,
+        "install_id": settings.MEND_INSTALL_ID,
     }
     assert "recovery" not in response.content.decode()
 
@@ -227,7 +230,7 @@ def test_it_refuses_the_same_id_with_other_content_with_409(cast, api, talking):
         (lambda e: {**e, "sig": env.b64u(bytes(64))}, 400, "signature does not match"),
         (lambda e: {**e, "keys": e["keys"][:1]}, 400, "Reload it and send again"),
         (lambda e: {**e, "conversation": "D-ZZZZ-ZZZZ"}, 400, "another conversation"),
-        (lambda e: {**e, "v": 2}, 400, "version 1"),
+        (lambda e: {**e, "v": 1}, 400, "version 2"),
         (lambda e: {**e, "id": "not-a-uuid"}, 400, "random UUID"),
         (lambda e: {**e, "meta": {"kind": "shout"}}, 400, "meta.kind"),
         (lambda e: {**e, "extra": "field"}, 422, "extra"),

@@ -468,3 +468,118 @@ def test_it_pins_each_persons_keys_and_refuses_to_send_when_they_change(
     assert json.loads(pins.read_text())[str(cast.harmed.user_id)] == new_keys.key_id
     out, _err = mend_chat("send", *common, "Third.")
     assert out.strip() == "Sent as message 3."
+
+
+def _colleague_joins(cast) -> env.KeyPair:
+    """The case's coordinator puts a colleague on the team as co-facilitator; the colleague has keys."""
+    keys = helpers.give_keys(cast.other_facilitator_same_program)
+    case_services.facilitator_assign(
+        actor=cast.coordinator,
+        case=cast.case,
+        user=cast.other_facilitator_same_program,
+        role="co_facilitator",
+    )
+    return keys
+
+
+def test_it_refuses_to_send_when_someone_new_joined_until_told(cast, key_file, facilitator_token, support):
+    wren = helpers.give_keys(cast.harmed.user)
+    common = ("--url", URL, "--token", facilitator_token, "--keys", str(key_file))
+    mend_chat("send", *common, support.public_id, "First.")
+
+    # Given a colleague joins the team, and so this conversation
+    gil = _colleague_joins(cast)
+
+    # Then nothing is sent until the facilitator says they checked, and they are told who, in what role,
+    # and the safety code they share, worked out on this machine from both people's keys
+    fen = chat.keyfile_read(key_file)
+    code = env.safety_code_between((fen.enc_public, fen.sign_public), (gil.enc_public, gil.sign_public))
+    with pytest.raises(CommandError, match="a new co-facilitator, Gil Colleague") as refused:
+        mend_chat("send", *common, support.public_id, "Second.")
+    assert f"(safety code {code})" in str(refused.value)
+    assert "--accept-new-member" in str(refused.value)
+    assert Message.objects.filter(conversation=support).count() == 1
+
+    # And a changed key is not enough to let it through
+    with pytest.raises(CommandError, match="Someone new joined"):
+        mend_chat("send", *common, "--accept-key-change", support.public_id, "Second.")
+
+    # When they say so, it goes to everyone, the new member included, and the next one needs nothing more
+    out, _err = mend_chat("send", *common, "--accept-new-member", support.public_id, "Second.")
+    assert out.strip() == "Sent as message 2."
+    second = Message.objects.get(conversation=support, seq=2)
+    assert opened_by(gil, second) == opened_by(wren, second) == "Second."
+    out, _err = mend_chat("send", *common, support.public_id, "Third.")
+    assert out.strip() == "Sent as message 3."
+
+
+def test_it_pins_what_it_sees_on_first_use_of_a_conversation(cast, key_file, facilitator_token, support):
+    # Given a colleague was on the team before the facilitator ever wrote here
+    helpers.give_keys(cast.harmed.user)
+    _colleague_joins(cast)
+    common = ("--url", URL, "--token", facilitator_token, "--keys", str(key_file))
+
+    # Then the first message goes (trust on first use), and the members are pinned for this conversation
+    out, _err = mend_chat("send", *common, support.public_id, "First.")
+    assert out.strip() == "Sent as message 1."
+    pinned = json.loads(Path(f"{key_file}.pins").read_text())["conversations"][support.public_id]
+    assert set(pinned) == {
+        f"{cast.harmed.user_id}|harmed_party",
+        f"{cast.other_facilitator_same_program.pk}|co_facilitator",
+    }
+
+
+def test_it_shows_the_safety_code_both_people_see_when_a_key_changed(
+    cast, key_file, facilitator_token, support
+):
+    helpers.give_keys(cast.harmed.user)
+    common = ("--url", URL, "--token", facilitator_token, "--keys", str(key_file))
+    mend_chat("send", *common, support.public_id, "First.")
+
+    # Given the person harmed's key is changed
+    wren = helpers.give_keys(cast.harmed.user)
+
+    # Then the refusal gives the 16-group code shared with Wren's new keys, as Wren's own screen would
+    fen = chat.keyfile_read(key_file)
+    code = env.safety_code_between((wren.enc_public, wren.sign_public), (fen.enc_public, fen.sign_public))
+    assert len(code.split(" ")) == 16
+    with pytest.raises(CommandError, match=f"The keys of Wren \\(safety code {code}\\) changed"):
+        mend_chat("send", *common, support.public_id, "Second.")
+
+
+def test_it_refuses_a_member_whose_listed_key_is_swapped_in_the_database(
+    cast, key_file, facilitator_token, support
+):
+    from mend.accounts.models import KeyBundle
+
+    helpers.give_keys(cast.harmed.user)
+    common = ("--url", URL, "--token", facilitator_token, "--keys", str(key_file))
+
+    # Given someone with the database puts their own encryption key in place of Wren's
+    attacker = env.KeyPair.generate()
+    KeyBundle.objects.filter(user=cast.harmed.user, replaced_at__isnull=True).update(
+        enc_public=env.b64u(attacker.enc_public)
+    )
+
+    # Then nothing is sealed to it
+    with pytest.raises(CommandError, match="do not match their key id"):
+        mend_chat("send", *common, support.public_id, "Secret.")
+    assert not Message.objects.filter(conversation=support).exists()
+
+
+def test_it_marks_messages_signed_with_keys_not_checked_here(cast, key_file, facilitator_token, support):
+    wren = helpers.give_keys(cast.harmed.user)
+    common = ("--url", URL, "--token", facilitator_token, "--keys", str(key_file))
+    mend_chat("send", *common, support.public_id, "First.")
+    party_sends(cast.harmed, wren, support, "With the keys you know.")
+
+    # Given Wren's keys change, and a message comes signed with the new ones
+    new_wren = helpers.give_keys(cast.harmed.user)
+    party_sends(cast.harmed, new_wren, support, "With new keys.")
+
+    # Then reading shows both, the second marked, until the change is accepted
+    reading = ("read", "--url", URL, "--token", facilitator_token, "--keys", str(key_file))
+    out, _err = mend_chat(*reading, support.public_id)
+    lines = out.strip().splitlines()
+    assert lines[1].endswith("Wren: With the keys you know.")
+    assert "[signed with keys that changed]: With new keys." in lines[2]

@@ -1,10 +1,12 @@
-"""Envelope v1 and the sign-in keys: shared vectors, round trips, tampering and the server's form check."""
+"""Envelope v2 (and v1, which still opens) and the sign-in keys: shared vectors, round trips, tampering,
+every recipient checking every other's entry, and the server's form check."""
 
 import base64
 import copy
 import functools
 import hashlib
 import json
+import math
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -57,7 +59,12 @@ def _vector_keys(name: str) -> e.KeyPair:
 
 
 def _vector_envelope(index: int = 0) -> dict:
-    return copy.deepcopy(_stored()["envelopes"][index]["envelope"])
+    return copy.deepcopy(_stored()["envelopes_v2"][index]["envelope"])
+
+
+def _public_keys(people: list[e.KeyPair]) -> dict:
+    """The recipients' keys as the server lists them beside a message."""
+    return {keys.key_id: {**keys.public()} for keys in people}
 
 
 def _seal(sender: e.KeyPair, recipients: list[e.KeyPair], text: str, meta=None, conversation=CONVERSATION):
@@ -84,7 +91,8 @@ metas = st.one_of(
 def test_it_reproduces_every_deterministic_vector():
     built, stored = _built(), _stored()
     assert set(built) == set(stored)
-    for section in ("people", "sign_in", "recovery", "envelopes", "file"):
+    sections = ("people", "sign_in", "recovery", "envelopes", "envelopes_v2", "envelope_v2_not_for_everyone")
+    for section in (*sections, "file"):
         assert built[section] == stored[section], section
 
 
@@ -121,20 +129,105 @@ def test_it_derives_key_ids_and_safety_codes_from_the_public_halves():
         assert len(person["key_id"]) == 22
         assert e.safety_code_of(enc_public, sign_public) == person["safety_code"]
         groups = person["safety_code"].split(" ")
-        assert [len(g) for g in groups] == [4, 4, 4] and all(g.isdigit() for g in groups)
+        assert [len(g) for g in groups] == [5] * 8 and all(g.isdigit() for g in groups)
+
+
+def test_it_gives_two_people_the_same_safety_code_of_at_least_128_bits_from_both_their_keys():
+    people = _stored()["people"]
+    for vector in _stored()["safety_codes"]:
+        a, b = (people[name] for name in vector["between"])
+        keys_a = (e.unb64u(a["enc_public"]), e.unb64u(a["sign_public"]))
+        keys_b = (e.unb64u(b["enc_public"]), e.unb64u(b["sign_public"]))
+        # Both people's screens show the same code, whichever of them works it out
+        code = e.safety_code_between(keys_a, keys_b)
+        assert code == e.safety_code_between(keys_b, keys_a) == vector["code"]
+        # Made of both people's parts, each eight groups of five digits: log2(10^5) * 8 > 132 bits each
+        assert sorted([a["safety_code"], b["safety_code"]]) == [vector["code"][:47], vector["code"][48:]]
+    assert 8 * math.log2(100_000) > 132
 
 
 @pytest.mark.parametrize("index", [0, 1, 2])
-def test_it_verifies_and_opens_every_vector_envelope(index):
+def test_it_still_verifies_and_opens_every_version_1_vector_envelope(index):
     case = _stored()["envelopes"][index]
     envelope = case["envelope"]
-    assert e.check_form(envelope) is envelope
+    assert envelope["v"] == 1
+    assert e.check_form(envelope, versions=e.ENVELOPE_VERSIONS) is envelope
     e.verify(envelope, _vector_keys(case["sender"]).sign_public)
+    recipients = e.recipient_keys(_public_keys([_vector_keys(name) for name in case["to"]]))
     for name in case["to"]:
         assert e.open_envelope(envelope, _vector_keys(name)) == case["content"]
+        # Opened, but its entries cannot be checked: every one is reported as unchecked
+        content, unchecked = e.open_checked(envelope, _vector_keys(name), recipients)
+        assert (content, unchecked) == (case["content"], [k["to"] for k in envelope["keys"]])
     assert [k["to"] for k in envelope["keys"]] == sorted(k["to"] for k in envelope["keys"])
     with pytest.raises(EnvelopeError, match="not encrypted to these keys"):
         e.open_envelope(envelope, OUTSIDER)
+
+
+@pytest.mark.parametrize("index", [0, 1, 2])
+def test_it_verifies_opens_and_checks_every_version_2_vector_envelope(index):
+    case = _stored()["envelopes_v2"][index]
+    envelope = case["envelope"]
+    assert envelope["v"] == 2 and all(set(k) == {"to", "epk", "ck"} for k in envelope["keys"])
+    assert e.check_form(envelope) is envelope
+    e.verify(envelope, _vector_keys(case["sender"]).sign_public)
+    recipients = e.recipient_keys(_public_keys([_vector_keys(name) for name in case["to"]]))
+    for name in case["to"]:
+        # Every recipient opens it and recomputes every entry: nothing is left unchecked
+        assert e.open_checked(envelope, _vector_keys(name), recipients) == (case["content"], [])
+    with pytest.raises(EnvelopeError, match="not encrypted to these keys"):
+        e.open_envelope(envelope, OUTSIDER)
+
+
+def test_it_refuses_the_vector_message_sealed_with_junk_for_one_recipient():
+    case = _stored()["envelope_v2_not_for_everyone"]
+    envelope = case["envelope"]
+    recipients = e.recipient_keys(_public_keys([_vector_keys(name) for name in case["to"]]))
+    # Given a well-formed message, signed by its sender, whose entry for cedar is junk
+    assert e.check_form(envelope) is envelope
+    e.verify(envelope, _vector_keys(case["sender"]).sign_public)
+    # Then birch could decrypt it, but recomputing cedar's entry refuses it
+    assert e.open_envelope(envelope, _vector_keys("birch")) == case["content"]
+    with pytest.raises(e.NotSealedForEveryone, match="not sealed correctly for everyone"):
+        e.open_checked(envelope, _vector_keys("birch"), recipients)
+    # And cedar is told it was not sealed so that they can read it
+    with pytest.raises(e.NotReadableForMe, match="not sealed so that you can read it"):
+        e.open_checked(envelope, _vector_keys("cedar"), recipients)
+
+
+def test_it_refuses_new_version_1_envelopes_but_checks_the_form_of_stored_ones():
+    envelope = copy.deepcopy(_stored()["envelopes"][0]["envelope"])
+    with pytest.raises(EnvelopeError, match="Only envelope version 2 is accepted"):
+        e.check_form(envelope)
+    assert e.check_form(envelope, versions=(1, 2)) is envelope
+    envelope["keys"][0]["nonce"] = e.b64u(bytes(11))
+    with pytest.raises(EnvelopeError, match="recipient nonce must be 12 bytes"):
+        e.check_form(envelope, versions=(1, 2))
+    # A version 1 envelope relabelled as version 2 has the wrong entries, and no longer verifies anyway
+    relabelled = {**copy.deepcopy(_stored()["envelopes"][0]["envelope"]), "v": 2}
+    with pytest.raises(EnvelopeError, match="exactly: to, epk, ck"):
+        e.check_form(relabelled)
+    with pytest.raises(EnvelopeError, match="signature does not match"):
+        e.verify(relabelled, _vector_keys("ash").sign_public)
+
+
+def test_it_never_trusts_the_servers_pairing_of_a_key_id_with_keys():
+    birch, cedar = _vector_keys("birch"), _vector_keys("cedar")
+    listed = _public_keys([birch, cedar])
+    # A server that lists cedar's key id with keys of its own choosing
+    listed[cedar.key_id] = {**OUTSIDER.public()}
+    with pytest.raises(EnvelopeError, match="do not match their key id"):
+        e.recipient_keys(listed)
+    with pytest.raises(EnvelopeError, match="missing"):
+        e.recipient_keys(None)
+
+
+def test_it_reports_entries_whose_keys_are_no_longer_kept_as_unchecked():
+    case = _stored()["envelopes_v2"][0]
+    birch, cedar = _vector_keys("birch"), _vector_keys("cedar")
+    listed = {**_public_keys([birch]), cedar.key_id: None}
+    content, unchecked = e.open_checked(case["envelope"], birch, e.recipient_keys(listed))
+    assert (content, unchecked) == (case["content"], [cedar.key_id])
 
 
 def test_it_decrypts_the_vector_file():
@@ -180,6 +273,71 @@ def test_it_round_trips_any_text_to_every_recipient(text, chosen, sender, meta, 
     assert len(body) - 16 == len(e.pad(e.canonical(content)))
     assert len(body) - 16 - len(e.canonical(content)) in range(1, e.PAD_BLOCK + 1)
     assert [k["to"] for k in envelope["keys"]] == sorted(keys.key_id for keys in recipients)
+
+
+@FAST
+@given(
+    text=st.text(max_size=200),
+    chosen=st.lists(st.integers(0, len(CAST) - 1), min_size=1, max_size=6, unique=True),
+    sender=st.integers(0, len(CAST) - 1),
+    content_key=st.binary(min_size=32, max_size=32),
+)
+def test_it_makes_every_version_2_entry_from_the_content_key_so_every_recipient_checks_all(
+    text, chosen, sender, content_key
+):
+    recipients = [CAST[i] for i in chosen]
+    listed = e.recipient_keys(_public_keys(recipients))
+
+    def sealed(nonce: bytes) -> dict:
+        return e.seal(
+            sender=CAST[sender],
+            conversation=CONVERSATION,
+            content={"text": text},
+            recipients=[_recipient(keys) for keys in recipients],
+            message_id="3e5f7a9b-1c2d-4e3f-8a4b-5c6d7e8f9a0b",
+            randomness={"content_key": content_key, "nonce": nonce},
+        )
+
+    envelope = sealed(bytes(12))
+    # The entries depend on the content key, the message and the recipient only
+    assert envelope["keys"] == sealed(b"\x01" * 12)["keys"]
+    assert len({k["epk"] for k in envelope["keys"]}) == len(recipients)
+    for keys in recipients:
+        assert e.open_checked(envelope, keys, listed) == ({"text": text}, [])
+
+
+@settings(FAST, max_examples=60)
+@given(
+    chosen=st.lists(st.integers(1, len(CAST) - 1), min_size=2, max_size=5, unique=True),
+    field=st.sampled_from(["ck", "epk", "both"]),
+    data=st.data(),
+)
+def test_it_lets_no_recipient_show_a_message_with_junk_in_anyones_entry(chosen, field, data):
+    sender, recipients = CAST[0], [CAST[i] for i in chosen]
+    listed = e.recipient_keys(_public_keys(recipients))
+    envelope = _seal(sender, recipients, "the same for everyone")
+    # Given a sender who replaces one recipient's entry (by another valid one, or junk) and signs it all
+    index = data.draw(st.integers(0, len(recipients) - 1), label="harmed entry")
+    junked = copy.deepcopy(envelope)
+    entry = junked["keys"][index]
+    if field in ("ck", "both"):
+        entry["ck"] = e.b64u(data.draw(st.binary(min_size=48, max_size=48), label="ck"))
+    if field in ("epk", "both"):
+        entry["epk"] = e.b64u(X25519PrivateKey.generate().public_key().public_bytes_raw())
+    junked = {k: v for k, v in junked.items() if k != "sig"}
+    junked["sig"] = e.b64u(sender.sign.sign(e.signed_part(junked)))
+    if junked["keys"] == envelope["keys"]:
+        return  # the drawn junk happened to be the real entry
+    e.check_form(junked)
+    e.verify(junked, sender.sign_public)
+    # Then whoever opens it, the one it was junked for included, is refused
+    for keys in recipients:
+        with pytest.raises(EnvelopeError) as refused:
+            e.open_checked(junked, keys, listed)
+        if keys.key_id == entry["to"]:
+            assert isinstance(refused.value, (e.NotReadableForMe, e.NotSealedForEveryone))
+        else:
+            assert isinstance(refused.value, e.NotSealedForEveryone)
 
 
 @FAST
@@ -281,7 +439,6 @@ def _keys_entries(count: int) -> list[dict]:
         {
             "to": e.b64u(hashlib.sha256(str(n).encode()).digest()[:16]),
             "epk": e.b64u(bytes(32)),
-            "nonce": e.b64u(bytes(12)),
             "ck": e.b64u(bytes(48)),
         }
         for n in range(count)
@@ -307,12 +464,13 @@ BAD_FORMS = [
     ("none", lambda env: None, "must be a JSON object"),
     ("missing body and sig", _without("body", "sig"), "missing: body, sig"),
     ("missing v", _without("v"), "missing: v"),
-    ("unknown field", _set("reply_to", "x"), "fields that version 1 does not know: reply_to"),
-    ("version 2", _set("v", 2), "Only envelope version 1"),
-    ("version 0", _set("v", 0), "Only envelope version 1"),
-    ("version as text", _set("v", "1"), "Only envelope version 1"),
-    ("version True", _set("v", True), "Only envelope version 1"),
-    ("version null", _set("v", None), "Only envelope version 1"),
+    ("unknown field", _set("reply_to", "x"), "fields that its version does not know: reply_to"),
+    ("version 1", _set("v", 1), "Only envelope version 2"),
+    ("version 3", _set("v", 3), "Only envelope version 2"),
+    ("version 0", _set("v", 0), "Only envelope version 2"),
+    ("version as text", _set("v", "2"), "Only envelope version 2"),
+    ("version True", _set("v", True), "Only envelope version 2"),
+    ("version null", _set("v", None), "Only envelope version 2"),
     ("empty conversation", _set("conversation", ""), "conversation must be its id"),
     ("long conversation", _set("conversation", "D" * 41), "conversation must be its id"),
     ("conversation number", _set("conversation", 7), "conversation must be its id"),
@@ -333,12 +491,13 @@ BAD_FORMS = [
     ("65 recipients", _set("keys", _keys_entries(65)), "between 1 and 64 recipients"),
     ("keys not a list", _set("keys", {"to": "x"}), "between 1 and 64 recipients"),
     ("duplicate recipient", _duplicate_first_key, "listed twice"),
-    ("recipient entry extra", _set_in_first_key("name", "ash"), "exactly: to, epk, nonce, ck"),
-    ("recipient entry not dict", _set("keys", ["birch"]), "exactly: to, epk, nonce, ck"),
+    ("recipient entry extra", _set_in_first_key("name", "ash"), "exactly: to, epk, ck"),
+    ("recipient entry not dict", _set("keys", ["birch"]), "exactly: to, epk, ck"),
+    ("recipient nonce in v2", _set_in_first_key("nonce", e.b64u(bytes(12))), "exactly: to, epk, ck"),
     ("meta kind unknown", _set_meta({"kind": "shout"}), "meta.kind must be one of: message, for_relay"),
     ("meta without kind", _set_meta({}), "meta.kind must be one of"),
     ("meta not a dict", _set_meta("message"), "meta.kind must be one of"),
-    ("meta unknown field", _set_meta({"kind": "message", "to": "x"}), "meta has fields that version 1"),
+    ("meta unknown field", _set_meta({"kind": "message", "to": "x"}), "meta has fields that the envelope"),
     ("relayed without ref", _set_meta({"kind": "relayed"}), "must name the message it refers to in meta.ref"),
     ("returned without ref", _set_meta({"kind": "returned"}), "must name the message it refers to"),
     ("ref not a uuid", _set_meta({"kind": "relayed", "ref": "42"}), "meta.ref must be the id"),
@@ -364,7 +523,6 @@ BAD_FORMS = [
     ("to not base64", _set_in_first_key("to", "ash@example.org"), "recipient key id is not base64url"),
     ("epk not base64", _set_in_first_key("epk", "é" * 43), "ephemeral key is not base64url text"),
     ("epk too short", _set_in_first_key("epk", e.b64u(bytes(31))), "ephemeral key must be 32 bytes"),
-    ("recipient nonce", _set_in_first_key("nonce", e.b64u(bytes(11))), "recipient nonce must be 12 bytes"),
     ("ck wrong length", _set_in_first_key("ck", e.b64u(bytes(32))), "wrapped content key must be 48 bytes"),
 ]
 
@@ -398,8 +556,8 @@ def test_it_accepts_a_body_of_exactly_96_kib_padded():
 
 def test_it_refuses_version_as_a_float():
     envelope = _vector_envelope()
-    envelope["v"] = 1.0
-    with pytest.raises(EnvelopeError, match="Only envelope version 1"):
+    envelope["v"] = 2.0
+    with pytest.raises(EnvelopeError, match="Only envelope version 2"):
         e.check_form(envelope)
 
 

@@ -104,15 +104,34 @@ class InConversation:
     # --- keys -----------------------------------------------------------------------------------------
 
     def safety_code_of(self, name: str) -> str:
-        """The safety code this page shows for a person, as the browser worked it out from their keys."""
+        """The safety code this page shows with a person, as the browser worked it out from both people's
+        keys: the same on both their screens."""
         code = self.page.locator(f"[data-safety-code][data-name='{name}']")
-        expect(code).to_have_attribute("data-checked", "1")
+        expect(code).to_have_attribute("data-checked", "1", timeout=LIVE_SECONDS)
         return code.inner_text().strip()
 
-    def my_safety_code(self) -> str:
-        code = self.page.get_by_test_id("my-safety-code")
-        expect(code).not_to_be_empty()
-        return code.inner_text().strip()
+    def key_warnings(self) -> Locator:
+        """Refused keys, changed keys, new members, and whether sending is held."""
+        return self.page.locator("[data-key-warnings]")
+
+    def sending_is_held(self) -> Locator:
+        return self.page.locator("[data-key-warnings] [data-sending-held]")
+
+    def say_i_have_checked(self) -> None:
+        """Clicks "I have checked" on every change shown, one after the other."""
+        buttons = self.page.locator("[data-key-warnings] [data-checked-change]:enabled")
+        expect(buttons.first).to_be_visible()
+        while buttons.count():
+            buttons.first.click()
+        expect(self.sending_is_held()).to_have_count(0, timeout=LIVE_SECONDS)
+
+    def try_to_write(self, text: str) -> None:
+        """Writes and presses Send, whatever then happens."""
+        self.page.get_by_label(self._draft_label()).fill(text)
+        self.page.get_by_role("button", name="Send", exact=True).click()
+
+    def errors(self) -> Locator:
+        return self.page.locator("[data-errors]")
 
 
 class Facilitator(InConversation):
@@ -124,19 +143,19 @@ class Facilitator(InConversation):
         self.recovery_code = ""
 
     def sign_in(self) -> None:
-        """Signs in (the page unlocks their keys, or makes them and shows a recovery code once), then passes
-        the second step with a code from their authenticator."""
+        """Signs in, passes the second step with a code from their authenticator, and then the page unlocks
+        their keys (or makes them and shows a recovery code once): staff keys come only after that step."""
         _fill_sign_in(self.page, self.case.facilitator_email, self.case.facilitator_password)
-        code = self.page.get_by_test_id("recovery-code")
-        second_step = self.page.get_by_label("6-digit code")
-        expect(code.or_(second_step)).to_be_visible(timeout=LIVE_SECONDS)
-        if code.is_visible():
-            self.recovery_code = code.inner_text().strip()
-            self.page.get_by_role("link", name="I have kept it safe. Continue").click()
-        self.page.wait_for_url("**/account/two-factor/**")
+        self.page.wait_for_url("**/account/two-factor/**", timeout=LIVE_SECONDS)
         now = totp(bytes.fromhex(self.case.totp_key))
         self.page.get_by_label("6-digit code").fill(f"{now:06d}")
         self.page.get_by_role("button", name="Continue").click()
+        code = self.page.get_by_test_id("recovery-code")
+        hello = self.page.get_by_role("heading", name=f"Hello, {self.case.facilitator_name}")
+        expect(code.or_(hello)).to_be_visible(timeout=LIVE_SECONDS)
+        if code.is_visible():
+            self.recovery_code = code.inner_text().strip()
+            self.page.get_by_role("link", name="I have kept it safe. Continue").click()
         expect(self.page.get_by_role("heading", level=1)).to_have_text(f"Hello, {self.case.facilitator_name}")
 
     def open_case_messages(self) -> None:

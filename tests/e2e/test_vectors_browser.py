@@ -84,6 +84,7 @@ def test_it_reproduces_the_shared_vectors(browser_crypto):
                 meta: vector.meta,
                 id: vector.envelope.id,
                 randomness: vector.randomness,
+                version: vector.envelope.v,
             });
             envelopes.push({sealed: m.canonical(sealed), theirs: m.canonical(vector.envelope)});
         }
@@ -451,6 +452,68 @@ def test_it_pins_the_first_key_seen_and_warns_when_it_changes(browser_crypto):
     assert got == ["new", "same", "new", "changed", "changed", None, "same", "changed", "same"]
 
 
+def test_it_reproduces_the_safety_codes_of_the_vector_people(browser_crypto):
+    # Given the safety code of each pair of vector people, as Python worked them out
+    # When the browser works them out from the same public keys, both ways round
+    got = browser_crypto.run(
+        """
+        const side = (p) => ({encPublic: p.enc_public, signPublic: p.sign_public});
+        const codes = [];
+        for (const {between: [a, b]} of arg.safety_codes) {
+            codes.push([
+                await m.safetyCodeBetween(side(arg.people[a]), side(arg.people[b])),
+                await m.safetyCodeBetween(side(arg.people[b]), side(arg.people[a])),
+            ]);
+        }
+        return codes;
+        """,
+        {"people": VECTORS["people"], "safety_codes": VECTORS["safety_codes"]},
+    )
+
+    # Then each pair's code is Python's, byte for byte, whoever of the two works it out
+    assert got == [[vector["code"], vector["code"]] for vector in VECTORS["safety_codes"]]
+
+
+def test_it_tells_new_members_and_changed_keys_apart_per_conversation(browser_crypto):
+    # Given a conversation first seen with ash and birch, then with a new member and a changed key
+    got = browser_crypto.run(
+        """
+        const ash = {user: 1, role: "facilitator", name: "Ash", keyId: "key-of-ash"};
+        const birch = {user: 2, role: "harmed_party", name: "Birch", keyId: "key-of-birch"};
+        const cedar = {user: 3, role: "co_facilitator", name: "Cedar", keyId: "key-of-cedar"};
+        const summary = ({changes}) => changes.map(({person, change}) => `${person.name}:${change}`);
+        const first = await m.pinMembers("C-1", [ash, birch]);
+        const again = await m.pinMembers("C-1", [ash, birch]);
+        const later = await m.pinMembers("C-1", [{...ash, keyId: "new-key-of-ash"}, birch, cedar]);
+        const still = await m.pinMembers("C-1", [{...ash, keyId: "new-key-of-ash"}, birch, cedar]);
+        await m.pinAcceptMember("C-1", {...ash, keyId: "new-key-of-ash"});
+        const record = await m.pinAcceptMember("C-1", cedar);
+        // Elsewhere, on a first visit, ash's old key is noticed as a change: the new one is pinned now
+        const elsewhere = await m.pinMembers("C-2", [birch, {...ash, keyId: "key-of-ash"}]);
+        // And birch in another role is someone new
+        const otherRole = await m.pinMembers("C-1", [{...birch, role: "supporter"}]);
+        return {
+            first: summary(first), again: summary(again), later: summary(later), still: summary(still),
+            elsewhere: summary(elsewhere), otherRole: summary(otherRole),
+            after: summary(await m.pinMembers("C-1", [{...ash, keyId: "new-key-of-ash"}, birch, cedar])),
+            states: [
+                m.pinStateOf(record, 1, "key-of-ash"), m.pinStateOf(record, 1, "new-key-of-ash"),
+                m.pinStateOf(record, 2, "key-of-cedar"), m.pinStateOf(record, 9, "key-of-ash"),
+            ],
+        };
+        """
+    )
+
+    # Then the first visit pins what it sees, and later a new member and a changed key are told apart
+    assert got["first"] == [] and got["again"] == []
+    assert got["later"] == got["still"] == ["Ash:changed", "Cedar:new"]
+    # And once checked they are pinned; the old key still counts for old messages
+    assert got["after"] == []
+    assert got["states"] == ["pinned", "pinned", "changed", "unknown"]
+    assert got["elsewhere"] == ["Ash:changed"]
+    assert got["otherRole"] == ["Birch:new"]
+
+
 def test_it_writes_canonical_json_and_normalises_phrases_as_python_does(browser_crypto):
     # Given values whose canonical form is easy to get wrong, and phrases typed in odd ways
     values = [
@@ -497,3 +560,175 @@ def test_it_normalises_the_phrase_and_identifier_when_deriving_the_sign_in_keys(
 
     # Then they get the same authentication key, and a wrapping key that never leaves WebCrypto
     assert got == {"tidy": vector["auth_key"], "untidy": vector["auth_key"], "wrap": ["AES-GCM", False]}
+
+
+def test_it_derives_the_sign_in_keys_with_the_installs_salt_as_python_does(browser_crypto):
+    # Given the version 2 sign-in vectors: the same person on two installs, and a participant
+    # When the browser derives the salt and the keys with each install's id, and with none (version 1)
+    got = browser_crypto.run(
+        """
+        const found = [];
+        for (const v of arg.v2) {
+            const keys = await m.deriveSignInRaw(v.identifier, v.secret, v.install_id);
+            found.push({salt: m.b64u(await m.signInSalt(v.identifier, v.install_id)), ...keys});
+        }
+        const v1 = await m.deriveSignInRaw(arg.v1.identifier, arg.v1.secret);
+        let empty = "";
+        try {
+            await m.deriveSignIn(arg.v1.identifier, arg.v1.secret, "");
+        } catch (error) {
+            empty = error.message;
+        }
+        return {found, v1, empty};
+        """,
+        {"v2": VECTORS["sign_in_v2"], "v1": VECTORS["sign_in"][0]},
+    )
+
+    # Then every salt, sign-in key and wrapping key is Python's, byte for byte
+    assert got["found"] == [
+        {"salt": v["salt"], "authKey": v["auth_key"], "wrapKeyBytes": v["wrap_key"]}
+        for v in VECTORS["sign_in_v2"]
+    ]
+    # And another install, or the older salt, gives other keys; an empty install id is refused, not ignored
+    keys = {v["auth_key"] for v in VECTORS["sign_in_v2"]} | {got["v1"]["authKey"]}
+    assert len(keys) == 4 and got["v1"]["authKey"] == VECTORS["sign_in"][0]["auth_key"]
+    assert got["empty"] == "The install id is empty."
+
+
+# --- envelope v2: every recipient checks every other's entry --------------------------------------------
+
+
+def test_it_reproduces_the_version_2_vectors_byte_for_byte(browser_crypto):
+    # Given the version 2 vectors Python made, where only the content key and the body's nonce are random
+    # When the browser seals the same messages with the same content key and nonce
+    got = browser_crypto.run(
+        """
+        const keysets = {};
+        for (const [name, file] of Object.entries(arg.people)) {
+            keysets[name] = await m.importKeysetFromFile(file);
+        }
+        const sealed = [];
+        for (const vector of arg.envelopes) {
+            const envelope = await m.seal({
+                sender: keysets[vector.sender],
+                conversation: vector.envelope.conversation,
+                content: vector.content,
+                recipients: vector.to.map((name) => arg.people[name]),
+                meta: vector.meta,
+                id: vector.envelope.id,
+                randomness: vector.randomness,
+            });
+            sealed.push(m.canonical(envelope));
+        }
+        return sealed;
+        """,
+        {"people": VECTORS["people"], "envelopes": VECTORS["envelopes_v2"]},
+    )
+
+    # Then every envelope is Python's, byte for byte: the entries follow from the content key alone
+    assert got == [_canonical(vector["envelope"]) for vector in VECTORS["envelopes_v2"]]
+
+
+def _listed(names: list[str]) -> dict:
+    people = VECTORS["people"]
+    return {
+        people[n]["key_id"]: {"enc_public": people[n]["enc_public"], "sign_public": people[n]["sign_public"]}
+        for n in names
+    }
+
+
+def test_it_checks_every_entry_of_version_2_and_refuses_a_message_with_junk_for_someone(browser_crypto):
+    # Given the version 2 vectors, the one with junk in cedar's entry, and a version 1 vector
+    junk = VECTORS["envelope_v2_not_for_everyone"]
+    old = VECTORS["envelopes"][0]
+    people = VECTORS["people"]
+
+    def frame(vector: dict, listed: dict | None = None) -> dict:
+        sender = people[vector["sender"]]
+        return {
+            "envelope": vector["envelope"],
+            "from": {"enc_public": sender["enc_public"], "sign_public": sender["sign_public"]},
+            "recipient_keys": _listed(vector["to"]) if listed is None else listed,
+        }
+
+    # A server that pairs cedar's key id with birch's keys
+    birch_keys = _listed(["birch"])[people["birch"]["key_id"]]
+    swapped = {**_listed(junk["to"]), people["cedar"]["key_id"]: birch_keys}
+
+    # When each recipient opens each as the pages do (openFrame)
+    got = browser_crypto.run(
+        """
+        const keysets = {};
+        for (const [name, file] of Object.entries(arg.people)) {
+            keysets[name] = await m.importKeysetFromFile(file);
+        }
+        const openAll = async (f, names) => {
+            const out = {};
+            for (const name of names) out[name] = await m.openFrame(f, keysets[name]);
+            return out;
+        };
+        const good = [];
+        for (const [i, f] of arg.good.entries()) good.push(await openAll(f, arg.goodTo[i]));
+        return {
+            good,
+            junk: await openAll(arg.junk, ["birch", "cedar"]),
+            // Without the check, birch's own copy opens: the check is what refuses it
+            junkUnchecked: await m.open(arg.junk.envelope, keysets.birch),
+            swapped: await m.openFrame({...arg.good[0], recipient_keys: arg.swapped}, keysets.birch),
+            old: await openAll(arg.old, ["birch", "cedar"]),
+        };
+        """,
+        {
+            "people": people,
+            "good": [frame(v) for v in VECTORS["envelopes_v2"]],
+            "goodTo": [v["to"] for v in VECTORS["envelopes_v2"]],
+            "junk": frame(junk),
+            "swapped": swapped,
+            "old": frame(old),
+        },
+    )
+
+    # Then every recipient of a version 2 vector opens it with every entry checked
+    for vector, opened in zip(VECTORS["envelopes_v2"], got["good"], strict=True):
+        assert opened == {name: {"content": vector["content"], "unchecked": []} for name in vector["to"]}
+    # And the message with junk for cedar is shown to no one: birch is told why, cedar that it is not for them
+    assert got["junkUnchecked"] == junk["content"]
+    assert got["junk"] == {
+        "birch": {
+            "problem": "This message was not sealed correctly for everyone in this conversation, "
+            "so it is not shown.",
+            "reason": "not_for_everyone",
+        },
+        "cedar": {
+            "problem": "This message was not sealed so that you can read it: "
+            "your copy of its key does not open.",
+            "reason": "unreadable",
+        },
+    }
+    # And keys the server paired with the wrong key id are refused, never used
+    assert got["swapped"] == {
+        "problem": "A recipient's keys do not match their key id, so this message is not shown.",
+        "reason": "altered",
+    }
+    # And a version 1 message still opens, marked as not checked for everyone
+    entries = [k["to"] for k in old["envelope"]["keys"]]
+    assert got["old"] == {name: {"content": old["content"], "unchecked": entries} for name in old["to"]}
+
+
+def test_it_seals_version_2_that_python_checks_for_every_recipient(browser_crypto):
+    # Given two people with keys in Python
+    first, second = e.KeyPair.generate(), e.KeyPair.generate()
+    # When the browser seals a message to both
+    envelope = browser_crypto.run(
+        """
+        const sender = await m.generateKeys();
+        return await m.seal({sender, conversation: arg.conversation, content: {text: "Checked by all."},
+                             recipients: arg.recipients});
+        """,
+        {"conversation": CONVERSATION, "recipients": [_recipient(first), _recipient(second)]},
+    )
+    # Then it is version 2, the server's form check accepts it, and each recipient checks every entry
+    assert envelope["v"] == 2 and e.check_form(envelope) is envelope
+    listed = e.recipient_keys({k.key_id: k.public() for k in (first, second)})
+    for keys in (first, second):
+        assert e.open_checked(envelope, keys, listed) == ({"text": "Checked by all."}, [])

@@ -24,7 +24,6 @@ let socket = null;
 let keyset = null;
 let members = [];
 let retryDelay = 1000;
-const resealed = new Set();
 
 // --- small helpers ------------------------------------------------------------------------------------
 
@@ -88,73 +87,270 @@ const outboxMine = async () =>
   );
 
 // --- keys, members and safety codes -------------------------------------------------------------------
+// The server is not trusted with keys or membership (docs/threat-model.md): each member's key id is
+// worked out here from the public keys listed, a member whose listed id differs is refused, and this
+// device remembers who it has seen in this conversation (e2e.js, pins). A changed key or a new member
+// holds sending here until the person says they checked.
 
-async function checkPins(people) {
-  const changed = [];
-  for (const person of people) {
-    if (!person.key_id || person.user === me) continue;
-    if ((await e2e.pinCheck(`user:${person.user}`, person.key_id)) === "changed") changed.push(person);
-  }
-  warnings.replaceChildren(
-    ...changed.map((person) => {
-      const p = el(
-        "p",
-        { "data-key-changed": person.user },
-        `${person.name}'s keys have changed since you last saw them. Before you send anything private, ` +
-          `compare their safety code (${person.safety_code}) with the one on their screen.`,
-      );
-      const button = el("button", { type: "button", class: "secondary" }, "I have checked it");
-      button.addEventListener("click", async () => {
-        await e2e.pinAccept(`user:${person.user}`, person.key_id);
-        p.remove();
-        warnings.hidden = !warnings.children.length;
-      });
-      p.append(" ", button);
-      return p;
-    }),
-  );
-  warnings.hidden = changed.length === 0;
-}
+let memberRefusals = []; // members whose listed keys do not check: nothing is encrypted to them
+let pendingChanges = []; // {person, change: "new" | "changed"} not yet checked by the person
+let pinRecord = null; // this conversation's pins: who was seen here, with which keys
 
-// Safety codes are worked out here from the public keys the server hands out, so that what two people
-// compare is what their own browsers will encrypt to, not a label the server could change.
-async function showSafetyCodes(people) {
-  const mine = root.ownerDocument.querySelector("[data-my-safety-code]");
-  if (mine && keyset) {
-    const own = await e2e.safetyCodeOf(keyset.encPublic, keyset.signPublic);
-    mine.textContent = own;
-    const listed = people.find((person) => person.user === me);
-    if (listed && listed.key_id !== keyset.keyId) {
-      showError(
-        "The keys on this device are not your current keys. Sign out, then sign in again before you send anything.",
-      );
-    }
-  }
-  for (const person of people) {
-    const code = root.ownerDocument.querySelector(`[data-safety-code][data-user="${person.user}"]`);
-    if (!code || !person.enc_public || !person.sign_public) continue;
+// A member's key id as their public keys give it: null without keys, undefined if the keys are malformed.
+async function computedKeyIdOf(person) {
+  if (!person.enc_public && !person.sign_public) return null;
+  try {
     const enc = e2e.unb64u(person.enc_public, 32, "public key");
     const sign = e2e.unb64u(person.sign_public, 32, "public key");
-    const computed = await e2e.safetyCodeOf(enc, sign);
-    code.textContent = computed;
-    code.dataset.checked = (await e2e.keyIdOf(enc, sign)) === person.key_id ? "1" : "0";
+    return await e2e.keyIdOf(enc, sign);
+  } catch {
+    return undefined;
   }
 }
 
-function recipientsOf(people) {
-  return people.filter((p) => p.key_id).map((p) => ({ key_id: p.key_id, enc_public: p.enc_public }));
+// {checked, refused}: each checked member gets `keyId`, worked out here; the signed-in person must be
+// listed with the keys this device holds.
+async function checkMembers(people) {
+  const checked = [];
+  const refused = [];
+  for (const person of people) {
+    const keyId = await computedKeyIdOf(person);
+    const mine = person.user === me && keyset && keyId !== keyset.keyId;
+    if (keyId === undefined || keyId !== (person.key_id || null) || mine) refused.push(person);
+    else checked.push({ ...person, keyId });
+  }
+  return { checked, refused };
 }
 
-async function takeMembers(people) {
-  members = people;
-  await checkPins(members);
-  await showSafetyCodes(members);
+// Pinned under the place itself (role_code); `roleName` is what the program calls it, to show.
+const pinPerson = (person) => ({
+  user: person.user,
+  role: person.role_code || person.role,
+  roleName: person.role,
+  name: person.name,
+  keyId: person.keyId,
+});
+
+// The changes of one conversation's members against this device's pins (and the record as it is now).
+async function membershipChanges(conversation, checked) {
+  const others = checked.filter((person) => person.user !== me);
+  return e2e.pinMembers(conversation, others.map(pinPerson));
+}
+
+function holdReason() {
+  if (memberRefusals.length) {
+    return (
+      "Sending is paused in this conversation: the keys listed for someone here could not be checked. " +
+      "Your messages are safe. Please let your program's administrator know."
+    );
+  }
+  if (pendingChanges.length) {
+    return "Sending is paused in this conversation until you have checked the change shown above.";
+  }
+  return "";
+}
+
+function refusalNotice(person) {
+  const text =
+    person.user === me
+      ? "The keys on this device are not your current keys. Sign out, then sign in again before you send anything."
+      : `The keys listed for ${person.name} do not match their key id, so nothing will be encrypted to them ` +
+        "and sending here is paused. Your messages are safe. Please let your program's administrator know.";
+  return el("p", { "data-key-refused": person.user }, text);
+}
+
+function changeText({ person, change }) {
+  if (change === "new") {
+    return (
+      `A new ${person.roleName}, ${person.name}, has joined this conversation. Sending is paused until you have ` +
+      `checked that they should be here: compare your safety code with ${person.name} (below), ` +
+      "or ask your facilitator."
+    );
+  }
+  return (
+    `${person.name}'s keys have changed since you last saw them. Sending is paused until you have compared ` +
+    `your safety code with ${person.name} (below) and it matches the one on their screen.`
+  );
+}
+
+function changeNotice(item) {
+  const { person, change } = item;
+  const attrs =
+    change === "new"
+      ? { "data-new-member": person.user, "data-role": person.role }
+      : { "data-key-changed": person.user };
+  const p = el("p", attrs, changeText(item));
+  const button = el("button", { type: "button", class: "secondary", "data-checked-change": "" }, "I have checked");
+  button.addEventListener("click", () => {
+    button.disabled = true;
+    serially(async () => {
+      pinRecord = await e2e.pinAcceptMember(conversationId, person);
+      const place = (other) => other.person.user === person.user && other.person.role === person.role;
+      pendingChanges = pendingChanges.filter((other) => !place(other));
+      showKeyWarnings();
+      redrawKeyMarks();
+    }).catch((error) => showError(error.message));
+  });
+  p.append(" ", button);
+  return p;
+}
+
+function showKeyWarnings() {
+  const notices = [...memberRefusals.map(refusalNotice), ...pendingChanges.map(changeNotice)];
+  const reason = holdReason();
+  if (reason) notices.push(el("p", { "data-sending-held": "" }, reason));
+  warnings.replaceChildren(...notices);
+  warnings.hidden = notices.length === 0;
+  if (composer) composer.dataset.held = reason ? "1" : "";
+}
+
+// "Your safety code with <name>" for each other member, worked out here from both people's keys
+// (docs/crypto.md): what two people compare is what their own browsers encrypt to and check against.
+async function showSafetyCodes(checked, refused) {
+  const list = root.ownerDocument.querySelector("[data-safety-codes]");
+  if (!list || !keyset) return;
+  const rows = [];
+  for (const person of [...checked, ...refused]) {
+    if (person.user === me) continue;
+    const label = el("dt", {}, `Your safety code with ${person.name} (${person.role})`);
+    const code = el("code", { "data-safety-code": "", "data-user": person.user, "data-name": person.name });
+    let value;
+    if (refused.includes(person)) {
+      code.dataset.checked = "0";
+      value = el("span", {}, "Their keys do not match their key id, so there is no code to compare.");
+    } else if (!person.keyId) {
+      value = el("span", {}, "No keys yet: they will not be able to read messages until they sign in.");
+    } else {
+      code.textContent = await e2e.safetyCodeBetween(keyset, {
+        encPublic: person.enc_public,
+        signPublic: person.sign_public,
+      });
+      code.dataset.checked = "1";
+      value = code;
+    }
+    const dd = el("dd");
+    dd.append(value);
+    rows.push(label, dd);
+  }
+  list.replaceChildren(...rows);
+}
+
+// Whom a message here is encrypted to: the checked members with keys. Throws while sending is held.
+function recipientsOf(people) {
+  const reason = holdReason();
+  if (reason) throw new Error(reason);
+  return people.filter((p) => p.keyId).map((p) => ({ key_id: p.keyId, enc_public: p.enc_public }));
+}
+
+// The same checks for another conversation's members (the facilitator's pass-on), against its own pins:
+// nothing goes there while its members or keys changed unchecked; the facilitator checks on its page.
+async function checkedRecipientsFor(conversation, people) {
+  const { checked, refused } = await checkMembers(people);
+  if (refused.length) {
+    throw new Error(
+      `The keys listed for ${refused.map((p) => p.name).join(", ")} could not be checked, so nothing was ` +
+        "passed on. Please let your program's administrator know.",
+    );
+  }
+  const { changes } = await membershipChanges(conversation, checked);
+  if (changes.length) {
+    const who = changes.map(({ person, change }) =>
+      change === "new" ? `${person.name} (new, ${person.roleName})` : `${person.name} (changed keys)`,
+    );
+    throw new Error(
+      `The people in that conversation changed: ${who.join(", ")}. Open that conversation and check there, ` +
+        "then pass it on.",
+    );
+  }
+  return checked.filter((p) => p.keyId).map((p) => ({ key_id: p.keyId, enc_public: p.enc_public }));
+}
+
+// Members taken and changes accepted one at a time, so that an answer read before an acceptance was
+// written cannot bring its notice back.
+let memberWork = Promise.resolve();
+function serially(work) {
+  const run = memberWork.then(work);
+  memberWork = run.catch(() => {});
+  return run;
+}
+
+function takeMembers(people) {
+  return serially(() => takeMembersNow(people));
+}
+
+async function takeMembersNow(people) {
+  const { checked, refused } = await checkMembers(people);
+  const { changes, record } = await membershipChanges(conversationId, checked);
+  members = checked;
+  memberRefusals = refused;
+  pinRecord = record;
+  pendingChanges = changes;
+  showKeyWarnings();
+  await showSafetyCodes(checked, refused);
+  redrawKeyMarks();
 }
 
 async function refreshMembers() {
   const answer = await getJson(`${root.dataset.membersUrl}?kind=${writeKind}`);
   await takeMembers(answer.members);
   return answer;
+}
+
+// Messages signed with keys this device has not pinned for their sender here are still shown, marked.
+function keyStateOf(entry) {
+  const { frame, content } = entry;
+  const sender = frame.envelope && frame.envelope.sender;
+  if (!content || !sender || !keyset) return "pinned";
+  if (frame.from.user === me) return sender === keyset.keyId ? "pinned" : "changed";
+  return e2e.pinStateOf(pinRecord, frame.from.user, sender);
+}
+
+function keyMarkOf(entry) {
+  const state = keyStateOf(entry);
+  entry.keyState = state;
+  if (state === "pinned") return null;
+  const words = state === "changed" ? "Signed with keys that changed" : "Signed with keys you have not checked";
+  return el("span", { class: "marker marker-keys", "data-key-mark": state }, words);
+}
+
+// Only messages whose mark changes are drawn again (a note being written in one is kept).
+function redrawKeyMarks() {
+  for (const entry of rendered.values()) {
+    if (entry.item && entry.keyState !== keyStateOf(entry)) draw(entry);
+  }
+}
+
+const NOT_SENT_CHANGED =
+  "Not sent: the people in this conversation or their keys changed. Check what is shown above, then send it again.";
+
+// After a refusal because the people or keys changed: the person sends again, once any change is checked.
+function resendButton(entry) {
+  const button = el("button", { type: "button", class: "secondary", "data-resend": "" }, "Send again");
+  button.addEventListener("click", async () => {
+    if (holdReason()) {
+      showError(holdReason());
+      return;
+    }
+    button.disabled = true;
+    try {
+      entry.resend = false;
+      await sealAndQueue(entry.content, entry.frame.envelope.meta, entry.frame.id);
+    } catch (error) {
+      entry.resend = true;
+      button.disabled = false;
+      showError(error.message);
+    }
+  });
+  return button;
+}
+
+// An envelope is shown only in the conversation it was sealed for, under the id it was sealed with.
+function misplacedProblem(frame) {
+  const envelope = frame.envelope || {};
+  if (envelope.conversation !== conversationId || envelope.id !== frame.id) {
+    return "This message was written for another conversation, so it is not shown here.";
+  }
+  return "";
 }
 
 // --- showing messages -------------------------------------------------------------------------------
@@ -193,17 +389,47 @@ function labelOf(frame) {
   return "";
 }
 
+// A received file is what its sender's page says it is, and the sender may be anyone in the conversation:
+// it is saved only as one of the kinds the composer offers, under a plain name with that kind's ending,
+// and anything else as bytes (never a page, an SVG or a script this site's address would run).
+const FILE_TYPES = new Map([
+  ["image/jpeg", ".jpg"],
+  ["image/png", ".png"],
+  ["image/gif", ".gif"],
+  ["image/webp", ".webp"],
+  ["application/pdf", ".pdf"],
+]);
+const FILE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+function fileTypeOf(file) {
+  return FILE_TYPES.has(file.type) ? file.type : "application/octet-stream";
+}
+
+function safeFileName(file) {
+  const base = String(file.name || "")
+    .normalize("NFC")
+    // control and text-direction characters (which can make "gpj.exe" read as "exe.jpg"), and path marks
+    .replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, "")
+    .replace(/[\\/:*?"<>|]/g, "_")
+    .replace(/\.[^.]*$/, "")
+    .replace(/^[.\s]+|[.\s]+$/g, "")
+    .slice(0, 100);
+  return `${base || "file"}${FILE_TYPES.get(fileTypeOf(file)) || ".bin"}`;
+}
+
 function fileButton(file) {
-  const size = `${Math.max(1, Math.ceil(file.size / 1024))} KB`;
-  const button = el("button", { type: "button", class: "link", "data-file": file.id }, `${file.name} (${size})`);
+  const name = safeFileName(file);
+  const size = `${Math.max(1, Math.ceil((Number(file.size) || 0) / 1024))} KB`;
+  const button = el("button", { type: "button", class: "link", "data-file": String(file.id) }, `${name} (${size})`);
   button.addEventListener("click", async () => {
     try {
+      if (typeof file.id !== "string" || !FILE_ID.test(file.id)) throw new Error("This file's id is not valid.");
       const response = await fetch(`${root.dataset.downloadUrl}${file.id}/`, { credentials: "same-origin" });
       if (!response.ok) throw new Error("This file could not be fetched. Please try again.");
       const ciphertext = new Uint8Array(await response.arrayBuffer());
       const plain = await e2e.decryptFile(ciphertext, { conversation: conversationId, entry: file });
-      const url = URL.createObjectURL(new Blob([plain], { type: file.type }));
-      const link = el("a", { href: url, download: file.name });
+      const url = URL.createObjectURL(new Blob([plain], { type: fileTypeOf(file) }));
+      const link = el("a", { href: url, download: name });
       document.body.append(link);
       link.click();
       link.remove();
@@ -239,10 +465,18 @@ function draw(entry) {
   const label = labelOf(frame);
   if (label) meta.append(" ", el("span", { class: `marker marker-${frame.kind}`, "data-marker": frame.kind }, label));
   if (frame.at) meta.append(" ", el("time", { datetime: frame.at }, new Date(frame.at).toLocaleString()));
+  const keyMark = keyMarkOf(entry);
+  if (keyMark) meta.append(" ", keyMark);
   const children = [meta];
   const ref = refNote(frame);
   if (ref) children.push(ref);
-  if (entry.problem) children.push(el("p", { class: "error" }, entry.problem));
+  const sealNote = sealNotes.get(frame.id) || "";
+  if (entry.problem) children.push(el("p", { class: "error", "data-problem": sealNote }, entry.problem));
+  if (content && (sealNote === "v1" || sealNote === "unchecked")) {
+    const why = sealNote === "v1" ? "an older message" : "someone's keys are no longer kept";
+    children.push(el("p", { class: "help", "data-unchecked": sealNote }, `Not checked for everyone here: ${why}.`));
+  }
+  if (entry.resend) children.push(resendButton(entry));
   if (content) {
     children.push(el("p", { class: "text", "data-text": "" }, content.text || ""));
     if ((content.files || []).length) {
@@ -284,15 +518,30 @@ async function unlock(frame) {
   if (keyId !== frame.envelope.sender || !(await e2e.verify(frame.envelope, from.sign_public))) {
     return { problem: "This message could not be checked as coming from its sender, so it is not shown." };
   }
-  if (from.user !== me && (await e2e.pinCheck(`user:${from.user}`, keyId)) === "changed") {
-    await checkPins([{ user: from.user, key_id: keyId, name: from.name, safety_code: "" }]);
-  }
+  // Envelope v2: every recipient's entry is recomputed, with keys checked against their ids here; a
+  // message not sealed the same for everyone is shown to no one, and staff see when it is not for them.
   try {
-    return { content: await e2e.open(frame.envelope, keyset) };
+    const recipients = frame.envelope.v === 1 ? null : await e2e.recipientKeys(frame.recipient_keys);
+    const { content, unchecked } = await e2e.openChecked(frame.envelope, keyset, recipients);
+    sealNotes.set(frame.id, frame.envelope.v === 1 ? "v1" : unchecked.length ? "unchecked" : "");
+    return { content };
   } catch (error) {
+    sealNotes.set(frame.id, error.reason || "altered");
+    if (error.reason === "unreadable" && isFacilitator) {
+      const others =
+        frame.envelope.v === 1
+          ? "It was sealed in the older format, so the others here may have read it."
+          : "The others in this conversation are not shown it either.";
+      return { problem: `Not readable for you: it was not sealed so that you can read it. ${others}` };
+    }
     return { problem: error.message };
   }
 }
+
+// What opening a message found, by message id: "" (all checked), "v1" (an older message, whose entries
+// cannot be checked), "unchecked" (someone's keys are no longer kept), or why it is not shown
+// ("unreadable", "not_for_these_keys", "not_for_everyone", "altered").
+const sealNotes = new Map();
 
 function sendFrame(frame) {
   if (socket && socket.readyState === WebSocket.OPEN) {
@@ -312,7 +561,8 @@ async function receiveMessage(frame) {
   lastSeq = Math.max(lastSeq, frame.seq);
   const known = rendered.get(frame.id);
   if (known && known.frame.seq) return; // already shown: each message once, however often it comes
-  const { content, problem } = await unlock(frame);
+  const misplaced = misplacedProblem(frame);
+  const { content, problem } = misplaced ? { problem: misplaced } : await unlock(frame);
   const entry = known || {};
   const status = !entry.status || entry.status === "sending" ? "sent" : entry.status;
   Object.assign(entry, { frame, content: content || entry.content, problem, status });
@@ -321,7 +571,8 @@ async function receiveMessage(frame) {
   draw(entry);
   if (known) place(entry.item);
   if (frame.from.user !== me) {
-    sendFrame({ type: "receipt", id: frame.id, kind: "delivered" });
+    // Receipts switched off means neither kind: the server keeps none either.
+    if (sendsReadReceipts) sendFrame({ type: "receipt", id: frame.id, kind: "delivered" });
     sendReadReceipt(frame);
   } else {
     await outboxDelete(frame.id);
@@ -334,8 +585,8 @@ async function uploadFiles(files) {
   const entries = [];
   for (const file of files) {
     if (file.size > 10 * 1024 * 1024) throw new Error(`${file.name} is larger than 10 MB. Try a smaller file.`);
-    if (!(file.type.startsWith("image/") || file.type === "application/pdf")) {
-      throw new Error(`${file.name} is not a picture or a PDF.`);
+    if (!FILE_TYPES.has(file.type)) {
+      throw new Error(`${file.name} is not a picture (JPEG, PNG, GIF or WebP) or a PDF.`);
     }
     const { ciphertext, entry } = await e2e.encryptFile(new Uint8Array(await file.arrayBuffer()), {
       conversation: conversationId,
@@ -383,17 +634,15 @@ async function onAck(frame) {
 
 async function onRefused(frame) {
   const entry = rendered.get(frame.id);
-  // The people or their keys changed between sealing and sending: seal again for those there now.
-  if ((frame.code === "recipients" || frame.code === "sender_key") && entry && entry.content && !resealed.has(frame.id)) {
-    resealed.add(frame.id);
-    await refreshMembers();
-    await sealAndQueue(entry.content, entry.frame.envelope.meta, frame.id);
-    return;
-  }
   await outboxDelete(frame.id);
+  // The people or their keys changed between sealing and sending: nothing is sealed again by itself. The
+  // members are asked for again, any change is shown, and the person sends again once they have checked.
+  const changed = frame.code === "recipients" || frame.code === "sender_key";
+  if (changed) await refreshMembers();
   if (entry) {
-    entry.problem = `Not sent: ${frame.error}`;
+    entry.problem = changed ? NOT_SENT_CHANGED : `Not sent: ${frame.error}`;
     entry.status = "";
+    entry.resend = changed && !!entry.content;
     draw(entry);
   } else {
     showError(frame.error);
@@ -470,7 +719,7 @@ async function passOn(entry, target) {
     sender: keyset,
     conversation: target.id,
     content: { text: entry.content.text },
-    recipients: recipientsOf(state.members),
+    recipients: await checkedRecipientsFor(target.id, state.members),
     meta: { kind: "relayed", ref: entry.frame.id },
   });
   const response = await fetch(`${base}${target.id}/send/`, {
@@ -573,6 +822,10 @@ async function onSubmit(event) {
   if (!text && !files.length) {
     showError("Write a message or add a file first.");
     draft.focus();
+    return;
+  }
+  if (holdReason()) {
+    showError(holdReason());
     return;
   }
   const button = composer.querySelector("button[type=submit]");

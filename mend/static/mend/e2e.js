@@ -1,5 +1,5 @@
-// End-to-end encryption in the browser with WebCrypto only: sign-in keys, a person's keys and envelope v1,
-// exactly as docs/crypto.md describes and as mend/dialogue/envelope.py implements in Python.
+// End-to-end encryption in the browser with WebCrypto only: sign-in keys, a person's keys and envelope v2
+// (v1 still opens), exactly as docs/crypto.md describes and as mend/dialogue/envelope.py implements.
 
 const subtle = globalThis.crypto.subtle;
 const encoder = new TextEncoder();
@@ -145,16 +145,26 @@ function signInInputs(identifier, secret) {
   return { id, secret: id.includes("@") ? secret : normalisePhrase(secret) };
 }
 
-async function signInMaster(identifier, secret) {
+// Version 2 mixes in the install's public id (the page's data-install-id), so that guesses computed for one
+// Mend are no use against another; without one, version 1, the salt every install shared before, which only
+// converts an older account at its next sign-in. As mend.dialogue.envelope.sign_in_salt.
+export async function signInSalt(identifier, installId) {
+  const id = pyStrip(identifier).toLowerCase();
+  if (installId === undefined || installId === null) return sha256(utf8(`mend/v1/sign-in|${id}`));
+  if (!installId) throw new Error("The install id is empty.");
+  return sha256(utf8(`mend/v2/sign-in|${installId}|${id}`));
+}
+
+async function signInMaster(identifier, secret, installId) {
   const { id, secret: typed } = signInInputs(identifier, secret);
-  const salt = await sha256(utf8(`mend/v1/sign-in|${id}`));
+  const salt = await signInSalt(id, installId);
   const base = await subtle.importKey("raw", utf8(typed), "PBKDF2", false, ["deriveBits"]);
   const params = { name: "PBKDF2", hash: "SHA-256", salt, iterations: PBKDF2_ITERATIONS };
   return new Uint8Array(await subtle.deriveBits(params, base, 256));
 }
 
-export async function deriveSignIn(identifier, secret) {
-  const master = await signInMaster(identifier, secret);
+export async function deriveSignIn(identifier, secret, installId) {
+  const master = await signInMaster(identifier, secret, installId);
   return {
     authKey: b64u(await hkdfBits(master, "mend/v1/auth")),
     wrapKey: await hkdfAesKey(master, "mend/v1/wrap"),
@@ -162,8 +172,8 @@ export async function deriveSignIn(identifier, secret) {
 }
 
 // For the shared test vectors only: the wrapping key as bytes, which deriveSignIn never exposes.
-export async function deriveSignInRaw(identifier, secret) {
-  const master = await signInMaster(identifier, secret);
+export async function deriveSignInRaw(identifier, secret, installId) {
+  const master = await signInMaster(identifier, secret, installId);
   return {
     authKey: b64u(await hkdfBits(master, "mend/v1/auth")),
     wrapKeyBytes: b64u(await hkdfBits(master, "mend/v1/wrap")),
@@ -222,10 +232,29 @@ export async function keyIdOf(encPublic, signPublic) {
   return b64u((await fingerprint(encPublic, signPublic)).slice(0, 16));
 }
 
+const SAFETY_CODE_GROUPS = 8; // per person; 5 bytes mod 100000 each, about 16.6 bits: 132.9 bits in all
+
+// One person's part of every safety code they share: eight groups of five digits from SHA-512 of their
+// keys' fingerprint (docs/crypto.md, "A person's keys"). Five bytes fit a Number exactly.
 export async function safetyCodeOf(encPublic, signPublic) {
   const print = await fingerprint(encPublic, signPublic);
-  const number = new DataView(print.buffer).getBigUint64(0) % 10n ** 12n;
-  return number.toString().padStart(12, "0").match(/\d{4}/g).join(" ");
+  const digest = new Uint8Array(await subtle.digest("SHA-512", concat(utf8("mend/v2/safety-code"), print)));
+  const groups = [];
+  for (let i = 0; i < 5 * SAFETY_CODE_GROUPS; i += 5) {
+    const value = digest.slice(i, i + 5).reduce((sum, byte) => sum * 256 + byte, 0);
+    groups.push(String(value % 100000).padStart(5, "0"));
+  }
+  return groups.join(" ");
+}
+
+// The code two people compare: both people's parts, the smaller first, so both screens show the same
+// sixteen groups. Each side is {encPublic, signPublic} (bytes, or base64url text from the server).
+export async function safetyCodeBetween(first, second) {
+  const parts = [
+    await safetyCodeOf(first.encPublic, first.signPublic),
+    await safetyCodeOf(second.encPublic, second.signPublic),
+  ];
+  return parts.sort().join(" ");
 }
 
 async function keysetOf(encPrivate, signPrivate, encPublic, signPublic) {
@@ -396,7 +425,25 @@ export async function rewrapKeys(oldWrapKey, wrapped, newWrapKey, publicInfo) {
   return { wrapped: rewrapped, keyset: await lockDown(transient) };
 }
 
-// --- envelope v1 -------------------------------------------------------------------------------------
+// --- envelope v2 (and v1) ----------------------------------------------------------------------------
+// Version 2 makes each recipient's entry from the content key, so that every reader can recompute every
+// entry and see that each recipient got the same key; version 1 entries (random ephemeral keys) still open.
+
+const ENVELOPE_VERSION = 2;
+const V2_WRAP_NONCE = new Uint8Array(12); // each version 2 wrapping key is used once: a fixed nonce is safe
+const NOT_FOR_EVERYONE =
+  "This message was not sealed correctly for everyone in this conversation, so it is not shown.";
+const NOT_FOR_YOU =
+  "This message was not sealed so that you can read it: your copy of its key does not open.";
+
+// An error that says which kind of problem it is: "unreadable" (this person's own entry does not open),
+// "not_for_these_keys" (no entry for them: sealed to other keys), "not_for_everyone" (some entry does not
+// recompute), "altered" (anything else).
+function problem(message, reason) {
+  const error = new Error(message);
+  error.reason = reason;
+  return error;
+}
 
 function pad(data) {
   const padded = new Uint8Array(Math.ceil((data.length + 1) / PAD_BLOCK) * PAD_BLOCK);
@@ -412,9 +459,16 @@ function unpad(data) {
   return data.slice(0, end - 1);
 }
 
+function envelopeVersion(envelope) {
+  if (envelope.v !== 1 && envelope.v !== 2) {
+    throw problem("This message's envelope version is not one this page knows.", "altered");
+  }
+  return envelope.v;
+}
+
 function associatedData(envelope, to) {
   const { conversation, id, sender } = envelope;
-  const bound = { conversation, id, sender, v: VERSION };
+  const bound = { conversation, id, sender, v: envelopeVersion(envelope) };
   if (to !== undefined) bound.to = to;
   return canonicalBytes(bound);
 }
@@ -424,8 +478,8 @@ function signedPart(envelope) {
   return canonicalBytes(rest);
 }
 
-async function contentKek(shared, epk, recipientPublic) {
-  return hkdfAesKey(shared, "mend/v1/content-key", concat(epk, recipientPublic));
+async function contentKek(shared, epk, recipientPublic, version = 1) {
+  return hkdfAesKey(shared, `mend/v${version}/content-key`, concat(epk, recipientPublic));
 }
 
 async function x25519(privateKey, publicBytes) {
@@ -437,7 +491,7 @@ async function x25519(privateKey, publicBytes) {
   }
 }
 
-// A fresh ephemeral key, or for the shared vectors one made from fixed bytes.
+// A fresh ephemeral key, or for the shared vectors of version 1 one made from fixed bytes.
 async function ephemeralKey(fixedRaw) {
   if (fixedRaw !== undefined) {
     const { key, publicBytes } = await importPrivate("enc", pkcs8Of("enc", fixedRaw), false);
@@ -457,29 +511,52 @@ async function wrapContentKey(envelope, contentKey, recipient, fixedEphemeral, f
   return { to: recipient.key_id, epk: b64u(ephemeral.publicBytes), nonce: b64u(nonce), ck: b64u(wrapped) };
 }
 
+// Version 2: the ephemeral key is HKDF(content key, "mend/v2/ephemeral", salt = the entry's associated
+// data), clamped as RFC 7748 does, so that anyone holding the content key can make the entry again.
+async function entryV2(envelope, contentKey, keyId, encPublic) {
+  const bound = associatedData(envelope, keyId);
+  const scalar = await hkdfBits(contentKey, "mend/v2/ephemeral", bound);
+  scalar[0] &= 248;
+  scalar[31] &= 127;
+  scalar[31] |= 64;
+  // Imported once, extractable: whoever holds the content key can make this key anyway.
+  const ephemeral = await importPrivate("enc", pkcs8Of("enc", scalar), true);
+  const shared = await x25519(ephemeral.key, encPublic);
+  const kek = await contentKek(shared, ephemeral.publicBytes, encPublic, 2);
+  const wrapped = await gcmEncrypt(kek, V2_WRAP_NONCE, contentKey, bound);
+  return { to: keyId, epk: b64u(ephemeral.publicBytes), ck: b64u(wrapped) };
+}
+
 function byKeyId(a, b) {
   if (a.key_id === b.key_id) return 0;
   return a.key_id < b.key_id ? -1 : 1;
 }
 
-// Encrypts content to the recipients ({key_id, enc_public}) and signs the whole; `randomness` fixes the
-// content key, nonces and ephemeral keys (base64url, in key_id order) for the shared test vectors only.
-export async function seal({ sender, conversation, content, recipients, meta, id, randomness }) {
+// Encrypts content to the recipients ({key_id, enc_public}) and signs the whole. `randomness` fixes the
+// content key and nonce (and for version 1 the ephemeral keys and wrap nonces, base64url, in key_id
+// order), and `version: 1` makes the old format: both for the shared test vectors only.
+export async function seal({ sender, conversation, content, recipients, meta, id, randomness, version }) {
   const fixed = randomness || {};
   const envelope = {
-    v: VERSION,
+    v: version === undefined ? ENVELOPE_VERSION : version,
     conversation,
     id: id || crypto.randomUUID(),
     sender: sender.keyId,
     // A copy: changing the caller's object afterwards must not change what was signed.
     meta: meta && Object.keys(meta).length ? structuredClone(meta) : { kind: "message" },
   };
+  envelopeVersion(envelope);
   const contentKey = fixed.content_key ? unb64u(fixed.content_key, 32, "content key") : randomBytes(32);
   const nonce = fixed.nonce ? unb64u(fixed.nonce, 12, "nonce") : randomBytes(12);
   const padded = pad(canonicalBytes(content));
   const body = await gcmEncrypt(await aesKey(contentKey), nonce, padded, associatedData(envelope));
   const keys = [];
   for (const [index, recipient] of [...recipients].sort(byKeyId).entries()) {
+    if (envelope.v === 2) {
+      const encPublic = asBytes(recipient.enc_public, 32, "recipient's public key");
+      keys.push(await entryV2(envelope, contentKey, recipient.key_id, encPublic));
+      continue;
+    }
     const fixedEphemeral = fixed.ephemeral ? fixed.ephemeral[index] : undefined;
     const fixedNonce = fixed.wrap_nonces ? fixed.wrap_nonces[index] : undefined;
     keys.push(await wrapContentKey(envelope, contentKey, recipient, fixedEphemeral, fixedNonce));
@@ -500,26 +577,106 @@ export async function verify(envelope, signPublic) {
   }
 }
 
-// Decrypts the content for this keyset; the signature is checked separately, with verify.
-export async function open(envelope, keyset) {
-  if (!keyset) throw new Error("There are no keys on this device to open this message with.");
-  const mine = (envelope.keys || []).find((entry) => entry.to === keyset.keyId);
-  if (!mine) throw new Error("This message was not encrypted to these keys.");
-  const failure = "The message does not decrypt: it was altered or is not for these keys.";
-  const epk = unb64u(mine.epk, 32, "ephemeral key");
-  const kek = await contentKek(await x25519(keyset.encPrivate, epk), epk, keyset.encPublic);
-  const wrapNonce = unb64u(mine.nonce, 12, "recipient nonce");
-  const wrappedKey = unb64u(mine.ck, 48, "wrapped content key");
-  const toMe = associatedData(envelope, keyset.keyId);
-  const contentKey = await gcmDecrypt(kek, wrapNonce, wrappedKey, toMe, failure);
-  const nonce = unb64u(envelope.nonce, 12, "nonce");
-  const body = unb64u(envelope.body, undefined, "body");
-  const padded = await gcmDecrypt(await aesKey(contentKey), nonce, body, associatedData(envelope), failure);
-  return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(unpad(padded)));
+// The recipients' keys as the server lists them beside a message ({key_id: {enc_public, sign_public}},
+// null where they are no longer kept), each checked against its key id here: the server's pairing of an
+// id with keys is never trusted. A Map of key id to the encryption public key (bytes), or null if unknown.
+export async function recipientKeys(listed) {
+  if (!listed || typeof listed !== "object") {
+    throw problem("The recipients' keys are missing, so this message cannot be checked.", "altered");
+  }
+  const result = new Map();
+  for (const [keyId, keys] of Object.entries(listed)) {
+    if (keys === null) {
+      result.set(keyId, null);
+      continue;
+    }
+    const enc = unb64u(keys.enc_public, 32, "recipient's key");
+    const sign = unb64u(keys.sign_public, 32, "recipient's key");
+    if ((await keyIdOf(enc, sign)) !== keyId) {
+      throw problem("A recipient's keys do not match their key id, so this message is not shown.", "altered");
+    }
+    result.set(keyId, enc);
+  }
+  return result;
 }
 
-// A message as the server sends it (a frame: envelope plus its sender's public keys), checked and opened:
-// {content} or {problem}, in words a person can read.
+// Recomputes every entry of a version 2 envelope (throws if any differs); returns the key ids that could
+// not be checked because their keys are no longer known. Version 1 entries cannot be checked at all.
+async function checkEntries(envelope, contentKey, recipients) {
+  const entries = envelope.keys || [];
+  if (envelope.v !== 2) return entries.map((entry) => entry.to);
+  const unknown = [];
+  for (const entry of entries) {
+    const encPublic = recipients.get(entry.to);
+    if (!encPublic) {
+      unknown.push(entry.to);
+      continue;
+    }
+    let again;
+    try {
+      again = await entryV2(envelope, contentKey, entry.to, encPublic);
+    } catch {
+      again = null; // a key nothing could have been sealed to
+    }
+    if (!again || canonical(again) !== canonical(entry)) throw problem(NOT_FOR_EVERYONE, "not_for_everyone");
+  }
+  return unknown;
+}
+
+async function openContentKey(envelope, keyset) {
+  const version = envelopeVersion(envelope);
+  const mine = (envelope.keys || []).find((entry) => entry.to === keyset.keyId);
+  if (!mine) throw problem("This message was not encrypted to these keys.", "not_for_these_keys");
+  const epk = unb64u(mine.epk, 32, "ephemeral key");
+  const wrapNonce = version === 2 ? V2_WRAP_NONCE : unb64u(mine.nonce, 12, "recipient nonce");
+  const wrappedKey = unb64u(mine.ck, 48, "wrapped content key");
+  let kek;
+  try {
+    kek = await contentKek(await x25519(keyset.encPrivate, epk), epk, keyset.encPublic, version);
+  } catch {
+    throw problem(NOT_FOR_YOU, "unreadable");
+  }
+  const toMe = associatedData(envelope, keyset.keyId);
+  try {
+    return await gcmDecrypt(kek, wrapNonce, wrappedKey, toMe, NOT_FOR_YOU);
+  } catch {
+    throw problem(NOT_FOR_YOU, "unreadable");
+  }
+}
+
+// Decrypts the content for this keyset and, given the recipients' keys (what recipientKeys returns),
+// checks every entry of a version 2 envelope: {content, unchecked}, where unchecked lists the key ids that
+// could not be checked (every one for version 1, or without recipients). The signature is checked
+// separately, with verify. Errors carry a `reason` (see `problem`).
+export async function openChecked(envelope, keyset, recipients) {
+  if (!keyset) {
+    throw problem("There are no keys on this device to open this message with.", "not_for_these_keys");
+  }
+  const contentKey = await openContentKey(envelope, keyset);
+  const failure = "The message does not decrypt: it was altered or is not for these keys.";
+  const nonce = unb64u(envelope.nonce, 12, "nonce");
+  const body = unb64u(envelope.body, undefined, "body");
+  let padded;
+  try {
+    padded = await gcmDecrypt(await aesKey(contentKey), nonce, body, associatedData(envelope), failure);
+  } catch {
+    throw problem(failure, "altered");
+  }
+  const unchecked = recipients
+    ? await checkEntries(envelope, contentKey, recipients)
+    : (envelope.keys || []).map((entry) => entry.to);
+  const content = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(unpad(padded)));
+  return { content, unchecked };
+}
+
+// Decrypts the content for this keyset, without checking the other entries (the sender's own outbox, the
+// shared vectors); the signature is checked separately, with verify.
+export async function open(envelope, keyset) {
+  return (await openChecked(envelope, keyset)).content;
+}
+
+// A message as the server sends it (a frame: envelope, its sender's public keys and every recipient's),
+// checked and opened: {content, unchecked} or {problem, reason}, in words a person can read.
 export async function openFrame(frame, keyset) {
   const from = frame.from || {};
   if (!keyset) return { problem: "There are no keys on this device to open this message with." };
@@ -529,9 +686,10 @@ export async function openFrame(frame, keyset) {
     if (keyId !== frame.envelope.sender || !(await verify(frame.envelope, from.sign_public))) {
       throw new Error("This message could not be checked as coming from its sender.");
     }
-    return { content: await open(frame.envelope, keyset) };
+    const recipients = frame.envelope.v === 1 ? null : await recipientKeys(frame.recipient_keys);
+    return await openChecked(frame.envelope, keyset, recipients);
   } catch (error) {
-    return { problem: error.message };
+    return { problem: error.message, reason: error.reason || "altered" };
   }
 }
 
@@ -648,4 +806,114 @@ export async function pinCheck(personKey, keyId) {
 
 export async function pinAccept(personKey, keyId) {
   await inStore(PINS_STORE, "readwrite", (store) => store.put(keyId, personKey));
+}
+
+// --- pins per conversation: who this device has seen in each conversation, with which keys ----------------
+// A record per conversation: {v: 1, members: {"<user>|<role>": {user, role, name, keys: [key ids]}}}. Key ids
+// here are worked out in the browser from the public keys (keyIdOf), never the server's label; `keys` lists
+// those accepted for that person in that role, the current one last (older ones still sign old messages).
+// The `user:<id>` pins above stay too: a key that differs from the one pinned in another conversation is
+// noticed even on a first visit.
+
+const recordKey = (conversation) => `conversation:${conversation}`;
+const memberKey = (person) => `${person.user}|${person.role}`;
+
+// Runs `work(store, answer)` in one read-write transaction of the pins store; resolves with what it
+// answered, once the transaction has committed.
+async function inPins(work) {
+  const db = await openDatabase();
+  try {
+    return await new Promise((resolve, reject) => {
+      const transaction = db.transaction(PINS_STORE, "readwrite");
+      let answered;
+      work(transaction.objectStore(PINS_STORE), (value) => {
+        answered = value;
+      });
+      transaction.oncomplete = () => resolve(answered);
+      transaction.onerror = () => reject(transaction.error);
+      transaction.onabort = () => reject(transaction.error);
+    });
+  } finally {
+    db.close();
+  }
+}
+
+// Reads several keys in the same transaction, then calls done({key: value}).
+function getMany(store, keys, done) {
+  const values = {};
+  let left = keys.length;
+  if (!left) done(values);
+  for (const key of keys) {
+    const request = store.get(key);
+    request.onsuccess = () => {
+      values[key] = request.result;
+      left -= 1;
+      if (!left) done(values);
+    };
+  }
+}
+
+function pinEntry(person, keys) {
+  return { user: person.user, role: person.role, name: person.name, keys };
+}
+
+// Compares the members a page was given ({user, role, name, keyId}; keyId null for someone with no keys
+// yet) with what this device saw in this conversation, reading and pinning in one transaction. The first
+// visit pins what it sees (trust on first use), except a key that differs from the one pinned for that
+// person elsewhere. Later, a person not seen here in that role is "new", and a key other than the current
+// pinned one "changed"; neither is pinned until pinAcceptMember. Keys for someone who had none are pinned
+// as first seen. Answers {changes: [{person, change}], record}.
+export async function pinMembers(conversation, people) {
+  const key = recordKey(conversation);
+  return inPins((store, answer) => {
+    getMany(store, [key, ...people.map((p) => `user:${p.user}`)], (values) => {
+      const first = values[key] === undefined;
+      const record = values[key] || { v: 1, members: {} };
+      const changes = [];
+      for (const person of people) {
+        const elsewhere = values[`user:${person.user}`];
+        const known = record.members[memberKey(person)];
+        const current = known && known.keys[known.keys.length - 1];
+        if (known === undefined && !first) {
+          changes.push({ person, change: "new" });
+        } else if (known === undefined && person.keyId && elsewhere && elsewhere !== person.keyId) {
+          record.members[memberKey(person)] = pinEntry(person, [elsewhere]);
+          changes.push({ person, change: "changed" });
+        } else if (known === undefined || (current === undefined && person.keyId)) {
+          record.members[memberKey(person)] = pinEntry(person, person.keyId ? [person.keyId] : []);
+          if (person.keyId && elsewhere === undefined) store.put(person.keyId, `user:${person.user}`);
+        } else if (person.keyId && person.keyId !== current) {
+          changes.push({ person, change: "changed" });
+        }
+      }
+      store.put(record, key);
+      answer({ changes, record });
+    });
+  });
+}
+
+// The person said they checked: their key (or their place in this conversation) is pinned. Answers the
+// conversation's record as it is now.
+export async function pinAcceptMember(conversation, person) {
+  const key = recordKey(conversation);
+  return inPins((store, answer) => {
+    getMany(store, [key], (values) => {
+      const record = values[key] || { v: 1, members: {} };
+      const known = record.members[memberKey(person)];
+      const keys = known ? known.keys.filter((id) => id !== person.keyId) : [];
+      if (person.keyId) keys.push(person.keyId);
+      record.members[memberKey(person)] = pinEntry(person, keys);
+      store.put(record, key);
+      if (person.keyId) store.put(person.keyId, `user:${person.user}`);
+      answer(record);
+    });
+  });
+}
+
+// How a message's signing key stands in a conversation's record: "pinned" (a key accepted for that person
+// here, now or before), "changed" (the person is known here with other keys) or "unknown".
+export function pinStateOf(record, user, keyId) {
+  const entries = Object.values((record && record.members) || {}).filter((entry) => entry.user === user);
+  if (entries.some((entry) => entry.keys.includes(keyId))) return "pinned";
+  return entries.some((entry) => entry.keys.length) ? "changed" : "unknown";
 }

@@ -1,4 +1,4 @@
-// Evidence for an agreement item. The owner's words and files are sealed on their device (envelope v1) to
+// Evidence for an agreement item. The owner's words and files are sealed on their device (envelope v2) to
 // everyone in their conversation with their facilitators, and sent with the item marked done; the server
 // stores only the envelope. The owner and the facilitators open the evidence here, on their own device.
 import * as e2e from "./e2e.js";

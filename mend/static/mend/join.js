@@ -25,7 +25,7 @@ async function newPhrase() {
 
 async function credentials(name) {
   const phrase = await newPhrase();
-  const { authKey, wrapKey } = await e2e.deriveSignIn(name, phrase);
+  const { authKey, wrapKey } = await e2e.deriveSignIn(name, phrase, form.dataset.installId);
   const { bundle, code, unlock } = await e2e.newKeyBundle(wrapKey);
   return { phrase, code, authKey, keys: bundle, unlock };
 }

@@ -1,5 +1,5 @@
 // A circle meeting's minutes. The keeper or a volunteer writes them here; they are sealed on this device
-// (envelope v1) to the circle's keeper and the program's coordinators, and the server stores only the
+// (envelope v2) to the circle's keeper and the program's coordinators, and the server stores only the
 // envelope and whether a concern was raised. The people they were sealed to open them here too.
 import * as e2e from "./e2e.js";
 

@@ -44,7 +44,7 @@ async function recover(event) {
     }
     const found = await first.json();
     const secret = staff ? typed : await newPhrase();
-    const fresh = await e2e.deriveSignIn(identifier, secret);
+    const fresh = await e2e.deriveSignIn(identifier, secret, form.dataset.installId);
     const { wrapped, keyset } = await e2e.rewrapKeys(recovery.wrapKey, found.recovery_wrapped, fresh.wrapKey, found);
     const second = await postJson(form.action, form, {
       step: "finish",

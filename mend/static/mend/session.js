@@ -7,6 +7,8 @@ for (const form of document.querySelectorAll("form[data-sign-out]")) {
     event.preventDefault();
     try {
       await clearKeyset();
+      // A staff wrapping key kept for the page after the second step (signin.js), if that never came.
+      indexedDB.deleteDatabase("mend-sign-in");
     } finally {
       form.dataset.cleared = "1";
       form.submit();

@@ -1,28 +1,82 @@
-// Sign-in: the passphrase becomes two keys here; only the authentication key is sent. The other one
-// unlocks the person's private keys, which then stay on this device, non-extractable, until sign-out.
+// Sign-in: the passphrase becomes two keys here, with this install's salt; only the authentication key is
+// sent. The other one unlocks the person's private keys, which then stay on this device, non-extractable,
+// until sign-out. Staff get their keys only after the second step: the wrapping key waits here, in this
+// browser, for the unlock page (the same module), which opens the keys or makes the first ones.
 import * as e2e from "./e2e.js";
-import { busy, messagesFrom, postForm, postJson, showErrors } from "./forms.js";
+import { busy, csrfToken, messagesFrom, postForm, postJson, showErrors } from "./forms.js";
 
 const form = document.querySelector("form[data-sign-in]");
+const unlockForm = document.querySelector("form[data-unlock]");
 const errors = document.querySelector("[data-errors]");
 const recovery = document.querySelector("[data-recovery]");
 
-async function firstKeys(wrapKey) {
+// --- the wrapping key kept across the second step ----------------------------------------------------
+// Non-extractable CryptoKeys in IndexedDB, like the keyset itself; deleted once used and at every sign-in.
+
+const PENDING_DB = "mend-sign-in";
+const PENDING = "pending";
+
+function inPending(mode, work) {
+  return new Promise((resolve, reject) => {
+    const opening = indexedDB.open(PENDING_DB, 1);
+    opening.onupgradeneeded = () => opening.result.createObjectStore(PENDING);
+    opening.onerror = () => reject(opening.error);
+    opening.onsuccess = () => {
+      const db = opening.result;
+      const tx = db.transaction(PENDING, mode);
+      const request = work(tx.objectStore(PENDING));
+      tx.oncomplete = () => {
+        db.close();
+        resolve(request.result);
+      };
+      tx.onerror = () => {
+        db.close();
+        reject(tx.error);
+      };
+    };
+  });
+}
+
+const keepPending = (wrapKeys) => inPending("readwrite", (store) => store.put(wrapKeys, "wrap"));
+const loadPending = async () => (await inPending("readonly", (store) => store.get("wrap"))) ?? null;
+const clearPending = () => inPending("readwrite", (store) => store.delete("wrap"));
+
+// --- opening and making keys -------------------------------------------------------------------------
+
+// Keys wrapped under the salt every install shared before (wrapped_salt 1) are wrapped again here under
+// this install's, and the new wrapping is sent back: the server cannot do it, it never holds the keys.
+async function openKeys(keys, wrapKey, oldWrapKey, host) {
+  if (keys.wrapped_salt !== 1) return e2e.unwrapKeys(wrapKey, keys.wrapped, keys);
+  if (!oldWrapKey) throw new Error("Your keys did not open. Sign out, then sign in again.");
+  const { wrapped, keyset } = await e2e.rewrapKeys(oldWrapKey, keys.wrapped, wrapKey, keys);
+  const answer = await fetch(host.dataset.keysUrl, {
+    method: "PUT",
+    headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRFToken": csrfToken(host) },
+    body: JSON.stringify({ wrapped }),
+    credentials: "same-origin",
+  });
+  if (!answer.ok) throw new Error((await messagesFrom(answer))[0]);
+  return keyset;
+}
+
+async function firstKeys(wrapKey, host) {
   // The first sign-in makes the person's keys, and a recovery code shown this once.
   const { bundle, code, unlock } = await e2e.newKeyBundle(wrapKey);
-  const answer = await postJson(form.dataset.keysUrl, form, bundle);
+  const answer = await postJson(host.dataset.keysUrl, host, bundle);
   if (!answer.ok) throw new Error((await messagesFrom(answer))[0]);
   await e2e.storeKeyset(await unlock());
   return { code };
 }
 
-function showRecovery(code, next) {
-  form.hidden = true;
+function showRecovery(code, next, hide) {
+  hide.hidden = true;
   recovery.querySelector("[data-recovery-code]").textContent = code;
   recovery.querySelector("[data-continue]").href = next;
   recovery.hidden = false;
   recovery.querySelector("h2").focus();
 }
+
+// --- the sign-in page --------------------------------------------------------------------------------
 
 async function signIn(event) {
   event.preventDefault();
@@ -35,26 +89,42 @@ async function signIn(event) {
   }
   busy(form, true, "Checking…");
   try {
-    const { authKey, wrapKey } = await e2e.deriveSignIn(identifier, secret);
+    const { authKey, wrapKey } = await e2e.deriveSignIn(identifier, secret, form.dataset.installId);
+    // An account from before this install's salt: its keys, derived once more the older way.
+    const older = () => e2e.deriveSignIn(identifier, secret);
+    let oldWrapKey = null;
     const fields = { identifier, auth_key: authKey, next: form.elements.next.value };
     let answer = await postForm(form.action, form, fields);
     if (answer.status === 409) {
-      // An account from before this sign-in scheme: the old password goes once, to convert it.
-      answer = await postForm(form.action, form, { ...fields, legacy_secret: secret });
+      const { convert } = await answer.json().catch(() => ({}));
+      if (convert === "salt") {
+        // Derived with the salt every install shared: that key goes once, with the new one, to convert it.
+        const old = await older();
+        oldWrapKey = old.wrapKey;
+        answer = await postForm(form.action, form, { ...fields, old_auth_key: old.authKey });
+      } else {
+        // An account from before this sign-in scheme: the old password goes once, to convert it.
+        answer = await postForm(form.action, form, { ...fields, legacy_secret: secret });
+      }
     }
     if (!answer.ok) {
       showErrors(errors, await messagesFrom(answer));
       return;
     }
-    const { next, keys, csrf } = await answer.json();
+    const { next, keys, csrf, unlock, wrapped_salt: wrappedSalt } = await answer.json();
     // Signing in gave the session a new CSRF token: the keys are sent with that one.
     if (csrf) form.querySelector("input[name=csrfmiddlewaretoken]").value = csrf;
-    if (keys) {
-      await e2e.storeKeyset(await e2e.unwrapKeys(wrapKey, keys.wrapped, keys));
+    if ((keys ? keys.wrapped_salt : wrappedSalt) === 1 && !oldWrapKey) oldWrapKey = (await older()).wrapKey;
+    if (unlock) {
+      // Staff: the keys come after the second step, on the unlock page.
+      await keepPending({ wrapKey, oldWrapKey });
+      window.location.assign(next);
+    } else if (keys) {
+      await e2e.storeKeyset(await openKeys(keys, wrapKey, oldWrapKey, form));
       window.location.assign(next);
     } else {
-      const { code } = await firstKeys(wrapKey);
-      showRecovery(code, next);
+      const { code } = await firstKeys(wrapKey, form);
+      showRecovery(code, next, form);
     }
   } catch (error) {
     showErrors(errors, [error.message || String(error)]);
@@ -63,9 +133,48 @@ async function signIn(event) {
   }
 }
 
-// A sign-in starts clean: no keys from an earlier session stay on this device. A browser that refuses
-// IndexedDB here must still get a working form, which then says what went wrong.
-await e2e.clearKeyset().catch(() => {});
-form.addEventListener("submit", signIn);
-form.querySelector("[data-needs-script]")?.remove();
-form.querySelector("button[type=submit]").disabled = false;
+// --- the unlock page, after the second step ----------------------------------------------------------
+
+async function unlockKeys() {
+  const next = unlockForm.dataset.next;
+  const status = document.querySelector("[data-unlocking]");
+  try {
+    const pending = await loadPending().catch(() => null);
+    if (!pending) {
+      showErrors(errors, ["Your keys are not open on this device. Sign out, then sign in again to open them."]);
+      status.hidden = true;
+      return;
+    }
+    const answer = await fetch(unlockForm.dataset.keysUrl, {
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    });
+    if (!answer.ok) throw new Error((await messagesFrom(answer))[0]);
+    const { keys } = await answer.json();
+    if (keys) {
+      await e2e.storeKeyset(await openKeys(keys, pending.wrapKey, pending.oldWrapKey, unlockForm));
+      await clearPending();
+      window.location.replace(next);
+    } else {
+      const { code } = await firstKeys(pending.wrapKey, unlockForm);
+      await clearPending();
+      showRecovery(code, next, status);
+    }
+  } catch (error) {
+    status.hidden = true;
+    showErrors(errors, [error.message || String(error)]);
+  }
+}
+
+if (form) {
+  // A sign-in starts clean: no keys from an earlier session stay on this device. A browser that refuses
+  // IndexedDB here must still get a working form, which then says what went wrong.
+  await e2e.clearKeyset().catch(() => {});
+  await clearPending().catch(() => {});
+  form.addEventListener("submit", signIn);
+  form.querySelector("[data-needs-script]")?.remove();
+  form.querySelector("button[type=submit]").disabled = false;
+} else if (unlockForm) {
+  unlockForm.querySelector("[data-needs-script]")?.remove();
+  await unlockKeys();
+}

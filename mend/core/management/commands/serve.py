@@ -31,6 +31,10 @@ class Command(BaseCommand):
                 access_log=False,
                 lifespan="off",
                 ws_max_size=16 * 1024 * 1024,
+                # The connecting address stays as it is: Mend reads X-Forwarded-For itself, and only from
+                # MEND_TRUSTED_PROXIES (mend.core.throttle.client_address); uvicorn would believe any
+                # loopback client's.
+                proxy_headers=False,
             )
         finally:
             if worker is not None:

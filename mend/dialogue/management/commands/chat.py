@@ -56,6 +56,11 @@ class Command(BaseCommand):
             action="store_true",
             help="Send even though someone's keys changed, after comparing their safety code with them.",
         )
+        send.add_argument(
+            "--accept-new-member",
+            action="store_true",
+            help="Send even though someone new joined the conversation, after checking they should be there.",
+        )
         send.add_argument("conversation", metavar="CONVERSATION")
         send.add_argument("text", metavar="TEXT")
 
@@ -107,7 +112,7 @@ class Command(BaseCommand):
         if after < 0:
             raise chat.ChatError("--after must be 0 or more.")
         pair = chat.keyfile_read(keys)
-        lines = chat.conversation_read(api, pair, conversation, after)
+        lines = chat.conversation_read(api, pair, conversation, after, pins=chat.pins_beside(keys))
         if not lines:
             self.stdout.write("No new messages." if after else "No messages yet.")
         for line in lines:
@@ -130,6 +135,7 @@ class Command(BaseCommand):
             ref=ref,
             pins=chat.pins_beside(keys),
             accept_changed_keys=options.get("accept_key_change", False),
+            accept_new_members=options.get("accept_new_member", False),
         )
         for name in sent.without_keys:
             self.stderr.write(f"{chat.printable(name)} has no keys yet, so cannot read this message.")
