@@ -38,7 +38,7 @@ from mend.api import api
 from mend.audit.models import AuditEvent
 from mend.cases import services as case_services
 from mend.cases.models import Case, Participant, Role
-from mend.circles.models import Circle, Session
+from mend.circles.models import Circle, CircleMember, Session
 from mend.consent.models import Consent
 from mend.dialogue import services as dialogue_services
 from mend.dialogue.models import Attachment, Message, Recipient
@@ -920,6 +920,12 @@ def build_extra(cast) -> SimpleNamespace:
     )
     check_in = agreement_for_matrix(cast)
     circle = circle_for_matrix(cast)
+    # Both also hold a volunteer's place in the circle, left behind in the same way.
+    for number, user in enumerate((cast.former_member, cast.deactivated)):
+        place = CircleMember.objects.create(
+            circle_id=circle.circle_id, user=user, role="volunteer", name=f"Left {number}"
+        )
+        Session.objects.get(pk=circle.past_meeting_id).member_attendees.add(place)
     return SimpleNamespace(
         circle_id=circle.circle_id,
         circle_member_id=circle.member_id,

@@ -186,9 +186,12 @@ def account_recover(*, user: User, recovery_auth: str, auth_key: str, wrapped: d
     user.auth_scheme = "install"
     user.save(update_fields=["password", "auth_scheme"])
     audit.record(actor=user, code="account.recovered", target=user)
-    from mend.accounts.offboarding import sessions_end_all
+    from mend.accounts.offboarding import sockets_close
 
-    sessions_end_all(user)  # signed out everywhere: whoever held the old passphrase holds no session
+    # Signed out everywhere: the new password changes the session auth hash, and Django's get_user (and the
+    # sockets' socket_still_signed_in) refuses a session whose hash no longer matches, at its next request.
+    # So no session needs reading or deleting here; open sockets close once this commits.
+    sockets_close(user)
     return user
 
 

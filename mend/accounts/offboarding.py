@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from mend import audit
 from mend.accounts.models import ApiToken, Membership, User
-from mend.core.errors import DomainError
+from mend.core.errors import Conflict, DomainError
 from mend.dialogue.signals import person_group
 
 # --- every socket, on every frame ------------------------------------------------------------------------
@@ -100,10 +100,12 @@ def _admin_of(actor: User, program_id: int) -> bool:
 
 
 def _places_end(*, actor: User, user: User, program_id: int | None, reason: str) -> int:
-    """Ends the person's facilitator places (in one program, or in all), as the cases app ends one, and
-    withdraws their requests to join a case's team."""
+    """Ends the person's facilitator places (in one program, or in all), as the cases app ends one,
+    withdraws their requests to join a case's team, and ends their places in circles (each audited).
+    Returns how many case places ended."""
     from mend.cases.models import FACILITATING_ROLES, AssignmentRequest, Participant
     from mend.cases.services import facilitator_unassign
+    from mend.circles.standing import member_places_end
 
     places = Participant.objects.filter(user=user, role__in=FACILITATING_ROLES, removed_at__isnull=True)
     requests = AssignmentRequest.objects.filter(requested_by=user, outcome=AssignmentRequest.Outcome.PENDING)
@@ -114,7 +116,21 @@ def _places_end(*, actor: User, user: User, program_id: int | None, reason: str)
     for place in places.order_by("pk"):
         facilitator_unassign(actor=actor, place=place, reason=reason)
         ended += 1
-    requests.update(outcome=AssignmentRequest.Outcome.WITHDRAWN, decided_at=timezone.now(), decided_by=actor)
+    now = timezone.now()
+    for request in requests.select_for_update(of=("self",)).select_related("case").order_by("pk"):
+        request.outcome = AssignmentRequest.Outcome.WITHDRAWN
+        request.decided_by, request.decided_at = actor, now
+        request.save(update_fields=["outcome", "decided_by", "decided_at"])
+        # The same event as the person withdrawing it themselves (cases.services.assignment_request_decide).
+        audit.record(
+            actor=actor,
+            code="case.assignment_withdrawn",
+            target=request,
+            case=request.case,
+            data={"role": request.role, "requested_by": request.requested_by_id, "reason": reason},
+        )
+    # A volunteer's places in the program's circles end with it (circle access also asks for the membership).
+    member_places_end(actor=actor, user=user, program_id=program_id, reason=reason)
     return ended
 
 
@@ -126,8 +142,11 @@ def membership_end(*, actor: User, membership: Membership) -> None:
     membership = (
         Membership.objects.select_for_update(of=("self",))
         .select_related("user", "program")
-        .get(pk=membership.pk)
+        .filter(pk=membership.pk)
+        .first()
     )
+    if membership is None:  # removed a moment ago: the same form sent twice, or by two admins at once
+        raise Conflict(_("This person has already been removed from this program."))
     user, program = membership.user, membership.program
     if not _admin_of(actor, program.pk):
         raise DomainError(_("Only an admin of this program can remove people from it."))
@@ -143,6 +162,8 @@ def membership_end(*, actor: User, membership: Membership) -> None:
     )
     membership.delete()
     if not Membership.objects.filter(user=user).exists():
+        # Here the account stays active with the same password, so its sessions would go on signing in:
+        # they are deleted (recovery and deactivation need not: their sessions stop matching by themselves).
         sessions_end_all(user)
         _api_tokens_revoke(user)
     else:
@@ -180,11 +201,13 @@ def user_deactivate(*, actor: User, user: User) -> User:
     user.is_active = False
     user.save(update_fields=["is_active"])
     tokens = _api_tokens_revoke(user)
-    sessions = sessions_end_all(user)
+    # Signed out everywhere without reading every session: an inactive account's sessions no longer sign
+    # anyone in (ModelBackend.get_user refuses it at the next request; sockets check is_active too).
+    sockets_close(user)
     audit.record(
         actor=actor,
         code="account.deactivated",
         target=user,
-        data={"places_ended": places, "tokens_revoked": tokens, "sessions_ended": sessions},
+        data={"places_ended": places, "tokens_revoked": tokens},
     )
     return user

@@ -35,7 +35,11 @@ def describe(event, program) -> str:
         return _("%(who)s joined as %(role)s.") % {"who": who, "role": role}
     if event.code == "case.facilitator_unassigned" and data.get("reason"):
         # Ended by an admin (mend.accounts.offboarding): the person left the program or their account closed.
-        return _("%(who)s ended the place of a %(role)s who left the program.") % {"who": who, "role": role}
+        if data["reason"] == "account_closed":
+            text = _("%(who)s ended the place of a %(role)s whose account was closed.")
+        else:
+            text = _("%(who)s ended the place of a %(role)s who left the program.")
+        return text % {"who": who, "role": role}
     if event.code == "case.assignment_requested":
         return _("%(who)s asked to join the case as %(role)s.") % {"who": who, "role": role}
     if event.code in ("case.assignment_approved", "case.assignment_declined", "case.assignment_withdrawn"):

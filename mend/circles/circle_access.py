@@ -50,10 +50,21 @@ def programs_for_circles(user: User) -> QuerySet[Program]:
     return Program.objects.filter(memberships__user=user, memberships__role__in=KEEPING_ROLES)
 
 
+def _places_held(user: User) -> QuerySet[CircleMember]:
+    """The user's places in circles that still count: a staff member's (a volunteer's) only in a program
+    they still belong to, so that leaving it, however it happened, ends them."""
+    places = CircleMember.objects.filter(user=user, left_at__isnull=True)
+    if not user.is_active:
+        return places.none()
+    if user.is_staff_member:
+        places = places.filter(circle__program__memberships__user=user)
+    return places
+
+
 def circles_visible_to(user: User) -> QuerySet[Circle]:
     if not user.is_authenticated:
         return Circle.objects.none()
-    visible = Q(pk__in=CircleMember.objects.filter(user=user, left_at__isnull=True).values("circle_id"))
+    visible = Q(pk__in=_places_held(user).values("circle_id"))
     if user.is_staff_member:
         visible |= Q(program__in=programs_overseen(user))
         visible |= Q(keeper=user, program__in=programs_for_circles(user))
@@ -62,11 +73,16 @@ def circles_visible_to(user: User) -> QuerySet[Circle]:
 
 def _viewer(user: User, circle: Circle) -> CircleViewer:
     roles = set()
-    if user.is_staff_member:
+    if user.is_staff_member and user.is_active:
         roles = set(
             Membership.objects.filter(user=user, program_id=circle.program_id).values_list("role", flat=True)
         )
-    place = CircleMember.objects.filter(circle=circle, user=user, left_at__isnull=True).order_by("pk").first()
+    place = None
+    # A place counts for an active account only, and a staff member's only while they are in the program.
+    if user.is_active and (roles or not user.is_staff_member):
+        place = (
+            CircleMember.objects.filter(circle=circle, user=user, left_at__isnull=True).order_by("pk").first()
+        )
     return CircleViewer(
         oversees=bool(roles & set(OVERSEEING_ROLES)),
         keeps=circle.keeper_id == user.pk and bool(roles & set(KEEPING_ROLES)),

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django_tasks import TaskResultStatus, task
 
 from mend import audit
-from mend.accounts.models import User
+from mend.accounts.models import Membership, User
 from mend.circles.models import Session, SessionStatus, StaffAlert
 from mend.circles.standing import coordinators_of
 
@@ -127,6 +127,8 @@ def alerts_for(user: User, limit: int = 10) -> list[dict]:
         return []
     alerts = (
         StaffAlert.objects.filter(recipient=user, read_at__isnull=True)
+        # Only of programs they are still in: someone who left one no longer hears about its circles.
+        .filter(program__in=Membership.objects.filter(user=user).values("program_id"))
         .exclude(Q(kind=StaffAlert.Kind.MINUTES_OVERDUE) & Q(session__minutes__isnull=False))
         .select_related("circle", "session__case")
         .order_by("-created_at", "-pk")[:limit]

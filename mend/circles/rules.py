@@ -103,7 +103,11 @@ def meeting_member(session: Session, user: User) -> Person | None:
     if circle.closed_at is not None:
         return None
     member = session.member_attendees.filter(user=user, left_at__isnull=True, circle=circle).first()
-    if member is not None:
+    # A staff member (a volunteer) attends only while still in the circle's program.
+    if member is not None and (
+        not user.is_staff_member
+        or Membership.objects.filter(user=user, program_id=circle.program_id).exists()
+    ):
         return member
     keeps = (
         user.pk == circle.keeper_id

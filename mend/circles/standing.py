@@ -343,6 +343,33 @@ def member_remove(*, actor: User, member: CircleMember) -> CircleMember:
 
 
 @transaction.atomic
+def member_places_end(*, actor: User, user: User, program_id: int | None, reason: str) -> int:
+    """Offboarding: the person leaves every circle of the program they hold a place in (of every program
+    when `program_id` is None), each as `member_remove` would, with its own audit event. The caller
+    (mend.accounts.offboarding) has already checked that the actor may remove them. Returns how many."""
+    places = CircleMember.objects.select_for_update(of=("self",)).filter(user=user, left_at__isnull=True)
+    if program_id is not None:
+        places = places.filter(circle__program_id=program_id)
+    ended = 0
+    now = timezone.now()
+    for member in places.select_related("circle__program").order_by("pk"):
+        member.left_at = now
+        member.save(update_fields=["left_at"])
+        ahead = Session.objects.filter(circle=member.circle, starts_at__gt=now, member_attendees=member)
+        for session in ahead:
+            session.member_attendees.remove(member)
+        audit.record(
+            actor=actor,
+            code="circle.member_removed",
+            target=member,
+            program=member.circle.program,
+            data={"circle": member.circle_id, "role": member.role, "reason": reason},
+        )
+        ended += 1
+    return ended
+
+
+@transaction.atomic
 def vetting_record(
     *,
     actor: User,
@@ -473,8 +500,12 @@ def minutes_conversation(session: Session) -> str:
 
 
 def minutes_readers(circle: Circle) -> list[User]:
-    """Whom minutes are sealed to: the keeper and the program's coordinators."""
-    readers = {circle.keeper_id: circle.keeper}
+    """Whom minutes are sealed to: the keeper (while an active facilitating member of the program) and the
+    program's coordinators."""
+    keeper = circle.keeper
+    readers = {}
+    if keeper.is_active and _roles_in(keeper, circle.program) & set(KEEPING_ROLES):
+        readers[keeper.pk] = keeper
     for person in coordinators_of(circle.program):
         readers.setdefault(person.pk, person)
     return list(readers.values())

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class CoreConfig(AppConfig):
     name = "mend.core"
     label = "core"
+
+    def ready(self):
+        from mend.core import checks  # noqa: F401  (registers the deploy checks)

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
-from django_ratelimit.core import get_usage
+from django_ratelimit.core import _split_rate, get_usage
 
 from mend import audit
 
@@ -107,9 +107,17 @@ def take(request, limit: str, key: str = ADDRESS) -> int | None:
 
 # --- what one person sends -------------------------------------------------------------------------------
 
-SENDING_TOO_FAST = gettext_noop(
-    "You are sending a lot in a short time, so this was not sent. Please wait %(when)s, then send it again."
-)
+# Says what the limit is and when sending works again: a limit, not a reproach.
+SENDING_LIMIT = {
+    "message.person": gettext_noop(
+        "This was not sent: each person can send up to %(count)d messages in %(period)s. "
+        "You can send it again in %(when)s."
+    ),
+    "upload.person": gettext_noop(
+        "This was not sent: each person can send up to %(count)d files in %(period)s. "
+        "You can send it again in %(when)s."
+    ),
+}
 
 
 def take_for_person(limit: str, person_id: int) -> int | None:
@@ -139,8 +147,19 @@ def when(seconds: int) -> str:
     return ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
 
 
-def sending_too_fast(seconds: int) -> str:
-    return _(SENDING_TOO_FAST) % {"when": when(seconds)}
+def _period(seconds: int) -> str:
+    """A limit's window in words: "1 minute", "10 minutes", "1 hour"."""
+    if seconds % 3600 == 0:
+        return ngettext("%(n)d hour", "%(n)d hours", seconds // 3600) % {"n": seconds // 3600}
+    if seconds % 60 == 0:
+        return ngettext("%(n)d minute", "%(n)d minutes", seconds // 60) % {"n": seconds // 60}
+    return ngettext("%(n)d second", "%(n)d seconds", seconds) % {"n": seconds}
+
+
+def sending_too_fast(seconds: int, limit: str = "message.person") -> str:
+    """What the person's sending limit is and when they can send again."""
+    count, period = _split_rate(settings.MEND_RATE_LIMITS[limit])
+    return _(SENDING_LIMIT[limit]) % {"count": count, "period": _period(period), "when": when(seconds)}
 
 
 # --- lock-out of one name from one address ------------------------------------------------------------

@@ -318,7 +318,8 @@ def _mark(frame: dict, seqs: dict[str, int]) -> str:
 
 def check_and_open(frame: dict, conversation: str, keys: env.KeyPair) -> dict:
     """The content of one message, after checking who signed it: the sender's public keys must be the ones
-    their key id names, and the signature must hold over the whole envelope."""
+    their key id names, and the signature must hold over the whole envelope. (content, key ids that could
+    not be checked)."""
     envelope, sender = frame.get("envelope") or {}, frame.get("from") or {}
     if not sender.get("enc_public") or not sender.get("sign_public"):
         raise env.EnvelopeError("the sender's keys are unknown, so it cannot be checked")
@@ -328,12 +329,22 @@ def check_and_open(frame: dict, conversation: str, keys: env.KeyPair) -> dict:
         raise env.EnvelopeError("the sender's keys do not match the key id it was sent with")
     if envelope.get("conversation") != conversation:
         raise env.EnvelopeError("it was sealed for another conversation")
-    if (envelope.get("meta") or {}).get("kind") != frame.get("kind"):
-        raise env.EnvelopeError("its kind differs from the one it was signed with")
+    if envelope.get("id") != frame.get("id"):
+        raise env.EnvelopeError("it was sealed under another id")
+    meta = envelope.get("meta") or {}
+    # What the server says beside the envelope (kind, what it refers to, whether the writer agreed to have
+    # it passed on) must be what the sender signed: a database writer cannot flip any of it.
+    if (
+        meta.get("kind") != frame.get("kind")
+        or meta.get("ref") != frame.get("ref")
+        or (meta.get("approved") is True) != (frame.get("approved") is True)
+    ):
+        raise env.EnvelopeError("what the server says about it differs from what its sender signed")
     env.verify(envelope, sign_public)
     # Envelope v2: every recipient's entry is recomputed, so a message not sealed alike for all is refused.
     recipients = None if envelope.get("v") == 1 else env.recipient_keys(frame.get("recipient_keys"))
-    return env.open_envelope(envelope, keys, recipients)
+    content, unchecked = env.open_checked(envelope, keys, recipients)
+    return content, unchecked
 
 
 _KEY_MARKS = {
@@ -359,7 +370,7 @@ def conversation_read(
             mark=_mark(frame, seqs),
         )
         try:
-            content = check_and_open(frame, conversation, keys)
+            content, unchecked = check_and_open(frame, conversation, keys)
         except (env.EnvelopeError, KeyError, TypeError, ValueError) as error:
             line.problem = str(error).rstrip(".") if isinstance(error, env.EnvelopeError) else "malformed"
         else:
@@ -368,6 +379,13 @@ def conversation_read(
             sender = frame["envelope"]["sender"]
             if pinned_here and sender != keys.key_id:
                 line.mark += _KEY_MARKS.get(pins.state_of(conversation, frame["from"]["user"], sender), "")
+            if unchecked:
+                why = (
+                    "an older message"
+                    if frame["envelope"].get("v") == 1
+                    else "someone's keys are no longer kept"
+                )
+                line.mark += f" [not checked for everyone here: {why}]"
         lines.append(line)
     return lines
 
@@ -409,8 +427,10 @@ class Pins:
             current = known["keys"][-1] if known and known["keys"] else None
             if known is None and not first:
                 changes.append((person, "new"))
-            elif known is None and key_id and elsewhere and elsewhere != key_id:
-                record[self._slot(person)] = {"name": person.get("name", ""), "keys": [elsewhere]}
+            elif (known is None or current is None) and key_id and elsewhere and elsewhere != key_id:
+                # First keys here that differ from the ones pinned for this person elsewhere: not pinned.
+                if known is None:
+                    record[self._slot(person)] = {"name": person.get("name", ""), "keys": [elsewhere]}
                 changes.append((person, "changed"))
             elif known is None or (current is None and key_id):
                 record[self._slot(person)] = {

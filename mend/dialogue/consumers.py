@@ -217,7 +217,8 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def dialogue_state(self, event):
-        if not await self._may_deliver():
+        # Not tied to a message's recipients as a message is: told only to someone still in the conversation.
+        if not await self._still_here():
             await self._leave()
             return
         await self.send_json({"type": "state", "id": event["id"], "relay_state": event["relay_state"]})

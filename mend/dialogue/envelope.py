@@ -395,12 +395,16 @@ def recipient_keys(listed) -> dict[str, bytes | None]:
 
 def check_entries(envelope: dict, content_key: bytes, recipients: dict[str, bytes | None]) -> list[str]:
     """Recomputes every entry of a version 2 envelope from its content key and the recipients' keys
-    (`recipient_keys`); raises NotSealedForEveryone if any differs. Returns the key ids whose keys are no
-    longer known (a person whose account was closed), which could not be checked."""
+    (`recipient_keys`); raises NotSealedForEveryone if any differs or is not listed at all. Returns the key
+    ids listed as null (a person whose account was closed), which could not be checked."""
     if _envelope_version(envelope) != 2:
         return [entry.get("to") for entry in envelope.get("keys", [])]
     unknown = []
     for entry in envelope["keys"]:
+        if entry.get("to") not in recipients:  # not listed at all: the server hides whose entry it is
+            raise NotSealedForEveryone(
+                "The recipients' keys are not all listed, so this message cannot be checked and is not shown."
+            )
         enc_public = recipients.get(entry.get("to"))
         if enc_public is None:
             unknown.append(entry.get("to"))

@@ -138,7 +138,7 @@ def upload(request, reference, public_id):
     wait = throttle.take_for_person("upload.person", request.user.pk)
     if wait:
         return throttle.too_many(
-            wait, JsonResponse({"error": throttle.sending_too_fast(wait), "code": "rate"})
+            wait, JsonResponse({"error": throttle.sending_too_fast(wait, "upload.person"), "code": "rate"})
         )
     try:
         attachment = services.attachment_store(

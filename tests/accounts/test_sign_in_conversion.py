@@ -177,9 +177,26 @@ def test_it_seals_existing_keys_and_hashes_in_the_data_migration_and_opens_them_
     assert env.unwrap_keys(old_wrap, account_keys.current_bundle(user).wrapped).key_id == pair.key_id
     MIGRATION.seal_existing(apps, editor)  # twice changes nothing
     assert _stored(cast.facilitator)["wrapped"] == stored["wrapped"]
+    # Going back: as before the upgrade, no account uses the per-install salt yet.
+    User.objects.filter(auth_scheme="install").update(auth_scheme="derived")
+    KeyBundle.objects.update(wrapped_salt=1)
     MIGRATION.open_existing(apps, editor)
     assert _stored(cast.facilitator) == clear
     assert User.objects.values_list("password", flat=True).get(pk=cast.facilitator.pk) == plain_hash
+
+
+def test_it_refuses_to_undo_the_migration_once_an_account_uses_the_per_install_salt(cast):
+    _older(cast.facilitator, PASSWORD)
+    User.objects.filter(auth_scheme="install").update(auth_scheme="derived")
+    KeyBundle.objects.update(wrapped_salt=1)
+    editor = SimpleNamespace(connection=SimpleNamespace(alias="default"))
+    MIGRATION.seal_existing(apps, editor)
+    sealed = _stored(cast.facilitator)
+    # One person converts at sign-in: their key bundle and sign-in key now use the per-install salt.
+    KeyBundle.objects.filter(user=cast.facilitator).update(wrapped_salt=2)
+    with pytest.raises(RuntimeError, match="per-install salt"):
+        MIGRATION.open_existing(apps, editor)
+    assert _stored(cast.facilitator)["wrapped"] == sealed["wrapped"]  # nothing was opened
 
 
 def test_it_does_not_open_sealed_keys_moved_to_another_persons_row(cast):

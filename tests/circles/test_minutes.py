@@ -440,3 +440,25 @@ def test_alerts_for_name_the_circle_and_date_and_go_once_minutes_arrive(cast):
             assert MINUTES_TEXT not in alert["text"]
         late.staff_alert_read(actor=cast.coordinator, alert=StaffAlert.objects.get(kind=Kind.CONCERN))
         assert late.alerts_for(cast.coordinator) == []
+
+
+def test_inv_privacy_alerts_of_a_program_one_has_left_are_no_longer_shown(cast):
+    with travel(start_time()) as traveller:
+        found = cosa(cast)
+        session = meeting(cast, found.circle, [found.core, found.volunteer])
+        traveller.move_to(session.starts_at + timedelta(hours=50))
+        check()
+        assert [a["kind"] for a in late.alerts_for(cast.coordinator)] == ["minutes_overdue"]
+        cast.coordinator.memberships.filter(program=cast.program).delete()
+        assert late.alerts_for(cast.coordinator) == []
+
+
+def test_inv_confidentiality_minutes_are_not_sealed_to_a_keeper_who_has_left(cast):
+    found = cosa(cast)
+    assert cast.facilitator in standing.minutes_readers(found.circle)
+    cast.facilitator.memberships.filter(program=cast.program).delete()
+    assert standing.minutes_readers(found.circle) == [cast.coordinator]
+    # Nor to one whose account is closed.
+    cast.facilitator.memberships.create(program=cast.program, role="facilitator")
+    found.circle.keeper.is_active = False
+    assert standing.minutes_readers(found.circle) == [cast.coordinator]

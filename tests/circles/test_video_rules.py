@@ -51,6 +51,19 @@ def test_inv_privacy_it_finds_no_place_for_a_facilitator_no_longer_staff_of_the_
     assert rules.meeting_member(session, cast.facilitator) is None
 
 
+def test_inv_privacy_it_finds_no_circle_place_for_a_volunteer_no_longer_in_the_program(cast):
+    session, _core, volunteer = circle_meeting(cast)
+    assert rules.meeting_member(session, cast.volunteer) == volunteer
+    cast.volunteer.memberships.all().delete()  # their circle place left behind
+    assert rules.meeting_member(session, cast.volunteer) is None
+
+
+def test_inv_privacy_it_finds_no_circle_place_for_a_closed_account(cast):
+    session, _core, _volunteer = circle_meeting(cast)
+    cast.volunteer.is_active = False
+    assert rules.meeting_member(session, cast.volunteer) is None
+
+
 def test_it_names_parties_by_pseudonym_and_facilitators_by_name(cast):
     session = live_dialogue(cast)
     names = {rules.person_id(p): rules.name_of(session, p) for p in rules.attendees(session)}

@@ -16,6 +16,7 @@ MEND = Path(sys.executable).parent / "mend"
 SCALED = {
     "DATABASE_URL": "postgres://mend:secret@db.internal:5432/mend",
     "REDIS_URL": "redis://cache.internal:6379/0",
+    "MEND_INSTALL_ID": "riverbend-install-0001",
 }
 
 
@@ -30,6 +31,7 @@ def production_env(tmp_path: Path, **changes: str | None) -> dict[str, str]:
         MEND_ALLOWED_HOSTS="mend.example.org",
         MEND_AUDIT_KEY=base64.urlsafe_b64encode(os.urandom(32)).decode(),
         MEND_MASTER_KEY=base64.urlsafe_b64encode(os.urandom(32)).decode(),
+        MEND_TRUSTED_PROXIES="127.0.0.1",
         PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
     )
     for name, value in changes.items():
@@ -97,6 +99,20 @@ def test_it_would_fail_the_deploy_checks_without_https_or_with_debug(tmp_path):
         assert code in plain.stderr, code
     debug = deploy_check(production_env(tmp_path, MEND_DEBUG="1"))
     assert debug.returncode != 0 and "security.W018" in debug.stderr
+
+
+def test_it_warns_behind_https_when_no_proxy_is_trusted(tmp_path):
+    done = deploy_check(production_env(tmp_path, MEND_TRUSTED_PROXIES=None))
+    assert done.returncode != 0
+    assert "mend.W001" in done.stderr and "Set MEND_TRUSTED_PROXIES" in done.stderr
+
+
+def test_it_warns_when_servers_sharing_postgresql_would_each_make_their_own_install_id(tmp_path):
+    done = deploy_check(production_env(tmp_path, **{**SCALED, "MEND_INSTALL_ID": None}))
+    assert done.returncode != 0
+    assert "mend.W002" in done.stderr and "Set MEND_INSTALL_ID" in done.stderr
+    # Embedded (SQLite, one server): the generated one is fine.
+    assert deploy_check(production_env(tmp_path, MEND_INSTALL_ID=None)).returncode == 0
 
 
 def test_it_hardens_cookies_and_transport_in_production(tmp_path):

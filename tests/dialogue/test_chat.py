@@ -20,7 +20,7 @@ from mend.cases import services as case_services
 from mend.dialogue import chat, services
 from mend.dialogue import envelope as env
 from mend.dialogue.management.commands.chat import Command
-from mend.dialogue.models import Conversation, Message
+from mend.dialogue.models import Conversation, Message, Recipient
 from tests.conftest import PASSWORD, consent, prepare_for_encounter
 from tests.dialogue import helpers
 
@@ -583,3 +583,52 @@ def test_it_marks_messages_signed_with_keys_not_checked_here(cast, key_file, fac
     lines = out.strip().splitlines()
     assert lines[1].endswith("Wren: With the keys you know.")
     assert "[signed with keys that changed]: With new keys." in lines[2]
+
+
+def test_it_marks_an_older_message_as_not_checked_for_everyone(cast, key_file, facilitator_token, support):
+    # Given a version 1 message Wren sent before version 2, as the server stored them then
+    wren = helpers.give_keys(cast.harmed.user)
+    fen = chat.keyfile_read(key_file)
+    old = env.seal(
+        sender=wren,
+        conversation=support.public_id,
+        content={"text": "Sent before version 2."},
+        recipients=helpers.recipients_now(support),
+        version=1,
+    )
+    support.last_seq += 1
+    support.save(update_fields=["last_seq"])
+    stored = Message.objects.create(
+        conversation=support,
+        seq=support.last_seq,
+        message_id=old["id"],
+        sender=cast.harmed.user,
+        sender_key_id=wren.key_id,
+        kind="message",
+        envelope=env.canonical(old).decode(),
+    )
+    for user, key_id in ((cast.facilitator, fen.key_id), (cast.harmed.user, wren.key_id)):
+        Recipient.objects.create(message=stored, user=user, key_id=key_id)
+
+    # Then reading shows it, marked as the pages mark it
+    out, _err = mend_chat(
+        "read", "--url", URL, "--token", facilitator_token, "--keys", str(key_file), support.public_id
+    )
+    assert "[not checked for everyone here: an older message]: Sent before version 2." in out
+
+
+def test_it_does_not_pin_first_keys_here_that_differ_from_the_ones_pinned_elsewhere(tmp_path):
+    pins = chat.Pins(tmp_path / "keys.pins")
+    wren = {"user": 7, "role": "harmed_party", "name": "Wren"}
+
+    # Given Wren's keys are pinned in one conversation, and she was seen without keys in another
+    assert pins.changes("conversation-a", [{**wren, "key_id": "first-key"}]) == []
+    assert pins.changes("conversation-b", [{**wren, "key_id": None}]) == []
+
+    # When she first has keys in the second, and they are not the ones pinned for her elsewhere
+    changes = pins.changes("conversation-b", [{**wren, "key_id": "other-key"}])
+
+    # Then that is a change to check, and nothing is pinned until then
+    assert [change for _person, change in changes] == ["changed"]
+    assert pins.conversations["conversation-b"]["7|harmed_party"]["keys"] == []
+    assert pins.known["7"] == "first-key"

@@ -566,6 +566,27 @@ def test_it_passes_on_relay_state_changes_to_the_writer_live(cast):
     run(scenario)
 
 
+def test_inv_privacy_it_tells_no_relay_state_to_someone_no_longer_in_the_conversation(cast, support):
+    from channels.layers import get_channel_layer
+
+    async def scenario():
+        colleague, connected, _ = await connect(support.cookies.colleague, support.id)
+        assert connected
+        await database_sync_to_async(
+            Participant.objects.filter(case=cast.case, user=cast.other_facilitator_same_program).update
+        )(removed_at=timezone.now())
+        # Signed in still, but out of the case: the next relay state change is not theirs to hear.
+        await get_channel_layer().group_send(
+            services.conversation_group(support.conversation.pk),
+            {"type": "dialogue.state", "id": "some-message", "relay_state": "returned"},
+        )
+        answer = await colleague.receive_json_from(timeout=WAIT)
+        assert answer["type"] == "error" and "no longer in this conversation" in answer["error"]
+        assert await colleague.receive_output(timeout=WAIT) == {"type": "websocket.close", "code": 4404}
+
+    run(scenario)
+
+
 # Signing out.
 
 

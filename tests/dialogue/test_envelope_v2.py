@@ -143,6 +143,46 @@ def test_it_still_opens_a_stored_version_1_message_for_every_recipient(cast, key
     # Then every recipient opens it, with the other entries reported as not checked
     frame = frame_of(message)
     for pair in (keys.facilitator, keys.harmed):
-        assert chat.check_and_open(frame, direct.public_id, pair) == {"text": "Sent before version 2."}
+        assert chat.check_and_open(frame, direct.public_id, pair)[0] == {"text": "Sent before version 2."}
         content, unchecked = env.open_checked(old, pair, env.recipient_keys(frame["recipient_keys"]))
         assert unchecked == [entry["to"] for entry in old["keys"]]
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        {"approved": True},
+        {"kind": "for_relay"},
+        {"ref": "0b6a1c1e-8a0f-4f57-9b6e-2f7d4c1a9e10"},
+        {"id": "0b6a1c1e-8a0f-4f57-9b6e-2f7d4c1a9e10"},
+    ],
+    ids=["approved", "kind", "ref", "id"],
+)
+def test_it_refuses_a_frame_whose_servers_word_differs_from_what_its_sender_signed(cast, keys, direct, said):
+    # Given a message the writer did not agree to have passed on
+    message, _created = post(cast.responsible.user, direct, seal(direct, keys.responsible, "Just for you."))
+    frame = frame_of(message)
+    assert chat.check_and_open(frame, direct.public_id, keys.harmed)[0] == {"text": "Just for you."}
+
+    # When someone with the database changes what the server says beside the signed envelope
+    frame.update(said)
+
+    # Then `mend chat` does not show it
+    with pytest.raises(env.EnvelopeError):
+        chat.check_and_open(frame, direct.public_id, keys.harmed)
+
+
+def test_it_refuses_a_message_whose_recipients_keys_are_not_all_listed(cast, keys, direct):
+    message, _created = post(cast.responsible.user, direct, seal(direct, keys.responsible, "Hello."))
+    frame = frame_of(message)
+
+    # When the server leaves out the facilitator's keys altogether, the message cannot be checked: refused
+    del frame["recipient_keys"][keys.facilitator.key_id]
+    with pytest.raises(env.NotSealedForEveryone, match="not all listed"):
+        chat.check_and_open(frame, direct.public_id, keys.harmed)
+
+    # But keys listed as null (an account that was closed) only leave that entry unchecked, and say so
+    frame["recipient_keys"][keys.facilitator.key_id] = None
+    content, unchecked = chat.check_and_open(frame, direct.public_id, keys.harmed)
+    assert content == {"text": "Hello."}
+    assert unchecked == [keys.facilitator.key_id]

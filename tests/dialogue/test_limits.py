@@ -93,7 +93,8 @@ def test_it_refuses_messages_over_http_past_the_per_person_limit_and_says_when_t
     assert [a.status_code for a in answers] == [201] * 60 + [429] * 5
     refused = answers[-1]
     assert refused.json()["code"] == "rate"
-    assert "Please wait" in refused.json()["error"] and "then send it again" in refused.json()["error"]
+    assert "each person can send up to 60 messages in 1 minute" in refused.json()["error"]
+    assert "You can send it again in " in refused.json()["error"]
     assert 0 < int(refused["Retry-After"]) <= 60
     assert Message.objects.filter(sender=cast.harmed.user).count() == 60
     # Somebody else in the same conversation is not held back.
@@ -147,7 +148,7 @@ def test_it_counts_messages_over_the_websocket_and_http_together(cast, talking, 
 
     answers = async_to_sync(scenario)()
     assert [a["type"] for a in answers] == ["ack", "refused", "refused"]
-    assert answers[1]["code"] == "rate" and "Please wait" in answers[1]["error"]
+    assert answers[1]["code"] == "rate" and "You can send it again in" in answers[1]["error"]
     assert Message.objects.filter(sender=cast.harmed.user).count() == 3
 
 
@@ -181,7 +182,8 @@ def test_it_refuses_uploads_past_the_per_person_limit_and_says_when_to_try_again
     answers = [upload(client, talking) for _ in range(5)]
     assert [a.status_code for a in answers] == [201, 201, 201, 429, 429]
     refused = answers[-1]
-    assert refused.json()["code"] == "rate" and "Please wait" in refused.json()["error"]
+    assert refused.json()["code"] == "rate"
+    assert "each person can send up to 3 files in 10 minutes" in refused.json()["error"]
     assert 0 < int(refused["Retry-After"]) <= 600
     assert Attachment.objects.count() == 3
     assert upload(cast.client("facilitator"), talking).status_code == 201

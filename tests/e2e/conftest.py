@@ -234,7 +234,8 @@ def _failed(node) -> bool:
 
 @pytest.fixture
 def new_context(browser, mend_server, request) -> Iterator[Callable[..., BrowserContext]]:
-    """Makes browser contexts (one per person, own cookies); screenshots their pages if the test fails."""
+    """Makes browser contexts (one per person, own cookies); screenshots their pages if the test fails, or
+    always with MEND_E2E_SCREENSHOTS=1 (to look at what a journey leaves on screen)."""
     contexts: list[BrowserContext] = []
 
     def make(storage_state=None) -> BrowserContext:
@@ -247,7 +248,7 @@ def new_context(browser, mend_server, request) -> Iterator[Callable[..., Browser
         return context
 
     yield make
-    if _failed(request.node):
+    if _failed(request.node) or os.environ.get("MEND_E2E_SCREENSHOTS") == "1":
         ARTIFACTS.mkdir(exist_ok=True)
         stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in request.node.name)
         for c, context in enumerate(contexts):

@@ -186,6 +186,12 @@ class Facilitator(InConversation):
         self.sees_message(note)
 
     def pass_on(self, text: str, to_pseudonym: str) -> None:
+        """Opens the other side's exchange once on this device first (a page passes nothing on to a
+        conversation whose people it has never seen and pinned), then passes the message on from here."""
+        here = self.page.url
+        self.open_exchange_of(to_pseudonym)
+        self.page.goto(here)
+        self.wait_until_connected()
         message = self.sees_message(text)
         message.get_by_role("button", name=f"Pass on to {self._word(to_pseudonym)} {to_pseudonym}").click()
         expect(self.status_of(text)).to_have_text("Passed on", timeout=LIVE_SECONDS)

@@ -6,6 +6,10 @@ tests/e2e/dialogue_seed.py is; it prints one JSON line, last. Every name here is
     key_attacks.py ghost CASE NAME                add a co-facilitator row (with keys) nobody assigned
     key_attacks.py self_assign CASE NAME          a coordinator assigns themselves as co-facilitator
     key_attacks.py move CASE PSEUDONYM            copy the party's last support message into their relay
+    key_attacks.py approve CASE PSEUDONYM         mark the party's last message for the other side as agreed
+                                                  to be passed on (the signed envelope says it is not)
+    key_attacks.py new_keys_and_write_for_relay CASE PSEUDONYM TEXT
+                                                  the same in their exchange, agreed to be passed on
     key_attacks.py count CASE PSEUDONYM KIND      how many messages the party's conversation of KIND holds
     key_attacks.py new_keys_and_write CASE PSEUDONYM TEXT
                                                   the party gets new keys and writes to their facilitator
@@ -140,6 +144,30 @@ def new_keys_and_write(reference: str, pseudonym: str, text: str) -> dict:
     keys = helpers.give_keys(place.user)
     message, _replay = services.message_post(
         actor=place.user, conversation=conversation, envelope=helpers.seal(conversation, keys, text)
+    )
+    return {"id": message.message_id, "key_id": keys.key_id}
+
+
+def approve(reference: str, pseudonym: str) -> dict:
+    """Only the database column changes; the envelope, signed by the writer, still says not approved."""
+    from mend.dialogue.models import Message
+
+    relay = _conversation(_case(reference), pseudonym, "relay")
+    last = Message.objects.filter(conversation=relay, kind="for_relay").order_by("-seq").first()
+    Message.objects.filter(pk=last.pk).update(approved=True)
+    return {"id": last.message_id}
+
+
+def new_keys_and_write_for_relay(reference: str, pseudonym: str, text: str) -> dict:
+    """As new_keys_and_write, in the party's exchange through the facilitator, agreed to be passed on."""
+    from mend.dialogue import services
+    from tests.dialogue import helpers
+
+    conversation = _conversation(_case(reference), pseudonym, "relay")
+    keys = helpers.give_keys(conversation.party.user)
+    envelope = helpers.seal(conversation, keys, text, meta={"kind": "for_relay", "approved": True})
+    message, _replay = services.message_post(
+        actor=conversation.party.user, conversation=conversation, envelope=envelope
     )
     return {"id": message.message_id, "key_id": keys.key_id}
 

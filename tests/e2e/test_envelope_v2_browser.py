@@ -7,6 +7,7 @@ facilitator's page marks it as not readable for them. Messages stored as v1 stil
 """
 
 import json
+import re
 import secrets
 import sys
 from pathlib import Path
@@ -224,3 +225,78 @@ def test_it_still_opens_a_version_1_message_stored_before_version_2(people, serv
             "Not checked for everyone here: an older message."
         )
         expect(message.locator("[data-problem]")).to_have_count(0)
+
+
+def test_it_does_not_show_an_older_format_message_stored_after_a_newer_one(people, server_env):
+    facilitator, harmed, responsible = people
+    newer = "Sealed the new way, and checked for everyone."
+    text = "Made to look older, but stored after a newer message."
+
+    # Given the person harmed has read a version 2 message here
+    responsible.write(newer)
+    harmed.sees_message(newer)
+
+    # When a version 1 message is stored after it (the server, or someone with its database, could
+    # store one to skip the check of every entry)
+    envelope = responsible.page.evaluate(SEAL_V1, text)
+    stored = loads_last_line(
+        _run(
+            [sys.executable, str(SEED), "--store-v1", json.dumps(envelope)],
+            server_env,
+            "Storing a v1 message",
+        )
+    )
+
+    # Then the page that has seen the newer one does not show it, and says why, each time it is opened
+    for _ in range(2):
+        harmed.reload()
+        harmed.wait_until_connected()
+        view = message_by_id(harmed.page, stored["id"])
+        expect(view.locator("[data-problem='v1_late']")).to_have_text(
+            "This message is in the older format but came after newer ones, so it is not shown.",
+            timeout=LIVE_SECONDS,
+        )
+        expect(harmed.message(text)).to_have_count(0)
+
+
+# What a page kept in its outbox before the upgrade: an envelope sealed in the first format, not yet sent.
+PUT_IN_OUTBOX = """
+async (envelope) => {
+    const root = document.querySelector("[data-conversation]");
+    const db = await new Promise((resolve, reject) => {
+        const request = indexedDB.open("mend-outbox", 1);
+        request.onupgradeneeded = () => request.result.createObjectStore("outbox", {keyPath: "id"});
+        request.onsuccess = () => resolve(request.result);
+        request.onerror = () => reject(request.error);
+    });
+    await new Promise((resolve, reject) => {
+        const tx = db.transaction("outbox", "readwrite");
+        tx.objectStore("outbox").put({
+            id: envelope.id, conversation: root.dataset.conversation, user: Number(root.dataset.me), envelope,
+        });
+        tx.oncomplete = resolve;
+        tx.onerror = () => reject(tx.error);
+    });
+    db.close();
+}
+"""
+
+
+def test_it_offers_to_send_again_a_message_left_in_the_outbox_in_the_older_format(people):
+    _facilitator, harmed, responsible = people
+    text = "Written just before the update, and never sent."
+
+    # Given the person harmed's outbox kept a message sealed in the first format, from before the update
+    harmed.page.evaluate(PUT_IN_OUTBOX, harmed.page.evaluate(SEAL_V1, text))
+
+    # When they open the conversation again, the server refuses it for its format
+    harmed.reload()
+    harmed.wait_until_connected()
+    message = harmed.message(text)
+    expect(message.locator(".error")).to_contain_text("locked in an older format", timeout=LIVE_SECONDS)
+    expect(responsible.message(text)).to_have_count(0)
+
+    # Then they can send it again, sealed the new way, and it arrives
+    message.get_by_role("button", name="Send again").click()
+    expect(harmed.status_of(text)).to_have_text(re.compile("Sent|Delivered|Read"), timeout=LIVE_SECONDS)
+    expect(responsible.sees_message(text).locator("[data-unchecked]")).to_have_count(0)

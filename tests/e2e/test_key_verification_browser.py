@@ -81,7 +81,8 @@ def test_it_refuses_to_encrypt_to_a_key_swapped_in_the_database(new_context, dat
 
     # And nothing more is sealed or sent to them
     facilitator.try_to_write("The address of the safe house is 12 Kōwhai Lane.")
-    expect(facilitator.errors()).to_contain_text("Sending is paused in this conversation")
+    expect(facilitator.key_warnings()).to_be_focused()  # Send points to the reasons, said once
+    expect(facilitator.sending_is_held()).to_contain_text("Sending is paused in this conversation")
     assert facilitator.message("safe house").count() == 0
     assert database("count", case.case_reference, case.harmed_pseudonym, "support")["messages"] == before
 
@@ -107,7 +108,8 @@ def test_it_names_a_ghost_member_and_holds_sending_until_the_person_has_checked(
     )
     expect(harmed.sending_is_held()).to_have_count(1)
     harmed.try_to_write("Something private.")
-    expect(harmed.errors()).to_contain_text("Sending is paused in this conversation")
+    expect(harmed.key_warnings()).to_be_focused()  # Send points to the reasons, said once
+    expect(harmed.sending_is_held()).to_contain_text("Sending is paused in this conversation")
     count = database("count", case.case_reference, case.harmed_pseudonym, "support")["messages"]
     assert count == 1
 
@@ -221,3 +223,98 @@ def test_it_does_not_seal_again_by_itself_when_the_members_changed_while_writing
     status = harmed.status_of("Something I only want Rowan to read.")
     expect(status).to_have_text(re.compile("Sent|Delivered|Read"), timeout=LIVE_SECONDS)
     assert database("count", case.case_reference, case.harmed_pseudonym, "support")["messages"] == 2
+
+
+def test_it_does_not_pass_on_words_the_writer_did_not_agree_to_share(new_context, database, case):
+    # Given the person responsible wrote for the other side, without agreeing to have it passed on
+    facilitator = Facilitator(new_context().new_page(), case)
+    facilitator.sign_in()
+    responsible = ResponsibleParty(new_context().new_page(), case)
+    responsible.sign_in()
+    responsible.open_my_exchange()
+    words = "I am not ready for Sorrel to read this yet."
+    responsible.write_for_the_other_side(words, may_pass_on=False)
+    expect(responsible.status_of(words)).to_have_text(
+        "Waiting for your facilitator to review", timeout=LIVE_SECONDS
+    )
+
+    # When someone with the database marks it as agreed to be passed on
+    flipped = database("approve", case.case_reference, case.responsible_pseudonym)
+
+    # Then the facilitator's page goes by what the writer signed: it is not shown, and nothing offers to pass
+    # it on
+    facilitator.open_exchange_of(case.responsible_pseudonym)
+    message = facilitator.page.locator(f"[data-messages] > li[data-id='{flipped['id']}']")
+    expect(message.locator(".error")).to_contain_text(
+        "differs from what its sender signed", timeout=LIVE_SECONDS
+    )
+    expect(facilitator.message(words)).to_have_count(0)
+    expect(facilitator.page.locator("[data-forward]")).to_have_count(0)
+
+
+def test_it_passes_nothing_on_to_a_conversation_this_device_has_never_opened(new_context, database, case):
+    # Given the person responsible wrote for the other side and agreed to have it passed on
+    facilitator = Facilitator(new_context().new_page(), case)
+    facilitator.sign_in()
+    responsible = ResponsibleParty(new_context().new_page(), case)
+    responsible.sign_in()
+    responsible.open_my_exchange()
+    words = "I am sorry for what I did."
+    responsible.write_for_the_other_side(words, may_pass_on=True)
+
+    # When the facilitator, who has never opened the person harmed's exchange on this device, passes it on
+    facilitator.open_exchange_of(case.responsible_pseudonym)
+    message = facilitator.sees_message(words)
+    message.get_by_role("button", name=f"Pass on to person harmed {case.harmed_pseudonym}").click()
+
+    # Then nothing is sealed to whoever the server lists there: the page asks them to open it once first
+    expect(facilitator.errors()).to_contain_text("this device has not opened that conversation before")
+    assert database("count", case.case_reference, case.harmed_pseudonym, "relay")["messages"] == 0
+
+    # When they have opened it and come back, it goes
+    facilitator.open_exchange_of(case.harmed_pseudonym)
+    facilitator.wait_until_connected()
+    facilitator.open_exchange_of(case.responsible_pseudonym)
+    facilitator.pass_on(words, to_pseudonym=case.harmed_pseudonym)
+    assert database("count", case.case_reference, case.harmed_pseudonym, "relay")["messages"] == 1
+
+
+def test_it_asks_staff_to_check_a_new_member_with_a_colleague_rather_than_their_facilitator(
+    new_context, database, case
+):
+    # Given the facilitator has opened their conversation with the person harmed
+    facilitator = Facilitator(new_context().new_page(), case)
+    facilitator.sign_in()
+    facilitator.open_conversation_with(case.harmed_pseudonym)
+
+    # When a co-facilitator nobody assigned is written into the database
+    database("ghost", case.case_reference, "Sam Hollow")
+    facilitator.reload()
+    facilitator.wait_until_connected()
+
+    # Then the notice asks them to check with a colleague, not with "your facilitator"
+    expect(facilitator.key_warnings()).to_contain_text(
+        "or ask a colleague who runs the case", timeout=LIVE_SECONDS
+    )
+    expect(facilitator.key_warnings()).not_to_contain_text("ask your facilitator")
+
+
+def test_it_does_not_pass_on_words_signed_with_keys_not_checked_here(new_context, database, case):
+    # Given the facilitator has opened both exchanges on this device
+    facilitator = Facilitator(new_context().new_page(), case)
+    facilitator.sign_in()
+    facilitator.open_exchange_of(case.harmed_pseudonym)
+    facilitator.open_exchange_of(case.responsible_pseudonym)
+
+    # When a message comes for the other side signed with keys the person responsible never had here
+    words = "Please tell Sorrel to meet me alone."
+    database("new_keys_and_write_for_relay", case.case_reference, case.responsible_pseudonym, words)
+    facilitator.reload()
+    facilitator.wait_until_connected()
+    message = facilitator.sees_message(words)
+    expect(message.locator("[data-key-mark]")).to_have_text("Signed with keys that changed")
+
+    # Then passing it on is refused, and nothing reaches the person harmed
+    message.get_by_role("button", name=f"Pass on to person harmed {case.harmed_pseudonym}").click()
+    expect(facilitator.errors()).to_contain_text("signed with keys that have not been checked here")
+    assert database("count", case.case_reference, case.harmed_pseudonym, "relay")["messages"] == 0

@@ -430,26 +430,49 @@ def test_it_keeps_the_keys_in_indexeddb_until_cleared(new_context):
     assert first.run("return await m.loadKeyset();") is None
 
 
-def test_it_pins_the_first_key_seen_and_warns_when_it_changes(browser_crypto):
-    # Given two people, one of whom gets a new key
+def test_it_does_not_pin_first_keys_in_a_conversation_that_differ_from_those_pinned_elsewhere(browser_crypto):
+    # Given ash is pinned with one key in one conversation, and was seen in another before having keys
     got = browser_crypto.run(
         """
-        return [
-            await m.pinCheck("case-1/ash", "first-key-of-ash"),
-            await m.pinCheck("case-1/ash", "first-key-of-ash"),
-            await m.pinCheck("case-1/birch", "key-of-birch"),
-            await m.pinCheck("case-1/ash", "second-key-of-ash"),
-            await m.pinCheck("case-1/ash", "second-key-of-ash"),
-            await m.pinAccept("case-1/ash", "second-key-of-ash"),
-            await m.pinCheck("case-1/ash", "second-key-of-ash"),
-            await m.pinCheck("case-1/ash", "first-key-of-ash"),
-            await m.pinCheck("case-1/birch", "key-of-birch"),
-        ];
+        const ash = {user: 1, role: "harmed_party", name: "Ash", keyId: "key-of-ash"};
+        const summary = ({changes}) => changes.map(({person, change}) => `${person.name}:${change}`);
+        await m.pinMembers("C-1", [ash]);
+        const withoutKeys = await m.pinMembers("C-2", [{...ash, keyId: null}]);
+        // When ash first has keys in the second conversation, and they are other keys
+        const other = await m.pinMembers("C-2", [{...ash, keyId: "other-key"}]);
+        const again = await m.pinMembers("C-2", [{...ash, keyId: "other-key"}]);
+        // And, for comparison, the keys pinned elsewhere are taken as first seen
+        await m.pinMembers("C-3", [{...ash, keyId: null}]);
+        const same = await m.pinMembers("C-3", [ash]);
+        return {
+            withoutKeys: summary(withoutKeys), other: summary(other), again: summary(again),
+            pinned: again.record.members["1|harmed_party"].keys, same: summary(same),
+            samePinned: same.record.members["1|harmed_party"].keys,
+        };
         """
     )
 
-    # Then the first key is new, then the same; a new key is a change until accepted, and stays one
-    assert got == ["new", "same", "new", "changed", "changed", None, "same", "changed", "same"]
+    # Then the other keys are a change to check, and stay unpinned until the person has checked
+    assert got["withoutKeys"] == []
+    assert got["other"] == got["again"] == ["Ash:changed"]
+    assert got["pinned"] == []
+    assert got["same"] == [] and got["samePinned"] == ["key-of-ash"]
+
+
+def test_it_leaves_a_conversation_never_opened_here_unpinned_when_asked_not_to_trust_it(browser_crypto):
+    # Given a conversation this device has never opened (the facilitator's pass-on target)
+    got = browser_crypto.run(
+        """
+        const ash = {user: 1, role: "harmed_party", name: "Ash", keyId: "key-of-ash"};
+        const unopened = await m.pinMembers("C-9", [ash], {pinFirst: false});
+        const opened = await m.pinMembers("C-9", [ash]);
+        return {unopened, first: opened.first, changes: opened.changes.length};
+        """
+    )
+
+    # Then nothing there is pinned on the server's word, and the page's own first visit still pins
+    assert got["unopened"] == {"changes": [], "record": None, "first": True}
+    assert got["first"] is True and got["changes"] == 0
 
 
 def test_it_reproduces_the_safety_codes_of_the_vector_people(browser_crypto):
@@ -654,6 +677,9 @@ def test_it_checks_every_entry_of_version_2_and_refuses_a_message_with_junk_for_
     # A server that pairs cedar's key id with birch's keys
     birch_keys = _listed(["birch"])[people["birch"]["key_id"]]
     swapped = {**_listed(junk["to"]), people["cedar"]["key_id"]: birch_keys}
+    first = VECTORS["envelopes_v2"][0]
+    absent = next(k["to"] for k in first["envelope"]["keys"] if k["to"] != people["birch"]["key_id"])
+    left_out = {key_id: keys for key_id, keys in _listed(first["to"]).items() if key_id != absent}
 
     # When each recipient opens each as the pages do (openFrame)
     got = browser_crypto.run(
@@ -675,6 +701,9 @@ def test_it_checks_every_entry_of_version_2_and_refuses_a_message_with_junk_for_
             // Without the check, birch's own copy opens: the check is what refuses it
             junkUnchecked: await m.open(arg.junk.envelope, keysets.birch),
             swapped: await m.openFrame({...arg.good[0], recipient_keys: arg.swapped}, keysets.birch),
+            // A server that leaves a recipient out of the keys it lists, or lists them as null (closed)
+            leftOut: await m.openFrame({...arg.good[0], recipient_keys: arg.leftOut}, keysets.birch),
+            closed: await m.openFrame({...arg.good[0], recipient_keys: arg.closed}, keysets.birch),
             old: await openAll(arg.old, ["birch", "cedar"]),
         };
         """,
@@ -684,6 +713,8 @@ def test_it_checks_every_entry_of_version_2_and_refuses_a_message_with_junk_for_
             "goodTo": [v["to"] for v in VECTORS["envelopes_v2"]],
             "junk": frame(junk),
             "swapped": swapped,
+            "leftOut": left_out,
+            "closed": {**left_out, absent: None},
             "old": frame(old),
         },
     )
@@ -710,6 +741,10 @@ def test_it_checks_every_entry_of_version_2_and_refuses_a_message_with_junk_for_
         "problem": "A recipient's keys do not match their key id, so this message is not shown.",
         "reason": "altered",
     }
+    # And a recipient left out of the listed keys makes the message refused; listed as null (an account
+    # closed), it opens with that entry reported as not checked
+    assert got["leftOut"]["reason"] == "not_for_everyone"
+    assert got["closed"] == {"content": VECTORS["envelopes_v2"][0]["content"], "unchecked": [absent]}
     # And a version 1 message still opens, marked as not checked for everyone
     entries = [k["to"] for k in old["envelope"]["keys"]]
     assert got["old"] == {name: {"content": old["content"], "unchecked": entries} for name in old["to"]}

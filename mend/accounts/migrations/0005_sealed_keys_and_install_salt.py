@@ -55,6 +55,17 @@ def open_existing(apps, schema_editor):
     db = schema_editor.connection.alias
     bundles = apps.get_model("accounts", "KeyBundle").objects.using(db)
     users = apps.get_model("accounts", "User").objects.using(db)
+    # An account already on the per-install salt (converted at sign-in, recovered, or made since) has a
+    # sign-in key and wrapped keys the code before this migration cannot derive: going back would lock it out.
+    converted = bundles.filter(wrapped_salt=2).count() + (
+        users.filter(auth_scheme="install").exclude(password="").exclude(password__startswith="!").count()
+    )
+    if converted:
+        raise RuntimeError(
+            f"Cannot undo accounts 0005: {converted} account(s) or key bundle(s) already use the per-install "
+            "salt, and the code before this migration could not open them. Restore a backup taken before "
+            "the upgrade instead, or stay on this version."
+        )
     if not bundles.exists() and not users.exists():
         return
     key = _key(apps)

@@ -132,12 +132,16 @@ const pinPerson = (person) => ({
 });
 
 // The changes of one conversation's members against this device's pins (and the record as it is now).
-async function membershipChanges(conversation, checked) {
+async function membershipChanges(conversation, checked, options) {
   const others = checked.filter((person) => person.user !== me);
-  return e2e.pinMembers(conversation, others.map(pinPerson));
+  return e2e.pinMembers(conversation, others.map(pinPerson), options);
 }
 
 function holdReason() {
+  if (memberRefusals.some((person) => person.user === me)) {
+    // Their own notice says what to do (sign out and in again); the administrator cannot help with that.
+    return "Sending is paused in this conversation until you have signed in again.";
+  }
   if (memberRefusals.length) {
     return (
       "Sending is paused in this conversation: the keys listed for someone here could not be checked. " +
@@ -154,22 +158,22 @@ function refusalNotice(person) {
   const text =
     person.user === me
       ? "The keys on this device are not your current keys. Sign out, then sign in again before you send anything."
-      : `The keys listed for ${person.name} do not match their key id, so nothing will be encrypted to them ` +
-        "and sending here is paused. Your messages are safe. Please let your program's administrator know.";
+      : `The keys listed for ${person.name} do not match their key id, so nothing will be encrypted to them.`;
   return el("p", { "data-key-refused": person.user }, text);
 }
+
+const askSomeone = isFacilitator ? "ask a colleague who runs the case" : "ask your facilitator";
 
 function changeText({ person, change }) {
   if (change === "new") {
     return (
-      `A new ${person.roleName}, ${person.name}, has joined this conversation. Sending is paused until you have ` +
-      `checked that they should be here: compare your safety code with ${person.name} (below), ` +
-      "or ask your facilitator."
+      `A new ${person.roleName}, ${person.name}, has joined this conversation. Please check that they should ` +
+      `be here: compare your safety code with ${person.name} (below), or ${askSomeone}.`
     );
   }
   return (
-    `${person.name}'s keys have changed since you last saw them. Sending is paused until you have compared ` +
-    `your safety code with ${person.name} (below) and it matches the one on their screen.`
+    `${person.name}'s keys have changed since you last saw them. Please compare your safety code with ` +
+    `${person.name} (below) with the one on their screen.`
   );
 }
 
@@ -185,7 +189,9 @@ function changeNotice(item) {
     button.disabled = true;
     serially(async () => {
       pinRecord = await e2e.pinAcceptMember(conversationId, person);
-      const place = (other) => other.person.user === person.user && other.person.role === person.role;
+      // Only this notice's change: a later change (other keys) for the same person stays until checked.
+      const place = (other) =>
+        other.person.user === person.user && other.person.role === person.role && other.person.keyId === person.keyId;
       pendingChanges = pendingChanges.filter((other) => !place(other));
       showKeyWarnings();
       redrawKeyMarks();
@@ -193,6 +199,12 @@ function changeNotice(item) {
   });
   p.append(" ", button);
   return p;
+}
+
+// While sending is held, Send points to where the reasons already are, rather than repeating them.
+function pointToWarnings() {
+  errorBox.hidden = true;
+  warnings.focus();
 }
 
 function showKeyWarnings() {
@@ -252,7 +264,15 @@ async function checkedRecipientsFor(conversation, people) {
         "passed on. Please let your program's administrator know.",
     );
   }
-  const { changes } = await membershipChanges(conversation, checked);
+  // A conversation this device has never opened has no pins: its people, as the server lists them, are
+  // not trusted here on first use.
+  const { changes, first } = await membershipChanges(conversation, checked, { pinFirst: false });
+  if (first) {
+    throw new Error(
+      "Nothing was passed on yet: this device has not opened that conversation before. Please open it once " +
+        "and check the people there, then pass this on.",
+    );
+  }
   if (changes.length) {
     const who = changes.map(({ person, change }) =>
       change === "new" ? `${person.name} (new, ${person.roleName})` : `${person.name} (changed keys)`,
@@ -323,12 +343,16 @@ function redrawKeyMarks() {
 const NOT_SENT_CHANGED =
   "Not sent: the people in this conversation or their keys changed. Check what is shown above, then send it again.";
 
+const NOT_SENT_OLDER =
+  "Not sent: it was locked in an older format before an update. Send it again to lock it the new way for " +
+  "the people here now.";
+
 // After a refusal because the people or keys changed: the person sends again, once any change is checked.
 function resendButton(entry) {
   const button = el("button", { type: "button", class: "secondary", "data-resend": "" }, "Send again");
   button.addEventListener("click", async () => {
     if (holdReason()) {
-      showError(holdReason());
+      pointToWarnings();
       return;
     }
     button.disabled = true;
@@ -349,6 +373,12 @@ function misplacedProblem(frame) {
   const envelope = frame.envelope || {};
   if (envelope.conversation !== conversationId || envelope.id !== frame.id) {
     return "This message was written for another conversation, so it is not shown here.";
+  }
+  // What the server says beside it must be what the sender signed (the signature is checked next).
+  const meta = envelope.meta || {};
+  const sameRef = (frame.ref || null) === (meta.ref || null);
+  if (frame.kind !== meta.kind || !sameRef || !!frame.approved !== (meta.approved === true)) {
+    return "This message is not shown: what the server says about it differs from what its sender signed.";
   }
   return "";
 }
@@ -493,7 +523,8 @@ function draw(entry) {
     const status = statusOf(entry);
     children.push(el("p", { class: `status status-${entry.status || "none"}`, "data-status": "" }, status));
   }
-  if (isFacilitator && frame.kind === "for_relay" && frame.relay_state === "pending" && !mine && content) {
+  const pending = frame.kind === "for_relay" && frame.relay_state === "pending";
+  if (isFacilitator && pending && !mine && content && !entry.problem) {
     children.push(relayActions(entry));
   }
   item.replaceChildren(...children);
@@ -518,6 +549,17 @@ async function unlock(frame) {
   if (keyId !== frame.envelope.sender || !(await e2e.verify(frame.envelope, from.sign_public))) {
     return { problem: "This message could not be checked as coming from its sender, so it is not shown." };
   }
+  // Older (version 1) messages are shown only from before the first version 2 one this device saw here.
+  const firstV2 = pinRecord && pinRecord.firstV2;
+  if (frame.envelope.v === 1 && frame.seq && firstV2 && frame.seq > firstV2) {
+    sealNotes.set(frame.id, "v1_late");
+    return { problem: "This message is in the older format but came after newer ones, so it is not shown." };
+  }
+  if (frame.envelope.v === 2 && frame.seq && !(firstV2 <= frame.seq)) {
+    await serially(async () => {
+      pinRecord = (await e2e.pinFirstV2(conversationId, frame.seq)) || pinRecord;
+    });
+  }
   // Envelope v2: every recipient's entry is recomputed, with keys checked against their ids here; a
   // message not sealed the same for everyone is shown to no one, and staff see when it is not for them.
   try {
@@ -540,7 +582,8 @@ async function unlock(frame) {
 
 // What opening a message found, by message id: "" (all checked), "v1" (an older message, whose entries
 // cannot be checked), "unchecked" (someone's keys are no longer kept), or why it is not shown
-// ("unreadable", "not_for_these_keys", "not_for_everyone", "altered").
+// ("unreadable", "not_for_these_keys", "not_for_everyone", "altered", "v1_late": an older-format message
+// numbered after a newer one).
 const sealNotes = new Map();
 
 function sendFrame(frame) {
@@ -638,11 +681,20 @@ async function onRefused(frame) {
   // The people or their keys changed between sealing and sending: nothing is sealed again by itself. The
   // members are asked for again, any change is shown, and the person sends again once they have checked.
   const changed = frame.code === "recipients" || frame.code === "sender_key";
-  if (changed) await refreshMembers();
+  // Sealed in the older format before the upgrade and kept in the outbox: sealed anew only if the person
+  // sends it again.
+  const older = frame.code === "form" && !!entry && !!entry.frame.envelope && entry.frame.envelope.v === 1;
+  if (changed) {
+    try {
+      await refreshMembers();
+    } catch (error) {
+      showError(error.message); // the message below still says it was not sent
+    }
+  }
   if (entry) {
-    entry.problem = changed ? NOT_SENT_CHANGED : `Not sent: ${frame.error}`;
+    entry.problem = changed ? NOT_SENT_CHANGED : older ? NOT_SENT_OLDER : `Not sent: ${frame.error}`;
     entry.status = "";
-    entry.resend = changed && !!entry.content;
+    entry.resend = (changed || older) && !!entry.content;
     draw(entry);
   } else {
     showError(frame.error);
@@ -687,7 +739,10 @@ function relayActions(entry) {
     }
   });
   buttons.append(back);
-  if (entry.frame.approved) {
+  // Decided from the signed envelope, never from the server's word beside it.
+  const meta = entry.frame.envelope.meta || {};
+  const approved = meta.kind === "for_relay" && meta.approved === true;
+  if (approved) {
     for (const target of targets) {
       const forward = el("button", { type: "button", "data-forward": target.id }, `Pass on to ${target.name}`);
       forward.addEventListener("click", async () => {
@@ -703,13 +758,24 @@ function relayActions(entry) {
     }
   }
   box.append(label, note, buttons);
-  if (!entry.frame.approved) {
+  if (!approved) {
     box.append(el("p", { class: "help" }, "The writer has not agreed to have this one passed on. You can return it with a note."));
   }
   return box;
 }
 
 async function passOn(entry, target) {
+  const meta = entry.frame.envelope.meta || {};
+  if (entry.problem || !entry.content || meta.kind !== "for_relay" || meta.approved !== true) {
+    throw new Error("The writer has not agreed to have this one passed on.");
+  }
+  // Only words whose writer's keys are the ones checked here, and that were sealed alike for everyone.
+  if (keyStateOf(entry) !== "pinned" || (sealNotes.get(entry.frame.id) || "") !== "") {
+    throw new Error(
+      "This message was signed with keys that have not been checked here, or could not be checked for " +
+        "everyone, so it cannot be passed on. Check the change shown above, or ask the writer to send it again.",
+    );
+  }
   // Sealed again for the other side's exchange, with the text exactly as the writer approved it; the
   // server says first whether it may go now (it is held while the other person takes a break).
   const base = root.dataset.sendBase;
@@ -825,7 +891,7 @@ async function onSubmit(event) {
     return;
   }
   if (holdReason()) {
-    showError(holdReason());
+    pointToWarnings();
     return;
   }
   const button = composer.querySelector("button[type=submit]");

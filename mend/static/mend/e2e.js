@@ -607,6 +607,8 @@ async function checkEntries(envelope, contentKey, recipients) {
   if (envelope.v !== 2) return entries.map((entry) => entry.to);
   const unknown = [];
   for (const entry of entries) {
+    // Not listed at all (rather than listed as null, for an account that was closed): refused.
+    if (!recipients.has(entry.to)) throw problem(NOT_FOR_EVERYONE, "not_for_everyone");
     const encPublic = recipients.get(entry.to);
     if (!encPublic) {
       unknown.push(entry.to);
@@ -790,30 +792,12 @@ export async function clearKeyset() {
   await inStore(KEYS_STORE, "readwrite", (store) => store.delete(SELF));
 }
 
-// Remembers the first key id seen for a person, in the same transaction that reads it, so that two
-// checks at once cannot both pin; a changed key keeps the old pin until pinAccept.
-export async function pinCheck(personKey, keyId) {
-  const pinned = await inStore(PINS_STORE, "readwrite", (store) => {
-    const request = store.get(personKey);
-    request.onsuccess = () => {
-      if (request.result === undefined) store.put(keyId, personKey);
-    };
-    return request;
-  });
-  if (pinned === undefined) return "new";
-  return pinned === keyId ? "same" : "changed";
-}
-
-export async function pinAccept(personKey, keyId) {
-  await inStore(PINS_STORE, "readwrite", (store) => store.put(keyId, personKey));
-}
-
 // --- pins per conversation: who this device has seen in each conversation, with which keys ----------------
 // A record per conversation: {v: 1, members: {"<user>|<role>": {user, role, name, keys: [key ids]}}}. Key ids
 // here are worked out in the browser from the public keys (keyIdOf), never the server's label; `keys` lists
 // those accepted for that person in that role, the current one last (older ones still sign old messages).
-// The `user:<id>` pins above stay too: a key that differs from the one pinned in another conversation is
-// noticed even on a first visit.
+// A `user:<id>` pin keeps the key last accepted for each person anywhere: a key that differs from it is
+// noticed even on a first visit, or when the person first gets keys in a conversation.
 
 const recordKey = (conversation) => `conversation:${conversation}`;
 const memberKey = (person) => `${person.user}|${person.role}`;
@@ -862,12 +846,17 @@ function pinEntry(person, keys) {
 // visit pins what it sees (trust on first use), except a key that differs from the one pinned for that
 // person elsewhere. Later, a person not seen here in that role is "new", and a key other than the current
 // pinned one "changed"; neither is pinned until pinAcceptMember. Keys for someone who had none are pinned
-// as first seen. Answers {changes: [{person, change}], record}.
-export async function pinMembers(conversation, people) {
+// as first seen. Answers {changes: [{person, change}], record, first}. With {pinFirst: false}, a
+// conversation never seen here is left unpinned (record null): nothing there is trusted on first use.
+export async function pinMembers(conversation, people, { pinFirst = true } = {}) {
   const key = recordKey(conversation);
   return inPins((store, answer) => {
     getMany(store, [key, ...people.map((p) => `user:${p.user}`)], (values) => {
       const first = values[key] === undefined;
+      if (first && !pinFirst) {
+        answer({ changes: [], record: null, first });
+        return;
+      }
       const record = values[key] || { v: 1, members: {} };
       const changes = [];
       for (const person of people) {
@@ -876,8 +865,9 @@ export async function pinMembers(conversation, people) {
         const current = known && known.keys[known.keys.length - 1];
         if (known === undefined && !first) {
           changes.push({ person, change: "new" });
-        } else if (known === undefined && person.keyId && elsewhere && elsewhere !== person.keyId) {
-          record.members[memberKey(person)] = pinEntry(person, [elsewhere]);
+        } else if (!current && person.keyId && elsewhere && elsewhere !== person.keyId) {
+          // First keys here, but not the ones pinned for this person elsewhere: not pinned, a change.
+          if (known === undefined) record.members[memberKey(person)] = pinEntry(person, [elsewhere]);
           changes.push({ person, change: "changed" });
         } else if (known === undefined || (current === undefined && person.keyId)) {
           record.members[memberKey(person)] = pinEntry(person, person.keyId ? [person.keyId] : []);
@@ -887,7 +877,7 @@ export async function pinMembers(conversation, people) {
         }
       }
       store.put(record, key);
-      answer({ changes, record });
+      answer({ changes, record, first });
     });
   });
 }
@@ -906,6 +896,23 @@ export async function pinAcceptMember(conversation, person) {
       store.put(record, key);
       if (person.keyId) store.put(person.keyId, `user:${person.user}`);
       answer(record);
+    });
+  });
+}
+
+// Notes the lowest sequence number of a version 2 message seen in a conversation (in its pins record, if
+// there is one): a version 1 message numbered after it was not written before the upgrade, and is refused.
+// Answers the record as it is now (or null without one).
+export async function pinFirstV2(conversation, seq) {
+  const key = recordKey(conversation);
+  return inPins((store, answer) => {
+    getMany(store, [key], (values) => {
+      const record = values[key];
+      if (record && !(record.firstV2 <= seq)) {
+        record.firstV2 = seq;
+        store.put(record, key);
+      }
+      answer(record || null);
     });
   });
 }
