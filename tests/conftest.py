@@ -195,3 +195,15 @@ def prepare_for_encounter(cast: Cast, *, mode: str = "direct") -> None:
     for action in ("accept_referral", "start_assessment", "start_preparation"):
         cases.case_transition(actor=cast.facilitator, case=cast.case, action=action)
     cast.case.refresh_from_db()
+
+
+@pytest.fixture
+def colleague(cast):
+    """A co-facilitator of the case, signed in, with an API token."""
+    user = cast.other_facilitator_same_program
+    case_services.facilitator_assign(
+        actor=cast.coordinator, case=cast.case, user=user, role=Role.CO_FACILITATOR
+    )
+    user.client = signed_in(user)
+    _token, user.raw_token = account_services.api_token_create(actor=user, label="laptop")
+    return user

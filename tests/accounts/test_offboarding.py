@@ -6,28 +6,15 @@ from django.contrib.sessions.models import Session
 from django.http import Http404
 from django.test import Client
 
-from mend.accounts import services as account_services
 from mend.accounts.models import ApiToken, Membership, User
 from mend.accounts.offboarding import membership_end, sessions_end_all, user_deactivate
 from mend.audit.models import AuditEvent
 from mend.cases import services as case_services
-from mend.cases.models import Participant, Role
+from mend.cases.models import Participant
 from mend.core.errors import DomainError
 from tests.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def colleague(cast):
-    """A co-facilitator of the case, signed in, with an API token."""
-    user = cast.other_facilitator_same_program
-    case_services.facilitator_assign(
-        actor=cast.coordinator, case=cast.case, user=user, role=Role.CO_FACILITATOR
-    )
-    user.client = signed_in(user)
-    _token, user.raw_token = account_services.api_token_create(actor=user, label="laptop")
-    return user
 
 
 def _sessions_of(user: User) -> int:

@@ -6,29 +6,16 @@ code before offboarding existed too, where it shows the attack working."""
 import pytest
 from django.test import Client
 
-from mend.accounts import services as account_services
 from mend.accounts.models import Membership, User
 from mend.cases import access
 from mend.cases import services as case_services
-from mend.cases.models import Participant, Role
+from mend.cases.models import Participant
 from mend.core.errors import DomainError
 from mend.dialogue import rules
 from mend.dialogue import services as dialogue_services
-from tests.conftest import make_staff, signed_in
+from tests.conftest import make_staff
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def colleague(cast):
-    """A co-facilitator of the case, signed in, with an API token."""
-    user = cast.other_facilitator_same_program
-    case_services.facilitator_assign(
-        actor=cast.coordinator, case=cast.case, user=user, role=Role.CO_FACILITATOR
-    )
-    user.client = signed_in(user)
-    _token, user.raw_token = account_services.api_token_create(actor=user, label="laptop")
-    return user
 
 
 def _place(cast, user) -> Participant | None:
