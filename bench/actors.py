@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from importlib import import_module
 
-from mend.dialogue import envelope as env
+from mend.core import envelope as env
 
 FANOUT = (2, 10, 50)
 PASSPHRASE = "lantern driftwood meadow harbour 42"  # the signing-in party's; an invented phrase

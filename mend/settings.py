@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "mend.audit",
     "mend.accounts",
     "mend.keystore",
+    "mend.rights",
     "mend.cases",
     "mend.consent",
     "mend.assessments",

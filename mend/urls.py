@@ -16,7 +16,7 @@ from mend.circles.session_urls import session_patterns
 from mend.consent import views as consent_views
 from mend.core import views as core_views
 from mend.dialogue import views as dialogue_views
-from mend.keystore.urls import rights_patterns
+from mend.rights.urls import rights_patterns
 
 
 def _api_urls():

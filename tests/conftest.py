@@ -14,7 +14,7 @@ from mend.accounts.keys import unknown_credentials
 from mend.accounts.models import Program, User
 from mend.cases import services as case_services
 from mend.cases.models import Case, Participant, Role
-from mend.dialogue import envelope
+from mend.core import envelope
 
 PASSWORD = "a long test password 42"
 

@@ -23,7 +23,7 @@ from mend.cases import services as case_services
 from mend.cases.models import Case, HarmCategory, Participant, ReferralSource, Role
 from mend.cases.services import INVITABLE_ROLES
 from mend.cases.workflow import ACTIONS
-from mend.dialogue import envelope as env
+from mend.core import envelope as env
 from mend.dialogue import services as dialogue_services
 from mend.dialogue.models import Attachment, Message
 from tests.accounts.helpers import sign_in

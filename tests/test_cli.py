@@ -12,7 +12,7 @@ from mend import cli, demo
 from mend.accounts.models import Membership, Program, User
 from mend.accounts.tasks import sessions_purge
 from mend.cases.models import Case, Participant
-from mend.dialogue import envelope
+from mend.core import envelope
 from tests.accounts.helpers import auth_key, derived, sign_in
 
 

@@ -5,7 +5,7 @@ import itertools
 import uuid
 
 from bench.scenarios import Channel, Context, ordered, send_frame
-from mend.dialogue import envelope as env
+from mend.core import envelope as env
 
 WINDOW = 4  # messages in flight in the closed loop
 

@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from mend import audit
 from mend.accounts import sealing
 from mend.accounts.models import KeyBundle, User
+from mend.core import envelope as env
 from mend.core.errors import Conflict, DomainError
-from mend.dialogue import envelope as env
 
 _AUTH_KEY = re.compile(r"^[A-Za-z0-9_-]{43}$")
 

@@ -170,6 +170,6 @@ class KeyBundle(models.Model):
 
     @property
     def safety_code(self) -> str:
-        from mend.dialogue.envelope import safety_code_of, unb64u
+        from mend.core.envelope import safety_code_of, unb64u
 
         return safety_code_of(unb64u(self.enc_public), unb64u(self.sign_public))

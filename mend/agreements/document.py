@@ -20,7 +20,7 @@ import json
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from mend.dialogue.envelope import EnvelopeError, canonical, unb64u
+from mend.core.envelope import EnvelopeError, canonical, unb64u
 
 FORMAT = "mend-agreement/1"
 SIGNATURE_PURPOSE = "mend-agreement-signature/1"

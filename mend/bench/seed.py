@@ -34,7 +34,7 @@ from mend.accounts.credentials import _wordlist
 from mend.accounts.models import KeyBundle, Membership, Program, User
 from mend.cases.models import Case, Participant, Role
 from mend.core import at_rest
-from mend.dialogue import envelope as env
+from mend.core import envelope as env
 from mend.dialogue.models import Conversation, Message, Recipient
 from mend.keystore import crypto
 from mend.keystore import services as keystore

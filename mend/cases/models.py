@@ -67,7 +67,7 @@ class Case(models.Model):
     stage = models.CharField(max_length=16, choices=Stage.choices, default=workflow.REFERRAL)
     paused_from = models.CharField(max_length=16, choices=Stage.choices, blank=True)
     closure_reason = models.CharField(max_length=32, choices=ClosureReason.choices, blank=True)
-    # When the case's records were crypto-shredded (mend.keystore.rights): on request, or at retention.
+    # When the case's records were crypto-shredded (mend.rights): on request, or at retention.
     data_deleted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -225,7 +225,7 @@ def case_transition(
             notices.case_closed(case=case)
         # Someone asked for their information to be deleted while the case went on: now it has closed,
         # its records are destroyed (docs/data-rights.md).
-        from mend.keystore.rights import case_shred_if_asked
+        from mend.rights.services import case_shred_if_asked
 
         case_shred_if_asked(actor=actor, case=case)
     publish_after_commit(group=case_group(case.pk), event={"event": "stage_changed", "stage": target})

@@ -26,9 +26,9 @@ from mend.circles.models import (
     StaffAlert,
     Vetting,
 )
+from mend.core import envelope as env
 from mend.core import validators
 from mend.core.errors import Conflict, DomainError
-from mend.dialogue import envelope as env
 
 MemberRole = CircleMember.Role
 

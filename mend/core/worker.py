@@ -32,7 +32,7 @@ def schedule_periodic_jobs() -> None:
     from mend.circles.meeting_tasks import meeting_jobs_schedule
     from mend.circles.minutes import circle_jobs_schedule
     from mend.dialogue.tasks import unsent_files_schedule
-    from mend.keystore.tasks import retention_schedule
+    from mend.rights.tasks import retention_schedule
 
     checkpoint_schedule()
     retention_schedule()

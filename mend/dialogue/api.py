@@ -10,10 +10,10 @@ from pydantic import ConfigDict, StrictInt, StrictStr
 from mend.accounts.keys import bundle_for_owner, current_bundle
 from mend.cases.access import access_case
 from mend.cases.schemas import ErrorOut
+from mend.core.envelope import MESSAGE_KINDS
 from mend.core.errors import DomainError
 from mend.dialogue import selectors, services
 from mend.dialogue.access import access_conversation
-from mend.dialogue.envelope import MESSAGE_KINDS
 
 router = Router(tags=["dialogue"])
 KINDS = MESSAGE_KINDS  # one list of kinds: envelope v2's

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from mend.dialogue import envelope as env
+from mend.core import envelope as env
 
 # (method, url, headers, body) -> (status, body). Raises NetworkError when nothing came back.
 Transport = Callable[[str, str, dict, bytes | None], tuple[int, bytes]]

@@ -9,10 +9,10 @@ from django.http import Http404
 
 from mend.accounts.middleware import second_factor_missing
 from mend.accounts.offboarding import socket_still_signed_in
+from mend.core.envelope import MESSAGE_KINDS
 from mend.core.errors import DomainError
 from mend.dialogue import selectors, services
 from mend.dialogue.access import access_conversation
-from mend.dialogue.envelope import MESSAGE_KINDS
 from mend.dialogue.signals import person_group
 
 FRAME_TYPES = ("hello", "send", "receipt", "members")

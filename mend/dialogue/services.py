@@ -10,11 +10,11 @@ from django.utils.translation import gettext as _
 from mend import audit
 from mend.accounts.models import KeyBundle, User
 from mend.cases.models import Case, Participant
+from mend.core import envelope as env
 from mend.core import throttle
 from mend.core.errors import Conflict, DomainError
 from mend.core.ids import reference_code
 from mend.core.realtime import publish_after_commit
-from mend.dialogue import envelope as env
 from mend.dialogue import rules
 from mend.dialogue.models import Attachment, Conversation, Message, Recipient
 from mend.dialogue.selectors import message_frame_text

@@ -9,11 +9,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from mend.cases.access import access_case, access_own_taking_part
-from mend.core import throttle
+from mend.core import envelope, throttle
+from mend.core.envelope import MESSAGE_KINDS
 from mend.core.errors import DomainError
-from mend.dialogue import envelope, rules, selectors, services
+from mend.dialogue import rules, selectors, services
 from mend.dialogue.access import access_attachment, access_case_conversation
-from mend.dialogue.envelope import MESSAGE_KINDS
 from mend.dialogue.models import Conversation
 
 KINDS = MESSAGE_KINDS  # one list of kinds: envelope v2's

@@ -6,7 +6,7 @@ from django.test import Client
 
 from mend.accounts import keys
 from mend.accounts.credentials import normalise_phrase
-from mend.dialogue import envelope as env
+from mend.core import envelope as env
 
 JSON = {"Accept": "application/json"}
 

@@ -24,8 +24,8 @@ from mend.accounts.views import JOIN_NAME_SALT
 from mend.audit.models import AuditEvent
 from mend.cases import services as case_services
 from mend.cases.models import Participant, Role
+from mend.core import envelope as env
 from mend.core.errors import Conflict, DomainError
-from mend.dialogue import envelope as env
 from tests.accounts.helpers import JSON, derived, made_keys, sign_in, signed_in_as
 
 UNUSABLE = "This link cannot be used any more."

@@ -11,7 +11,7 @@ from django.test import Client
 from mend.accounts.keys import key_bundle_create
 from mend.accounts.models import KeyBundle
 from mend.audit.models import AuditEvent
-from mend.dialogue import envelope as env
+from mend.core import envelope as env
 from tests.accounts.helpers import (
     JSON,
     derived,

@@ -195,7 +195,7 @@ def test_it_signs_a_person_out_everywhere_when_they_recover_their_account(cast):
     import os
 
     from mend.accounts import keys
-    from mend.dialogue import envelope as env
+    from mend.core import envelope as env
     from tests.accounts.helpers import made_keys
 
     user = cast.harmed.user

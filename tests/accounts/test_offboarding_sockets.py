@@ -13,7 +13,7 @@ from mend.accounts import keys as account_keys
 from mend.accounts.models import Membership, User
 from mend.cases import services as case_services
 from mend.cases.models import Role
-from mend.dialogue import envelope as env
+from mend.core import envelope as env
 from mend.dialogue import services
 from tests.conftest import consent
 from tests.dialogue.helpers import give_keys, seal

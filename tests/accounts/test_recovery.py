@@ -9,7 +9,7 @@ from django.test import Client
 from mend.accounts.keys import RECOVERY_FAILED
 from mend.accounts.models import KeyBundle, User
 from mend.audit.models import AuditEvent
-from mend.dialogue import envelope as env
+from mend.core import envelope as env
 from tests.accounts.helpers import (
     JSON,
     auth_key,

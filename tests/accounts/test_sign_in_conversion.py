@@ -15,8 +15,8 @@ from mend.accounts import keys as account_keys
 from mend.accounts import sealing
 from mend.accounts.models import KeyBundle, User
 from mend.audit.models import AuditEvent
+from mend.core import envelope as env
 from mend.core.at_rest import OpenFailed
-from mend.dialogue import envelope as env
 from tests.accounts.helpers import (
     JSON,
     derived,

@@ -8,7 +8,7 @@ from mend.accounts.models import KeyBundle
 from mend.agreements import document, services
 from mend.agreements.models import Commitment, Version
 from mend.cases import services as case_services
-from mend.dialogue import envelope as env
+from mend.core import envelope as env
 from tests.conftest import prepare_for_encounter
 from tests.dialogue.helpers import give_keys
 

@@ -12,7 +12,7 @@ from mend.agreements.document import signed_bytes
 from mend.agreements.models import Agreement, Commitment, Version
 from mend.cases import services as case_services
 from mend.consent import services as consent_services
-from mend.dialogue.envelope import b64u
+from mend.core.envelope import b64u
 from tests.conftest import consent, prepare_for_encounter
 from tests.dialogue.helpers import give_keys
 

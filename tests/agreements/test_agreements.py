@@ -11,8 +11,8 @@ from django.utils import timezone
 from mend.agreements import document, selectors, services
 from mend.agreements.models import Commitment, Item, Signature, Version
 from mend.audit.models import AuditEvent
+from mend.core import envelope as env
 from mend.core.errors import Conflict, DomainError
-from mend.dialogue import envelope as env
 from tests.agreements.builders import TERMS, at_encounter, drafted, keys_for, sign_as, signed
 from tests.conftest import signed_in
 

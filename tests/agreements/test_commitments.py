@@ -14,8 +14,8 @@ from mend.agreements import commitments, selectors
 from mend.agreements.models import CheckIn, Commitment, Evidence, Outcome, Payment, ProgressUpdate
 from mend.audit.models import AuditEvent
 from mend.cases.models import Case
+from mend.core import envelope as env
 from mend.core.errors import Conflict, DomainError
-from mend.dialogue import envelope as env
 from mend.dialogue import services as dialogue
 from mend.dialogue.models import Message
 from tests.agreements.builders import at_encounter, commitment, keys_for, signed

@@ -13,7 +13,7 @@ from mend.agreements import exports, selectors, services
 from mend.agreements.document import signed_bytes
 from mend.agreements.models import CheckIn, Version
 from mend.cases import services as case_services
-from mend.dialogue.envelope import b64u
+from mend.core.envelope import b64u
 from tests.conftest import prepare_for_encounter
 from tests.dialogue.helpers import give_keys
 

@@ -12,7 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from mend.accounts.models import KeyBundle, Membership, User
 from mend.bench import seed
 from mend.cases.models import FACILITATING_ROLES, Case, Participant
-from mend.dialogue import envelope as env
+from mend.core import envelope as env
 from mend.dialogue import rules
 from mend.dialogue.models import Conversation, Message, Recipient
 from tests.conftest import signed_in

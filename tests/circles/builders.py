@@ -9,7 +9,7 @@ from django.utils import timezone
 from mend.accounts.models import User
 from mend.circles import standing
 from mend.circles.models import Circle, CircleMember, Session
-from mend.dialogue import envelope as env
+from mend.core import envelope as env
 from tests.conftest import make_staff
 from tests.dialogue.helpers import give_keys
 

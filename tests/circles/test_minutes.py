@@ -14,7 +14,7 @@ from mend.audit.models import AuditEvent
 from mend.circles import minutes as late
 from mend.circles import standing
 from mend.circles.models import Minutes, Session, StaffAlert
-from mend.dialogue import envelope as env
+from mend.core import envelope as env
 from tests.circles.builders import (
     MINUTES_TEXT,
     cosa,

@@ -12,8 +12,8 @@ from mend.accounts.views import SIGN_IN_FAILED
 from mend.audit.models import AuditEvent
 from mend.cases import services as case_services
 from mend.cases.models import Participant, Role
+from mend.core import envelope as env
 from mend.core.throttle import PAUSED, TOO_MANY_TRIES
-from mend.dialogue import envelope as env
 from tests.accounts.helpers import JSON, participant_with_phrase, sign_in, signed_in_as
 from tests.conftest import PASSWORD
 from tests.test_permission_matrix import join_form

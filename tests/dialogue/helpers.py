@@ -4,7 +4,7 @@ import os
 
 from mend.accounts import keys as account_keys
 from mend.accounts.models import KeyBundle
-from mend.dialogue import envelope as env
+from mend.core import envelope as env
 from mend.dialogue import selectors
 
 

@@ -10,7 +10,7 @@ from django.conf import settings
 from mend.accounts.keys import current_bundle
 from mend.cases import services as case_services
 from mend.cases.models import Role
-from mend.dialogue import envelope as env
+from mend.core import envelope as env
 from mend.dialogue import services
 from mend.dialogue.models import Conversation, Message
 from tests.api.conftest import ApiCaller, token_for

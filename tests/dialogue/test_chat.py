@@ -17,8 +17,8 @@ from django.test import Client
 from mend.accounts import keys as account_keys
 from mend.accounts import services as account_services
 from mend.cases import services as case_services
+from mend.core import envelope as env
 from mend.dialogue import chat, services
-from mend.dialogue import envelope as env
 from mend.dialogue.management.commands.chat import Command
 from mend.dialogue.models import Conversation, Message, Recipient
 from tests.conftest import PASSWORD, consent, prepare_for_encounter

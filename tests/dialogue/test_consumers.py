@@ -16,7 +16,7 @@ from django.utils import timezone
 from mend.asgi import application
 from mend.cases import services as case_services
 from mend.cases.models import Participant, Role
-from mend.dialogue import envelope as env
+from mend.core import envelope as env
 from mend.dialogue import services
 from mend.dialogue.models import Conversation, Message, Recipient
 from tests.conftest import consent, prepare_for_encounter

@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from mend.dialogue import envelope as e
-from mend.dialogue.envelope import EnvelopeError
+from mend.core import envelope as e
+from mend.core.envelope import EnvelopeError
 from tests.dialogue import vectors
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from mend.accounts.models import KeyBundle
+from mend.core import envelope as env
 from mend.dialogue import chat, selectors
-from mend.dialogue import envelope as env
 from mend.dialogue.models import Conversation, Message
 from tests.conftest import prepare_for_encounter
 from tests.dialogue.helpers import give_keys, recipients_now, seal

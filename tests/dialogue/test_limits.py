@@ -13,7 +13,7 @@ from asgiref.sync import async_to_sync
 from django.conf import settings as django_settings
 from django.utils import timezone
 
-from mend.dialogue import envelope as env
+from mend.core import envelope as env
 from mend.dialogue import services
 from mend.dialogue.models import Attachment, Conversation, Message
 from tests.conftest import consent

@@ -15,8 +15,8 @@ from mend.assessments import services as assessments
 from mend.cases import services as case_services
 from mend.cases.models import Participant, Role
 from mend.consent import services as consent_services
+from mend.core import envelope as env
 from mend.core.errors import Conflict
-from mend.dialogue import envelope as env
 from mend.dialogue import services
 from mend.dialogue.access import access_conversation
 from mend.dialogue.models import Conversation, Message

@@ -14,8 +14,8 @@ from mend.accounts.models import KeyBundle
 from mend.audit.models import AuditEvent
 from mend.cases import services as case_services
 from mend.consent import services as consent_services
+from mend.core import envelope as env
 from mend.core.errors import Conflict, DomainError
-from mend.dialogue import envelope as env
 from mend.dialogue import services
 from mend.dialogue.models import Attachment, Conversation, Message, Recipient
 from tests.conftest import consent, prepare_for_encounter

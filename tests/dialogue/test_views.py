@@ -12,7 +12,7 @@ import pytest
 from mend.cases import services as case_services
 from mend.cases.models import Participant, Role
 from mend.consent import services as consent_services
-from mend.dialogue import envelope as env
+from mend.core import envelope as env
 from mend.dialogue import services
 from mend.dialogue.models import Attachment, Conversation, Message
 from tests.conftest import consent, prepare_for_encounter

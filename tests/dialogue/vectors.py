@@ -9,7 +9,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from mend.dialogue import envelope as e
+from mend.core import envelope as e
 
 PATH = Path(__file__).with_name("vectors.json")
 

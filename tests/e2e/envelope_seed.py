@@ -50,7 +50,7 @@ def store_v1(envelope: dict) -> dict:
     from django.db import transaction
 
     from mend.accounts.models import KeyBundle
-    from mend.dialogue import envelope as env
+    from mend.core import envelope as env
     from mend.dialogue.models import Conversation, Message, Recipient
 
     env.check_form(envelope, versions=(1,))

@@ -47,7 +47,7 @@ def substitute(reference: str, pseudonym: str) -> dict:
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
     from mend.accounts.models import KeyBundle
-    from mend.dialogue import envelope as env
+    from mend.core import envelope as env
 
     place = _case(reference).participants.get(pseudonym=pseudonym, removed_at__isnull=True)
     attacker = env.b64u(X25519PrivateKey.generate().public_key().public_bytes_raw())

@@ -19,7 +19,7 @@ def downgrade(secrets: dict[str, str]) -> None:
     from mend.accounts import keys
     from mend.accounts.credentials import normalise_phrase
     from mend.accounts.models import KeyBundle, User
-    from mend.dialogue import envelope as env
+    from mend.core import envelope as env
 
     for identifier, secret in secrets.items():
         typed = secret if "@" in identifier else normalise_phrase(secret)

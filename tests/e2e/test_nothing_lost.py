@@ -29,7 +29,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from mend.dialogue import envelope as env
+from mend.core import envelope as env
 from tests.e2e.conftest import (
     ROOT,
     _free_port,

@@ -1,7 +1,7 @@
 """The browser's end-to-end encryption (static/mend/e2e.js) against the shared vectors and against Python.
 
 The module is loaded from the real `mend serve`, under its Content-Security-Policy, into the public
-sign-in page; each test runs WebCrypto there and checks the answers here with mend.dialogue.envelope.
+sign-in page; each test runs WebCrypto there and checks the answers here with mend.core.envelope.
 """
 
 import json
@@ -11,7 +11,7 @@ import pytest
 import rfc8785
 
 from mend.accounts.credentials import normalise_phrase
-from mend.dialogue import envelope as e
+from mend.core import envelope as e
 
 pytestmark = pytest.mark.e2e
 

@@ -84,7 +84,7 @@ def delete(case_id: int) -> dict:
     from mend.accounts.models import User
     from mend.cases import services as case_services
     from mend.cases.models import Case, Role
-    from mend.keystore import rights
+    from mend.rights import services as rights
 
     case = Case.objects.get(pk=case_id)
     coordinator = User.objects.get(username="coord@riverbend.test")

@@ -37,7 +37,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from mend.dialogue import envelope as env
+from mend.core import envelope as env
 
 ROOT = Path(__file__).resolve().parents[2]
 MEND = str(Path(sys.executable).parent / "mend")

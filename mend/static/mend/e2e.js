@@ -1,5 +1,5 @@
 // End-to-end encryption in the browser with WebCrypto only: sign-in keys, a person's keys and envelope v2
-// (v1 still opens), exactly as docs/crypto.md describes and as mend/dialogue/envelope.py implements.
+// (v1 still opens), exactly as docs/crypto.md describes and as mend/core/envelope.py implements.
 
 const subtle = globalThis.crypto.subtle;
 const encoder = new TextEncoder();
@@ -147,7 +147,7 @@ function signInInputs(identifier, secret) {
 
 // Version 2 mixes in the install's public id (the page's data-install-id), so that guesses computed for one
 // Mend are no use against another; without one, version 1, the salt every install shared before, which only
-// converts an older account at its next sign-in. As mend.dialogue.envelope.sign_in_salt.
+// converts an older account at its next sign-in. As mend.core.envelope.sign_in_salt.
 export async function signInSalt(identifier, installId) {
   const id = pyStrip(identifier).toLowerCase();
   if (installId === undefined || installId === null) return sha256(utf8(`mend/v1/sign-in|${id}`));

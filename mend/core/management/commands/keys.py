@@ -107,7 +107,7 @@ class Command(BaseCommand):
         )
 
     def _retention(self, **options):
-        from mend.keystore.rights import retention_expire
+        from mend.rights.services import retention_expire
 
         count = retention_expire()
         self.stdout.write(f"{count} cases past their retention period were crypto-shredded.")

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from mend.keystore.urls import rights_patterns
+from mend.rights.urls import rights_patterns
 from mend.urls import urlpatterns as mend_urlpatterns
 
 mounted = any(getattr(p, "namespace", None) == "rights" for p in mend_urlpatterns)

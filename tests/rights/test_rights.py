@@ -18,10 +18,10 @@ from mend.cases.models import Case, Participant
 from mend.consent.models import Consent
 from mend.core.errors import Conflict, DomainError
 from mend.dialogue.models import Attachment, Conversation, Message
-from mend.keystore import rights
 from mend.keystore import services as keystore
 from mend.keystore.models import DataKey
-from mend.keystore.tasks import TASK_PATH, retention_schedule
+from mend.rights import services as rights
+from mend.rights.tasks import TASK_PATH, retention_schedule
 from tests.conftest import make_program, make_staff
 from tests.keystore.helpers import SECRETS, fill_every_sealed_field
 
@@ -183,7 +183,7 @@ def test_it_runs_retention_as_a_daily_job_that_books_its_next_run():
 
 # The page ----------------------------------------------------------------------------------------------
 
-pytestmark = pytest.mark.urls("tests.keystore.urls")
+pytestmark = pytest.mark.urls("tests.rights.urls")
 
 
 def page(cast) -> str:

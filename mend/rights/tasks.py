@@ -1,5 +1,5 @@
 """The retention job: once a day, cases closed for longer than their program keeps records are
-crypto-shredded (mend.keystore.rights.retention_expire)."""
+crypto-shredded (mend.rights.services.retention_expire)."""
 
 from datetime import timedelta
 
@@ -7,13 +7,13 @@ from django.utils import timezone
 from django_tasks import task
 
 EVERY = timedelta(days=1)
-TASK_PATH = "mend.keystore.tasks.retention_purge"
+TASK_PATH = "mend.rights.tasks.retention_purge"
 
 
 @task()
 def retention_purge() -> int:
     """Shreds every expired case, then books the next run for tomorrow."""
-    from mend.keystore.rights import retention_expire
+    from mend.rights.services import retention_expire
 
     done = retention_expire()
     retention_schedule(after=EVERY)

@@ -8,7 +8,8 @@ from django.views.decorators.http import require_http_methods
 
 from mend.cases import access
 from mend.core.errors import DomainError
-from mend.keystore import export, forms, rights
+from mend.rights import export, forms
+from mend.rights import services as rights
 
 
 @require_http_methods(["GET", "POST"])
@@ -26,16 +27,16 @@ def delete_own(request, reference):
         else:
             # The account is closed with the place: this page is the last one, signed out.
             logout(request)
-            return render(request, "keystore/deleted.html")
+            return render(request, "rights/deleted.html")
     context = {"case": case, "place": place, "form": form, "role_word": case.program.word_for(place.role)}
-    return render(request, "keystore/delete_own.html", context, status=status)
+    return render(request, "rights/delete_own.html", context, status=status)
 
 
 @require_http_methods(["GET"])
 def my_information(request, reference):
     case = access.access_case(request.user, reference)
     place = access.access_own_taking_part(request.user, case)
-    return render(request, "keystore/my_information.html", {"case": case, "place": place})
+    return render(request, "rights/my_information.html", {"case": case, "place": place})
 
 
 @require_http_methods(["GET"])

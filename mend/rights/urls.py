@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from mend.keystore import views
+from mend.rights import views
 
 rights_patterns = (
     [

@@ -14,8 +14,8 @@ from django.db import connection
 
 from mend.cases.models import Case
 from mend.core import at_rest
-from mend.keystore import rights
 from mend.keystore import services as keystore
+from mend.rights import services as rights
 from tests.keystore.helpers import SECRETS, dump, fill_every_sealed_field, purpose
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,9 +7,9 @@ from django.test.utils import CaptureQueriesContext
 
 from mend.assessments.models import SafetyPlan
 from mend.audit.models import AuditEvent
-from mend.dialogue import envelope as env
+from mend.core import envelope as env
 from mend.dialogue.models import Conversation
-from mend.keystore import export
+from mend.rights import export
 from tests.conftest import signed_in
 from tests.dialogue.helpers import seal
 from tests.dialogue.test_services import opened, post
@@ -109,7 +109,7 @@ def test_the_page_offers_the_download_and_says_what_it_holds(talked):
 
 
 def test_after_deleting_their_information_there_is_nothing_to_download(talked):
-    from mend.keystore import rights
+    from mend.rights import services as rights
 
     cast = talked
     client = signed_in(cast.harmed.user)
