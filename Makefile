@@ -33,9 +33,11 @@ browser:
 	  else echo "No /usr/bin/chromium and no root: browser journeys will be skipped."; fi; \
 	fi
 
+# ruff, then the layers of docs/layers.md (the import-linter contract in pyproject.toml).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo --no-cache
 
 test: install browser lint
 	bash scripts/test-all.sh

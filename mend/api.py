@@ -12,9 +12,9 @@ from ninja.openapi.docs import DocsBase
 from mend.accounts.api_auth import SIGN_IN, ApiTokenAuth, TokenRefused, VerifiedStaffSession
 from mend.assessments.api import router as preparation_router
 from mend.cases.api import router as cases_router
-from mend.circles.api import router as sessions_router
 from mend.core.errors import DomainError
 from mend.dialogue.api import router as dialogue_router
+from mend.meetings.api import router as sessions_router
 
 
 class PlainDocs(DocsBase):

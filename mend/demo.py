@@ -2,20 +2,12 @@
 
 from django.db import transaction
 
+from mend import builders
 from mend.accounts import services as account_services
-from mend.accounts.credentials import new_sign_in_name
-from mend.accounts.keys import (
-    credentials_from_secret,
-    join_credentials,
-    key_bundle_create,
-    unknown_credentials,
-)
+from mend.accounts.keys import credentials_from_secret, join_credentials, key_bundle_create
 from mend.accounts.models import Program, User
-from mend.assessments import services as assessment_services
 from mend.cases import services as case_services
 from mend.cases.models import Role
-from mend.consent import services as consent_services
-from mend.consent.selectors import current_text
 
 DEMO_SLUG = "harbour-demo"
 DEMO_PASSWORD = "mend-demo-password"
@@ -28,27 +20,22 @@ STAFF = [
 ]
 
 
-def _consent(place, *scopes):
-    for scope in scopes:
-        text = current_text(place.case.program, scope)
-        consent_services.consent_give(actor=place.user, place=place, scope=scope, text_sha256=text.sha256)
-
-
 def _join(*, actor, case, role, pseudonym, supports=None, sign_in_name=None, tz="Pacific/Auckland"):
-    invitation, raw = case_services.participant_invite(actor=actor, case=case, role=role, supports=supports)
     # Demo accounts get a known name and phrase so that the README can say how to sign in; the others a
     # phrase nobody knows.
-    credentials = (
-        join_credentials(sign_in_name, DEMO_PHRASE)
-        if sign_in_name
-        else unknown_credentials(new_sign_in_name())
+    credentials = join_credentials(sign_in_name, DEMO_PHRASE) if sign_in_name else None
+    place = builders.join(
+        actor=actor,
+        case=case,
+        role=role,
+        pseudonym=pseudonym,
+        supports=supports,
+        credentials=credentials,
+        time_zone=tz,
     )
-    user = case_services.invitation_accept(raw_token=raw, pseudonym=pseudonym, time_zone=tz, **credentials)
     if sign_in_name:
-        user.is_demo = True
-        user.save(update_fields=["is_demo"])
-    place = invitation.participant
-    place.refresh_from_db()
+        place.user.is_demo = True
+        place.user.save(update_fields=["is_demo"])
     return place
 
 
@@ -104,24 +91,23 @@ def load() -> bool:
         pseudonym="Kestrel",
         sign_in_name="kestrel-demo",
     )
-    for place in (wren, kestrel):
-        _consent(place, "take_part", "facilitator_contact", "indirect_exchange", "data_processing")
-    consent_services.choices_update(
-        actor=wren.user,
-        place=wren,
-        mode="indirect",
-        supporters_may_attend=True,
-        community_may_attend=False,
-        progress_updates="every_n_weeks",
-        progress_every_weeks=4,
+    # Not ready yet: the assessments, the facilitator's confirmation and the safety plan are still to come.
+    builders.prepare(
+        first,
+        facilitator=tamsin,
+        harmed=[wren],
+        responsible=[kestrel],
+        readiness=builders.Readiness(
+            mode="indirect",
+            extra_scopes=("data_processing",),
+            supporters_may_attend=True,
+            progress_updates="every_n_weeks",
+            progress_every_weeks=4,
+            acknowledgment="I kept going when Wren said stop. I know that took away her sense of safety.",
+        ),
+        ready=False,
+        actions=("start_assessment", "start_preparation"),
     )
-    assessment_services.acknowledgment_submit(
-        actor=kestrel.user,
-        place=kestrel,
-        text="I kept going when Wren said stop. I know that took away her sense of safety.",
-    )
-    case_services.case_transition(actor=tamsin, case=first, action="start_assessment")
-    case_services.case_transition(actor=tamsin, case=first, action="start_preparation")
 
     # 2. A data breach: five people whose records were exposed, one person responsible, across borders.
     breach = case_services.case_create(

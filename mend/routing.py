@@ -5,9 +5,9 @@ from django.conf import settings
 from django.urls import path
 
 from mend.cases.consumers import CaseEventsConsumer
-from mend.circles.meeting_urls import meeting_websocket_urlpatterns
 from mend.core.origin import SameOriginValidator
 from mend.dialogue.consumers import ConversationConsumer
+from mend.meetings.room_urls import meeting_websocket_urlpatterns
 
 websocket_urlpatterns = [
     path("ws/cases/<str:reference>/", CaseEventsConsumer.as_asgi()),

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "mend.consent",
     "mend.assessments",
     "mend.circles",
+    "mend.meetings",
     "mend.dialogue",
     "mend.agreements",
 ]

@@ -11,11 +11,11 @@ from mend.api import api
 from mend.assessments import views as assessment_views
 from mend.cases import views as case_views
 from mend.circles.circle_urls import circle_patterns
-from mend.circles.meeting_urls import meeting_patterns
-from mend.circles.session_urls import session_patterns
 from mend.consent import views as consent_views
 from mend.core import views as core_views
 from mend.dialogue import views as dialogue_views
+from mend.meetings.room_urls import meeting_patterns
+from mend.meetings.urls import session_patterns
 from mend.rights.urls import rights_patterns
 
 

@@ -3,9 +3,15 @@
 # Redis. The two passes share nothing (own MEND_VAR_DIR, own database, free ports), so they run side by side:
 # the PostgreSQL and Redis pass prints as it goes, the SQLite pass's output follows once both are done.
 # With MEND_REQUIRE_SERVICES=1 (set by .ci/run) an unreachable service is a failure, not a skip.
+# Each pass runs on MEND_TEST_WORKERS pytest-xdist workers (2 unless set; 0 runs in one process): each worker
+# has its own test database, and tests/conftest.py keeps the browser tests on one worker and the scale-out
+# test on one, and each worker's Redis keys apart.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
+WORKERS="${MEND_TEST_WORKERS:-2}"
+parallel=()
+if [ "$WORKERS" != 0 ]; then parallel=(-n "$WORKERS" --dist loadgroup); fi
 tmp=$(mktemp -d -t mend-test.XXXXXX)
 sqlite_pid=""
 cleanup() {
@@ -22,8 +28,15 @@ if [ "${MEND_REQUIRE_SERVICES:-0}" = "1" ]; then
   [ "$redis_ok" = 1 ] || { echo "MEND_REQUIRE_SERVICES=1 but Redis is not reachable at REDIS_URL"; exit 1; }
 fi
 
+# The secret and keys an embedded run keeps in MEND_VAR_DIR are made before the workers start, so that
+# they do not race to make them.
+make_keys() {
+  env MEND_VAR_DIR="$1" $BIN/python -c "from mend import env; env.read()"
+}
+
 sqlite_pass() {
-  env -u DATABASE_URL -u REDIS_URL MEND_VAR_DIR="$tmp/sqlite" $BIN/pytest -q "$@"
+  make_keys "$tmp/sqlite"
+  env -u DATABASE_URL -u REDIS_URL MEND_VAR_DIR="$tmp/sqlite" $BIN/pytest -q "${parallel[@]}" "$@"
 }
 
 if [ "$pg_ok" = 0 ] && [ "$redis_ok" = 0 ]; then
@@ -40,8 +53,9 @@ sqlite_pid=$!
 
 echo "== suite on $services"
 services_status=0
+make_keys "$tmp/services"
 env $( [ $pg_ok = 1 ] || echo -u DATABASE_URL ) $( [ $redis_ok = 1 ] || echo -u REDIS_URL ) \
-  MEND_VAR_DIR="$tmp/services" $BIN/pytest -q "$@" || services_status=$?
+  MEND_VAR_DIR="$tmp/services" $BIN/pytest -q "${parallel[@]}" "$@" || services_status=$?
 
 sqlite_status=0
 wait "$sqlite_pid" || sqlite_status=$?

@@ -27,7 +27,7 @@ from mend.core import envelope as env
 from mend.dialogue import services as dialogue_services
 from mend.dialogue.models import Attachment, Message
 from tests.accounts.helpers import sign_in
-from tests.conftest import PASSWORD
+from tests.builders import PASSWORD
 from tests.dialogue.helpers import give_keys, seal
 
 _time_zones = functools.cache(zoneinfo.available_timezones)

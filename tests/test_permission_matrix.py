@@ -38,12 +38,13 @@ from mend.api import api
 from mend.audit.models import AuditEvent
 from mend.cases import services as case_services
 from mend.cases.models import Case, Participant, Role
-from mend.circles.models import Circle, CircleMember, Session
+from mend.circles.models import Circle, CircleMember
 from mend.consent.models import Consent
 from mend.dialogue import services as dialogue_services
 from mend.dialogue.models import Attachment, Message, Recipient
+from mend.meetings.models import Meeting as Session
+from tests.builders import FAST_HASHERS, Cast, build_cast, make_staff
 from tests.circles.builders import circle_for_matrix
-from tests.conftest import FAST_HASHERS, Cast, build_cast, make_staff
 from tests.dialogue.helpers import give_keys
 
 _time_zones = functools.cache(zoneinfo.available_timezones)

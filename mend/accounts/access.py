@@ -2,7 +2,7 @@
 
 from django.http import Http404
 
-from mend.accounts.models import Membership, Program, User
+from mend.accounts.models import ApiToken, Membership, Program, User
 
 
 def access_program_admin(user: User, program_id: int) -> Program:
@@ -21,3 +21,11 @@ def access_program_membership(user: User, program_id: int, membership_id: int) -
     if membership is None:
         raise Http404
     return membership
+
+
+def access_own_api_token(user: User, token_id: int) -> ApiToken:
+    """One of the person's own tokens that still works; anyone else's is a 404."""
+    api_token = ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).first()
+    if api_token is None:
+        raise Http404
+    return api_token

@@ -11,7 +11,9 @@ from django.utils.translation import gettext as _
 
 from mend import audit
 from mend.accounts import sealing
+from mend.accounts.credentials import normalise_phrase
 from mend.accounts.models import KeyBundle, User
+from mend.accounts.offboarding import sockets_close
 from mend.core import envelope as env
 from mend.core.errors import Conflict, DomainError
 
@@ -186,7 +188,6 @@ def account_recover(*, user: User, recovery_auth: str, auth_key: str, wrapped: d
     user.auth_scheme = "install"
     user.save(update_fields=["password", "auth_scheme"])
     audit.record(actor=user, code="account.recovered", target=user)
-    from mend.accounts.offboarding import sockets_close
 
     # Signed out everywhere: the new password changes the session auth hash, and Django's get_user (and the
     # sockets' socket_still_signed_in) refuses a session whose hash no longer matches, at its next request.
@@ -233,7 +234,6 @@ def new_bundle_fields(wrap_key: bytes) -> dict:
 
 def join_credentials(sign_in_name: str, phrase: str) -> dict:
     """What the join page sends, computed here for accounts made with a known phrase (demo, test seeds)."""
-    from mend.accounts.credentials import normalise_phrase
 
     auth_key, keys = credentials_from_secret(sign_in_name, normalise_phrase(phrase))
     return {"sign_in_name": sign_in_name, "auth_key": auth_key, "keys": keys}

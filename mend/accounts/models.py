@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from mend.accounts.sealing import SealedBundleField
+from mend.core.envelope import safety_code_of, unb64u
 
 DEFAULT_ROLE_WORDS = {
     "harmed_party": "person harmed",
@@ -170,6 +171,4 @@ class KeyBundle(models.Model):
 
     @property
     def safety_code(self) -> str:
-        from mend.core.envelope import safety_code_of, unb64u
-
         return safety_code_of(unb64u(self.enc_public), unb64u(self.sign_public))

@@ -2,6 +2,8 @@
 their places, sessions, API tokens, open sockets and recipient status in one step, and every socket checks
 its person again on each frame (docs/hardening.md, "Offboarding")."""
 
+from collections.abc import Callable
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
@@ -16,7 +18,20 @@ from django.utils.translation import gettext as _
 from mend import audit
 from mend.accounts.models import ApiToken, Membership, User
 from mend.core.errors import Conflict, DomainError
-from mend.dialogue.signals import person_group
+from mend.core.realtime import person_group
+
+# What ends with a staff member's access, app by app. Accounts sits below cases and circles in the layers
+# (docs/layers.md), so each app that gives staff places registers how to end them, in its
+# AppConfig.ready(): `end(actor=, user=, program_id=, reason=)` ends them (each audited) and returns how
+# many it ended; the audit event of the leaving reports the count of those registered with counted=True
+# (case places), as it always has.
+_places_enders: list[tuple[Callable[..., int], bool]] = []
+
+
+def register_places_end(end: Callable[..., int], *, counted: bool) -> None:
+    if all(registered is not end for registered, _counted in _places_enders):
+        _places_enders.append((end, counted))
+
 
 # --- every socket, on every frame ------------------------------------------------------------------------
 
@@ -100,37 +115,12 @@ def _admin_of(actor: User, program_id: int) -> bool:
 
 
 def _places_end(*, actor: User, user: User, program_id: int | None, reason: str) -> int:
-    """Ends the person's facilitator places (in one program, or in all), as the cases app ends one,
-    withdraws their requests to join a case's team, and ends their places in circles (each audited).
-    Returns how many case places ended."""
-    from mend.cases.models import FACILITATING_ROLES, AssignmentRequest, Participant
-    from mend.cases.services import facilitator_unassign
-    from mend.circles.standing import member_places_end
-
-    places = Participant.objects.filter(user=user, role__in=FACILITATING_ROLES, removed_at__isnull=True)
-    requests = AssignmentRequest.objects.filter(requested_by=user, outcome=AssignmentRequest.Outcome.PENDING)
-    if program_id is not None:
-        places = places.filter(case__program_id=program_id)
-        requests = requests.filter(case__program_id=program_id)
+    """Ends the person's places (in one program, or in all) in every app that registered them, in the
+    order of INSTALLED_APPS (cases, then circles). Returns how many case places ended."""
     ended = 0
-    for place in places.order_by("pk"):
-        facilitator_unassign(actor=actor, place=place, reason=reason)
-        ended += 1
-    now = timezone.now()
-    for request in requests.select_for_update(of=("self",)).select_related("case").order_by("pk"):
-        request.outcome = AssignmentRequest.Outcome.WITHDRAWN
-        request.decided_by, request.decided_at = actor, now
-        request.save(update_fields=["outcome", "decided_by", "decided_at"])
-        # The same event as the person withdrawing it themselves (cases.services.assignment_request_decide).
-        audit.record(
-            actor=actor,
-            code="case.assignment_withdrawn",
-            target=request,
-            case=request.case,
-            data={"role": request.role, "requested_by": request.requested_by_id, "reason": reason},
-        )
-    # A volunteer's places in the program's circles end with it (circle access also asks for the membership).
-    member_places_end(actor=actor, user=user, program_id=program_id, reason=reason)
+    for end, counted in _places_enders:
+        count = end(actor=actor, user=user, program_id=program_id, reason=reason)
+        ended += count if counted else 0
     return ended
 
 

@@ -13,7 +13,8 @@ from django.contrib.auth.hashers import BasePasswordHasher, get_hashers, identif
 from django.db import models
 from django.db.models.query_utils import DeferredAttribute
 
-from mend.core.at_rest import OpenFailed, open_sealed, seal
+from mend.core.at_rest import KeyUnavailable, OpenFailed, open_sealed, seal
+from mend.keystore import services as keystore
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +27,6 @@ SEALED_HASH = "sealed"
 def accounts_key(*, model=None) -> bytes:
     """The accounts key, made on first use. `model` is the key store's DataKey (a historical one in
     migrations). Raises KeyUnavailable when the master key in use does not open it."""
-    from mend.keystore import services as keystore
-
     kwargs = {"model": model} if model is not None else {}
     return keystore.data_key(ACCOUNTS_CASE_ID, create=True, purpose=PURPOSE, **kwargs)
 
@@ -118,8 +117,6 @@ class SealedPasswordHasher(BasePasswordHasher):
         return f"{self.algorithm}${seal(accounts_key(), PASSWORD_AAD, inner.encode())}"
 
     def _opened(self, encoded) -> str | None:
-        from mend.keystore.services import KeyUnavailable
-
         algorithm, _sep, sealed = encoded.partition("$")
         if algorithm != self.algorithm:
             return None

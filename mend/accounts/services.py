@@ -1,5 +1,7 @@
 """Every change to people, programs, memberships, second factors and API tokens happens here."""
 
+from collections.abc import Callable
+
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -8,10 +10,21 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mend import audit
+from mend.accounts.keys import credentials_from_secret
 from mend.accounts.models import DEFAULT_ROLE_WORDS, ApiToken, Membership, Program, User
+from mend.audit.codes import AuditCode
 from mend.core import validators
 from mend.core.errors import Conflict, DomainError
 from mend.core.ids import token, token_digest
+
+# What a new program starts with, app by app (consent: the default consent texts). Accounts sits below them
+# in the layers (docs/layers.md), so each registers `setup(actor=, program=)` in its AppConfig.ready().
+_program_setups: list[Callable[..., None]] = []
+
+
+def register_program_setup(setup: Callable[..., None]) -> None:
+    if setup not in _program_setups:
+        _program_setups.append(setup)
 
 
 def _clean_name(value: str, what: str, max_length: int) -> str:
@@ -50,10 +63,9 @@ def program_create(
         role_words=words,
         retention_days=retention_days,
     )
-    audit.record(actor=actor, code="program.created", target=program, program=program)
-    from mend.consent.services import consent_texts_seed
-
-    consent_texts_seed(actor=actor, program=program)
+    audit.record(actor=actor, code=AuditCode.PROGRAM_CREATED, target=program, program=program)
+    for setup in _program_setups:
+        setup(actor=actor, program=program)
     return program
 
 
@@ -88,7 +100,6 @@ def staff_create(
     except ValidationError as error:
         raise DomainError(" ".join(error.messages), field="password") from None
     # Made on the command line, so the derived sign-in key is computed here, as the sign-in page would.
-    from mend.accounts.keys import credentials_from_secret
 
     user.set_password(credentials_from_secret(email, password)[0])
     try:
@@ -98,7 +109,11 @@ def staff_create(
         raise Conflict("Someone with that email address already has an account.", field="email") from None
     membership = Membership.objects.create(user=user, program=program, role=role)
     audit.record(
-        actor=actor, code="membership.created", target=membership, program=program, data={"role": role}
+        actor=actor,
+        code=AuditCode.MEMBERSHIP_CREATED,
+        target=membership,
+        program=program,
+        data={"role": role},
     )
     return user
 
@@ -131,7 +146,7 @@ def totp_device_enrol(*, actor: User, key: str, code: str) -> TOTPDevice:
     if not device.verify_token(code):
         raise DomainError(WRONG_CODE, field="code")
     device.save()
-    audit.record(actor=actor, code="account.second_factor_enrolled", target=actor)
+    audit.record(actor=actor, code=AuditCode.ACCOUNT_SECOND_FACTOR_ENROLLED, target=actor)
     return device
 
 
@@ -143,7 +158,7 @@ def api_token_create(*, actor: User, label: str) -> tuple[ApiToken, str]:
     api_token = ApiToken.objects.create(
         user=actor, label=_clean_name(label, "label", 80), digest=token_digest(raw), prefix=raw[5:11]
     )
-    audit.record(actor=actor, code="api_token.created", target=api_token)
+    audit.record(actor=actor, code=AuditCode.API_TOKEN_CREATED, target=api_token)
     return api_token, raw
 
 
@@ -153,7 +168,7 @@ def api_token_revoke(*, actor: User, api_token: ApiToken) -> ApiToken:
     if api_token.revoked_at is None:
         api_token.revoked_at = timezone.now()
         api_token.save(update_fields=["revoked_at"])
-        audit.record(actor=actor, code="api_token.revoked", target=api_token)
+        audit.record(actor=actor, code=AuditCode.API_TOKEN_REVOKED, target=api_token)
     return api_token
 
 
@@ -178,5 +193,12 @@ def program_role_words_update(*, actor: User, program: Program, words: dict[str,
     program = Program.objects.select_for_update().get(pk=program.pk)
     program.role_words = cleaned
     program.save(update_fields=["role_words"])
-    audit.record(actor=actor, code="program.role_words_changed", target=program, program=program)
+    audit.record(actor=actor, code=AuditCode.PROGRAM_ROLE_WORDS_CHANGED, target=program, program=program)
     return program
+
+
+@transaction.atomic
+def account_lock_record(sender=None, *, user: User, scope: str, **kwargs) -> None:
+    """The audit event for a name paused for one address (throttle.name_paused): who was targeted and at
+    which door, nothing they typed and not the address."""
+    audit.record(actor=None, code=AuditCode.ACCOUNT_LOCKED, target=user, data={"scope": scope})

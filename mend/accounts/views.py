@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core import signing
 from django.http import JsonResponse
 from django.middleware.csrf import get_token
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
@@ -20,14 +20,17 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
-from mend.accounts import credentials, forms, keys, services
+from mend.accounts import credentials, forms, keys, selectors, services
+from mend.accounts.access import access_own_api_token, access_program_admin
 from mend.accounts.middleware import second_factor_missing
-from mend.accounts.models import ApiToken, User
 from mend.cases import services as case_services
-from mend.core import throttle
+from mend.core import edges, throttle
 from mend.core.errors import DomainError
 
 SIGN_IN_FAILED = "That did not match an account. Check both parts and try again."
+KEYS_NOT_JSON = "Send the keys as a JSON object."
+RECOVER_INCOMPLETE = "Fill in your sign-in name or email and your recovery code."
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def _next_url(request) -> str:
@@ -64,9 +67,7 @@ def _authenticate(request, identifier: str, auth_key: str, legacy_secret: str, o
     user = authenticate(request, username=identifier, password=auth_key)
     if user is not None:
         return user, False
-    older = User.objects.filter(
-        username=identifier, auth_scheme__in=("legacy", "derived"), is_active=True
-    ).first()
+    older = selectors.account_of_old_scheme(identifier)
     if older is None:
         return None, False
     kind = "legacy" if older.auth_scheme == "legacy" else "salt"
@@ -98,16 +99,20 @@ def sign_in(request):
         if convert and not _sign_in_failed(request, identifier):
             return JsonResponse({"convert": convert}, status=409)
         if user is not None:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            if _wants_json(request):
-                # Signing in rotates the CSRF token; the page needs the new one to send its first keys.
-                answer = {"next": _next_url(request), **_keys_answer(request, user)}
-                return JsonResponse({**answer, "csrf": get_token(request)})
-            return redirect(_next_url(request))
+            return _signed_in(request, user)
         form.add_error(None, _(SIGN_IN_FAILED))
         if paused or convert or _sign_in_failed(request, identifier):
             form.add_error(None, _(throttle.PAUSED))
     return _sign_in_answer(request, form)
+
+
+def _signed_in(request, user):
+    login(request, user, backend=MODEL_BACKEND)
+    if _wants_json(request):
+        # Signing in rotates the CSRF token; the page needs the new one to send its first keys.
+        answer = {"next": _next_url(request), **_keys_answer(request, user)}
+        return JsonResponse({**answer, "csrf": get_token(request)})
+    return redirect(_next_url(request))
 
 
 def _keys_answer(request, user) -> dict:
@@ -136,11 +141,24 @@ def _sign_in_failed(request, identifier: str) -> bool:
     now paused for this address (never for its owner elsewhere)."""
     throttle.fail(request, "sign_in.address")
     return throttle.fail_account(
-        request,
-        "sign_in",
-        identifier,
-        owner=lambda: User.objects.filter(username=identifier, is_active=True).first(),
+        request, "sign_in", identifier, owner=lambda: selectors.active_user(identifier)
     )
+
+
+def _keys_call(request, call, *, status: int = 200):
+    """Runs a keys service on the request's JSON object; the answer is the person's keys as stored."""
+    try:
+        outcome = edges.attempt(lambda: call(_json_object(request)))
+    except ValueError:
+        return JsonResponse({"error": _(KEYS_NOT_JSON)}, status=400)
+    if outcome.error is not None:
+        return edges.json_refusal(outcome.error)
+    return JsonResponse({"keys": keys.bundle_for_owner(outcome.value)}, status=status)
+
+
+def _keys_create(actor, body: dict):
+    fields = ("enc_public", "sign_public", "wrapped", "recovery_wrapped", "recovery_auth")
+    return keys.key_bundle_create(actor=actor, **{name: body.get(name) for name in fields})
 
 
 @require_http_methods(["GET", "POST", "PUT"])
@@ -150,34 +168,48 @@ def own_keys(request):
     if second_factor_missing(request.user, request.session):
         return JsonResponse({"error": _("Finish the second sign-in step first.")}, status=403)
     if request.method == "PUT":
-        try:
-            bundle = keys.key_bundle_rewrap(actor=request.user, wrapped=_json_object(request).get("wrapped"))
-        except ValueError:
-            return JsonResponse({"error": _("Send the keys as a JSON object.")}, status=400)
-        except DomainError as error:
-            return JsonResponse({"error": error.message}, status=error.status)
-        return JsonResponse({"keys": keys.bundle_for_owner(bundle)})
-    if request.method == "GET":
-        # The server's part of unlocking: the wrapped keys, counted per person like signing in.
-        wait = throttle.take(request, "keys.account", str(request.user.pk))
-        if wait:
-            return throttle.too_many(wait)
-        return JsonResponse({"keys": keys.bundle_for_owner(keys.current_bundle(request.user))})
-    try:
-        body = _json_object(request)
-        bundle = keys.key_bundle_create(
-            actor=request.user,
-            enc_public=body.get("enc_public"),
-            sign_public=body.get("sign_public"),
-            wrapped=body.get("wrapped"),
-            recovery_wrapped=body.get("recovery_wrapped"),
-            recovery_auth=body.get("recovery_auth"),
+        return _keys_call(
+            request, lambda body: keys.key_bundle_rewrap(actor=request.user, wrapped=body.get("wrapped"))
         )
-    except ValueError:
-        return JsonResponse({"error": _("Send the keys as a JSON object.")}, status=400)
-    except DomainError as error:
-        return JsonResponse({"error": error.message}, status=error.status)
-    return JsonResponse({"keys": keys.bundle_for_owner(bundle)}, status=201)
+    if request.method == "POST":
+        return _keys_call(request, lambda body: _keys_create(request.user, body), status=201)
+    # The server's part of unlocking: the wrapped keys, counted per person like signing in.
+    wait = throttle.take(request, "keys.account", str(request.user.pk))
+    if wait:
+        return throttle.too_many(wait)
+    return JsonResponse({"keys": keys.bundle_for_owner(keys.current_bundle(request.user))})
+
+
+def _recover_request(request) -> tuple[dict, str, str]:
+    """The body, the sign-in name and the recovery code's derived key; ValueError when any is unusable."""
+    body = _json_object(request)
+    identifier = str(body.get("identifier", "")).strip().lower()
+    outcome = edges.attempt(lambda: keys.check_auth_key(body.get("recovery_auth")))
+    if outcome.error is not None:
+        raise ValueError("not a recovery code")
+    return body, identifier, outcome.value
+
+
+def _recovery_refused(request, identifier: str, paused: bool):
+    if not paused:
+        throttle.fail(request, "recover.address")
+        paused = throttle.fail_account(
+            request, "recover", identifier, owner=lambda: selectors.active_user(identifier)
+        )
+    message = _(keys.RECOVERY_FAILED) + (" " + _(throttle.PAUSED) if paused else "")
+    return JsonResponse({"error": message}, status=400)
+
+
+def _recover_finish(request, user, recovery_auth: str, body: dict):
+    outcome = edges.attempt(
+        lambda: keys.account_recover(
+            user=user, recovery_auth=recovery_auth, auth_key=body.get("auth_key"), wrapped=body.get("wrapped")
+        )
+    )
+    if outcome.error is not None:
+        return edges.json_refusal(outcome.error, status=400)
+    login(request, outcome.value, backend=MODEL_BACKEND)
+    return JsonResponse({"next": reverse("home")})
 
 
 @login_not_required
@@ -191,43 +223,18 @@ def recover(request):
     if wait:
         return throttle.too_many(wait)
     try:
-        body = _json_object(request)
-        identifier = str(body.get("identifier", "")).strip().lower()
-        recovery_auth = keys.check_auth_key(body.get("recovery_auth"))
-    except (ValueError, DomainError):
-        return JsonResponse(
-            {"error": _("Fill in your sign-in name or email and your recovery code.")}, status=400
-        )
+        body, identifier, recovery_auth = _recover_request(request)
+    except ValueError:
+        return JsonResponse({"error": _(RECOVER_INCOMPLETE)}, status=400)
     paused = throttle.locked(request, "recover", identifier)
-    user = None if paused else User.objects.filter(username=identifier, is_active=True).first()
+    user = None if paused else selectors.active_user(identifier)
     bundle = keys.current_bundle(user) if user else None
     if bundle is None or not keys.recovery_matches(bundle, recovery_auth):
-        if not paused:
-            throttle.fail(request, "recover.address")
-            paused = throttle.fail_account(
-                request,
-                "recover",
-                identifier,
-                owner=lambda: User.objects.filter(username=identifier, is_active=True).first(),
-            )
-        message = _(keys.RECOVERY_FAILED) + (" " + _(throttle.PAUSED) if paused else "")
-        return JsonResponse({"error": message}, status=400)
+        return _recovery_refused(request, identifier, paused)
     if body.get("step") != "finish":
-        return JsonResponse(
-            {
-                "recovery_wrapped": bundle.recovery_wrapped,
-                "enc_public": bundle.enc_public,
-                "sign_public": bundle.sign_public,
-            }
-        )
-    try:
-        user = keys.account_recover(
-            user=user, recovery_auth=recovery_auth, auth_key=body.get("auth_key"), wrapped=body.get("wrapped")
-        )
-    except DomainError as error:
-        return JsonResponse({"error": error.message}, status=400)
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    return JsonResponse({"next": reverse("home")})
+        fields = ("recovery_wrapped", "enc_public", "sign_public")
+        return JsonResponse({name: getattr(bundle, name) for name in fields})
+    return _recover_finish(request, user, recovery_auth, body)
 
 
 @require_http_methods(["GET"])
@@ -254,107 +261,116 @@ def _qr_data_uri(uri: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-@require_http_methods(["GET", "POST"])
-def two_factor(request):
-    user = request.user
-    if not user.is_staff_member:
-        return redirect("home")
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    form = forms.CodeForm(request.POST if request.method == "POST" else None)
-    if device is not None:
-        if request.method == "POST" and form.is_valid():
-            if device.verify_token(services.check_totp_code_or_blank(form.cleaned_data["code"])):
-                otp_login(request, device)
-                return redirect(_after_second_factor(request))
-            form.add_error("code", _(services.WRONG_CODE))
-        return render(
-            request,
-            "accounts/two_factor_verify.html",
-            {"form": form},
-            status=400 if request.method == "POST" else 200,
-        )
-    key = request.session.get("totp_enrol_key") or default_key()
-    request.session["totp_enrol_key"] = key
+def _two_factor_verify(request, device, form):
     if request.method == "POST" and form.is_valid():
-        try:
-            device = services.totp_device_enrol(actor=user, key=key, code=form.cleaned_data["code"])
-        except DomainError as error:
-            form.add_error("code", error.message)
-        else:
-            del request.session["totp_enrol_key"]
+        if device.verify_token(services.check_totp_code_or_blank(form.cleaned_data["code"])):
             otp_login(request, device)
-            messages.success(request, _("Your authenticator app is set up."))
             return redirect(_after_second_factor(request))
-    secret = base64.b32encode(bytes.fromhex(key)).decode()
-    uri = TOTPDevice(user=user, key=key, name="authenticator app").config_url
+        form.add_error("code", _(services.WRONG_CODE))
     return render(
-        request,
-        "accounts/two_factor_enrol.html",
-        {"form": form, "qr": _qr_data_uri(uri), "secret": secret},
-        status=400 if request.method == "POST" else 200,
+        request, "accounts/two_factor_verify.html", {"form": form}, status=edges.form_status(request)
     )
 
 
+def _two_factor_enrol(request, form):
+    key = request.session.get("totp_enrol_key") or default_key()
+    request.session["totp_enrol_key"] = key
+    enrol = lambda data: services.totp_device_enrol(actor=request.user, key=key, code=data["code"])  # noqa: E731
+    outcome = edges.submit(request, form, enrol, field="code")
+    if outcome.ok:
+        del request.session["totp_enrol_key"]
+        otp_login(request, outcome.value)
+        messages.success(request, _("Your authenticator app is set up."))
+        return redirect(_after_second_factor(request))
+    secret = base64.b32encode(bytes.fromhex(key)).decode()
+    uri = TOTPDevice(user=request.user, key=key, name="authenticator app").config_url
+    context = {"form": form, "qr": _qr_data_uri(uri), "secret": secret}
+    return render(request, "accounts/two_factor_enrol.html", context, status=edges.form_status(request))
+
+
+@require_http_methods(["GET", "POST"])
+def two_factor(request):
+    if not request.user.is_staff_member:
+        return redirect("home")
+    device = selectors.confirmed_totp_device(request.user)
+    form = forms.CodeForm(request.POST if request.method == "POST" else None)
+    if device is not None:
+        return _two_factor_verify(request, device, form)
+    return _two_factor_enrol(request, form)
+
+
 JOIN_NAME_SALT = "mend.join.sign-in-name"
+JOIN_EXPIRED = "This page has expired. Reload it and join again."
+
+
+def _join_open(request, token):
+    """(the invitation, None), or (None, the answer for a link that cannot be used now)."""
+    wait = throttle.wait(request, "join.address")
+    if wait:
+        return None, throttle.too_many(wait, _join_unusable(request, _(throttle.TOO_MANY_TRIES), status=429))
+    outcome = edges.attempt(lambda: case_services.invitation_open(token))
+    if outcome.error is not None:
+        # Links that do not work, counted per address: a guesser would open a great many.
+        throttle.fail(request, "join.address")
+        return None, _join_unusable(request, outcome.error.message, status=410)
+    if request.method == "POST":
+        wait = throttle.wait(request, "join.invitation", str(outcome.value.pk))
+        if wait:
+            return None, throttle.too_many(
+                wait, _join_unusable(request, _(throttle.TOO_MANY_TRIES), status=429)
+            )
+    return outcome.value, None
+
+
+def _join_accept(token, program, form, key_form):
+    """The service call for a valid join; the sign-in name is the one the page was given, signed, so that
+    the browser could derive the sign-in key from it (a stale page is refused like any other mistake)."""
+    try:
+        sign_in_name = signing.loads(
+            key_form.cleaned_data["sign_in_name"], salt=JOIN_NAME_SALT, max_age=6 * 3600
+        )
+    except signing.BadSignature:
+        raise DomainError(_(JOIN_EXPIRED)) from None
+    chosen = {**form.cleaned_data}
+    chosen["preferred_language"] = chosen["preferred_language"] or program.default_language
+    return case_services.invitation_accept(
+        raw_token=token,
+        sign_in_name=sign_in_name,
+        auth_key=key_form.cleaned_data["auth_key"],
+        keys=key_form.cleaned_data["keys"],
+        **chosen,
+    )
+
+
+def _join_refused(request, invitation, form, key_form):
+    # Failed joins, counted per link: a person fixes a few mistakes, a script makes hundreds.
+    throttle.fail(request, "join.invitation", str(invitation.pk))
+    if not key_form.is_valid():
+        form.add_error(None, next(iter(key_form.errors.values()))[0])
+    if _wants_json(request):
+        return JsonResponse({"errors": _form_errors(form)}, status=400)
+    return render(request, "accounts/join.html", _join_context(form, invitation.participant), status=400)
 
 
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def join(request, token):
-    wait = throttle.wait(request, "join.address")
-    if wait:
-        return throttle.too_many(wait, _join_unusable(request, _(throttle.TOO_MANY_TRIES), status=429))
-    try:
-        invitation = case_services.invitation_open(token)
-    except DomainError as error:
-        # Links that do not work, counted per address: a guesser would open a great many.
-        throttle.fail(request, "join.address")
-        return _join_unusable(request, error.message, status=410)
-    if request.method == "POST":
-        wait = throttle.wait(request, "join.invitation", str(invitation.pk))
-        if wait:
-            return throttle.too_many(wait, _join_unusable(request, _(throttle.TOO_MANY_TRIES), status=429))
-    place = invitation.participant
-    program = place.case.program
+    invitation, unusable = _join_open(request, token)
+    if unusable is not None:
+        return unusable
+    program = invitation.participant.case.program
     data = request.POST if request.method == "POST" else None
-    form = forms.JoinForm(
-        data, initial={"time_zone": program.time_zone, "preferred_language": program.default_language}
-    )
-    key_form = forms.JoinKeysForm(data)
-    if request.method == "POST" and form.is_valid() and key_form.is_valid():
-        try:
-            # The name the page was given, signed, so that the browser could derive the sign-in key from it.
-            sign_in_name = signing.loads(
-                key_form.cleaned_data["sign_in_name"], salt=JOIN_NAME_SALT, max_age=6 * 3600
-            )
-            chosen = {**form.cleaned_data}
-            chosen["preferred_language"] = chosen["preferred_language"] or program.default_language
-            user = case_services.invitation_accept(
-                raw_token=token,
-                sign_in_name=sign_in_name,
-                auth_key=key_form.cleaned_data["auth_key"],
-                keys=key_form.cleaned_data["keys"],
-                **chosen,
-            )
-        except signing.BadSignature:
-            form.add_error(None, _("This page has expired. Reload it and join again."))
-        except DomainError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
-        else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    initial = {"time_zone": program.time_zone, "preferred_language": program.default_language}
+    form, key_form = forms.JoinForm(data, initial=initial), forms.JoinKeysForm(data)
+    if request.method == "GET":
+        return render(request, "accounts/join.html", _join_context(form, invitation.participant))
+    if key_form.is_valid():
+        outcome = edges.submit(request, form, lambda _data: _join_accept(token, program, form, key_form))
+        if outcome.ok:
+            login(request, outcome.value, backend=MODEL_BACKEND)
             # The phrase and recovery code were made in the browser, which shows them; they never came here.
-            return JsonResponse({"sign_in_name": user.username, "next": reverse("home")})
-    if request.method == "POST":
-        # Failed joins, counted per link: a person fixes a few mistakes, a script makes hundreds.
-        throttle.fail(request, "join.invitation", str(invitation.pk))
-        if not key_form.is_valid():
-            form.add_error(None, next(iter(key_form.errors.values()))[0])
-        return (
-            JsonResponse({"errors": _form_errors(form)}, status=400)
-            if _wants_json(request)
-            else render(request, "accounts/join.html", _join_context(form, place), status=400)
-        )
-    return render(request, "accounts/join.html", _join_context(form, place))
+            return JsonResponse({"sign_in_name": outcome.value.username, "next": reverse("home")})
+    return _join_refused(request, invitation, form, key_form)
 
 
 def _join_unusable(request, message: str, *, status: int):
@@ -381,24 +397,19 @@ def api_tokens(request):
     if not request.user.is_staff_member:
         return render(request, "404.html", status=404)
     form = forms.ApiTokenForm(request.POST if request.method == "POST" else None)
-    raw = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            _token, raw = services.api_token_create(actor=request.user, label=form.cleaned_data["label"])
-        except DomainError as error:
-            form.add_error("label", error.message)
-        else:
-            form = forms.ApiTokenForm()
-    tokens = ApiToken.objects.filter(user=request.user, revoked_at__isnull=True).order_by("-created_at")
+    create = lambda data: services.api_token_create(actor=request.user, label=data["label"])  # noqa: E731
+    outcome = edges.submit(request, form, create, field="label")
+    raw = outcome.value[1] if outcome.ok else None
+    if outcome.ok:
+        form = forms.ApiTokenForm()
+    context = {"form": form, "tokens": selectors.live_api_tokens(request.user), "raw": raw}
     status = 400 if request.method == "POST" and raw is None else 200
-    return render(
-        request, "accounts/api_tokens.html", {"form": form, "tokens": tokens, "raw": raw}, status=status
-    )
+    return render(request, "accounts/api_tokens.html", context, status=status)
 
 
 @require_POST
 def api_token_revoke(request, token_id):
-    api_token = get_object_or_404(ApiToken, pk=token_id, user=request.user, revoked_at__isnull=True)
+    api_token = access_own_api_token(request.user, token_id)
     services.api_token_revoke(actor=request.user, api_token=api_token)
     messages.success(request, _("The token no longer works."))
     return redirect("accounts:api_tokens")
@@ -406,21 +417,11 @@ def api_token_revoke(request, token_id):
 
 @require_http_methods(["GET", "POST"])
 def program_words(request, program_id):
-    from mend.accounts.access import access_program_admin
-
     program = access_program_admin(request.user, program_id)
     form = forms.RoleWordsForm(request.POST if request.method == "POST" else None, initial=program.role_words)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.program_role_words_update(actor=request.user, program=program, words=form.cleaned_data)
-        except DomainError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
-        else:
-            messages.success(request, _("Saved. Every page of this program now uses these words."))
-            return redirect("programs:words", program_id=program.pk)
-    return render(
-        request,
-        "accounts/program_words.html",
-        {"program": program, "form": form},
-        status=400 if request.method == "POST" else 200,
-    )
+    update = lambda data: services.program_role_words_update(actor=request.user, program=program, words=data)  # noqa: E731
+    if edges.submit(request, form, update).ok:
+        messages.success(request, _("Saved. Every page of this program now uses these words."))
+        return redirect("programs:words", program_id=program.pk)
+    context = {"program": program, "form": form}
+    return render(request, "accounts/program_words.html", context, status=edges.form_status(request))

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 
 from django.http import Http404
 
-from mend.agreements.models import Agreement, Commitment, Version
+from mend.agreements.models import Agreement, CheckIn, Commitment, Item, Version
+from mend.agreements.selectors import board_for, items_in_force
 from mend.cases import access
 from mend.cases.models import FACILITATING_ROLES, PARTY_ROLES, Case, Participant, Role
 
@@ -91,3 +92,33 @@ def access_commitment(viewer: Viewer, uid: str) -> Commitment:
     if commitment is None or not (viewer.staff or viewer.party):
         raise Http404
     return commitment
+
+
+def access_check_in(viewer: Viewer, check_in_id: int) -> CheckIn:
+    """A check-in of the case's agreement, for the facilitators who keep the follow-up plan."""
+    check_in = CheckIn.objects.filter(agreement__case=viewer.case, pk=check_in_id).first()
+    if check_in is None:
+        raise Http404
+    return check_in
+
+
+def sees_evidence(viewer: Viewer, item: Item) -> bool:
+    """An item's evidence is its owner's and the facilitators' only."""
+    return viewer.facilitates or (viewer.party and item.owner_id == viewer.place.pk)
+
+
+def access_item(viewer: Viewer, commitment: Commitment) -> tuple[Item, str]:
+    """The item of the version in force behind `commitment`, and the state this viewer may see of it.
+
+    The person harmed sees an item of the other side only as their status board shows it: not at all with
+    "never" or "only at the end", and otherwise only whether it is done and checked."""
+    found = next((i for i in items_in_force(commitment.agreement) if i.uid == commitment.item_uid), None)
+    if found is None:
+        raise Http404
+    state = commitment.state
+    if viewer.harmed and found.owner_id != viewer.place.pk:
+        if board_for(viewer, commitment.agreement)["shows"] != "verified":
+            raise Http404
+        if state != Commitment.State.VERIFIED:
+            state = "not_yet"
+    return found, state

@@ -1,6 +1,13 @@
 from django.apps import AppConfig
 
+from mend.core import registry
+
 
 class AgreementsConfig(AppConfig):
     name = "mend.agreements"
     label = "agreements"
+
+    def ready(self):
+        from mend.agreements.tasks import agreement_jobs_schedule  # layering: needs the loaded models
+
+        registry.register_job_schedule(agreement_jobs_schedule)

@@ -175,7 +175,6 @@ def periodic_due(*, now: datetime) -> int:
     queued = 0
     for choice in choices.select_related("participant__case").order_by("pk"):
         place = choice.participant
-        place._choices = choice
         agreement = selectors.agreement_of(place.case)
         if agreement is None or agreement.completed_at is not None or _complete(agreement):
             continue

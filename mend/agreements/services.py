@@ -13,6 +13,7 @@ from mend import audit
 from mend.accounts.models import KeyBundle, User
 from mend.agreements import document as doc
 from mend.agreements.models import Agreement, Commitment, Item, ItemKind, Signature, Version
+from mend.audit.codes import AuditCode
 from mend.cases.models import FACILITATING_ROLES, PARTY_ROLES, Case, Participant
 from mend.core import validators
 from mend.core.errors import Conflict, DomainError
@@ -92,7 +93,7 @@ def agreement_draft(*, actor: User, case: Case) -> Version:
             )
     audit.record(
         actor=actor,
-        code="agreement.drafted",
+        code=AuditCode.AGREEMENT_DRAFTED,
         target=version,
         case=case,
         data={"version": version.number, "amends": latest.number if latest else None},
@@ -254,7 +255,7 @@ def version_open(*, actor: User, version: Version) -> Version:
     version.save(update_fields=["document", "document_sha256", "state", "opened_at"])
     audit.record(
         actor=actor,
-        code="agreement.opened",
+        code=AuditCode.AGREEMENT_OPENED,
         target=version,
         case=version.case,
         data={"version": version.number, "sha256": version.document_sha256},
@@ -279,7 +280,7 @@ def version_withdraw(*, actor: User, version: Version) -> Version:
     version.save(update_fields=["state", "document", "document_sha256", "opened_at"])
     audit.record(
         actor=actor,
-        code="agreement.withdrawn",
+        code=AuditCode.AGREEMENT_WITHDRAWN,
         target=version,
         case=version.case,
         data={"version": version.number},
@@ -330,7 +331,7 @@ def version_sign(
     )
     audit.record(
         actor=actor,
-        code="agreement.signed",
+        code=AuditCode.AGREEMENT_SIGNED,
         target=version,
         case=version.case,
         data={"version": version.number, "role": place.role},
@@ -361,7 +362,7 @@ def _version_in_force(*, actor: User, version: Version) -> None:
     )
     audit.record(
         actor=actor,
-        code="agreement.in_force",
+        code=AuditCode.AGREEMENT_IN_FORCE,
         target=version,
         case=version.case,
         data={"version": version.number},
@@ -384,7 +385,7 @@ def version_decline(*, actor: User, place: Participant, version: Version) -> Sig
     version.save(update_fields=["state"])
     audit.record(
         actor=actor,
-        code="agreement.declined",
+        code=AuditCode.AGREEMENT_DECLINED,
         target=version,
         case=version.case,
         data={"version": version.number, "role": place.role},

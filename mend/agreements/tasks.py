@@ -10,6 +10,8 @@ from datetime import timedelta
 from django.utils import timezone
 from django_tasks import TaskResultStatus, task
 
+from mend.agreements import progress, reminders
+
 PROGRESS_EVERY = timedelta(hours=1)
 REMINDERS_EVERY = timedelta(days=1)
 
@@ -32,7 +34,6 @@ def _book(job, *, after: timedelta) -> bool:
 def progress_run() -> int:
     """Queues the regular summaries that are due and delivers every update that is due; returns how many
     were delivered. Booked again even when it fails, so it fails loudly every hour until fixed."""
-    from mend.agreements import progress
 
     try:
         now = timezone.now()
@@ -45,7 +46,6 @@ def progress_run() -> int:
 @task()
 def reminders_run() -> int:
     """Reminds the owners of overdue items (at most once a week each); returns how many were reminded."""
-    from mend.agreements import reminders
 
     try:
         return reminders.overdue_remind(today=timezone.localdate())
@@ -56,7 +56,6 @@ def reminders_run() -> int:
 @task()
 def deliver_soon() -> int:
     """Delivers what is due now: enqueued once an event that queued updates is committed."""
-    from mend.agreements import progress
 
     return progress.deliver_due(now=timezone.now())
 

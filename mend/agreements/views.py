@@ -9,27 +9,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from mend.agreements import access, commitments, exports, forms, selectors, services
-from mend.agreements.models import CheckIn, Commitment, Evidence, Item, Version
-from mend.cases.models import FACILITATING_ROLES, PARTY_ROLES
-from mend.core import at_rest
-from mend.core.errors import DomainError
-from mend.dialogue import selectors as dialogue_selectors
+from mend.agreements import access, commitments, contexts, exports, forms, selectors, services
+from mend.agreements.models import Commitment
+from mend.core import at_rest, edges
 from mend.dialogue import services as dialogue_services
 from mend.dialogue.models import Conversation
-
-
-def _error_into(form, exc: DomainError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-
-
-def _name(case, place) -> str:
-    return place.pseudonym or case.program.word_for(place.role)
-
-
-def _owners(case) -> list[tuple[int, str]]:
-    places = case.participants.filter(removed_at__isnull=True, role__in=(*PARTY_ROLES, *FACILITATING_ROLES))
-    return [(p.pk, f"{_name(case, p)} ({case.program.word_for(p.role)})") for p in places.order_by("pk")]
 
 
 def _one_key_read(view):
@@ -48,6 +32,20 @@ def _home(reference: str):
     return redirect("agreements:home", reference=reference)
 
 
+def _to_version(reference: str, number):
+    return redirect("agreements:version", reference=reference, number=number)
+
+
+def _to_item(reference: str, uid):
+    return redirect("agreements:item", reference=reference, uid=uid)
+
+
+def _version_page(request, viewer, version, **forms_shown):
+    """The version page shown again with the form that did not go through."""
+    context = contexts.version_context(viewer, version, **forms_shown)
+    return render(request, "agreements/version.html", context, status=400)
+
+
 # --- the agreement's page ---------------------------------------------------------------------------------
 
 
@@ -55,33 +53,7 @@ def _home(reference: str):
 @_one_key_read
 def home(request, reference):
     viewer = access.access_agreement_viewer(request.user, reference)
-    case = viewer.case
-    agreement = selectors.agreement_of(case)
-    versions = list(agreement.versions.order_by("-number")) if agreement else []
-    if not viewer.staff:
-        versions = [v for v in versions if v.state != Version.State.DRAFT]
-    waiting = None
-    if viewer.party:
-        waiting = next((v for v in versions if v.state == Version.State.SIGNING), None)
-        if waiting and waiting.signatures.filter(participant=viewer.place).exists():
-            waiting = None
-    context = {
-        "case": case,
-        "viewer": viewer,
-        "agreement": agreement,
-        "versions": versions if (viewer.staff or viewer.party) else [],
-        "waiting": waiting,
-        "board": selectors.board_for(viewer, agreement),
-        "check_ins": list(agreement.check_ins.select_related("with_participant"))
-        if agreement and viewer.staff
-        else [],
-        "check_in_form": forms.CheckInForm(people=_owners(case)) if viewer.facilitates else None,
-        "outcome_form": forms.OutcomeForm()
-        if viewer.facilitates and agreement and not agreement.outcome
-        else None,
-        "can_draft": viewer.facilitates and case.stage in services.DRAFTING_STAGES,
-    }
-    return render(request, "agreements/home.html", context)
+    return render(request, "agreements/home.html", contexts.home_context(viewer))
 
 
 # --- drafting (facilitators) ------------------------------------------------------------------------------
@@ -90,151 +62,79 @@ def home(request, reference):
 @require_POST
 def draft_start(request, reference):
     viewer = access.access_facilitator(request.user, reference)
-    try:
-        version = services.agreement_draft(actor=request.user, case=viewer.case)
-    except DomainError as exc:
-        messages.error(request, exc.message)
+    outcome = edges.flash(request, lambda: services.agreement_draft(actor=request.user, case=viewer.case))
+    if not outcome.ok:
         return _home(reference)
-    return redirect("agreements:version", reference=reference, number=version.number)
-
-
-def _draft_version(viewer, number) -> Version:
-    return access.access_version(viewer, number)
+    return _to_version(reference, outcome.value.number)
 
 
 @require_POST
 @_one_key_read
 def draft_terms(request, reference, number):
     viewer = access.access_facilitator(request.user, reference)
-    version = _draft_version(viewer, number)
+    version = access.access_version(viewer, number)
     form = forms.TermsForm(request.POST)
-    if form.is_valid():
-        try:
-            services.version_terms_save(actor=request.user, version=version, terms=form.cleaned_data["terms"])
-        except DomainError as exc:
-            _error_into(form, exc)
-        else:
-            messages.success(request, _("The shared terms are saved."))
-            return redirect("agreements:version", reference=reference, number=number)
-    return render(
-        request, "agreements/version.html", _version_context(viewer, version, terms_form=form), status=400
-    )
+    save = lambda data: services.version_terms_save(actor=request.user, version=version, terms=data["terms"])  # noqa: E731
+    if edges.submit(request, form, save).ok:
+        messages.success(request, _("The shared terms are saved."))
+        return _to_version(reference, number)
+    return _version_page(request, viewer, version, terms_form=form)
+
+
+def _item_save(request, viewer, version, form):
+    """The item form's fields, with its owner looked up in the case, handed to the service."""
+
+    def save(data):
+        owner = contexts.participant_of(viewer.case, data["owner"])
+        fields = {k: data[k] for k in ("kind", "description", "due_on", "verification")}
+        return services.item_save(
+            actor=request.user, version=version, owner=owner, details=form.details(), **fields
+        )
+
+    return save
 
 
 @require_POST
 @_one_key_read
 def draft_item(request, reference, number):
     viewer = access.access_facilitator(request.user, reference)
-    version = _draft_version(viewer, number)
-    form = forms.ItemForm(request.POST, owners=_owners(viewer.case))
-    if form.is_valid():
-        owner = viewer.case.participants.get(pk=form.cleaned_data["owner"])
-        try:
-            services.item_save(
-                actor=request.user,
-                version=version,
-                kind=form.cleaned_data["kind"],
-                description=form.cleaned_data["description"],
-                owner=owner,
-                due_on=form.cleaned_data["due_on"],
-                verification=form.cleaned_data["verification"],
-                details=form.details(),
-            )
-        except DomainError as exc:
-            _error_into(form, exc)
-        else:
-            messages.success(request, _("The item is added."))
-            return redirect("agreements:version", reference=reference, number=number)
-    return render(
-        request, "agreements/version.html", _version_context(viewer, version, item_form=form), status=400
-    )
+    version = access.access_version(viewer, number)
+    form = forms.ItemForm(request.POST, owners=contexts.owners(viewer.case))
+    if edges.submit(request, form, _item_save(request, viewer, version, form)).ok:
+        messages.success(request, _("The item is added."))
+        return _to_version(reference, number)
+    return _version_page(request, viewer, version, item_form=form)
 
 
 @require_POST
 def draft_item_remove(request, reference, number, uid):
     viewer = access.access_facilitator(request.user, reference)
-    version = _draft_version(viewer, number)
-    try:
-        services.item_remove(actor=request.user, version=version, uid=uid)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    return redirect("agreements:version", reference=reference, number=number)
+    version = access.access_version(viewer, number)
+    edges.flash(request, lambda: services.item_remove(actor=request.user, version=version, uid=uid))
+    return _to_version(reference, number)
 
 
 @require_POST
 def version_open(request, reference, number):
     viewer = access.access_facilitator(request.user, reference)
-    version = _draft_version(viewer, number)
-    try:
-        services.version_open(actor=request.user, version=version)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("The parties can now read and sign this version."))
-    return redirect("agreements:version", reference=reference, number=number)
+    version = access.access_version(viewer, number)
+    edges.flash(
+        request,
+        lambda: services.version_open(actor=request.user, version=version),
+        success=_("The parties can now read and sign this version."),
+    )
+    return _to_version(reference, number)
 
 
 @require_POST
 def version_withdraw(request, reference, number):
     viewer = access.access_facilitator(request.user, reference)
-    version = _draft_version(viewer, number)
-    try:
-        services.version_withdraw(actor=request.user, version=version)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    return redirect("agreements:version", reference=reference, number=number)
+    version = access.access_version(viewer, number)
+    edges.flash(request, lambda: services.version_withdraw(actor=request.user, version=version))
+    return _to_version(reference, number)
 
 
 # --- one version: reading, signing, declining ---------------------------------------------------------
-
-
-def _version_context(viewer, version, *, terms_form=None, item_form=None, sign_form=None) -> dict:
-    case = viewer.case
-    frozen = bool(version.document_sha256)
-    if frozen:
-        document = json.loads(str(version.document)) if version.document else {"items": [], "terms": ""}
-    else:
-        document = services.build_document(version)
-    names = {p.pk: _name(case, p) for p in case.participants.all()}
-    kinds = dict(Item._meta.get_field("kind").choices)
-    rows = [
-        {**item, "owner_name": names.get(item["owner"], ""), "kind_label": kinds.get(item["kind"], "")}
-        for item in document.get("items", [])
-    ]
-    answers = list(version.signatures.select_related("participant"))
-    answered = {a.participant_id for a in answers}
-    may_answer = (
-        viewer.party
-        and version.state == Version.State.SIGNING
-        and viewer.place.pk not in answered
-        and viewer.place.pk in {p["id"] for p in document.get("parties", [])}
-    )
-    editing = viewer.facilitates and version.state == Version.State.DRAFT
-    return {
-        "case": case,
-        "viewer": viewer,
-        "version": version,
-        "document": document,
-        "document_text": str(version.document) if frozen else "",
-        "rows": rows,
-        "items": list(version.items.all()) if editing else [],
-        "answers": [
-            {
-                "answer": a,
-                "name": names.get(a.participant_id, ""),
-                "role": case.program.word_for(a.participant.role),
-            }
-            for a in answers
-        ],
-        "check": selectors.version_check(version),
-        "may_answer": may_answer,
-        "sign_form": sign_form or (forms.SignForm() if may_answer else None),
-        "editing": editing,
-        "terms_form": (terms_form or forms.TermsForm(initial={"terms": str(version.terms)}))
-        if editing
-        else None,
-        "item_form": (item_form or forms.ItemForm(owners=_owners(case))) if editing else None,
-    }
 
 
 @require_GET
@@ -242,7 +142,7 @@ def _version_context(viewer, version, *, terms_form=None, item_form=None, sign_f
 def version(request, reference, number):
     viewer = access.access_agreement_viewer(request.user, reference)
     version = access.access_version(viewer, number)
-    return render(request, "agreements/version.html", _version_context(viewer, version))
+    return render(request, "agreements/version.html", contexts.version_context(viewer, version))
 
 
 @require_POST
@@ -251,42 +151,32 @@ def version_sign(request, reference, number):
     viewer = access.access_party(request.user, reference)
     version = access.access_version(viewer, number)
     form = forms.SignForm(request.POST)
-    if form.is_valid():
-        try:
-            services.version_sign(
-                actor=request.user,
-                place=viewer.place,
-                version=version,
-                typed_name=form.cleaned_data["typed_name"],
-                key_id=form.cleaned_data["key_id"],
-                signature=form.cleaned_data["signature"],
-            )
-        except DomainError as exc:
-            _error_into(form, exc)
-        else:
-            messages.success(request, _("Thank you. Your signature is recorded."))
-            return redirect("agreements:version", reference=reference, number=number)
-    context = _version_context(viewer, version, sign_form=form)
-    return render(request, "agreements/version.html", context, status=400)
+
+    def sign(data):
+        fields = {k: data[k] for k in ("typed_name", "key_id", "signature")}
+        return services.version_sign(actor=request.user, place=viewer.place, version=version, **fields)
+
+    if edges.submit(request, form, sign).ok:
+        messages.success(request, _("Thank you. Your signature is recorded."))
+        return _to_version(reference, number)
+    return _version_page(request, viewer, version, sign_form=form)
+
+
+DECLINED = (
+    "You chose not to sign. That is all right. Your facilitator will talk with you about what could change."
+)
 
 
 @require_POST
 def version_decline(request, reference, number):
     viewer = access.access_party(request.user, reference)
     version = access.access_version(viewer, number)
-    try:
-        services.version_decline(actor=request.user, place=viewer.place, version=version)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(
-            request,
-            _(
-                "You chose not to sign. That is all right. "
-                "Your facilitator will talk with you about what could change."
-            ),
-        )
-    return redirect("agreements:version", reference=reference, number=number)
+    edges.flash(
+        request,
+        lambda: services.version_decline(actor=request.user, place=viewer.place, version=version),
+        success=_(DECLINED),
+    )
+    return _to_version(reference, number)
 
 
 # --- exports ----------------------------------------------------------------------------------------------
@@ -309,11 +199,10 @@ def calendar(request, reference):
     if not (viewer.staff or viewer.party):
         raise access.Http404
     agreement = access.access_agreement(viewer)
-    check_ins = list(CheckIn.objects.filter(agreement=agreement)) if viewer.staff else []
     body = exports.agreement_ics(
         agreement,
         items=selectors.items_in_force(agreement),
-        check_ins=check_ins,
+        check_ins=contexts.calendar_check_ins(viewer, agreement),
         program_tz=viewer.case.program.time_zone,
     )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
@@ -324,61 +213,24 @@ def calendar(request, reference):
 # --- carrying it out ----------------------------------------------------------------------------------
 
 
-def _item_of(commitment) -> Item | None:
-    return next(
-        (i for i in selectors.items_in_force(commitment.agreement) if i.uid == commitment.item_uid), None
-    )
-
-
-def _sees_evidence(viewer, item) -> bool:
-    return viewer.facilitates or (viewer.party and item.owner_id == viewer.place.pk)
-
-
 @require_GET
 @_one_key_read
 def item(request, reference, uid):
     viewer = access.access_agreement_viewer(request.user, reference)
     commitment = access.access_commitment(viewer, uid)
-    found = _item_of(commitment)
-    if found is None:
-        raise access.Http404
-    state = commitment.state
-    if viewer.harmed and found.owner_id != viewer.place.pk:
-        # The person harmed sees an item of the other side only as their status board shows it: not at
-        # all with "never" or "only at the end", and otherwise only whether it is done and checked.
-        if selectors.board_for(viewer, commitment.agreement)["shows"] != "verified":
-            raise access.Http404
-        if state != Commitment.State.VERIFIED:
-            state = "not_yet"
-    mine = viewer.party and found.owner_id == viewer.place.pk
-    # The owner's evidence goes into their conversation with their facilitators, made when first needed.
+    found, state = access.access_item(viewer, commitment)
     support = None
-    if mine:
+    if viewer.party and found.owner_id == viewer.place.pk:
+        # The owner's page seals evidence to their conversation with their facilitators: the dialogue's
+        # service opens it the first time it is needed (this GET, as before).
         support = dialogue_services.conversation_open(
             case=viewer.case, kind=Conversation.Kind.SUPPORT, party=viewer.place
         )
-    ledger = (
-        commitments.ledger_of(commitment, found)
-        if found.kind == "restitution" and (viewer.staff or mine)
-        else None
-    )
-    context = {
-        "case": viewer.case,
-        "viewer": viewer,
-        "commitment": commitment,
-        "state": state,
-        "item": found,
-        "owner_name": _name(viewer.case, found.owner),
-        "mine": mine,
-        "sees_evidence": _sees_evidence(viewer, found),
-        "evidence_count": commitment.evidence.count(),
-        "support": support,
-        "ledger": ledger,
-        "payments": list(commitment.payments.all()) if ledger else [],
-        "ask_form": forms.AskMoreForm() if viewer.facilitates else None,
-        "payment_form": forms.PaymentForm() if viewer.facilitates and found.kind == "restitution" else None,
-    }
+    context = contexts.item_context(viewer, commitment, found, state, support)
     return render(request, "agreements/item.html", context)
+
+
+UNREADABLE_EVIDENCE = "The evidence could not be read. Please try again."
 
 
 @require_POST
@@ -389,16 +241,18 @@ def item_evidence(request, reference, uid):
     try:
         envelope = json.loads(request.body or b"")
     except (ValueError, RecursionError):  # not JSON, or nested deeper than any envelope
-        return JsonResponse({"error": _("The evidence could not be read. Please try again.")}, status=400)
+        envelope = None
     if not isinstance(envelope, dict):
-        return JsonResponse({"error": _("The evidence could not be read. Please try again.")}, status=400)
-    try:
-        evidence = commitments.commitment_submit(
+        return JsonResponse({"error": _(UNREADABLE_EVIDENCE)}, status=400)
+    outcome = edges.attempt(
+        lambda: commitments.commitment_submit(
             actor=request.user, place=viewer.place, commitment=commitment, envelope=envelope
         )
-    except DomainError as exc:
-        return JsonResponse({"error": exc.message, "code": getattr(exc, "code", "")}, status=exc.status)
+    )
+    if outcome.error is not None:
+        return edges.json_refusal(outcome.error, code="")
     # Where the item stands now: a retry of evidence already sent does not change it.
+    evidence = outcome.value
     return JsonResponse({"ok": True, "id": evidence.message.message_id, "state": evidence.commitment.state})
 
 
@@ -407,78 +261,64 @@ def item_evidence_frames(request, reference, uid):
     """The evidence messages as frames, for the owner's and the facilitators' browsers to open."""
     viewer = access.access_agreement_viewer(request.user, reference)
     commitment = access.access_commitment(viewer, uid)
-    found = _item_of(commitment)
-    if found is None or not _sees_evidence(viewer, found):
+    found, _state = access.access_item(viewer, commitment)
+    if not access.sees_evidence(viewer, found):
         raise access.Http404
-    rows = Evidence.objects.filter(
-        commitment=commitment, message__recipients__user=request.user
-    ).select_related("message__conversation__case__program", "message__ref")
-    frames = []
-    by_conversation = {}
-    for row in rows.order_by("submitted_at", "pk"):
-        by_conversation.setdefault(row.message.conversation_id, (row.message.conversation, []))[1].append(
-            row.message
-        )
-    for conversation, batch in by_conversation.values():
-        frames.extend(dialogue_selectors.frames_for(batch, conversation))
-    return JsonResponse({"frames": frames})
+    return JsonResponse({"frames": contexts.evidence_frames(commitment, request.user)})
 
 
-def _facilitator_commitment(request, reference, uid):
+def _facilitator_commitment(request, reference, uid) -> Commitment:
     viewer = access.access_facilitator(request.user, reference)
-    return viewer, access.access_commitment(viewer, uid)
+    return access.access_commitment(viewer, uid)
 
 
 @require_POST
 def item_verify(request, reference, uid):
-    _viewer, commitment = _facilitator_commitment(request, reference, uid)
-    try:
-        commitments.commitment_verify(actor=request.user, commitment=commitment)
-    except DomainError as exc:
-        messages.error(request, exc.message)
+    commitment = _facilitator_commitment(request, reference, uid)
+    edges.flash(
+        request,
+        lambda: commitments.commitment_verify(actor=request.user, commitment=commitment),
+        success=_("The item is marked done and checked."),
+    )
+    return _to_item(reference, uid)
+
+
+def _flash_form(request, form, call, *, success: str, invalid: str) -> None:
+    """A small form posted from a page that then reloads: its refusal, or what was wrong, is flashed."""
+    if form.is_valid():
+        edges.flash(request, lambda: call(form.cleaned_data), success=success)
     else:
-        messages.success(request, _("The item is marked done and checked."))
-    return redirect("agreements:item", reference=reference, uid=uid)
+        messages.error(request, invalid)
 
 
 @require_POST
 def item_ask_more(request, reference, uid):
-    _viewer, commitment = _facilitator_commitment(request, reference, uid)
-    form = forms.AskMoreForm(request.POST)
-    if form.is_valid():
-        try:
-            commitments.commitment_ask_more(
-                actor=request.user, commitment=commitment, note=form.cleaned_data["note"]
-            )
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("Your note is saved for the person to read."))
-    else:
-        messages.error(request, _("Write what more is needed, in up to 2000 characters."))
-    return redirect("agreements:item", reference=reference, uid=uid)
+    commitment = _facilitator_commitment(request, reference, uid)
+    _flash_form(
+        request,
+        forms.AskMoreForm(request.POST),
+        lambda data: commitments.commitment_ask_more(
+            actor=request.user, commitment=commitment, note=data["note"]
+        ),
+        success=_("Your note is saved for the person to read."),
+        invalid=_("Write what more is needed, in up to 2000 characters."),
+    )
+    return _to_item(reference, uid)
 
 
 @require_POST
 def item_payment(request, reference, uid):
-    _viewer, commitment = _facilitator_commitment(request, reference, uid)
-    form = forms.PaymentForm(request.POST)
-    if form.is_valid():
-        try:
-            commitments.payment_record(
-                actor=request.user,
-                commitment=commitment,
-                amount=form.cleaned_data["amount"],
-                paid_on=form.cleaned_data["paid_on"],
-                note=form.cleaned_data["note"],
-            )
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("The payment is recorded."))
-    else:
-        messages.error(request, _("Give the amount and the day it was paid."))
-    return redirect("agreements:item", reference=reference, uid=uid)
+    commitment = _facilitator_commitment(request, reference, uid)
+    _flash_form(
+        request,
+        forms.PaymentForm(request.POST),
+        lambda data: commitments.payment_record(
+            actor=request.user, commitment=commitment, **{k: data[k] for k in ("amount", "paid_on", "note")}
+        ),
+        success=_("The payment is recorded."),
+        invalid=_("Give the amount and the day it was paid."),
+    )
+    return _to_item(reference, uid)
 
 
 # --- follow-up and the end ------------------------------------------------------------------------------
@@ -488,39 +328,40 @@ def item_payment(request, reference, uid):
 def check_in_add(request, reference):
     viewer = access.access_facilitator(request.user, reference)
     agreement = access.access_agreement(viewer)
-    form = forms.CheckInForm(request.POST, people=_owners(viewer.case))
-    if form.is_valid():
-        try:
-            commitments.checkin_schedule(
-                actor=request.user,
-                agreement=agreement,
-                kind=form.cleaned_data["kind"],
-                with_participant=viewer.case.participants.get(pk=form.cleaned_data["with_participant"]),
-                due_on=form.cleaned_data["due_on"],
-            )
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("It is in the follow-up plan."))
-    else:
-        messages.error(request, _("Choose the kind, the person and a day."))
+
+    def schedule(data):
+        person = contexts.participant_of(viewer.case, data["with_participant"])
+        return commitments.checkin_schedule(
+            actor=request.user,
+            agreement=agreement,
+            kind=data["kind"],
+            with_participant=person,
+            due_on=data["due_on"],
+        )
+
+    _flash_form(
+        request,
+        forms.CheckInForm(request.POST, people=contexts.owners(viewer.case)),
+        schedule,
+        success=_("It is in the follow-up plan."),
+        invalid=_("Choose the kind, the person and a day."),
+    )
     return _home(reference)
 
 
 @require_POST
 def check_in_done(request, reference, check_in_id):
     viewer = access.access_facilitator(request.user, reference)
-    agreement = access.access_agreement(viewer)
-    check_in = CheckIn.objects.filter(agreement=agreement, pk=check_in_id).first()
-    if check_in is None:
-        raise access.Http404
+    access.access_agreement(viewer)
+    check_in = access.access_check_in(viewer, check_in_id)
     form = forms.CheckInDoneForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise DomainError(_("The notes can be at most 2000 characters."))
-        commitments.checkin_done(actor=request.user, check_in=check_in, notes=form.cleaned_data["notes"])
-    except DomainError as exc:
-        messages.error(request, exc.message)
+    _flash_form(
+        request,
+        form,
+        lambda data: commitments.checkin_done(actor=request.user, check_in=check_in, notes=data["notes"]),
+        success="",
+        invalid=_("The notes can be at most 2000 characters."),
+    )
     return _home(reference)
 
 
@@ -532,12 +373,9 @@ def close(request, reference):
     if not form.is_valid():
         messages.error(request, _("Choose how the agreement ended."))
         return _home(reference)
-    try:
-        commitments.agreement_close(
-            actor=request.user, agreement=agreement, outcome=form.cleaned_data["outcome"]
-        )
-    except DomainError as exc:
-        messages.error(request, exc.message)
+    close_it = lambda: commitments.agreement_close(  # noqa: E731
+        actor=request.user, agreement=agreement, outcome=form.cleaned_data["outcome"]
+    )
+    if not edges.flash(request, close_it, success=_("The case is closed with its outcome.")).ok:
         return _home(reference)
-    messages.success(request, _("The case is closed with its outcome."))
     return redirect("cases:detail", reference=reference)

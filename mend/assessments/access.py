@@ -5,7 +5,7 @@ from django.http import Http404
 
 from mend.accounts.models import User
 from mend.cases import access
-from mend.cases.models import Case, Participant
+from mend.cases.models import PARTY_ROLES, Case, Participant, Role
 
 
 def access_safety_plan(user: User, case: Case, participant_id: int) -> tuple[Participant, bool]:
@@ -16,3 +16,19 @@ def access_safety_plan(user: User, case: Case, participant_id: int) -> tuple[Par
             raise Http404
         return place, False
     return access.access_facilitated_place(user, case, participant_id), True
+
+
+def access_assessed_place(user: User, case: Case, participant_id: int) -> Participant:
+    """A party of a case this user facilitates: only the parties are assessed."""
+    place = access.access_facilitated_place(user, case, participant_id)
+    if place.role not in PARTY_ROLES:
+        raise Http404
+    return place
+
+
+def access_acknowledging_place(user: User, case: Case) -> Participant:
+    """The user's own place in the case, when they are the person responsible: only they acknowledge."""
+    place = access.access_own_place(user, case)
+    if place.role != Role.RESPONSIBLE_PARTY:
+        raise Http404
+    return place

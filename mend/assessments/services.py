@@ -19,6 +19,7 @@ from mend.assessments.models import (
 )
 from mend.assessments.questions import default_questions
 from mend.assessments.selectors import latest_acknowledgment
+from mend.audit.codes import AuditCode
 from mend.cases.models import PARTY_ROLES, Case, Participant, Role
 from mend.core import validators
 from mend.core.errors import Conflict, DomainError
@@ -52,7 +53,7 @@ def question_set_update(*, actor: User, program: Program, questions: list[dict])
     )
     audit.record(
         actor=actor,
-        code="assessment.questions_changed",
+        code=AuditCode.ASSESSMENT_QUESTIONS_CHANGED,
         target=question_set,
         program=program,
         data={"version": question_set.version},
@@ -121,7 +122,7 @@ def assessment_sign_off(
     )
     audit.record(
         actor=actor,
-        code="assessment.signed_off",
+        code=AuditCode.ASSESSMENT_SIGNED_OFF,
         target=assessment,
         case=place.case,
         data={"outcome": outcome, "role": place.role},
@@ -141,7 +142,7 @@ def acknowledgment_submit(*, actor: User, place: Participant, text: str) -> Ackn
             _("Please say a little more, in your own words (at least 30 characters)."), field="acknowledgment"
         )
     acknowledgment = Acknowledgment.objects.create(participant=place, text=text, submitted_at=timezone.now())
-    audit.record(actor=actor, code="acknowledgment.submitted", target=acknowledgment, case=place.case)
+    audit.record(actor=actor, code=AuditCode.ACKNOWLEDGMENT_SUBMITTED, target=acknowledgment, case=place.case)
     # A new text replaces the confirmed one until a facilitator has read it.
     _recheck(actor=actor, case=place.case)
     return acknowledgment
@@ -157,7 +158,7 @@ def acknowledgment_confirm(*, actor: User, place: Participant) -> Acknowledgment
         raise Conflict(_("This acknowledgment is already confirmed."))
     latest.confirmed_by, latest.confirmed_at = actor, timezone.now()
     latest.save(update_fields=["confirmed_by", "confirmed_at"])
-    audit.record(actor=actor, code="acknowledgment.confirmed", target=latest, case=place.case)
+    audit.record(actor=actor, code=AuditCode.ACKNOWLEDGMENT_CONFIRMED, target=latest, case=place.case)
     return latest
 
 
@@ -183,7 +184,7 @@ def safety_plan_save(
         plan.updated_by = actor
         plan.save()
     audit.record(
-        actor=actor, code="safety_plan.saved", target=plan, case=place.case, data={"created": created}
+        actor=actor, code=AuditCode.SAFETY_PLAN_SAVED, target=plan, case=place.case, data={"created": created}
     )
     return plan
 
@@ -203,7 +204,7 @@ def conflict_declare(
     )
     audit.record(
         actor=actor,
-        code="conflict.declared",
+        code=AuditCode.CONFLICT_DECLARED,
         target=declaration,
         case=case,
         data={"has_conflict": has_conflict},
@@ -214,7 +215,7 @@ def conflict_declare(
             place.save(update_fields=["removed_at"])
             audit.record(
                 actor=actor,
-                code="case.facilitator_unassigned",
+                code=AuditCode.CASE_FACILITATOR_UNASSIGNED,
                 target=place,
                 case=case,
                 data={"role": place.role},

@@ -4,7 +4,7 @@ signed checkpoints and verification that make a rewritten chain show."""
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from mend.audit import chain, signing
+from mend.audit import chain, codes, signing
 from mend.audit.models import AuditEvent, ChainHead, Checkpoint
 
 
@@ -27,10 +27,12 @@ def _check_payload(payload: dict) -> dict:
     return payload
 
 
-def record(*, actor, code: str, target, case=None, program=None, data: dict | None = None) -> AuditEvent:
+def record(
+    *, actor, code: codes.AuditCode | str, target, case=None, program=None, data: dict | None = None
+) -> AuditEvent:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record() must run inside the transaction of the change it records")
-    assert "." in code, "audit codes are namespaced, like case.stage_changed"
+    code = codes.registered(code).value  # UnregisteredCode (a ValueError) for a code nobody registered
     payload = _check_payload(dict(data or {}))
     head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
     at = timezone.now()

@@ -6,7 +6,9 @@ thread of `mend serve` when embedded, `mend worker` processes when scaled."""
 
 from datetime import timedelta
 
+from django.apps import apps as global_apps
 from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 from django_tasks import TaskResultStatus, task
 
@@ -39,3 +41,17 @@ def checkpoint_schedule() -> bool:
         return False
     audit_checkpoint.using(run_after=timezone.now() + period()).enqueue()
     return True
+
+
+def book_checkpoint_job(sender, *, using, apps=None, **kwargs):
+    """post_migrate receiver (apps.py)."""
+    # Every install and upgrade runs `migrate`, so the self-booking checkpoint job always has a first run.
+    # `apps` is the migrated state; `flush` sends none, and then every table exists.
+    if using != DEFAULT_DB_ALIAS:
+        return
+    try:
+        (apps or global_apps).get_model("django_tasks_database", "DBTaskResult")
+        (apps or global_apps).get_model("audit", "Checkpoint")
+    except LookupError:
+        return  # migrated only part of the way: the tables are not there yet
+    checkpoint_schedule()

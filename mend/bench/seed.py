@@ -30,6 +30,7 @@ from django.core.management.color import no_style
 from django.db import connections, models, transaction
 from django.db.models import Max
 
+from mend.accounts import services as account_services
 from mend.accounts.credentials import _wordlist
 from mend.accounts.models import KeyBundle, Membership, Program, User
 from mend.cases.models import Case, Participant, Role
@@ -383,8 +384,6 @@ def seed(
 ) -> Seeded:
     """Writes `cases` cases and `messages` messages (spread unevenly over their conversations) into the
     bench program, made the first time with its staff; later calls add to it."""
-    from mend.accounts import services as account_services
-
     now = datetime.now(UTC)
     started = time.monotonic()
     program = Program.objects.filter(slug=PROGRAM_SLUG).first()

@@ -210,3 +210,11 @@ def access_facilitated_place(user: User, case: Case, participant_id: int) -> Par
     if not _runs_cases(user) or not _places_run(user).filter(case=case).exists():
         raise Http404
     return access_case_place(user, case, participant_id)
+
+
+def access_case_invitation(user: User, case, invitation_id: int):
+    """An invitation into this very case (one of another case the user manages is a 404 here too)."""
+    invitation = access_invitation(user, invitation_id)
+    if invitation.participant.case_id != case.pk:
+        raise Http404
+    return invitation

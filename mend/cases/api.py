@@ -5,9 +5,9 @@ from django.urls import reverse
 from django.utils import timezone
 from ninja import Query, Router, Status
 
-from mend.accounts.models import Program
-from mend.cases import access, schemas, selectors, services, timeline, workflow
-from mend.cases.models import FACILITATING_ROLES, Case, Role
+from mend.accounts import selectors as account_selectors
+from mend.cases import access, contexts, schemas, selectors, services, timeline
+from mend.cases.models import Role
 from mend.core.errors import DomainError
 
 router = Router(tags=["cases"])
@@ -18,49 +18,10 @@ def _errors(*codes: int) -> dict:
     return {code: schemas.ErrorOut for code in (401, 422, *codes)}
 
 
-def _case_out(case: Case) -> dict:
-    facilitators = getattr(case, "facilitators", None)
-    if facilitators is None:
-        facilitators = [
-            p for p in case.participants.all() if p.role in FACILITATING_ROLES and not p.removed_at
-        ]
-    return {
-        "reference": case.reference,
-        "program_id": case.program_id,
-        "harm_category": case.harm_category,
-        "jurisdictions": case.jurisdictions,
-        "referral_source": case.referral_source,
-        "stage": case.stage,
-        "created_at": case.created_at,
-        "updated_at": case.updated_at,
-        "facilitators": [{"pseudonym": p.pseudonym, "role": p.role} for p in facilitators],
-    }
-
-
-def _case_detail_out(case: Case) -> dict:
-    participants = list(case.participants.filter(removed_at__isnull=True).order_by("pk"))
-    out = _case_out(case)
-    out.update(
-        referral_details=case.referral_details,
-        participants=[
-            {
-                "id": p.pk,
-                "role": p.role,
-                "pseudonym": p.pseudonym,
-                "joined": p.has_joined,
-                "supports_id": p.supports_id,
-            }
-            for p in participants
-        ],
-        next_actions=[t.action for t in workflow.actions_from(case.stage)],
-    )
-    return out
-
-
 @router.get("/programs", response={200: list[schemas.ProgramOut], **_errors()}, tags=["programs"])
 def list_programs(request):
     """The programs the caller is a member of."""
-    return list(Program.objects.filter(memberships__user=request.auth).order_by("name", "pk"))
+    return list(account_selectors.programs_of_member(request.auth))
 
 
 @router.get("/cases", response={200: schemas.CasePage, **_errors()})
@@ -76,7 +37,7 @@ def list_cases(request, filters: Query[schemas.CaseFilters]):
         before=filters.before,
     )
     return {
-        "items": [_case_out(c) for c in page.cases],
+        "items": [contexts.case_out(c) for c in page.cases],
         "count": page.count,
         "count_is_exact": page.count_is_exact,
         "older": page.older,
@@ -98,13 +59,13 @@ def create_case(request, payload: schemas.CaseIn):
         intake_notes=payload.intake_notes,
         facilitator=request.auth if payload.assign_me else None,
     )
-    return Status(201, _case_detail_out(case))
+    return Status(201, contexts.case_detail_out(case))
 
 
 @router.get("/cases/{reference}", response={200: schemas.CaseDetailOut, **_errors(404)})
 def get_case(request, reference: schemas.Reference):
     """A case the caller runs, with its participants by pseudonym and the actions its stage allows."""
-    return _case_detail_out(access.access_managed_case(request.auth, reference))
+    return contexts.case_detail_out(access.access_managed_case(request.auth, reference))
 
 
 @router.get("/cases/{reference}/timeline", response={200: list[schemas.TimelineOut], **_errors(404)})
@@ -128,7 +89,7 @@ def transition_case(request, reference: schemas.Reference, payload: schemas.Tran
         closure_reason=payload.closure_reason or "",
         send_closing_message=payload.send_closing_message,
     )
-    return _case_detail_out(case)
+    return contexts.case_detail_out(case)
 
 
 SUPPORTS_UNKNOWN = (
@@ -178,7 +139,5 @@ def invite(request, reference: schemas.Reference, payload: schemas.InvitationIn)
 def revoke_invitation(request, reference: schemas.Reference, invitation_id: schemas.Id):
     """Withdraws an invitation that has not been used yet, so its link stops working."""
     case = access.access_managed_case(request.auth, reference)
-    invitation = access.access_invitation(request.auth, invitation_id)
-    if invitation.participant.case_id != case.pk:
-        raise Http404
+    invitation = access.access_case_invitation(request.auth, case, invitation_id)
     return _invitation_out(services.invitation_revoke(actor=request.auth, invitation=invitation))

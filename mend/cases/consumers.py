@@ -11,8 +11,7 @@ from django.http import Http404
 from mend.accounts.middleware import second_factor_missing
 from mend.accounts.offboarding import socket_still_signed_in
 from mend.cases.access import access_managed_case, manages_case
-from mend.core.realtime import case_group
-from mend.dialogue.signals import person_group
+from mend.core.realtime import case_group, person_group
 
 
 class CaseEventsConsumer(AsyncJsonWebsocketConsumer):

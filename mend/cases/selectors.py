@@ -337,8 +337,8 @@ def participant_overview(place: Participant) -> dict:
     from mend.assessments.selectors import acknowledgment_state
     from mend.cases.models import Notice, Role
     from mend.cases.notices import text_of
-    from mend.circles.models import Session
     from mend.consent.selectors import choices_of, current_scopes
+    from mend.meetings.models import Meeting as Session
 
     case = place.case
     facilitators = list(
@@ -391,36 +391,36 @@ def participant_overview(place: Participant) -> dict:
         channel = "indirect" if "indirect" in modes else ("direct" if modes == {"direct"} else "")
         # Told only while contact that way is open now: before that point and whenever it stops (a pause, a
         # break, a consent withdrawn) the page reads the same, so it never tells what the other side changed.
-        from mend.dialogue.rules import contact_missing
+        from mend.readiness.rules import contact_missing
+        from mend.readiness.snapshot import snapshot_of
 
-        open_now = bool(channel) and not contact_missing(case, mode=channel)
+        open_now = bool(channel) and not contact_missing(snapshot_of(case), mode=channel)
         overview["other_side_channel"] = channel if open_now else ""
     return overview
 
 
 def preparation_overview(case: Case, user: User) -> dict:
     """The preparation table of a staff case page: each party's consent, readiness and records, read from
-    the same primed records the guards use, so the page costs the same whatever the number of parties."""
+    the snapshot the readiness rules use, so the page costs the same whatever the number of parties."""
     from mend.assessments.models import Outcome
-    from mend.assessments.selectors import acknowledgment_state, latest_outcome, safety_plan_exists
-    from mend.cases import guards
     from mend.cases.models import PARTY_ROLES, Role
-    from mend.circles.models import Session
     from mend.consent.models import Scope
-    from mend.consent.selectors import current_scopes
+    from mend.meetings.models import Meeting as Session
+    from mend.readiness.rules import encounter_missing
+    from mend.readiness.snapshot import snapshot_of
 
-    people = guards.people(case)
-    parties = [p for p in people if p.role in PARTY_ROLES and p.has_joined]
-    facilitates = any(p.user_id == user.pk and p.role in FACILITATING_ROLES for p in people)
+    snap = snapshot_of(case)
+    parties = [p for p in snap.places if p.role in PARTY_ROLES and p.has_joined]
+    facilitates = any(p.user_id == user.pk and p.role in FACILITATING_ROLES for p in snap.places)
     rows = [
         {
             "place": p,
             "role_word": case.program.word_for(p.role),
-            "scopes": [Scope(s).label.lower() for s in Scope.values if s in current_scopes(p)],
-            "outcome": latest_outcome(p) or "",
-            "outcome_label": Outcome(latest_outcome(p)).label.lower() if latest_outcome(p) else "",
-            "acknowledgment": acknowledgment_state(p) if p.role == Role.RESPONSIBLE_PARTY else "",
-            "has_safety_plan": safety_plan_exists(p),
+            "scopes": [Scope(s).label.lower() for s in Scope.values if s in snap.scopes_of(p)],
+            "outcome": snap.outcome_of(p) or "",
+            "outcome_label": Outcome(snap.outcome_of(p)).label.lower() if snap.outcome_of(p) else "",
+            "acknowledgment": snap.acknowledgment_of(p) if p.role == Role.RESPONSIBLE_PARTY else "",
+            "has_safety_plan": snap.has_safety_plan(p),
             "on_break": p.paused_at is not None,
             "facilitates": facilitates,
         }
@@ -428,7 +428,7 @@ def preparation_overview(case: Case, user: User) -> dict:
     ]
     return {
         "preparation": rows,
-        "missing_for_encounter": guards.encounter_ready(case),
+        "missing_for_encounter": encounter_missing(snap),
         "sessions": list(Session.objects.filter(case=case).order_by("-starts_at")[:20]),
     }
 

@@ -12,7 +12,7 @@ from mend import audit
 from mend.accounts import credentials
 from mend.accounts.models import Invitation, Membership, Program, User
 from mend.assessments.selectors import latest_declaration
-from mend.cases import guards, notices, workflow
+from mend.cases import notices, workflow
 from mend.cases.models import (
     FACILITATING_ROLES,
     AssignmentRequest,
@@ -23,10 +23,12 @@ from mend.cases.models import (
     ReferralSource,
     Role,
 )
-from mend.circles import services as session_services
 from mend.core import ids, validators
 from mend.core.errors import Conflict, DomainError
 from mend.core.realtime import case_group, publish_after_commit
+from mend.meetings import scheduling as session_services
+from mend.readiness import rules as readiness
+from mend.readiness.snapshot import snapshot_of
 
 MAX_TEXT = 5000
 PSEUDONYM_MAX = 40
@@ -178,7 +180,7 @@ def facilitator_unassign(*, actor: User, place: Participant, reason: str) -> Par
         case=place.case,
         data={"role": place.role, "reason": reason},
     )
-    from mend.circles.video import meeting_remove_person
+    from mend.meetings.room import meeting_remove_person
 
     meeting_remove_person(place=place)
     case_recheck(actor=actor, case=place.case)
@@ -205,7 +207,7 @@ def case_transition(
     guard_names = transition.guards
     if target == workflow.ENCOUNTER and "encounter_ready" not in guard_names:
         guard_names = (*guard_names, "encounter_ready")  # resuming into an encounter needs it all again
-    missing = guards.missing_for(case, guard_names)
+    missing = readiness.guards_missing(snapshot_of(case), guard_names)
     if missing:
         raise Conflict(_("Waiting for: %(items)s.") % {"items": "; ".join(missing)})
     source = case.stage
@@ -237,8 +239,7 @@ def case_recheck(*, actor: User, case: Case) -> Case:
     meet their guards are cancelled, and an encounter whose guards stopped holding pauses at once."""
     case = Case.objects.select_for_update().select_related("program").get(pk=case.pk)
     session_services.sessions_cancel_unconsented(actor=actor, case=case)
-    case._active_places = None
-    if case.stage == workflow.ENCOUNTER and guards.encounter_ready(case):
+    if case.stage == workflow.ENCOUNTER and readiness.encounter_missing(snapshot_of(case)):
         return case_transition(actor=actor, case=case, action="pause")
     return case
 

@@ -1,16 +1,22 @@
 """Case pages for staff and participants: parse, access, one service call, respond."""
 
 from django.contrib import messages
-from django.http import Http404, QueryDict
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from mend.cases import access, forms, guidance, selectors, services, timeline, workflow
-from mend.cases.models import PARTY_ROLES, Participant
-from mend.circles.minutes import alerts_for
-from mend.core.errors import DomainError
+from mend.cases import access, contexts, forms, selectors, services
+from mend.core import edges
+
+UNKNOWN_STEP = "That step is not one Mend knows. Use the buttons below."
+CHOOSE_DECISION = "Choose to approve or decline the request."
+ASSIGNED = "%(name)s is assigned. They will be asked to declare any conflict of interest."
+JOIN_REQUESTED = (
+    "Your request to join this case is waiting. Another staff member who runs the case must approve "
+    "it; the people in the case will then be told that you joined."
+)
 
 
 def _staff_only(request):
@@ -21,20 +27,12 @@ def _staff_only(request):
 @require_GET
 def home(request):
     if not request.user.is_staff_member:
-        cases = list(access.cases_taken_part_in(request.user).order_by("-updated_at")[:20])
-        in_circles = request.user.circle_places.filter(left_at__isnull=True).exists()
-        if len(cases) == 1 and not in_circles:
+        context = contexts.participant_home(request.user)
+        cases = context["cases"]
+        if len(cases) == 1 and not context["in_circles"]:
             return redirect("cases:detail", reference=cases[0].reference)
-        return render(request, "cases/participant_home.html", {"cases": cases, "in_circles": in_circles})
-    context = {
-        # The newest cases the user facilitates, read like a page of the case list filtered by them.
-        "mine": selectors.case_page(user=request.user, facilitator_id=request.user.pk).cases[:10],
-        "waiting": selectors.waiting_for(request.user),
-        "notices": selectors.notices_for_staff(request.user),
-        "administered": selectors.programs_administered(request.user),
-        "staff_alerts": alerts_for(request.user),
-    }
-    return render(request, "cases/dashboard.html", context)
+        return render(request, "cases/participant_home.html", context)
+    return render(request, "cases/dashboard.html", contexts.dashboard(request.user))
 
 
 @require_GET
@@ -43,26 +41,24 @@ def case_list(request):
     facilitators = list(selectors.facilitators_visible_to(request.user))
     form = forms.CaseFilterForm(request.GET or None, facilitators=facilitators)
     valid = form.is_valid()
-    filters = form.cleaned_data if valid else {}
-    page = selectors.case_page(
-        user=request.user,
-        stage=filters.get("stage", ""),
-        category=filters.get("category", ""),
-        facilitator_id=filters.get("facilitator"),
-        after=filters.get("after"),
-        before=filters.get("before"),
-    )
-    # The page links keep the filters the page was read with; a bad one was left out, so they are too.
-    query = QueryDict(mutable=True)
-    for name in ("stage", "category", "facilitator"):
-        if filters.get(name):
-            query[name] = filters[name]
-    return render(
-        request,
-        "cases/list.html",
-        {"form": form, "page": page, "query": query.urlencode(), "count_cap": selectors.COUNT_CAP},
-        status=200 if valid or not request.GET else 400,
-    )
+    context = contexts.case_list(request.user, form, form.cleaned_data if valid else {})
+    return render(request, "cases/list.html", context, status=200 if valid or not request.GET else 400)
+
+
+def _case_create(request, form):
+    def create(data):
+        program = access.access_program_for_intake(request.user, data["program"])
+        fields = ("harm_category", "referral_source", "referral_details", "intake_notes")
+        facilitator = request.user if data["assign_me"] else None
+        return services.case_create(
+            actor=request.user,
+            program=program,
+            jurisdictions=form.jurisdiction_list(),
+            facilitator=facilitator,
+            **{name: data[name] for name in fields},
+        )
+
+    return create
 
 
 @require_http_methods(["GET", "POST"])
@@ -73,69 +69,44 @@ def intake(request):
         raise Http404
     # Not `request.POST or None`: an empty POST must be checked too, and told what is missing.
     form = forms.IntakeForm(request.POST if request.method == "POST" else None, programs=programs)
-    if request.method == "POST" and form.is_valid():
-        program = access.access_program_for_intake(request.user, form.cleaned_data["program"])
-        try:
-            case = services.case_create(
-                actor=request.user,
-                program=program,
-                harm_category=form.cleaned_data["harm_category"],
-                jurisdictions=form.jurisdiction_list(),
-                referral_source=form.cleaned_data["referral_source"],
-                referral_details=form.cleaned_data["referral_details"],
-                intake_notes=form.cleaned_data["intake_notes"],
-                facilitator=request.user if form.cleaned_data["assign_me"] else None,
-            )
-        except DomainError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
-        else:
-            messages.success(request, _("Case %(ref)s is open.") % {"ref": case.reference})
-            return redirect("cases:detail", reference=case.reference)
-    return render(
-        request, "cases/intake.html", {"form": form}, status=400 if request.method == "POST" else 200
-    )
+    outcome = edges.submit(request, form, _case_create(request, form))
+    if outcome.ok:
+        messages.success(request, _("Case %(ref)s is open.") % {"ref": outcome.value.reference})
+        return redirect("cases:detail", reference=outcome.value.reference)
+    return render(request, "cases/intake.html", {"form": form}, status=edges.form_status(request))
 
 
 @require_GET
 def detail(request, reference):
     case = access.access_case(request.user, reference)
     if not request.user.is_staff_member or not access.manages_case(request.user, case.pk):
-        return _participant_detail(request, case)
+        place = access.access_own_place(request.user, case)
+        return render(request, "cases/participant_detail.html", contexts.participant_detail(case, place))
     return _staff_detail(request, case)
 
 
 def _staff_detail(request, case, *, invite_form=None, assign_form=None, error: str = "", status: int = 200):
-    context = selectors.case_detail(case)
-    context.update(
-        case=case,
-        actions=workflow.actions_from(case.stage),
-        timeline=timeline.timeline(context.pop("events"), case.program),
-        invite_form=invite_form or _invite_form(case, context["participants"]),
-        new_link=request.session.pop(f"new_link:{case.reference}", None),
+    """The staff case page, shown again with the form or refusal of a step that did not go through."""
+    new_link = request.session.pop(f"new_link:{case.reference}", None)
+    context = contexts.staff_detail(
+        case,
+        request.user,
+        new_link=new_link,
+        invite_form_shown=invite_form,
+        assign_form=assign_form,
         error=error,
-        close_form=forms.CloseForm(),
-        assign_form=assign_form or forms.AssignForm(candidates=selectors.facilitator_candidates(case)),
-        assignment_requests=selectors.pending_assignment_requests(case),
-        **selectors.preparation_overview(case, request.user),
     )
     return render(request, "cases/detail.html", context, status=status)
 
 
-def _participant_detail(request, case):
-    place = access.access_own_place(request.user, case)
-    context = selectors.participant_overview(place)
-    context.update(
-        case=case,
-        place=place,
-        role_word=case.program.word_for(place.role),
-        next_step=guidance.NEXT_FOR_PARTICIPANT[case.stage],
+def _staff_refused(request, case, outcome: edges.Outcome, **forms_shown):
+    return _staff_detail(
+        request,
+        case,
+        error="" if forms_shown else outcome.error.message,
+        status=outcome.status,
+        **forms_shown,
     )
-    return render(request, "cases/participant_detail.html", context)
-
-
-def _invite_form(case, participants, data=None):
-    parties = [p for p in participants if p.role in PARTY_ROLES and p.has_joined]
-    return forms.InviteForm(data, parties=parties, role_words=case.program.word_for)
 
 
 @require_POST
@@ -143,53 +114,45 @@ def transition(request, reference):
     case = access.access_managed_case(request.user, reference)
     form = forms.TransitionForm(request.POST)
     if not form.is_valid():
-        return _staff_detail(
-            request, case, error=_("That step is not one Mend knows. Use the buttons below."), status=400
-        )
-    try:
-        case = services.case_transition(actor=request.user, case=case, **form.cleaned_data)
-    except DomainError as error:
-        return _staff_detail(request, case, error=error.message, status=error.status)
-    messages.success(
-        request, _("The case is now at the %(stage)s stage.") % {"stage": case.get_stage_display().lower()}
+        return _staff_detail(request, case, error=_(UNKNOWN_STEP), status=400)
+    outcome = edges.attempt(
+        lambda: services.case_transition(actor=request.user, case=case, **form.cleaned_data)
     )
+    if not outcome.ok:
+        return _staff_refused(request, case, outcome)
+    stage = outcome.value.get_stage_display().lower()
+    messages.success(request, _("The case is now at the %(stage)s stage.") % {"stage": stage})
     return redirect("cases:detail", reference=reference)
 
 
 @require_POST
 def invite(request, reference):
     case = access.access_managed_case(request.user, reference)
-    participants = list(Participant.objects.filter(case=case, removed_at__isnull=True))
-    form = _invite_form(case, participants, request.POST)
+    participants = contexts.present_participants(case)
+    form = contexts.invite_form(case, participants, request.POST)
     if not form.is_valid():
         return _staff_detail(request, case, invite_form=form, status=400)
     supports = next((p for p in participants if p.pk == form.cleaned_data["supports"]), None)
-    try:
-        _invitation, raw = services.participant_invite(
-            actor=request.user,
-            case=case,
-            role=form.cleaned_data["role"],
-            supports=supports,
-            expires_in_days=form.cleaned_data["expires_in_days"],
-        )
-    except DomainError as error:
-        form.add_error(error.field if error.field in form.fields else None, error.message)
-        return _staff_detail(request, case, invite_form=form, status=error.status)
+    fields = {name: form.cleaned_data[name] for name in ("role", "expires_in_days")}
+    outcome = edges.attempt(
+        lambda: services.participant_invite(actor=request.user, case=case, supports=supports, **fields)
+    )
+    if not outcome.ok:
+        edges.refuse_into(form, outcome.error)
+        return _staff_refused(request, case, outcome, invite_form=form)
     # The raw link is shown once, on the next page, and is then gone from the session.
-    request.session[f"new_link:{case.reference}"] = request.build_absolute_uri(reverse("join", args=[raw]))
+    link = request.build_absolute_uri(reverse("join", args=[outcome.value[1]]))
+    request.session[f"new_link:{case.reference}"] = link
     return redirect(reverse("cases:detail", args=[reference]) + "#invite")
 
 
 @require_POST
 def revoke_invitation(request, reference, invitation_id):
     case = access.access_managed_case(request.user, reference)
-    invitation = access.access_invitation(request.user, invitation_id)
-    if invitation.participant.case_id != case.pk:
-        raise Http404
-    try:
-        services.invitation_revoke(actor=request.user, invitation=invitation)
-    except DomainError as error:
-        return _staff_detail(request, case, error=error.message, status=error.status)
+    invitation = access.access_case_invitation(request.user, case, invitation_id)
+    outcome = edges.attempt(lambda: services.invitation_revoke(actor=request.user, invitation=invitation))
+    if not outcome.ok:
+        return _staff_refused(request, case, outcome)
     messages.success(request, _("That link no longer works."))
     return redirect("cases:detail", reference=reference)
 
@@ -202,54 +165,43 @@ def assign(request, reference):
     if not form.is_valid():
         return _staff_detail(request, case, assign_form=form, status=400)
     user = next(u for u in candidates if u.pk == form.cleaned_data["facilitator"])
+    role = form.cleaned_data["role"]
     if user.pk == request.user.pk:
-        return _self_assign(request, case, form)
-    try:
-        services.facilitator_assign(actor=request.user, case=case, user=user, role=form.cleaned_data["role"])
-    except DomainError as error:
-        form.add_error(None, error.message)
-        return _staff_detail(request, case, assign_form=form, status=error.status)
-    messages.success(
-        request,
-        _("%(name)s is assigned. They will be asked to declare any conflict of interest.")
-        % {"name": user.display_name},
-    )
+        # Joining a case's team oneself takes a colleague's approval: the request waits on the case page.
+        call, done = (
+            lambda: services.assignment_request_create(actor=request.user, case=case, role=role),
+            _(JOIN_REQUESTED),
+        )
+    else:
+        call = lambda: services.facilitator_assign(actor=request.user, case=case, user=user, role=role)  # noqa: E731
+        done = _(ASSIGNED) % {"name": user.display_name}
+    outcome = edges.attempt(call)
+    if not outcome.ok:
+        form.add_error(None, outcome.error.message)
+        return _staff_refused(request, case, outcome, assign_form=form)
+    messages.success(request, done)
     return redirect("cases:detail", reference=reference)
-
-
-def _self_assign(request, case, form):
-    """Joining a case's team oneself takes a colleague's approval: the request waits on the case page."""
-    try:
-        services.assignment_request_create(actor=request.user, case=case, role=form.cleaned_data["role"])
-    except DomainError as error:
-        form.add_error(None, error.message)
-        return _staff_detail(request, case, assign_form=form, status=error.status)
-    messages.success(
-        request,
-        _(
-            "Your request to join this case is waiting. Another staff member who runs the case must approve "
-            "it; the people in the case will then be told that you joined."
-        ),
-    )
-    return redirect("cases:detail", reference=case.reference)
 
 
 @require_POST
 def assignment_decide(request, reference, request_id):
     case = access.access_managed_case(request.user, reference)
-    waiting = next((r for r in selectors.pending_assignment_requests(case) if r.pk == request_id), None)
+    waiting = contexts.pending_request(case, request_id)
     if waiting is None:
         raise Http404
     decision = request.POST.get("decision")
     if decision not in ("approve", "decline"):
-        return _staff_detail(request, case, error=_("Choose to approve or decline the request."), status=400)
-    try:
-        services.assignment_request_decide(actor=request.user, request=waiting, approve=decision == "approve")
-    except DomainError as error:
-        return _staff_detail(request, case, error=error.message, status=error.status)
-    if decision == "approve":
-        done = _("%(name)s has joined the case. The people in it have been told.")
-    else:
-        done = _("The request of %(name)s is closed.")
+        return _staff_detail(request, case, error=_(CHOOSE_DECISION), status=400)
+    approve = decision == "approve"
+    outcome = edges.attempt(
+        lambda: services.assignment_request_decide(actor=request.user, request=waiting, approve=approve)
+    )
+    if not outcome.ok:
+        return _staff_refused(request, case, outcome)
+    done = (
+        _("%(name)s has joined the case. The people in it have been told.")
+        if approve
+        else _("The request of %(name)s is closed.")
+    )
     messages.success(request, done % {"name": waiting.requested_by.display_name})
     return redirect("cases:detail", reference=reference)

@@ -1,7 +1,8 @@
 """The stage table: which action leads from which stage to which, and the guards each must pass.
 
 Pure Python, no ORM, so that a reader can check it against the process it describes and the tests
-can walk every (stage, action) pair. Guards are named here and evaluated in `cases.guards`.
+can walk every (stage, action) pair. Guards are named here (each the condition that must hold) and
+evaluated by `mend.readiness.rules.GUARDS`, which says what is still missing for each.
 """
 
 from dataclasses import dataclass

@@ -8,7 +8,8 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from mend.accounts.models import Membership, Program, User
-from mend.circles.models import Circle, CircleMember, Session, StaffAlert
+from mend.circles.models import Circle, CircleMember, StaffAlert
+from mend.meetings.models import Meeting
 
 OVERSEEING_ROLES = (Membership.Role.ADMIN, Membership.Role.COORDINATOR)
 # Who may keep a circle: the program's facilitating staff. Volunteers take part; they do not keep.
@@ -123,14 +124,14 @@ def access_circle_member(circle: Circle, member_id: int) -> CircleMember:
     return member
 
 
-def access_circle_meeting(circle: Circle, session_id: int) -> Session:
-    session = Session.objects.select_related("minutes").filter(circle=circle, pk=session_id).first()
+def access_circle_meeting(circle: Circle, session_id: int) -> Meeting:
+    session = Meeting.objects.select_related("minutes").filter(circle=circle, pk=session_id).first()
     if session is None:
         raise Http404
     return session
 
 
-def access_minutes_meeting(user: User, circle_id: int, session_id: int) -> tuple[Circle, Session]:
+def access_minutes_meeting(user: User, circle_id: int, session_id: int) -> tuple[Circle, Meeting]:
     """A circle meeting whose minutes the user writes or follows: its keeper and volunteers, and the
     program's admins and coordinators. Other members do not see the minutes."""
     circle = access_circle(user, circle_id)

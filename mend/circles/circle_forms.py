@@ -5,7 +5,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from mend.accounts.forms import TIME_ZONE_CHOICES
-from mend.circles.models import CircleKind, CircleMember, SessionFormat
+from mend.circles.models import CircleKind, CircleMember
+from mend.meetings.models import MeetingFormat
 
 
 def _date(label, *, required=True, help_text=""):
@@ -65,7 +66,7 @@ class MemberForm(forms.Form):
 
 
 class MeetingForm(forms.Form):
-    format = forms.ChoiceField(label=_("Where"), choices=SessionFormat.choices)
+    format = forms.ChoiceField(label=_("Where"), choices=MeetingFormat.choices)
     date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
     time = forms.TimeField(label=_("Time"), widget=forms.TimeInput(attrs={"type": "time"}))
     time_zone = forms.ChoiceField(label=_("Time zone of that time"), choices=TIME_ZONE_CHOICES)

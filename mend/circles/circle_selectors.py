@@ -12,8 +12,9 @@ from mend.cases.access import cases_managed_by
 from mend.cases.models import Participant
 from mend.circles.circle_access import KEEPING_ROLES, OVERSEEING_ROLES, circles_visible_to
 from mend.circles.minutes import meeting_end, minutes_due_at
-from mend.circles.models import Circle, CircleMember, Session, SessionStatus, Vetting
+from mend.circles.models import Circle, CircleMember, Vetting
 from mend.circles.standing import PLACES, TAKING_PART_ROLES, current_bundles, minutes_readers, vetting_problem
+from mend.meetings.models import Meeting, MeetingStatus
 
 PAST_SHOWN = 12
 
@@ -54,12 +55,12 @@ def keepers_for(user: User, programs: list[Program]) -> list[tuple[User, Program
     return keepers
 
 
-def _minutes_state(session: Session, now: datetime) -> str:
-    if session.status == SessionStatus.CANCELLED:
+def _minutes_state(session: Meeting, now: datetime) -> str:
+    if session.status == MeetingStatus.CANCELLED:
         return "cancelled"
     if hasattr(session, "minutes"):
         return "concern" if session.minutes.concern else "sent"
-    if session.status != SessionStatus.SCHEDULED:
+    if session.status != MeetingStatus.SCHEDULED:
         return "none"
     return "due" if minutes_due_at(session) > now else "overdue"
 
@@ -90,13 +91,13 @@ def circle_page(circle: Circle) -> dict:
     attendees = Prefetch(
         "member_attendees", queryset=CircleMember.objects.order_by("name", "pk"), to_attr="attending"
     )
-    sessions = Session.objects.filter(circle=circle).select_related("minutes").prefetch_related(attendees)
+    sessions = Meeting.objects.filter(circle=circle).select_related("minutes").prefetch_related(attendees)
     upcoming, past = [], []
     for session in sessions.filter(starts_at__gte=now - timedelta(hours=8)).order_by("starts_at"):
-        if meeting_end(session) > now and session.status != SessionStatus.CANCELLED:
+        if meeting_end(session) > now and session.status != MeetingStatus.CANCELLED:
             upcoming.append(session)
     for session in sessions.filter(starts_at__lte=now).order_by("-starts_at")[:PAST_SHOWN]:
-        if meeting_end(session) <= now or session.status == SessionStatus.CANCELLED:
+        if meeting_end(session) <= now or session.status == MeetingStatus.CANCELLED:
             past.append(session)
     for session in upcoming + past:
         session.minutes_state = _minutes_state(session, now)
@@ -188,7 +189,7 @@ def minutes_recipients(circle: Circle) -> dict:
     return {"recipients": recipients, "without_keys": without_keys}
 
 
-def minutes_frame(session: Session) -> dict | None:
+def minutes_frame(session: Meeting) -> dict | None:
     """Stored minutes as the page's script opens them: the envelope and its writer's public keys."""
     minutes = getattr(session, "minutes", None)
     if minutes is None:

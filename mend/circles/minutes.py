@@ -16,8 +16,9 @@ from django_tasks import TaskResultStatus, task
 
 from mend import audit
 from mend.accounts.models import Membership, User
-from mend.circles.models import Session, SessionStatus, StaffAlert
+from mend.circles.models import StaffAlert
 from mend.circles.standing import coordinators_of
+from mend.meetings.models import Meeting, MeetingStatus
 
 MINUTES_DUE_AFTER = timedelta(hours=48)
 # Meetings further back than this are not chased: the check looks at a bounded window, and a new install
@@ -26,11 +27,11 @@ LOOKBACK = timedelta(days=14)
 CHECK_EVERY = timedelta(hours=1)
 
 
-def meeting_end(session: Session) -> datetime:
+def meeting_end(session: Meeting) -> datetime:
     return session.ended_at or session.starts_at + timedelta(minutes=session.duration_minutes)
 
 
-def minutes_due_at(session: Session) -> datetime:
+def minutes_due_at(session: Meeting) -> datetime:
     return meeting_end(session) + MINUTES_DUE_AFTER
 
 
@@ -42,8 +43,8 @@ def minutes_overdue_alert(*, now: datetime) -> int:
     alerted = StaffAlert.objects.filter(kind=StaffAlert.Kind.MINUTES_OVERDUE, session=OuterRef("pk"))
     # A meeting ends after it starts: the database narrows by the start, the end is checked below.
     candidates = (
-        Session.objects.filter(
-            status=SessionStatus.SCHEDULED,
+        Meeting.objects.filter(
+            status=MeetingStatus.SCHEDULED,
             minutes__isnull=True,
             starts_at__lt=cutoff,
             starts_at__gte=cutoff - LOOKBACK,

@@ -2,7 +2,6 @@
 meetings, and the minutes the keeper or a volunteer seals to the keeper and the program's coordinators."""
 
 import calendar
-import zoneinfo
 from datetime import date, datetime
 
 from django.db import transaction
@@ -14,21 +13,12 @@ from mend.accounts.models import KeyBundle, Membership, Program, User
 from mend.cases.access import cases_managed_by, manages_case
 from mend.cases.models import Case, Participant, Role
 from mend.circles.circle_access import KEEPING_ROLES, OVERSEEING_ROLES
-from mend.circles.models import (
-    Circle,
-    CircleKind,
-    CircleMember,
-    Minutes,
-    Session,
-    SessionFormat,
-    SessionKind,
-    SessionStatus,
-    StaffAlert,
-    Vetting,
-)
+from mend.circles.models import Circle, CircleKind, CircleMember, Minutes, StaffAlert, Vetting
 from mend.core import envelope as env
 from mend.core import validators
 from mend.core.errors import Conflict, DomainError
+from mend.meetings.models import Meeting, MeetingKind, MeetingStatus
+from mend.meetings.scheduling import when_checked
 
 MemberRole = CircleMember.Role
 
@@ -183,11 +173,11 @@ def circle_close(*, actor: User, circle: Circle) -> Circle:
     _check_open(circle)
     circle.closed_at = timezone.now()
     circle.save(update_fields=["closed_at"])
-    cancelled = Session.objects.filter(
+    cancelled = Meeting.objects.filter(
         circle=circle,
-        status__in=[SessionStatus.SCHEDULED, SessionStatus.ON_HOLD],
+        status__in=[MeetingStatus.SCHEDULED, MeetingStatus.ON_HOLD],
         starts_at__gt=circle.closed_at,
-    ).update(status=SessionStatus.CANCELLED)
+    ).update(status=MeetingStatus.CANCELLED)
     audit.record(
         actor=actor,
         code="circle.closed",
@@ -329,7 +319,7 @@ def member_remove(*, actor: User, member: CircleMember) -> CircleMember:
         raise Conflict(_("This person has already left the circle."))
     member.left_at = timezone.now()
     member.save(update_fields=["left_at"])
-    ahead = Session.objects.filter(circle=circle, starts_at__gt=member.left_at, member_attendees=member)
+    ahead = Meeting.objects.filter(circle=circle, starts_at__gt=member.left_at, member_attendees=member)
     for session in ahead:
         session.member_attendees.remove(member)
     audit.record(
@@ -355,7 +345,7 @@ def member_places_end(*, actor: User, user: User, program_id: int | None, reason
     for member in places.select_related("circle__program").order_by("pk"):
         member.left_at = now
         member.save(update_fields=["left_at"])
-        ahead = Session.objects.filter(circle=member.circle, starts_at__gt=now, member_attendees=member)
+        ahead = Meeting.objects.filter(circle=member.circle, starts_at__gt=now, member_attendees=member)
         for session in ahead:
             session.member_attendees.remove(member)
         audit.record(
@@ -425,20 +415,18 @@ def circle_meeting_schedule(
     time_zone: str,
     members: list[CircleMember],
     duration_minutes: int = 90,
-) -> Session:
+) -> Meeting:
     """A circle meeting with the members chosen; the keeper runs and attends every meeting."""
     circle = Circle.objects.select_for_update().select_related("program", "keeper").get(pk=circle.pk)
     _check_manages(actor, circle)
     _check_open(circle)
-    if format not in SessionFormat.values:
-        raise DomainError(_("Choose in person or by video."), field="format")
-    tz = zoneinfo.ZoneInfo(validators.time_zone(time_zone))
-    if timezone.is_naive(starts_at):
-        starts_at = timezone.make_aware(starts_at, tz)
-    if starts_at <= timezone.now():
-        raise DomainError(_("Choose a date and time in the future."), field="starts_at")
-    if not 15 <= duration_minutes <= 480:
-        raise DomainError(_("A meeting lasts from 15 minutes to 8 hours."), field="duration_minutes")
+    starts_at, zone_name = when_checked(
+        format=format,
+        starts_at=starts_at,
+        time_zone=time_zone,
+        duration_minutes=duration_minutes,
+        too_long=_("A meeting lasts from 15 minutes to 8 hours."),
+    )
     if not _roles_in(circle.keeper, circle.program) & set(KEEPING_ROLES):
         raise Conflict(
             _("This circle's keeper no longer facilitates in the program, and every meeting needs them.")
@@ -471,12 +459,12 @@ def circle_meeting_schedule(
                 _("%(name)s cannot attend as a volunteer now: %(problem)s.")
                 % {"name": member.name, "problem": problem}
             )
-    session = Session.objects.create(
+    session = Meeting.objects.create(
         circle=circle,
-        kind=SessionKind.CIRCLE,
+        kind=MeetingKind.CIRCLE,
         format=format,
         starts_at=starts_at,
-        time_zone=tz.key,
+        time_zone=zone_name,
         duration_minutes=duration_minutes,
         created_by=actor,
     )
@@ -494,7 +482,7 @@ def circle_meeting_schedule(
 # Minutes.
 
 
-def minutes_conversation(session: Session) -> str:
+def minutes_conversation(session: Meeting) -> str:
     """What a meeting's minutes envelope names as its conversation."""
     return f"minutes-{session.pk}"
 
@@ -534,7 +522,7 @@ class MinutesRefused(DomainError):
         self.status = status
 
 
-def _check_minutes_envelope(envelope, session: Session) -> dict:
+def _check_minutes_envelope(envelope, session: Meeting) -> dict:
     try:
         env.check_form(envelope)
     except env.EnvelopeError as error:
@@ -547,7 +535,7 @@ def _check_minutes_envelope(envelope, session: Session) -> dict:
 
 
 @transaction.atomic
-def minutes_submit(*, actor: User, session: Session, envelope: dict, concern: bool) -> tuple[Minutes, bool]:
+def minutes_submit(*, actor: User, session: Meeting, envelope: dict, concern: bool) -> tuple[Minutes, bool]:
     """Accepts a meeting's minutes, sealed on the writer's device to exactly the keeper and the coordinators
     with keys, and signed; (minutes, False) for an identical retry. A concern alerts every coordinator
     at once. The server reads nothing of the minutes but the concern flag."""
@@ -556,7 +544,7 @@ def minutes_submit(*, actor: User, session: Session, envelope: dict, concern: bo
     _check_minutes_envelope(envelope, session)
     stored = env.canonical(envelope).decode()
     session = (
-        Session.objects.select_for_update(of=("self",))
+        Meeting.objects.select_for_update(of=("self",))
         .select_related("circle__program", "circle__keeper")
         .filter(pk=session.pk, circle__isnull=False)
         .first()
@@ -572,7 +560,7 @@ def minutes_submit(*, actor: User, session: Session, envelope: dict, concern: bo
         if existing.envelope == stored and existing.written_by_id == actor.pk:
             return existing, False
         raise MinutesRefused(_("The minutes of this meeting were already sent."), "sent", status=409)
-    if session.status != SessionStatus.SCHEDULED:
+    if session.status != MeetingStatus.SCHEDULED:
         raise MinutesRefused(
             _("This meeting did not take place, so it has no minutes."), "not_now", status=409
         )

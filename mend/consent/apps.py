@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class ConsentConfig(AppConfig):
     name = "mend.consent"
     label = "consent"
+
+    def ready(self):
+        from mend.accounts.services import register_program_setup  # layering: needs the loaded models
+        from mend.consent.services import consent_texts_seed  # layering: needs the loaded models
+
+        register_program_setup(consent_texts_seed)

@@ -4,27 +4,12 @@ from mend.consent.models import Consent, ConsentText, HarmedPartyChoices, Mode
 
 
 def current_scopes(participant) -> set[str]:
-    cached = getattr(participant, "_current_scopes", None)
-    if cached is not None:
-        return cached
-    scopes = set(
+    """The scopes one person holds now, read afresh (a whole case's: mend.readiness.snapshot)."""
+    return set(
         Consent.objects.filter(participant=participant, withdrawn_at__isnull=True).values_list(
             "scope", flat=True
         )
     )
-    participant._current_scopes = scopes
-    return scopes
-
-
-def current_scopes_for(participants) -> dict[int, set[str]]:
-    """One query for many people; also primes each participant's cache."""
-    by_participant: dict[int, set[str]] = {p.pk: set() for p in participants}
-    rows = Consent.objects.filter(participant__in=list(by_participant), withdrawn_at__isnull=True)
-    for participant_id, scope in rows.values_list("participant_id", "scope"):
-        by_participant[participant_id].add(scope)
-    for p in participants:
-        p._current_scopes = by_participant[p.pk]
-    return by_participant
 
 
 def current_text(program, scope: str) -> ConsentText | None:
@@ -42,10 +27,7 @@ def current_texts(program) -> dict[str, ConsentText]:
 
 def choices_of(participant) -> HarmedPartyChoices:
     """The person harmed's choices, or the defaults (nothing decided, nobody else attends, no updates)."""
-    if hasattr(participant, "_choices"):
-        found = participant._choices
-    else:
-        found = HarmedPartyChoices.objects.filter(participant=participant).first()
+    found = HarmedPartyChoices.objects.filter(participant=participant).first()
     return found or HarmedPartyChoices(participant=participant, mode=Mode.UNDECIDED)
 
 

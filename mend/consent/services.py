@@ -8,13 +8,14 @@ from django.utils.translation import gettext as _
 
 from mend import audit
 from mend.accounts.models import Program, User
+from mend.audit.codes import AuditCode
 from mend.cases import notices
 from mend.cases.models import PARTY_ROLES, Participant, Role
-from mend.circles import services as session_services
 from mend.consent.models import Consent, ConsentText, HarmedPartyChoices, Mode, ProgressUpdates, Scope
 from mend.consent.selectors import current_text
 from mend.consent.texts import DEFAULT_TEXTS
 from mend.core.errors import Conflict, DomainError
+from mend.meetings import scheduling as session_services
 
 # Which scopes each role is asked about; others do not apply to them.
 SCOPES_FOR_ROLE = {
@@ -61,7 +62,7 @@ def consent_text_update(*, actor: User, program: Program, scope: str, text: str)
     )
     audit.record(
         actor=actor,
-        code="consent.text_changed",
+        code=AuditCode.CONSENT_TEXT_CHANGED,
         target=new,
         program=program,
         data={"scope": scope, "version": new.version},
@@ -107,7 +108,7 @@ def consent_give(*, actor: User, place: Participant, scope: str, text_sha256: st
     )
     audit.record(
         actor=actor,
-        code="consent.given",
+        code=AuditCode.CONSENT_GIVEN,
         target=consent,
         case=place.case,
         data={"scope": scope, "version": text.version},
@@ -132,7 +133,7 @@ def consent_withdraw(*, actor: User, place: Participant, scope: str) -> Consent:
     consent.withdrawn_at = timezone.now()
     consent.save(update_fields=["withdrawn_at"])
     audit.record(
-        actor=actor, code="consent.withdrawn", target=consent, case=place.case, data={"scope": scope}
+        actor=actor, code=AuditCode.CONSENT_WITHDRAWN, target=consent, case=place.case, data={"scope": scope}
     )
     if scope == Scope.TAKE_PART:
         session_services.sessions_cancel_for(actor=actor, place=place)
@@ -173,7 +174,7 @@ def participant_pause(*, actor: User, place: Participant) -> Participant:
         raise Conflict(_("You are already taking a break. Take all the time you need."))
     place.paused_at = timezone.now()
     place.save(update_fields=["paused_at"])
-    audit.record(actor=actor, code="participant.paused", target=place, case=place.case)
+    audit.record(actor=actor, code=AuditCode.PARTICIPANT_PAUSED, target=place, case=place.case)
     session_services.sessions_hold_for(actor=actor, place=place)
     _pause_process(actor=actor, place=place)
     return place
@@ -188,7 +189,7 @@ def participant_resume(*, actor: User, place: Participant) -> Participant:
         raise Conflict(_("You are not on a break."))
     place.paused_at = None
     place.save(update_fields=["paused_at"])
-    audit.record(actor=actor, code="participant.resumed", target=place, case=place.case)
+    audit.record(actor=actor, code=AuditCode.PARTICIPANT_RESUMED, target=place, case=place.case)
     notices.ready_to_continue(case=place.case, who=place)
     return place
 
@@ -227,7 +228,7 @@ def choices_update(
     choices.save()
     audit.record(
         actor=actor,
-        code="choices.updated",
+        code=AuditCode.CHOICES_UPDATED,
         target=choices,
         case=place.case,
         data={"mode": mode, "progress_updates": progress_updates},

@@ -6,4 +6,4 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self):
-        from mend.core import checks  # noqa: F401  (registers the deploy checks)
+        from mend.core import checks  # noqa: F401  # layering: registers the deploy checks once apps are ready

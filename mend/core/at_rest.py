@@ -25,12 +25,35 @@ from django.db import DatabaseError, models
 from django.db.models.query_utils import DeferredAttribute
 from django.utils.translation import gettext, gettext_lazy
 
+from mend.core import registry
+from mend.core.errors import Conflict, DomainError
+
 log = logging.getLogger(__name__)
 
 PREFIX = "v1:"
 NONCE_BYTES = 12
 DELETED = gettext_lazy("This information was deleted.")
 UNAVAILABLE = gettext_lazy("This information cannot be shown right now.")
+
+
+class CaseDataDeleted(Conflict):
+    """The case's data keys were destroyed: what was sealed with them is gone, and nothing new is sealed."""
+
+    def __init__(self, message: str | None = None, **kwargs):
+        super().__init__(
+            message or gettext("This case's information was deleted, so nothing more can be added.")
+        )
+
+
+class KeyUnavailable(DomainError):
+    """The master key in use cannot unwrap the case's data key (a rotation half done, or a wrong key)."""
+
+    status = 503
+
+    def __init__(self, message: str | None = None, **kwargs):
+        super().__init__(
+            message or gettext("Mend cannot open this case's records just now. Please try again soon.")
+        )
 
 
 class OpenFailed(Exception):
@@ -74,12 +97,10 @@ def key_cache():
 
 
 def _case_key(case_id: int, *, create: bool) -> bytes:
-    from mend.keystore import services as keystore
-
     cache = _key_cache.get()
     if cache is not None and case_id in cache:
         return cache[case_id]
-    key = keystore.data_key(case_id, create=create)
+    key = registry.key_source()(case_id, create=create)
     if cache is not None:
         cache[case_id] = key
     return key
@@ -151,8 +172,6 @@ def _open_row(instance) -> None:
     ]
     if not waiting:
         return
-    from mend.keystore.services import CaseDataDeleted, KeyUnavailable
-
     case_id = waiting[0].case_id_of(instance)
     state, key = "open", None
     try:
@@ -240,8 +259,6 @@ class SealedTextField(models.TextField):
         ):
             return Sealed(stored.sealed)
         if isinstance(stored, (Opened, OpenedDict)) and stored.state != "open":
-            from mend.keystore.services import CaseDataDeleted
-
             raise CaseDataDeleted()
         if self.is_empty(stored):
             return ""
@@ -309,8 +326,7 @@ def seal_existing_rows(
     """For data migrations: seals the plain values already stored (or, going back, opens them again).
     Runs while the fields are still plain TextFields; JSON fields arrive here as JSON text, and an empty
     JSON object is stored empty, as the sealed field stores it."""
-    from mend.keystore import services as keystore
-
+    data_key = registry.key_source()
     rows_model = apps.get_model(model)
     key_model = apps.get_model("keystore", "DataKey")
     db = schema_editor.connection.alias
@@ -326,16 +342,16 @@ def seal_existing_rows(
                         changes[field] = ""
                     elif not reverse and value and not _SEALED_FORM.fullmatch(value):
                         changes[field] = seal(
-                            keystore.data_key(case_id, create=True, model=key_model), aad, value.encode()
+                            data_key(case_id, create=True, model=key_model), aad, value.encode()
                         )
                     elif reverse and value and _SEALED_FORM.fullmatch(value):
-                        key = keystore.data_key(case_id, create=False, model=key_model)
+                        key = data_key(case_id, create=False, model=key_model)
                         changes[field] = open_sealed(key, aad, value).decode()
                     elif reverse and not value and field in json_fields:
                         changes[field] = "{}"
                 if changes:
                     rows_model.objects.using(db).filter(pk=pk).update(**changes)
-    except (DatabaseError, keystore.KeyUnavailable) as error:
+    except (DatabaseError, KeyUnavailable) as error:
         raise RuntimeError(
             "The key store cannot be reached or has no table yet. With MEND_KEYSTORE_DATABASE_URL set, run "
             "`mend migrate --database keystore` first, then `mend migrate`; check MEND_MASTER_KEY."

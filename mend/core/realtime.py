@@ -9,6 +9,11 @@ def case_group(case_id: int) -> str:
     return f"case.{case_id}"
 
 
+def person_group(user_id: int) -> str:
+    """Every open socket of one person joins it: signing out and offboarding close or recheck them all."""
+    return f"person.{user_id}"
+
+
 def publish_after_commit(*, group: str, event: dict) -> None:
     def send():
         layer = get_channel_layer()

@@ -9,13 +9,11 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import transaction
+from django.dispatch import Signal
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 from django_ratelimit.core import _split_rate, get_usage
-
-from mend import audit
 
 # Calm, and never a word on whether an account exists: an unknown name is paused just the same.
 TOO_MANY_TRIES = gettext_noop(
@@ -25,6 +23,10 @@ PAUSED = gettext_noop(
     "After several tries that did not match, this name is paused for a few minutes. "
     "Please wait a little, then try again."
 )
+
+# Sent with `user` and `scope` when a name is paused for one address; accounts writes the audit event
+# (its AppConfig.ready() connects the receiver), so that core imports no app.
+name_paused = Signal()
 
 # django-ratelimit's key for the client's address: client_address() below (RATELIMIT_IP_META_KEY), an IPv6
 # address counted by its /64.
@@ -200,15 +202,8 @@ def fail_account(request, scope: str, account: str, *, owner: Callable[[], objec
     if _cache().add(_lock_key(scope, pair), 1, timeout=settings.MEND_LOCKOUT_MINUTES * 60):
         user = owner()
         if user is not None:
-            account_lock_record(user=user, scope=scope)
+            name_paused.send(sender=fail_account, user=user, scope=scope)
     return True
-
-
-@transaction.atomic
-def account_lock_record(*, user, scope: str) -> None:
-    """The audit event for a name paused for one address: who was targeted and at which door, nothing they
-    typed and not the address."""
-    audit.record(actor=None, code="account.locked", target=user, data={"scope": scope})
 
 
 # --- answers -----------------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ import threading
 
 from django_tasks_db.management.commands.db_worker import Worker
 
+from mend.core import registry
+
 
 class EmbeddedWorker:
     def __init__(self, interval: float = 1.0):
@@ -26,20 +28,9 @@ class EmbeddedWorker:
 def schedule_periodic_jobs() -> None:
     """The jobs that book their own next run (checkpoints, retention, progress updates and reminders) are
     booked again whenever a worker starts, so a crash mid-run never stops them for good; each adds a run
-    only if none is waiting."""
-    from mend.agreements.tasks import agreement_jobs_schedule
-    from mend.audit.tasks import checkpoint_schedule
-    from mend.circles.meeting_tasks import meeting_jobs_schedule
-    from mend.circles.minutes import circle_jobs_schedule
-    from mend.dialogue.tasks import unsent_files_schedule
-    from mend.rights.tasks import retention_schedule
-
-    checkpoint_schedule()
-    retention_schedule()
-    agreement_jobs_schedule()
-    meeting_jobs_schedule()
-    circle_jobs_schedule()
-    unsent_files_schedule()
+    only if none is waiting. The apps register them in their AppConfig.ready() (mend.core.registry)."""
+    for schedule in registry.job_schedules():
+        schedule()
 
 
 def start_embedded_worker() -> EmbeddedWorker:

@@ -4,17 +4,25 @@ from django.http import Http404
 
 from mend.dialogue import rules
 from mend.dialogue.models import Attachment, Conversation, Recipient
+from mend.readiness.snapshot import places_of
 
 
 def access_conversation(user, public_id: str) -> Conversation:
+    return access_conversation_and_places(user, public_id)[0]
+
+
+def access_conversation_and_places(user, public_id: str) -> tuple[Conversation, tuple]:
+    """The conversation, and the case's places as the check read them (mend.readiness.snapshot.places_of),
+    for a caller that goes on to ask who is in it without reading them again."""
     conversation = (
         Conversation.objects.select_related("case__program", "party").filter(public_id=public_id).first()
         if user.is_authenticated and user.is_active
         else None
     )
-    if conversation is None or rules.place_of(conversation, user) is None:
+    places = places_of(conversation.case) if conversation is not None else ()
+    if conversation is None or rules.place_of(conversation, user, places) is None:
         raise Http404
-    return conversation
+    return conversation, places
 
 
 def access_case_conversation(user, case, public_id: str) -> Conversation:

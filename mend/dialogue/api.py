@@ -13,7 +13,7 @@ from mend.cases.schemas import ErrorOut
 from mend.core.envelope import MESSAGE_KINDS
 from mend.core.errors import DomainError
 from mend.dialogue import selectors, services
-from mend.dialogue.access import access_conversation
+from mend.dialogue.access import access_conversation, access_conversation_and_places
 
 router = Router(tags=["dialogue"])
 KINDS = MESSAGE_KINDS  # one list of kinds: envelope v2's
@@ -148,8 +148,8 @@ def messages(request, public_id: str, after: int = 0):
     """Messages encrypted to you after sequence number `after`, oldest first, at most 200 at a time."""
     if not 0 <= after <= selectors.MAX_SEQ:
         raise DomainError("after must be the last sequence number you saw, 0 or more.", field="after")
-    conversation = access_conversation(request.user, public_id)
-    return selectors.backlog(conversation, request.user, after)
+    conversation, places = access_conversation_and_places(request.user, public_id)
+    return selectors.backlog(conversation, request.user, after, places)
 
 
 @router.post("/conversations/{public_id}/messages", response={200: AckOut, 201: AckOut, **_errors(400, 409)})

@@ -9,11 +9,11 @@ from django.http import Http404
 
 from mend.accounts.middleware import second_factor_missing
 from mend.accounts.offboarding import socket_still_signed_in
+from mend.core import edges
 from mend.core.envelope import MESSAGE_KINDS
-from mend.core.errors import DomainError
+from mend.core.realtime import person_group
 from mend.dialogue import selectors, services
 from mend.dialogue.access import access_conversation
-from mend.dialogue.signals import person_group
 
 FRAME_TYPES = ("hello", "send", "receipt", "members")
 KINDS = MESSAGE_KINDS  # one list of kinds: envelope v2's
@@ -21,6 +21,16 @@ KINDS = MESSAGE_KINDS  # one list of kinds: envelope v2's
 
 def _error(message: str, **extra) -> dict:
     return {"type": "error", "error": message, **extra}
+
+
+def _refused(error, message_id) -> dict:
+    """A message the server will not store: the client keeps it, and `code` says which check refused it."""
+    return {
+        "type": "refused",
+        "id": message_id,
+        "code": getattr(error, "code", "conflict"),
+        "error": error.message,
+    }
 
 
 class ConversationConsumer(AsyncJsonWebsocketConsumer):
@@ -150,40 +160,39 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "members", **answer})
 
     @database_sync_to_async
-    def _post(self, envelope):
+    def _post(self, envelope) -> edges.Outcome:
         self._signed_in()
         # The service reads the conversation and the people in it afresh, under its lock, and refuses someone
         # no longer in it before anything else (NotInConversation).
-        return services.message_post(actor=self.user, conversation=self.conversation, envelope=envelope)
+        return edges.attempt(
+            lambda: services.message_post(actor=self.user, conversation=self.conversation, envelope=envelope)
+        )
 
     async def on_send(self, content):
         envelope = content.get("envelope")
         message_id = envelope.get("id") if isinstance(envelope, dict) else None
         try:
-            message, created = await self._post(envelope)
-        except (Http404, services.NotInConversation):
+            outcome = await self._post(envelope)
+        except Http404:
+            outcome = None
+        if outcome is None or isinstance(outcome.error, services.NotInConversation):
             await self._leave()
-            return
-        except DomainError as error:
+        elif outcome.error is not None:
+            await self.send_json(_refused(outcome.error, message_id))
+        else:
+            # Only now, with the message committed, is it acknowledged.
+            message, created = outcome.value
             await self.send_json(
-                {
-                    "type": "refused",
-                    "id": message_id,
-                    "code": getattr(error, "code", "conflict"),
-                    "error": error.message,
-                }
+                {"type": "ack", "id": message.message_id, "seq": message.seq, "duplicate": not created}
             )
-            return
-        # Only now, with the message committed, is it acknowledged.
-        await self.send_json(
-            {"type": "ack", "id": message.message_id, "seq": message.seq, "duplicate": not created}
-        )
 
     @database_sync_to_async
-    def _receipt(self, message_id: str, kind: str):
+    def _receipt(self, message_id: str, kind: str) -> edges.Outcome:
         conversation = self._conversation()
-        return services.receipt_record(
-            actor=self.user, message_id=message_id, kind=kind, conversation=conversation
+        return edges.attempt(
+            lambda: services.receipt_record(
+                actor=self.user, message_id=message_id, kind=kind, conversation=conversation
+            )
         )
 
     async def on_receipt(self, content):
@@ -192,11 +201,12 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(_error("A receipt needs the message id and a kind: delivered or read."))
             return
         try:
-            await self._receipt(message_id, kind)
+            outcome = await self._receipt(message_id, kind)
         except Http404:
             await self._leave()
-        except DomainError as error:
-            await self.send_json(_error(error.message, id=message_id))
+            return
+        if outcome.error is not None:
+            await self.send_json(_error(outcome.error.message, id=message_id))
 
     async def dialogue_message(self, event):
         # A message stored between joining the group and reading the backlog comes both ways: send it once.

@@ -2,11 +2,14 @@
 
 import json
 
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
-from mend.accounts.models import KeyBundle
+from mend.accounts.models import KeyBundle, Membership
+from mend.cases.models import FACILITATING_ROLES, Participant
 from mend.dialogue import rules
 from mend.dialogue.models import Conversation, Message, Recipient
+from mend.readiness.snapshot import places_of
 
 PAGE = 200
 MAX_SEQ = 2**31 - 1  # the largest sequence number any database here stores
@@ -18,9 +21,10 @@ def _name(conversation: Conversation, place) -> str:
     return place.pseudonym or conversation.case.program.word_for(place.role)
 
 
-def members(conversation: Conversation) -> list[dict]:
-    """The people in the conversation with their current keys: whom a message here is encrypted to."""
-    places = rules.readers(conversation)
+def members(conversation: Conversation, places: tuple | None = None) -> list[dict]:
+    """The people in the conversation with their current keys: whom a message here is encrypted to.
+    `places`: the case's places, when the caller has read them already (mend.readiness.snapshot.places_of)."""
+    places = rules.readers(conversation, places)
     bundles = {
         b.user_id: b
         for b in KeyBundle.objects.filter(user__in=[p.user_id for p in places], replaced_at__isnull=True)
@@ -45,17 +49,20 @@ def members(conversation: Conversation) -> list[dict]:
     return result
 
 
-def writing_state(conversation: Conversation, user, kind: str, ref_id: str | None = None) -> dict:
+def writing_state(
+    conversation: Conversation, user, kind: str, ref_id: str | None = None, places: tuple | None = None
+) -> dict:
     """Whether the user may write a message of this kind here now; relays and returns name the message
     they refer to (`ref_id`), since whether they may be sent depends on it."""
-    place = rules.place_of(conversation, user)
+    places = places_of(conversation.case) if places is None else places  # read once for both checks
+    place = rules.place_of(conversation, user, places)
     ref = None
     if ref_id:
         ref = Message.objects.select_related("conversation").filter(message_id=ref_id).first()
     if place is None:
         missing = [_("a place in this conversation")]
     else:
-        missing = rules.writing_missing(conversation, place, kind, ref)
+        missing = rules.writing_missing(conversation, place, kind, ref, places)
     return {
         "kind": kind,
         "can_write": not missing,
@@ -63,10 +70,12 @@ def writing_state(conversation: Conversation, user, kind: str, ref_id: str | Non
     }
 
 
-def frames_for(messages: list[Message], conversation: Conversation) -> list[dict]:
+def frames_for(
+    messages: list[Message], conversation: Conversation, places: tuple | None = None
+) -> list[dict]:
     """Messages as clients get them: the envelope as stored, who sent it, the relay state, and every
     recipient's public keys (so that each reader can check every recipient's entry, envelope v2)."""
-    names = _names(conversation)
+    names = _names(conversation, places)
     envelopes = [json.loads(m.envelope) for m in messages]
     wanted = {m.sender_key_id for m in messages}
     wanted.update(entry["to"] for envelope in envelopes for entry in envelope.get("keys", []))
@@ -83,8 +92,8 @@ def frames_for(messages: list[Message], conversation: Conversation) -> list[dict
     ]
 
 
-def _names(conversation: Conversation) -> dict[int, str]:
-    return {p.user_id: _name(conversation, p) for p in rules.readers(conversation)}
+def _names(conversation: Conversation, places: tuple | None = None) -> dict[int, str]:
+    return {p.user_id: _name(conversation, p) for p in rules.readers(conversation, places)}
 
 
 def _frame_head(
@@ -116,17 +125,20 @@ def _frame_head(
     }
 
 
-def backlog(conversation: Conversation, user, after: int) -> list[dict]:
-    """Messages for this user after sequence `after`, oldest first, a page at a time."""
+def backlog(conversation: Conversation, user, after: int, places: tuple | None = None) -> list[dict]:
+    """Messages for this user after sequence `after`, oldest first, a page at a time. `places`: the case's
+    places, when the caller has read them already (mend.dialogue.access.access_conversation_and_places)."""
     messages = list(
         Message.objects.filter(conversation=conversation, seq__gt=after, recipients__user=user)
         .select_related("ref")
         .order_by("seq")[:PAGE]
     )
-    return frames_for(messages, conversation)
+    return frames_for(messages, conversation, places)
 
 
-def message_frame_text(message: Message, *, sender_bundle: KeyBundle, recipient_bundles) -> str:
+def message_frame_text(
+    message: Message, *, sender_bundle: KeyBundle, recipient_bundles, places: tuple | None = None
+) -> str:
     """The frame of a message just stored, as the JSON text every receiving socket sends on: what
     `frames_for` gives, without reading anyone's keys again (`recipient_bundles`: the bundles it was
     sealed to, as the send checked them) or parsing and re-encoding the envelope (large when many people
@@ -135,7 +147,7 @@ def message_frame_text(message: Message, *, sender_bundle: KeyBundle, recipient_
     keys = {b.key_id: (b.enc_public, b.sign_public) for b in (sender_bundle, *recipient_bundles)}
     names = {
         p.user_id: _name(conversation, p)
-        for p in rules.readers(conversation)
+        for p in rules.readers(conversation, places)
         if p.user_id == message.sender_id
     }
     recipients = sorted(b.key_id for b in recipient_bundles)  # the envelope's order
@@ -147,10 +159,16 @@ def message_frame_text(message: Message, *, sender_bundle: KeyBundle, recipient_
 def receipts_of(conversation: Conversation, user) -> list[dict]:
     """Receipts on the user's own messages in this conversation, told only while the recipient lets others
     see them: someone who turns receipts off hides the earlier ones too, delivered and read."""
-    shown = {p.user_id for p in rules.readers(conversation) if p.is_facilitating or p.read_receipts}
     rows = Recipient.objects.filter(
         message__conversation=conversation, message__sender=user, delivered_at__isnull=False
     ).exclude(user=user)
+    if conversation.kind == Conversation.Kind.DIRECT:
+        shown = {p.user_id for p in rules.readers(conversation) if p.is_facilitating or p.read_receipts}
+    else:
+        # The same people as rules.readers, asked in the rows' own query: the case's facilitators still in
+        # its program with an active account, and (in a party's own conversation) that party.
+        rows = rows.filter(Exists(_showing(conversation)))
+        shown = None
     return [
         {
             "type": "receipt",
@@ -159,8 +177,20 @@ def receipts_of(conversation: Conversation, user) -> list[dict]:
             "kind": "read" if read_at else "delivered",
         }
         for message_id, user_id, read_at in rows.values_list("message__message_id", "user_id", "read_at")
-        if user_id in shown
+        if shown is None or user_id in shown
     ]
+
+
+def _showing(conversation: Conversation):
+    """The recipient's place among the conversation's readers, when it shows receipts (not direct)."""
+    in_program = Membership.objects.filter(user=OuterRef("user_id"), program=conversation.case.program_id)
+    facilitating = Q(role__in=FACILITATING_ROLES, user__is_active=True) & Q(Exists(in_program))
+    own = Q(pk=conversation.party_id, read_receipts=True)
+    if conversation.kind == Conversation.Kind.TEAM:
+        own = Q(pk__in=[])
+    return Participant.objects.filter(
+        case_id=conversation.case_id, removed_at__isnull=True, user=OuterRef("user")
+    ).filter(facilitating | own)
 
 
 def pending_relays(case) -> list[Message]:

@@ -4,12 +4,13 @@ import uuid
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mend import audit
 from mend.accounts.models import KeyBundle, User
-from mend.cases.models import Case, Participant
+from mend.cases.models import FACILITATING_ROLES, Case, Participant
 from mend.core import envelope as env
 from mend.core import throttle
 from mend.core.errors import Conflict, DomainError
@@ -18,6 +19,8 @@ from mend.core.realtime import publish_after_commit
 from mend.dialogue import rules
 from mend.dialogue.models import Attachment, Conversation, Message, Recipient
 from mend.dialogue.selectors import message_frame_text
+from mend.readiness import rules as readiness
+from mend.readiness.snapshot import choices_snapshot, places_of
 
 
 def conversation_group(conversation_id: int) -> str:
@@ -128,8 +131,9 @@ def message_post(*, actor: User, conversation: Conversation, envelope: dict) -> 
     Only `conversation.pk` is used: the conversation, its case and the people in it are read afresh here,
     once, under the lock, and every check below uses that one reading."""
     conversation = _locked(conversation)
+    places = places_of(conversation.case)  # who is where, read once for every check below
     # First, so that someone who has left is told so whatever they send, a replay included.
-    sender = rules.place_of(conversation, actor)
+    sender = rules.place_of(conversation, actor, places)
     if sender is None:
         raise NotInConversation()
     try:
@@ -148,7 +152,7 @@ def message_post(*, actor: User, conversation: Conversation, envelope: dict) -> 
     waiting = throttle.wait_for_person("message.person", actor.pk)
     if waiting:
         raise SendingTooFast(waiting)
-    readers = rules.readers(conversation)
+    readers = rules.readers(conversation, places)
     # The sender is one of the readers: one read gives their keys and everyone else's.
     expected = current_bundles([p.user for p in readers])
     bundle = expected.get(actor.pk)
@@ -172,7 +176,7 @@ def message_post(*, actor: User, conversation: Conversation, envelope: dict) -> 
             .filter(message_id=meta["ref"])
             .first()
         )
-    missing = rules.writing_missing(conversation, sender, meta["kind"], ref)
+    missing = rules.writing_missing(conversation, sender, meta["kind"], ref, places)
     if missing:
         raise _refuse(rules.refusal_for(sender, missing), "not_now")
     # Every kind goes to exactly the conversation's readers: a party's message for the other side reaches
@@ -243,7 +247,9 @@ def message_post(*, actor: User, conversation: Conversation, envelope: dict) -> 
             "type": "dialogue.message",
             "recipients": list(expected),
             "seq": message.seq,
-            "text": message_frame_text(message, sender_bundle=bundle, recipient_bundles=expected.values()),
+            "text": message_frame_text(
+                message, sender_bundle=bundle, recipient_bundles=expected.values(), places=places
+            ),
         },
     )
     return message, True
@@ -259,19 +265,23 @@ def receipt_record(
     from it."""
     if kind not in ("delivered", "read"):
         raise DomainError(_("A receipt is either delivered or read."))
-    row = (
+    rows = (
         # Only this row is locked: a receipt must not wait for, nor hold up, messages being sent.
         Recipient.objects.select_for_update(of=("self",))
         .select_related("message__conversation")
         .filter(message__message_id=message_id, user=actor)
-        .filter(**({"message__conversation": conversation} if conversation is not None else {}))
-        .first()
     )
+    if conversation is not None:
+        # The caller's conversation is this one, and its access check found the person in it: whether they
+        # show receipts comes with the row (their one active place in the case), not from reading everyone.
+        shows = Participant.objects.filter(case_id=conversation.case_id, user=actor, removed_at__isnull=True)
+        shows = shows.filter(Q(role__in=FACILITATING_ROLES) | Q(read_receipts=True))
+        rows = rows.filter(message__conversation=conversation).annotate(shows=Exists(shows))
+    row = rows.first()
     if row is None:
         raise DomainError(_("There is no such message for you."))
-    # The caller's conversation, when given, is this one (filtered on above): its people are not read again.
     # "Delivered" too: shown when a party opens the conversation, it would tell as much as "read".
-    if not receipts_shown(actor, conversation or row.message.conversation):
+    if not (row.shows if conversation is not None else receipts_shown(actor, row.message.conversation)):
         return None
     field = "delivered_at" if kind == "delivered" else "read_at"
     if getattr(row, field) is not None:
@@ -295,8 +305,8 @@ def receipt_record(
     return row
 
 
-def receipts_shown(user: User, conversation: Conversation) -> bool:
-    place = rules.place_of(conversation, user)
+def receipts_shown(user: User, conversation: Conversation, places: tuple | None = None) -> bool:
+    place = rules.place_of(conversation, user, places)
     return place is not None and (place.is_facilitating or place.read_receipts)
 
 
@@ -380,23 +390,24 @@ def conversations_open_for(*, case: Case, user: User) -> list[Conversation]:
     the case team, one with each person, each party's exchange through the facilitator and the direct one;
     a party has their own with the facilitator, their exchange, and the direct one once it is chosen."""
     Kind = Conversation.Kind
-    places = [p for p in rules.guards.people(case) if p.user_id == user.pk]
+    snap = choices_snapshot(case)  # who is where, and whether direct contact is chosen
+    places = [p for p in snap.places if p.user_id == user.pk]
     if not places:
         return []
     wanted: list[tuple[str, Participant | None]] = []
     if any(p.is_facilitating for p in places):
         wanted.append((Kind.TEAM, None))
-        for other in rules.guards.people(case):
+        for other in snap.places:
             if other.user_id and other.has_joined and not other.is_facilitating:
                 wanted.append((Kind.SUPPORT, other))
-        wanted += [(Kind.RELAY, party) for party in rules.parties(case)]
+        wanted += [(Kind.RELAY, party) for party in rules.parties(case, snap.places)]
         wanted.append((Kind.DIRECT, None))
     else:
         place = places[0]
         wanted.append((Kind.SUPPORT, place))
-        if place in rules.parties(case):
+        if place in rules.parties(case, snap.places):
             wanted.append((Kind.RELAY, place))
-            if rules.direct_chosen(case):
+            if readiness.direct_chosen(snap):
                 wanted.append((Kind.DIRECT, None))
     existing = {
         (c.kind, c.party_id): c

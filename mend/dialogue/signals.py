@@ -3,9 +3,7 @@
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-
-def person_group(user_id: int) -> str:
-    return f"person.{user_id}"
+from mend.core.realtime import person_group
 
 
 def close_sockets_on_sign_out(sender, request, user, **kwargs):

@@ -7,13 +7,14 @@ from django.conf import settings
 from django.utils import timezone
 from django_tasks import task
 
+from mend.dialogue.models import Attachment
+
 EVERY = timedelta(hours=1)
 TASK_PATH = "mend.dialogue.tasks.unsent_files_purge"
 
 
 def unsent_files_delete() -> int:
     """Deletes every file never attached to a message and older than MEND_UNSENT_FILE_HOURS; how many."""
-    from mend.dialogue.models import Attachment
 
     before = timezone.now() - timedelta(hours=settings.MEND_UNSENT_FILE_HOURS)
     deleted, _ = Attachment.objects.filter(message__isnull=True, created_at__lt=before).delete()

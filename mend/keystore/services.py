@@ -6,34 +6,15 @@ import logging
 from django.conf import settings
 from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from mend import audit
-from mend.core.errors import Conflict, DomainError
+from mend.core.at_rest import CaseDataDeleted, KeyUnavailable
 from mend.keystore import crypto
 from mend.keystore.models import DataKey
 
 log = logging.getLogger(__name__)
 
 PURPOSE = "case"
-
-
-class CaseDataDeleted(Conflict):
-    """The case's data keys were destroyed: what was sealed with them is gone, and nothing new is sealed."""
-
-    def __init__(self, message: str | None = None, **kwargs):
-        super().__init__(message or _("This case's information was deleted, so nothing more can be added."))
-
-
-class KeyUnavailable(DomainError):
-    """The master key in use cannot unwrap the case's data key (a rotation half done, or a wrong key)."""
-
-    status = 503
-
-    def __init__(self, message: str | None = None, **kwargs):
-        super().__init__(
-            message or _("Mend cannot open this case's records just now. Please try again soon.")
-        )
 
 
 class RotationError(Exception):

@@ -1,8 +1,15 @@
 from django.apps import AppConfig
 
+from mend.core import registry
+
 
 class RightsConfig(AppConfig):
     """A person's data rights: download of their own information, deletion, and retention expiry."""
 
     name = "mend.rights"
     label = "rights"
+
+    def ready(self):
+        from mend.rights.tasks import retention_schedule  # layering: needs the loaded models
+
+        registry.register_job_schedule(retention_schedule)

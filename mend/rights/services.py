@@ -11,9 +11,13 @@ from django.utils.translation import gettext as _
 
 from mend import audit
 from mend.accounts.models import ApiToken, KeyBundle, Program, User
+from mend.audit.codes import AuditCode
 from mend.cases import workflow
 from mend.cases.models import FACILITATING_ROLES, PARTY_ROLES, Case, Participant
+from mend.consent.models import Consent, Scope
+from mend.consent.services import consent_withdraw
 from mend.core.errors import Conflict, DomainError
+from mend.dialogue.models import Attachment, Message
 from mend.keystore import services as keystore
 
 
@@ -57,7 +61,7 @@ def participant_data_delete(*, actor: User, place: Participant) -> Participant:
     )
     audit.record(
         actor=actor,
-        code="participant.data_deleted",
+        code=AuditCode.PARTICIPANT_DATA_DELETED,
         target=place,
         case=case,
         data={"role": place.role, "messages": messages, "files": files},
@@ -78,7 +82,7 @@ def participant_data_exported(*, actor: User, place: Participant) -> None:
         raise DomainError(_("Only the person themselves can download their information."))
     audit.record(
         actor=actor,
-        code="participant.data_exported",
+        code=AuditCode.PARTICIPANT_DATA_EXPORTED,
         target=place,
         case=place.case,
         data={"role": place.role},
@@ -86,9 +90,6 @@ def participant_data_exported(*, actor: User, place: Participant) -> None:
 
 
 def _withdraw_all_consent(*, actor: User, place: Participant) -> None:
-    from mend.consent.models import Consent, Scope
-    from mend.consent.services import consent_withdraw
-
     held = set(
         Consent.objects.filter(participant=place, withdrawn_at__isnull=True).values_list("scope", flat=True)
     )
@@ -102,7 +103,6 @@ def _delete_own_messages(place: Participant) -> tuple[int, int]:
     The server holds these as ciphertext only; deleting the rows is what is left to do. A copy a facilitator
     passed on to the other party, re-encrypted by the facilitator, stays in that party's conversation: it
     is theirs now, as a letter once delivered would be."""
-    from mend.dialogue.models import Attachment, Message
 
     mine = Q(conversation__case_id=place.case_id) & (
         Q(conversation__party=place) | Q(sender_id=place.user_id)
@@ -155,7 +155,6 @@ def case_data_shred(*, actor, case: Case, reason: str) -> Case:
     this database and in every earlier copy of it; the messages and files (ciphertext to keys only the
     people had) are deleted; names in the case and contact details are blanked; the places of people taking
     part end, and accounts left with no place are closed. Audit events stay: they hold codes and ids only."""
-    from mend.dialogue.models import Attachment, Message
 
     case = Case.objects.select_for_update().get(pk=case.pk)
     if case.data_deleted_at is not None:
@@ -179,7 +178,7 @@ def case_data_shred(*, actor, case: Case, reason: str) -> Case:
     case.data_deleted_at = now
     audit.record(
         actor=actor,
-        code="case.data_deleted",
+        code=AuditCode.CASE_DATA_DELETED,
         target=case,
         case=case,
         data={"reason": reason, "messages": message_count, "files": file_count},

@@ -6,6 +6,8 @@ from datetime import timedelta
 from django.utils import timezone
 from django_tasks import task
 
+from mend.rights.services import retention_expire
+
 EVERY = timedelta(days=1)
 TASK_PATH = "mend.rights.tasks.retention_purge"
 
@@ -13,7 +15,6 @@ TASK_PATH = "mend.rights.tasks.retention_purge"
 @task()
 def retention_purge() -> int:
     """Shreds every expired case, then books the next run for tomorrow."""
-    from mend.rights.services import retention_expire
 
     done = retention_expire()
     retention_schedule(after=EVERY)

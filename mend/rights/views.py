@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from mend.cases import access
-from mend.core.errors import DomainError
+from mend.core import edges
 from mend.rights import export, forms
 from mend.rights import services as rights
 
@@ -17,19 +17,15 @@ def delete_own(request, reference):
     case = access.access_case(request.user, reference)
     place = access.access_own_taking_part(request.user, case)
     form = forms.DeleteOwnForm(request.POST if request.method == "POST" else None)
-    status = 400 if request.method == "POST" else 200
-    if request.method == "POST" and form.is_valid():
-        try:
-            rights.participant_data_delete(actor=request.user, place=place)
-        except DomainError as error:
-            form.add_error(None, error.message)
-            status = error.status
-        else:
-            # The account is closed with the place: this page is the last one, signed out.
-            logout(request)
-            return render(request, "rights/deleted.html")
+    outcome = edges.submit(
+        request, form, lambda _data: rights.participant_data_delete(actor=request.user, place=place)
+    )
+    if outcome.ok:
+        # The account is closed with the place: this page is the last one, signed out.
+        logout(request)
+        return render(request, "rights/deleted.html")
     context = {"case": case, "place": place, "form": form, "role_word": case.program.word_for(place.role)}
-    return render(request, "rights/delete_own.html", context, status=status)
+    return render(request, "rights/delete_own.html", context, status=edges.form_status(request, outcome))
 
 
 @require_http_methods(["GET"])

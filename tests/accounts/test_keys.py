@@ -20,7 +20,7 @@ from tests.accounts.helpers import (
     pass_second_step,
     sign_in,
 )
-from tests.conftest import PASSWORD
+from tests.builders import PASSWORD
 
 URL = "/account/keys/"
 STAFF = "fac@riverbend.test"

@@ -12,7 +12,7 @@ from mend.audit.models import AuditEvent
 from mend.cases import services as case_services
 from mend.cases.models import Participant
 from mend.core.errors import DomainError
-from tests.conftest import signed_in
+from tests.builders import signed_in
 
 pytestmark = pytest.mark.django_db
 

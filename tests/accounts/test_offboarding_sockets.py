@@ -15,7 +15,7 @@ from mend.cases import services as case_services
 from mend.cases.models import Role
 from mend.core import envelope as env
 from mend.dialogue import services
-from tests.conftest import consent
+from tests.builders import consent
 from tests.dialogue.helpers import give_keys, seal
 from tests.dialogue.test_consumers import connect, cookie_of, fresh, hello, run
 

@@ -15,7 +15,7 @@ from django.test import override_settings
 from mend.accounts import keys as account_keys
 from mend.accounts.models import KeyBundle, User
 from mend.core import envelope as env
-from tests.conftest import PASSWORD
+from tests.builders import PASSWORD
 
 STAFF = "fac@riverbend.test"
 

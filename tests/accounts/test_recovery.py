@@ -20,7 +20,7 @@ from tests.accounts.helpers import (
     sign_in,
     signed_in_as,
 )
-from tests.conftest import PASSWORD
+from tests.builders import PASSWORD
 
 URL = "/account/recover/"
 OLD_PHRASE = "quiet harbour lantern morning cedar tide"

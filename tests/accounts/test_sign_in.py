@@ -27,7 +27,7 @@ from tests.accounts.helpers import (
     sign_in,
     signed_in_as,
 )
-from tests.conftest import PASSWORD
+from tests.builders import PASSWORD
 
 PHRASE = "quiet harbour lantern morning cedar tide"
 STAFF = "fac@riverbend.test"

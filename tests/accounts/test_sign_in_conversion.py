@@ -25,7 +25,7 @@ from tests.accounts.helpers import (
     pass_second_step,
     sign_in,
 )
-from tests.conftest import PASSWORD
+from tests.builders import PASSWORD
 
 STAFF = "fac@riverbend.test"
 PHRASE = "quiet harbour lantern morning cedar tide"

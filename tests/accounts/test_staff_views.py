@@ -7,7 +7,7 @@ from django.test import Client
 from mend.accounts.models import Membership, User
 from mend.cases import services as case_services
 from mend.cases.models import Participant, Role
-from tests.conftest import make_program, make_staff, signed_in
+from tests.builders import make_program, make_staff, signed_in
 
 pytestmark = pytest.mark.django_db
 

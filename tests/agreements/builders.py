@@ -9,7 +9,7 @@ from mend.agreements import document, services
 from mend.agreements.models import Commitment, Version
 from mend.cases import services as case_services
 from mend.core import envelope as env
-from tests.conftest import prepare_for_encounter
+from tests.builders import prepare_for_encounter
 from tests.dialogue.helpers import give_keys
 
 TERMS = "We agree to repair what can be repaired, at a pace that is safe for Wren."

@@ -13,7 +13,7 @@ from mend.agreements.models import Agreement, Commitment, Version
 from mend.cases import services as case_services
 from mend.consent import services as consent_services
 from mend.core.envelope import b64u
-from tests.conftest import consent, prepare_for_encounter
+from tests.builders import consent, prepare_for_encounter
 from tests.dialogue.helpers import give_keys
 
 FIRST = "Complete the consent education course run by the programme."

@@ -14,7 +14,7 @@ from mend.audit.models import AuditEvent
 from mend.core import envelope as env
 from mend.core.errors import Conflict, DomainError
 from tests.agreements.builders import TERMS, at_encounter, drafted, keys_for, sign_as, signed
-from tests.conftest import signed_in
+from tests.builders import signed_in
 
 
 @pytest.fixture

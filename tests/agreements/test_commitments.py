@@ -20,7 +20,7 @@ from mend.dialogue import services as dialogue
 from mend.dialogue.models import Message
 from tests.agreements.builders import at_encounter, commitment, keys_for, signed
 from tests.agreements.progress_helpers import choose
-from tests.conftest import signed_in
+from tests.builders import signed_in
 from tests.dialogue.helpers import recipients_now, seal
 
 EVIDENCE = "I finished the course on Tuesday; the certificate is attached."

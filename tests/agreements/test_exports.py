@@ -14,7 +14,7 @@ from mend.agreements.document import signed_bytes
 from mend.agreements.models import CheckIn, Version
 from mend.cases import services as case_services
 from mend.core.envelope import b64u
-from tests.conftest import prepare_for_encounter
+from tests.builders import prepare_for_encounter
 from tests.dialogue.helpers import give_keys
 
 TERMS = "We agree to keep every exchange respectful & to go through the facilitator."

@@ -16,7 +16,7 @@ from mend.dialogue.models import Message
 from tests.agreements.builders import at_encounter, commitment, drafted, keys_for, signed
 from tests.agreements.progress_helpers import choose
 from tests.agreements.test_commitments import NOTE, evidence_envelope, submit
-from tests.conftest import signed_in
+from tests.builders import signed_in
 
 # The items `signed(cast, items=4)` makes, in order.
 WORDS = [

@@ -14,7 +14,7 @@ from mend.agreements.models import Commitment
 from tests.agreements.builders import at_encounter, commitment, keys_for, sign_as, signed
 from tests.agreements.progress_helpers import choose
 from tests.agreements.test_commitments import evidence_envelope, submit
-from tests.conftest import signed_in
+from tests.builders import signed_in
 
 FEW, MANY = 2, 12
 

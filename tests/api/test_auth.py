@@ -10,7 +10,7 @@ from mend.accounts import services as account_services
 from mend.accounts.models import ApiToken
 from mend.core.errors import DomainError
 from tests.api.conftest import API, ApiCaller, token_for
-from tests.conftest import signed_in
+from tests.builders import signed_in
 
 
 def test_it_accepts_a_token_from_api_token_create_as_a_bearer_token(cast):

@@ -4,9 +4,9 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from mend.circles.models import Session
+from mend.meetings.models import Meeting as Session
 from tests.api.conftest import ApiCaller, token_for
-from tests.conftest import prepare_for_encounter
+from tests.builders import prepare_for_encounter
 
 
 def _url(cast, rest):

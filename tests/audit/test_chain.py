@@ -67,4 +67,4 @@ def test_it_refuses_to_record_outside_a_transaction(cast):
 
 def test_it_refuses_free_text_in_a_payload(cast):
     with pytest.raises(ValueError, match="short code or id"), transaction.atomic():
-        audit.record(actor=None, code="case.noted", target=cast.case, data={"note": "x" * 200})
+        audit.record(actor=None, code="case.created", target=cast.case, data={"note": "x" * 200})

@@ -15,7 +15,7 @@ from mend.cases.models import FACILITATING_ROLES, Case, Participant
 from mend.core import envelope as env
 from mend.dialogue import rules
 from mend.dialogue.models import Conversation, Message, Recipient
-from tests.conftest import signed_in
+from tests.builders import signed_in
 
 
 def seeded(cases: int, messages: int) -> None:

@@ -13,7 +13,7 @@ from mend.cases.models import Participant
 from mend.core.errors import DomainError
 from mend.dialogue import rules
 from mend.dialogue import services as dialogue_services
-from tests.conftest import make_staff
+from tests.builders import make_staff
 
 pytestmark = pytest.mark.django_db
 

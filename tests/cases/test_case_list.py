@@ -18,7 +18,7 @@ from mend.cases import access, forms, selectors
 from mend.cases import services as case_services
 from mend.cases.models import Case, Participant, Role
 from mend.cases.selectors import PAGE_SIZE, CasePage, Cursor, cursor_of, read_cursor
-from tests.conftest import make_staff
+from tests.builders import make_staff
 
 # The access rule -----------------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from django.test import Client
 
 from mend.asgi import application
 from mend.cases import services
-from tests.conftest import signed_in
+from tests.builders import signed_in
 
 
 def _cookie(client) -> str:

@@ -10,7 +10,7 @@ from mend.cases import services as case_services
 from mend.cases.models import Participant
 from mend.consent import services as consent_services
 from mend.dialogue import services as dialogue_services
-from tests.conftest import prepare_for_encounter
+from tests.builders import prepare_for_encounter
 from tests.dialogue.helpers import give_keys
 
 

@@ -16,7 +16,7 @@ from mend.cases.selectors import PAGE_SIZE, cursor_of
 from mend.dialogue import selectors
 from mend.dialogue import services as dialogue_services
 from mend.dialogue.models import Conversation
-from tests.conftest import join, prepare_for_encounter
+from tests.builders import join, prepare_for_encounter
 from tests.dialogue.helpers import give_keys, seal
 
 N = 5

@@ -5,9 +5,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mend.audit.models import AuditEvent
-from mend.cases import guards, services, workflow
+from mend.cases import services, workflow
 from mend.cases.models import Case, Stage
 from mend.core.errors import Conflict
+from mend.readiness import rules as readiness
 
 ALL_PAIRS = [(s, a) for s in workflow.STAGES for a in workflow.ACTIONS]
 
@@ -39,7 +40,7 @@ def test_it_answers_every_stage_action_pair(stage, action):
         return
     assert transition.source == stage
     assert transition.target in workflow.STAGES or transition.target == workflow.RETURN_TO_PAUSED_FROM
-    assert all(g in guards.GUARDS for g in transition.guards)
+    assert all(g in readiness.GUARDS for g in transition.guards)
 
 
 def test_it_reaches_every_stage_from_referral():

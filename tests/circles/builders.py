@@ -8,9 +8,10 @@ from django.utils import timezone
 
 from mend.accounts.models import User
 from mend.circles import standing
-from mend.circles.models import Circle, CircleMember, Session
+from mend.circles.models import Circle, CircleMember
 from mend.core import envelope as env
-from tests.conftest import make_staff
+from mend.meetings.models import Meeting as Session
+from tests.builders import make_staff
 from tests.dialogue.helpers import give_keys
 
 CORE_NAME = "Rowan"

@@ -19,7 +19,7 @@ def seed(tag: str) -> dict:
     from mend.accounts.models import User
     from mend.cases.models import Participant
     from mend.circles import standing
-    from mend.circles.models import Session
+    from mend.meetings.models import Meeting as Session
     from tests.e2e.dialogue_seed import seed as seed_case
 
     seeded = seed_case(tag)

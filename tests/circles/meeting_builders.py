@@ -6,17 +6,12 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from mend.assessments import services as assessments
+from mend import builders
 from mend.cases import services as case_services
 from mend.cases.models import Case, Participant, Role
-from mend.circles import services as sessions
-from mend.circles.models import Session
-from mend.consent import services as consent_services
-from tests.conftest import consent, join, prepare_for_encounter
-
-
-def facilitator_place(case: Case, user) -> Participant:
-    return case.participants.get(user=user, removed_at__isnull=True)
+from mend.meetings import scheduling as sessions
+from mend.meetings.models import Meeting as Session
+from tests.builders import consent, facilitator_place, join, prepare_for_encounter
 
 
 def in_two_days() -> datetime:
@@ -85,39 +80,23 @@ def conference_case(
         actor=cast.facilitator, case=case, role=Role.SUPPORTER, pseudonym="Totara", supports=responsible[0]
     )
     matai = join(actor=cast.facilitator, case=case, role=Role.COMMUNITY_MEMBER, pseudonym="Matai")
-    for place in (*harmed, *responsible):
-        consent(place, "take_part", "facilitator_contact", "direct_meeting", "supporters_present")
     for place in (puriri, totara, matai):
         consent(place, "take_part")
-    for place in harmed:
-        consent_services.choices_update(
-            actor=place.user,
-            place=place,
-            mode="direct",
+    builders.prepare(
+        case,
+        facilitator=cast.facilitator,
+        harmed=harmed,
+        responsible=responsible,
+        readiness=builders.Readiness(
+            extra_scopes=("supporters_present",),
             supporters_may_attend=supporters_may_attend,
             community_may_attend=community_may_attend,
-            progress_updates="at_end",
-        )
-        assessments.safety_plan_save(
-            actor=cast.facilitator, place=place, risks="Meeting the others.", measures="A supporter present."
-        )
-    for place in responsible:
-        assessments.acknowledgment_submit(
-            actor=place.user,
-            place=place,
-            text="I went into the school's system and changed what I should not have.",
-        )
-        assessments.acknowledgment_confirm(actor=cast.facilitator, place=place)
-    for place in (*harmed, *responsible):
-        assessments.assessment_sign_off(
-            actor=cast.facilitator,
-            place=place,
-            answers={"motivation": "Wants to put it right."},
-            outcome="ready",
-        )
-    assessments.conflict_declare(actor=cast.facilitator, case=case, has_conflict=False)
-    for action in ("accept_referral", "start_assessment", "start_preparation"):
-        case_services.case_transition(actor=cast.facilitator, case=case, action=action)
+            acknowledgment="I went into the school's system and changed what I should not have.",
+            motivation="Wants to put it right.",
+            risks="Meeting the others.",
+            measures="A supporter present.",
+        ),
+    )
     case.refresh_from_db()
     return Conference(
         case=case,

@@ -12,7 +12,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from mend.circles import minutes as late
-from mend.circles.models import Circle, CircleMember, Minutes, Session, SessionStatus, StaffAlert
+from mend.circles.models import Circle, CircleMember, Minutes, StaffAlert
+from mend.meetings.models import Meeting, MeetingStatus
+from tests.builders import signed_in
 from tests.circles.builders import (
     CORE_NAME,
     VOLUNTEER_NAME,
@@ -26,7 +28,6 @@ from tests.circles.builders import (
     seal_minutes,
     vet,
 )
-from tests.conftest import signed_in
 from tests.dialogue.helpers import give_keys
 
 MISSING = 999999
@@ -315,11 +316,11 @@ def test_a_bad_meeting_form_says_what_is_wrong(cast, place, changes, error, stat
         "members": list(found.members.values_list("pk", flat=True)),
     }
     form.update(changes)
-    before = Session.objects.count()
+    before = Meeting.objects.count()
     response = client(cast, "facilitator").post(f"/circles/{found.pk}/meetings/new/", form)
     assert response.status_code == status
     assert error in response.content.decode()
-    assert Session.objects.count() == before
+    assert Meeting.objects.count() == before
 
 
 def test_vetting_is_recorded_from_the_form(cast):
@@ -364,7 +365,7 @@ def test_removing_and_closing_from_the_page(cast, place):
     )
     response = client(cast, "facilitator").post(f"/circles/{place.circle_id}/close/")
     assert response.status_code == 302
-    assert Session.objects.get(pk=place.meeting_id).status == SessionStatus.CANCELLED
+    assert Meeting.objects.get(pk=place.meeting_id).status == MeetingStatus.CANCELLED
     again = client(cast, "facilitator").post(f"/circles/{place.circle_id}/close/")
     assert again.status_code == 409
     assert "This circle is closed." in again.content.decode()
@@ -397,7 +398,7 @@ def test_the_recipients_are_the_keeper_and_coordinators_with_keys(cast, place):
 
 def test_minutes_posted_as_json_are_stored_and_a_concern_alerts_at_once(cast, place):
     keys = keys_for_readers(cast)
-    session = Session.objects.get(pk=place.past_meeting_id)
+    session = Meeting.objects.get(pk=place.past_meeting_id)
     url = f"/circles/{place.circle_id}/meetings/{session.pk}/minutes/"
     envelope = seal_minutes(session, keys["volunteer"])
     body = json.dumps({"envelope": envelope, "concern": True})
@@ -434,7 +435,7 @@ def test_bad_minutes_are_refused_with_a_json_error_and_nothing_written(cast, pla
 
 def test_minutes_from_staff_who_do_not_write_them_are_refused(cast, place):
     keys = keys_for_readers(cast)
-    session = Session.objects.get(pk=place.past_meeting_id)
+    session = Meeting.objects.get(pk=place.past_meeting_id)
     url = f"/circles/{place.circle_id}/meetings/{session.pk}/minutes/"
     body = json.dumps({"envelope": seal_minutes(session, keys["coordinator"]), "concern": True})
     response = client(cast, "coordinator").post(url, body, content_type="application/json")
@@ -487,7 +488,7 @@ def _grow(cast, circle, volunteers: int, meetings: int, start: int):
         members.append(add(cast, circle, user, "volunteer", f"Helper {start + number}"))
     for number in range(meetings):
         meeting(cast, circle, members, after=timedelta(days=2 + number))
-        past = Session.objects.create(
+        past = Meeting.objects.create(
             circle=circle,
             kind="circle",
             format="in_person",

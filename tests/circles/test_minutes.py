@@ -13,8 +13,10 @@ from django_tasks_db.models import DBTaskResult
 from mend.audit.models import AuditEvent
 from mend.circles import minutes as late
 from mend.circles import standing
-from mend.circles.models import Minutes, Session, StaffAlert
+from mend.circles.models import Minutes, StaffAlert
 from mend.core import envelope as env
+from mend.meetings.models import Meeting
+from tests.builders import make_staff
 from tests.circles.builders import (
     MINUTES_TEXT,
     cosa,
@@ -23,7 +25,6 @@ from tests.circles.builders import (
     recipients_now,
     seal_minutes,
 )
-from tests.conftest import make_staff
 from tests.dialogue.helpers import give_keys
 
 Kind = StaffAlert.Kind
@@ -93,7 +94,7 @@ def test_a_meeting_that_ended_early_is_due_48_hours_after_it_ended(cast):
     with travel(start_time()) as traveller:
         found = cosa(cast)
         session = meeting(cast, found.circle, [found.core], minutes=180)
-        Session.objects.filter(pk=session.pk).update(ended_at=session.starts_at + timedelta(minutes=30))
+        Meeting.objects.filter(pk=session.pk).update(ended_at=session.starts_at + timedelta(minutes=30))
         traveller.move_to(session.starts_at + timedelta(minutes=30, hours=48, seconds=1))
         assert check() == 1
 
@@ -109,7 +110,7 @@ def test_a_cancelled_meeting_needs_no_minutes(cast):
 
 def test_late_minutes_of_a_case_meeting_alert_the_coordinators_too(cast):
     with travel(start_time()) as traveller:
-        session = Session.objects.create(
+        session = Meeting.objects.create(
             case=cast.case,
             kind="preparation",
             format="video",
@@ -393,7 +394,7 @@ def test_minutes_wait_until_the_meeting_has_begun(cast):
 
 def test_a_case_meeting_takes_no_circle_minutes(cast):
     keys = keys_for_readers(cast)
-    session = Session.objects.create(
+    session = Meeting.objects.create(
         case=cast.case,
         kind="preparation",
         format="video",

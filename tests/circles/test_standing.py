@@ -11,8 +11,10 @@ from django.utils import timezone
 from mend.audit.models import AuditEvent
 from mend.cases.models import Role
 from mend.circles import standing
-from mend.circles.models import Circle, CircleMember, Session, SessionStatus, Vetting
+from mend.circles.models import Circle, CircleMember, Vetting
 from mend.core.errors import Conflict, DomainError
+from mend.meetings.models import Meeting, MeetingStatus
+from tests.builders import join
 from tests.circles.builders import (
     CORE_NAME,
     VOLUNTEER_NAME,
@@ -23,7 +25,6 @@ from tests.circles.builders import (
     new_circle,
     vet,
 )
-from tests.conftest import join
 
 # Starting a circle.
 
@@ -367,7 +368,7 @@ def test_closing_keeps_the_record_and_cancels_the_meetings_ahead(cast):
     standing.circle_close(actor=cast.facilitator, circle=found.circle)
     found.circle.refresh_from_db()
     assert found.circle.closed_at is not None
-    assert Session.objects.get(pk=ahead.pk).status == SessionStatus.CANCELLED
+    assert Meeting.objects.get(pk=ahead.pk).status == MeetingStatus.CANCELLED
     assert AuditEvent.objects.get(code="circle.closed").payload == {"cancelled": 1}
     with pytest.raises(Conflict, match="closed"):
         add(cast, found.circle, _responsible_of_another_case(cast, "Heron"), "core", "Linden")

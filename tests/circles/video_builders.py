@@ -5,13 +5,16 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from mend.circles import services as sessions
-from mend.circles.models import Circle, CircleMember, Session
-from tests.conftest import consent, prepare_for_encounter
+from mend.circles.models import Circle, CircleMember
+from mend.meetings import scheduling as sessions
+from mend.meetings.models import Meeting as Session
+from tests import builders
+from tests.builders import consent, prepare_for_encounter
 
 
 def facilitator_place(cast):
-    return cast.case.participants.get(user=cast.facilitator, removed_at__isnull=True)
+    """The cast's facilitator's place in the cast's case."""
+    return builders.facilitator_place(cast.case, cast.facilitator)
 
 
 def live_dialogue(cast, *, opened: bool = True, supporter: bool = False) -> Session:

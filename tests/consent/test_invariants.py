@@ -10,12 +10,12 @@ from mend.accounts.keys import unknown_credentials
 from mend.assessments import services as assessments
 from mend.cases import services as cases
 from mend.cases.models import Notice
-from mend.circles import services as sessions
-from mend.circles.models import Session
 from mend.consent import services as consent_services
 from mend.consent.models import Consent, ConsentText
 from mend.core.errors import Conflict, DomainError
-from tests.conftest import consent, prepare_for_encounter
+from mend.meetings import scheduling as sessions
+from mend.meetings.models import Meeting as Session
+from tests.builders import consent, prepare_for_encounter
 
 
 def _dialogue(cast, *attendees, days=3):

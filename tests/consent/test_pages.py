@@ -6,9 +6,9 @@ from django.utils import timezone
 
 from mend.assessments.models import Acknowledgment, Assessment, SafetyPlan
 from mend.cases.models import Case
-from mend.circles.models import Session
 from mend.consent.models import Consent, ConsentText, HarmedPartyChoices
-from tests.conftest import prepare_for_encounter
+from mend.meetings.models import Meeting as Session
+from tests.builders import prepare_for_encounter
 
 
 def _case_url(cast, rest=""):

@@ -11,16 +11,18 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from mend.assessments import services as assessments
-from mend.cases import guards, workflow
 from mend.cases import services as cases
+from mend.cases import workflow
 from mend.cases.models import Case, Notice, Role
-from mend.circles import services as sessions
-from mend.circles.models import Session
 from mend.consent import services as consent_services
 from mend.consent.models import Consent, Scope
 from mend.consent.selectors import current_scopes, current_text
 from mend.core.errors import DomainError
-from tests.conftest import join, make_program, make_staff
+from mend.meetings import scheduling as sessions
+from mend.meetings.models import Meeting as Session
+from mend.readiness import rules as readiness
+from mend.readiness.snapshot import snapshot_of
+from tests.builders import join, make_program, make_staff
 
 PARTIES = ["harmed", "responsible"]
 STAGES_SEEN: set[str] = set()
@@ -63,7 +65,6 @@ class ConsentMachine(RuleBasedStateMachine):
     def _place(self, who):
         place = self.places[who]
         place.refresh_from_db()
-        place._current_scopes = None
         return place
 
     def _try(self, call, **kwargs):
@@ -202,12 +203,13 @@ class ConsentMachine(RuleBasedStateMachine):
         event(f"stage {case.stage}")
         self.stages_seen.add(case.stage)
         if case.stage == workflow.ENCOUNTER:
-            assert guards.encounter_ready(case) == []
-            modes, _ = guards.chosen_modes(case)
+            snap = snapshot_of(case)
+            assert readiness.encounter_missing(snap) == []
+            modes, _ = readiness.chosen_modes(snap)
             for who in PARTIES:
                 scopes = current_scopes(self._place(who))
                 assert Scope.TAKE_PART in scopes
-                assert all(guards.MODE_SCOPE[m] in scopes for m in modes)
+                assert all(readiness.MODE_SCOPE[m] in scopes for m in modes)
 
     @invariant()
     def nothing_reaches_a_withdrawn_person(self):
@@ -227,7 +229,7 @@ class ConsentMachine(RuleBasedStateMachine):
         case = Case.objects.select_related("program").get(pk=self.case.pk)
         for session in Session.objects.filter(case=case, status="scheduled", starts_at__gt=timezone.now()):
             assert case.stage != "paused", "a paused case holds every session"
-            assert guards.meeting_missing(case, list(session.attendees.all())) == []
+            assert readiness.meeting_missing(snapshot_of(case), list(session.attendees.all())) == []
 
 
 @pytest.mark.django_db

@@ -13,7 +13,7 @@ from mend.asgi import application
 from mend.audit.models import AuditEvent
 from mend.cases.models import Case
 from tests.accounts.helpers import auth_key
-from tests.conftest import PASSWORD
+from tests.builders import PASSWORD
 from tests.test_permission_matrix import PAGE_CALLS, PAGE_MATRIX, build_extra
 
 STAFF = "fac@riverbend.test"

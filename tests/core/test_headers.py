@@ -124,7 +124,7 @@ def test_it_sends_a_permissions_policy_that_turns_off_what_mend_never_uses(cast)
 
 def test_it_marks_its_cookies_httponly_and_samesite(cast):
     from tests.accounts.helpers import sign_in
-    from tests.conftest import PASSWORD
+    from tests.builders import PASSWORD
 
     client = Client()
     client.get("/account/sign-in/")
@@ -139,7 +139,7 @@ def test_it_marks_its_cookies_httponly_and_samesite(cast):
 def test_it_marks_its_cookies_secure_under_https_settings(cast):
     # MEND_HTTPS=1 sets both (tests/core/test_deploy_check.py reads them from production settings).
     from tests.accounts.helpers import sign_in
-    from tests.conftest import PASSWORD
+    from tests.builders import PASSWORD
 
     client = Client()
     client.get("/account/sign-in/", secure=True)

@@ -8,7 +8,7 @@ from django.conf import settings
 
 from mend.asgi import application
 from mend.dialogue import services
-from tests.conftest import consent
+from tests.builders import consent
 from tests.dialogue.helpers import give_keys
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -11,7 +11,7 @@ from django.test import Client
 
 from mend.core.middleware import IDLE_MESSAGE, MAX_AGE_MESSAGE, SEEN_AT, SIGNED_IN_AT
 from tests.accounts.helpers import participant_with_phrase, sign_in, signed_in_as
-from tests.conftest import PASSWORD
+from tests.builders import PASSWORD
 from tests.dialogue.test_consumers import connect, cookie_of, hello, run, support  # noqa: F401 - a fixture
 
 STAFF = "fac@riverbend.test"

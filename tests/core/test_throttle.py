@@ -15,7 +15,7 @@ from mend.cases.models import Participant, Role
 from mend.core import envelope as env
 from mend.core.throttle import PAUSED, TOO_MANY_TRIES
 from tests.accounts.helpers import JSON, participant_with_phrase, sign_in, signed_in_as
-from tests.conftest import PASSWORD
+from tests.builders import PASSWORD
 from tests.test_permission_matrix import join_form
 
 STAFF = "fac@riverbend.test"

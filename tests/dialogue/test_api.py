@@ -14,7 +14,7 @@ from mend.core import envelope as env
 from mend.dialogue import services
 from mend.dialogue.models import Conversation, Message
 from tests.api.conftest import ApiCaller, token_for
-from tests.conftest import consent
+from tests.builders import consent
 from tests.dialogue.helpers import give_keys, seal
 
 NOT_FOUND = {"detail": "Not found."}

@@ -21,7 +21,7 @@ from mend.core import envelope as env
 from mend.dialogue import chat, services
 from mend.dialogue.management.commands.chat import Command
 from mend.dialogue.models import Conversation, Message, Recipient
-from tests.conftest import PASSWORD, consent, prepare_for_encounter
+from tests.builders import PASSWORD, consent, prepare_for_encounter
 from tests.dialogue import helpers
 
 URL = "https://testserver"

@@ -19,7 +19,7 @@ from mend.cases.models import Participant, Role
 from mend.core import envelope as env
 from mend.dialogue import services
 from mend.dialogue.models import Conversation, Message, Recipient
-from tests.conftest import consent, prepare_for_encounter
+from tests.builders import consent, prepare_for_encounter
 from tests.dialogue.helpers import give_keys, seal
 
 pytestmark = pytest.mark.django_db(transaction=True)

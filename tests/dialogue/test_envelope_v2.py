@@ -11,7 +11,7 @@ from mend.accounts.models import KeyBundle
 from mend.core import envelope as env
 from mend.dialogue import chat, selectors
 from mend.dialogue.models import Conversation, Message
-from tests.conftest import prepare_for_encounter
+from tests.builders import prepare_for_encounter
 from tests.dialogue.helpers import give_keys, recipients_now, seal
 from tests.dialogue.test_services import Keys, Kind, move, opened, post, refused
 

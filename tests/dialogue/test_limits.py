@@ -16,7 +16,7 @@ from django.utils import timezone
 from mend.core import envelope as env
 from mend.dialogue import services
 from mend.dialogue.models import Attachment, Conversation, Message
-from tests.conftest import consent
+from tests.builders import consent
 from tests.dialogue.helpers import give_keys, recipients_now, seal
 
 pytestmark = pytest.mark.django_db(transaction=True)

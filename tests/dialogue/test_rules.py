@@ -9,7 +9,7 @@ from mend.cases.models import Role
 from mend.consent import services as consent_services
 from mend.dialogue import rules, services
 from mend.dialogue.models import Conversation, Message
-from tests.conftest import consent, join, prepare_for_encounter
+from tests.builders import consent, join, prepare_for_encounter
 
 Kind = Conversation.Kind
 

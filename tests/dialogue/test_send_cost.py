@@ -20,7 +20,7 @@ from mend.core.errors import Conflict
 from mend.dialogue import services
 from mend.dialogue.access import access_conversation
 from mend.dialogue.models import Conversation, Message
-from tests.conftest import consent, join, make_staff, prepare_for_encounter
+from tests.builders import consent, join, make_staff, prepare_for_encounter
 from tests.dialogue.helpers import give_keys, seal
 
 pytestmark = pytest.mark.django_db

@@ -18,7 +18,7 @@ from mend.core import envelope as env
 from mend.core.errors import Conflict, DomainError
 from mend.dialogue import services
 from mend.dialogue.models import Attachment, Conversation, Message, Recipient
-from tests.conftest import consent, prepare_for_encounter
+from tests.builders import consent, prepare_for_encounter
 from tests.dialogue.helpers import give_keys, recipients_now, seal
 
 Kind = Conversation.Kind

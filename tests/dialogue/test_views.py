@@ -15,7 +15,7 @@ from mend.consent import services as consent_services
 from mend.core import envelope as env
 from mend.dialogue import services
 from mend.dialogue.models import Attachment, Conversation, Message
-from tests.conftest import consent, prepare_for_encounter
+from tests.builders import consent, prepare_for_encounter
 from tests.dialogue.helpers import give_keys, recipients_now, seal
 
 STRANGERS = ("outsider", "other_program_facilitator", "other_facilitator_same_program", "volunteer")

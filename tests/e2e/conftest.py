@@ -7,13 +7,8 @@ DATABASE_URL points at PostgreSQL), so nothing here touches the database pytest-
 import json
 import os
 import secrets
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,37 +17,28 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, sync_playwright
 
-from tests.e2e.navigators import QUICK_EXIT_URL, StaffAccount, StaffMember, serve_neutral_sites
+from tests.e2e.navigators import StaffAccount, StaffMember, serve_neutral_sites
+from tests.e2e.servers import (
+    ARTIFACTS,
+    CHROMIUM_ARGS,
+    ROOT,
+    failed,
+    free_port,
+    is_postgres,
+    run,
+    server_env,
+    stop,
+    unavailable,
+    wait_until_healthy,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = ROOT / "test-artifacts"
-STARTUP_SECONDS = 60
-
-
-def _required() -> bool:
-    return os.environ.get("MEND_REQUIRE_SERVICES") == "1"
-
-
-def _unavailable(message: str) -> None:
-    if _required():
-        pytest.fail(f"{message} (MEND_REQUIRE_SERVICES=1, so this is a failure, not a skip)", pytrace=False)
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")
 def chromium_executable() -> str:
     if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} is missing: install Debian's chromium package (`make browser`).")
+        unavailable(f"{CHROMIUM} is missing: install Debian's chromium package (`make browser`).")
     return str(CHROMIUM)
 
 
@@ -70,21 +56,11 @@ class MendServer:
     party_phrase: str
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _is_postgres(url: str) -> bool:
-    return url.startswith(("postgres:", "postgresql:"))
-
-
 @pytest.fixture(scope="session")
 def server_database_url() -> Iterator[str]:
     """A database of the server's own: a file in its var dir, or a throwaway PostgreSQL database."""
     url = os.environ.get("DATABASE_URL", "")
-    if not _is_postgres(url):
+    if not is_postgres(url):
         yield ""  # empty: the server uses the SQLite file in its own MEND_VAR_DIR
         return
     import psycopg
@@ -97,7 +73,7 @@ def server_database_url() -> Iterator[str]:
         with psycopg.connect(maintenance, autocommit=True, connect_timeout=5) as conn:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     except psycopg.OperationalError as error:
-        _unavailable(f"Cannot reach PostgreSQL at {parts.hostname}:{parts.port} to make a database: {error}")
+        unavailable(f"Cannot reach PostgreSQL at {parts.hostname}:{parts.port} to make a database: {error}")
     try:
         yield urlunsplit(parts._replace(path=f"/{name}"))
     finally:
@@ -105,77 +81,19 @@ def server_database_url() -> Iterator[str]:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def _server_env(var_dir: Path, database_url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    for name in (
-        "REDIS_URL",
-        "DATABASE_URL",
-        "MEND_DEMO",
-        "MEND_DEBUG",
-        "MEND_HTTPS",
-        "MEND_SECRET_KEY_FILE",
-    ):
-        env.pop(name, None)
-    env.update(
-        DJANGO_SETTINGS_MODULE="mend.settings",
-        MEND_VAR_DIR=str(var_dir),
-        MEND_QUICK_EXIT_URL=QUICK_EXIT_URL,
-        MEND_ALLOWED_HOSTS="127.0.0.1",
-        # The journeys reuse one facilitator session for the whole run: a slow machine must not idle it out.
-        MEND_SESSION_IDLE_MINUTES="240",
-        PYTHONUNBUFFERED="1",
-    )
-    if database_url:
-        env["DATABASE_URL"] = database_url
-    return env
-
-
-def _run(args: list[str], env: dict[str, str], what: str) -> str:
-    done = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, timeout=180)
-    if done.returncode != 0:
-        pytest.fail(f"{what} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}", pytrace=False)
-    return done.stdout
-
-
-def _wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"`mend serve` stopped ({process.returncode}):\n{log.read_text()}", pytrace=False)
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-                if json.load(response) == {"status": "ok"}:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"`mend serve` did not answer /healthz in time:\n{log.read_text()}", pytrace=False)
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-
 @pytest.fixture(scope="session")
 def mend_server(chromium_executable, server_database_url, tmp_path_factory) -> Iterator[MendServer]:
     """`mend migrate`, the seed script, then `mend serve` on a free port; stopped at the end of the run."""
     var_dir = tmp_path_factory.mktemp("mend-var")
-    env = _server_env(var_dir, server_database_url)
+    env = server_env(var_dir, server_database_url)
     bin_dir = Path(sys.executable).parent
-    _run([str(bin_dir / "mend"), "migrate", "--no-input", "-v", "0"], env, "`mend migrate`")
+    run([str(bin_dir / "mend"), "migrate", "--no-input", "-v", "0"], env, "`mend migrate`")
     seeded = json.loads(
-        _run([sys.executable, str(Path(__file__).with_name("seed.py"))], env, "Seeding")
+        run([sys.executable, str(Path(__file__).with_name("seed.py"))], env, "Seeding")
         .strip()
         .splitlines()[-1]
     )
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = var_dir / "server.log"
     with log.open("w") as log_file:
@@ -188,7 +106,7 @@ def mend_server(chromium_executable, server_database_url, tmp_path_factory) -> I
             start_new_session=True,  # its own process group, so that everything it started stops with it
         )
     try:
-        _wait_until_healthy(url, process, log)
+        wait_until_healthy(url, process, log)
         yield MendServer(
             url=url,
             facilitator=StaffAccount(
@@ -203,7 +121,7 @@ def mend_server(chromium_executable, server_database_url, tmp_path_factory) -> I
             party_phrase=seeded["party_phrase"],
         )
     finally:
-        _stop(process)
+        stop(process)
 
 
 # --- the browser -------------------------------------------------------------------------------------
@@ -228,10 +146,6 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-def _failed(node) -> bool:
-    return any(getattr(getattr(node, f"rep_{when}", None), "failed", False) for when in ("setup", "call"))
-
-
 @pytest.fixture
 def new_context(browser, mend_server, request) -> Iterator[Callable[..., BrowserContext]]:
     """Makes browser contexts (one per person, own cookies); screenshots their pages if the test fails, or
@@ -248,7 +162,7 @@ def new_context(browser, mend_server, request) -> Iterator[Callable[..., Browser
         return context
 
     yield make
-    if _failed(request.node) or os.environ.get("MEND_E2E_SCREENSHOTS") == "1":
+    if failed(request.node) or os.environ.get("MEND_E2E_SCREENSHOTS") == "1":
         ARTIFACTS.mkdir(exist_ok=True)
         stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in request.node.name)
         for c, context in enumerate(contexts):

@@ -21,12 +21,10 @@ def seed(tag: str, *, agreement: bool = False) -> dict:
     hear after each checked item; both consent to hearing of progress (for the agreement journey)."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    from mend import builders
     from mend.accounts import services as account_services
     from mend.accounts.keys import join_credentials
-    from mend.assessments import services as assessments
     from mend.cases import services as case_services
-    from mend.consent import services as consent_services
-    from mend.consent.selectors import current_text
     from mend.dialogue import services as dialogue_services
     from mend.dialogue.models import Conversation
 
@@ -55,62 +53,36 @@ def seed(tag: str, *, agreement: bool = False) -> dict:
         referral_details="An invented referral for the conversation journeys.",
         facilitator=facilitator,
     )
-    places, names = {}, {}
+    names, places = {}, {}
     people = [("harmed_party", "Sorrel"), ("responsible_party", "Brook")]
     if agreement:
         people.append(("second_harmed", "Tui"))
     for role, pseudonym in people:
-        kind = "harmed_party" if role == "second_harmed" else role
-        _invitation, raw = case_services.participant_invite(actor=facilitator, case=case, role=kind)
         names[role] = f"{pseudonym.lower()}-{tag}"
-        user = case_services.invitation_accept(
-            raw_token=raw, pseudonym=pseudonym, **join_credentials(names[role], PHRASE)
-        )
-        place = case.participants.get(user=user)
-        scopes = ["take_part", "facilitator_contact", "indirect_exchange", "data_processing"]
-        if agreement and kind == "harmed_party":
-            scopes.append("progress_updates")
-        for scope in scopes:
-            text = current_text(program, scope)
-            consent_services.consent_give(actor=user, place=place, scope=scope, text_sha256=text.sha256)
-        assessments.assessment_sign_off(
-            actor=facilitator, place=place, answers={"motivation": "Ready to write."}, outcome="ready"
-        )
-        places[role] = place
-    harmed, responsible = places["harmed_party"], places["responsible_party"]
-    consent_services.choices_update(
-        actor=harmed.user,
-        place=harmed,
-        mode="indirect",
-        supporters_may_attend=False,
-        community_may_attend=False,
-        progress_updates="each_verified" if agreement else "at_end",
-    )
-    if agreement:
-        consent_services.choices_update(
-            actor=places["second_harmed"].user,
-            place=places["second_harmed"],
-            mode="indirect",
-            supporters_may_attend=False,
-            community_may_attend=False,
-            progress_updates="never",
-        )
-    assessments.acknowledgment_submit(
-        actor=responsible.user,
-        place=responsible,
-        text="I shared the photos of Sorrel without asking, and I know it frightened her.",
-    )
-    assessments.acknowledgment_confirm(actor=facilitator, place=responsible)
-    for place in [p for role, p in places.items() if role != "responsible_party"]:
-        assessments.safety_plan_save(
+        places[role] = builders.join(
             actor=facilitator,
-            place=place,
+            case=case,
+            role="harmed_party" if role == "second_harmed" else role,
+            pseudonym=pseudonym,
+            credentials=join_credentials(names[role], PHRASE),
+        )
+    case = builders.prepare(
+        case,
+        facilitator=facilitator,
+        harmed=[place for role, place in places.items() if role != "responsible_party"],
+        responsible=[places["responsible_party"]],
+        readiness=builders.Readiness(
+            mode="indirect",
+            extra_scopes=("data_processing",),
+            harmed_scopes=("progress_updates",) if agreement else (),
+            progress_updates=("each_verified", "never") if agreement else "at_end",
+            acknowledgment="I shared the photos of Sorrel without asking, and I know it frightened her.",
+            motivation="Ready to write.",
             risks="Contact from new accounts.",
             measures="Messages only through the facilitator.",
-        )
-    assessments.conflict_declare(actor=facilitator, case=case, has_conflict=False)
-    for action in ("accept_referral", "start_assessment", "start_preparation", "begin_encounter"):
-        case = case_services.case_transition(actor=facilitator, case=case, action=action)
+        ),
+        actions=builders.TO_ENCOUNTER,
+    )
     direct = dialogue_services.conversation_open(case=case, kind=Conversation.Kind.DIRECT)
     extra = {}
     if agreement:

@@ -38,7 +38,7 @@ def seed() -> dict:
         referral_details="An invented referral for the browser journeys.",
         facilitator=facilitator,
     )
-    prepared = _prepared_case(program, facilitator)
+    prepared = prepared_case(program, facilitator)
     return {
         **prepared,
         "facilitator_email": FACILITATOR_EMAIL,
@@ -51,66 +51,28 @@ def seed() -> dict:
 PARTY_PHRASE = "kelp shore drift amber quiet ridge"
 
 
-def _prepared_case(program, facilitator) -> dict:
+def prepared_case(program, facilitator) -> dict:
     """A second case with both parties joined and everything the encounter needs already in place."""
+    from mend import builders
     from mend.accounts.keys import join_credentials
-    from mend.assessments import services as assessments
-    from mend.cases import services as case_services
-    from mend.consent import services as consent_services
-    from mend.consent.selectors import current_text
 
-    case = case_services.case_create(
-        actor=facilitator,
+    prepared = builders.prepared_case(
         program=program,
-        harm_category="online_harassment",
-        jurisdictions=["NZ"],
-        referral_source="community",
         facilitator=facilitator,
+        harmed=["Marram"],
+        responsible=["Tarn"],
+        referral_source="community",
+        # A known name and phrase, so the journeys can sign in as each party.
+        credentials=lambda pseudonym: join_credentials(f"{pseudonym.lower()}-e2e", PARTY_PHRASE),
+        readiness=builders.Readiness(
+            extra_scopes=("data_processing",),
+            acknowledgment="I sent those messages night after night and frightened Marram.",
+            risks="Messages from new accounts.",
+            measures="Block and report; facilitator present.",
+        ),
     )
-    places = {}
-    for role, pseudonym, name in [
-        ("harmed_party", "Marram", "marram-e2e"),
-        ("responsible_party", "Tarn", "tarn-e2e"),
-    ]:
-        _invitation, raw = case_services.participant_invite(actor=facilitator, case=case, role=role)
-        # A known name and phrase, so the journeys can sign in as this party.
-        user = case_services.invitation_accept(
-            raw_token=raw, pseudonym=pseudonym, **join_credentials(name, PARTY_PHRASE)
-        )
-        place = case.participants.get(user=user)
-        for scope in ("take_part", "facilitator_contact", "direct_meeting", "data_processing"):
-            text = current_text(program, scope)
-            consent_services.consent_give(actor=user, place=place, scope=scope, text_sha256=text.sha256)
-        assessments.assessment_sign_off(
-            actor=facilitator, place=place, answers={"motivation": "Ready."}, outcome="ready"
-        )
-        places[role] = place
-    harmed, responsible = places["harmed_party"], places["responsible_party"]
-    consent_services.choices_update(
-        actor=harmed.user,
-        place=harmed,
-        mode="direct",
-        supporters_may_attend=False,
-        community_may_attend=False,
-        progress_updates="at_end",
-    )
-    assessments.acknowledgment_submit(
-        actor=responsible.user,
-        place=responsible,
-        text="I sent those messages night after night and frightened Marram.",
-    )
-    assessments.acknowledgment_confirm(actor=facilitator, place=responsible)
-    assessments.safety_plan_save(
-        actor=facilitator,
-        place=harmed,
-        risks="Messages from new accounts.",
-        measures="Block and report; facilitator present.",
-    )
-    assessments.conflict_declare(actor=facilitator, case=case, has_conflict=False)
-    for action in ("accept_referral", "start_assessment", "start_preparation"):
-        case_services.case_transition(actor=facilitator, case=case, action=action)
     return {
-        "prepared_case_reference": case.reference,
+        "prepared_case_reference": prepared.case.reference,
         "harmed_sign_in": "marram-e2e",
         "responsible_sign_in": "tarn-e2e",
         "party_phrase": PARTY_PHRASE,

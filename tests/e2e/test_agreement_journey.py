@@ -12,8 +12,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import _run, _server_env
-from tests.e2e.dialogue_navigators import LIVE_SECONDS, DialogueCase, Facilitator, Party, loads_last_line
+from tests.e2e import servers
+from tests.e2e.navigators import LIVE_SECONDS, DialogueCase, Facilitator, Party, loads_last_line
 
 pytestmark = pytest.mark.e2e
 
@@ -29,8 +29,8 @@ def seeded(mend_server, server_database_url, tmp_path_factory) -> tuple[Dialogue
     base = tmp_path_factory.getbasetemp()
     var_dirs = [d for d in base.glob("mend-var*") if not d.is_symlink() and (d / "server.log").exists()]
     assert len(var_dirs) == 1, f"expected the e2e server's one var dir, found {var_dirs}"
-    env = _server_env(var_dirs[0], server_database_url)
-    output = _run(
+    env = servers.server_env(var_dirs[0], server_database_url)
+    output = servers.run(
         [sys.executable, str(SEED), secrets.token_hex(3), "--agreement"], env, "Seeding an agreement case"
     )
     raw = loads_last_line(output)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import _run, _server_env
-from tests.e2e.dialogue_navigators import LIVE_SECONDS, DialogueCase, Facilitator, loads_last_line
+from tests.e2e import servers
+from tests.e2e.navigators import LIVE_SECONDS, DialogueCase, Facilitator, loads_last_line
 
 pytestmark = pytest.mark.e2e
 
@@ -23,8 +23,10 @@ def seeded(mend_server, server_database_url, tmp_path_factory) -> tuple[Dialogue
     base = tmp_path_factory.getbasetemp()
     var_dirs = [d for d in base.glob("mend-var*") if not d.is_symlink() and (d / "server.log").exists()]
     assert len(var_dirs) == 1, f"expected the e2e server's one var dir, found {var_dirs}"
-    env = _server_env(var_dirs[0], server_database_url)
-    raw = loads_last_line(_run([sys.executable, str(SEED), secrets.token_hex(3)], env, "Seeding a circle"))
+    env = servers.server_env(var_dirs[0], server_database_url)
+    raw = loads_last_line(
+        servers.run([sys.executable, str(SEED), secrets.token_hex(3)], env, "Seeding a circle")
+    )
     return DialogueCase.from_seed(raw), raw
 
 

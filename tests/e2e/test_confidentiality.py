@@ -23,18 +23,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
 
-from tests.e2e.conftest import (
-    ARTIFACTS,
-    ROOT,
-    _free_port,
-    _is_postgres,
-    _run,
-    _server_env,
-    _stop,
-    _unavailable,
-    _wait_until_healthy,
-)
-from tests.e2e.dialogue_navigators import (
+from tests.e2e import servers
+from tests.e2e.navigators import (
     LIVE_SECONDS,
     DialogueCase,
     Facilitator,
@@ -44,8 +34,8 @@ from tests.e2e.dialogue_navigators import (
     b64_forms,
     loads_last_line,
     png_with,
+    serve_neutral_sites,
 )
-from tests.e2e.navigators import serve_neutral_sites
 
 pytestmark = pytest.mark.e2e
 
@@ -93,7 +83,9 @@ def _own_database(url: str) -> Iterator[str]:
         with psycopg.connect(maintenance, autocommit=True, connect_timeout=5) as conn:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     except psycopg.OperationalError as error:
-        _unavailable(f"Cannot reach PostgreSQL at {parts.hostname}:{parts.port} to make a database: {error}")
+        servers.unavailable(
+            f"Cannot reach PostgreSQL at {parts.hostname}:{parts.port} to make a database: {error}"
+        )
     try:
         yield urlunsplit(parts._replace(path=f"/{name}"))
     finally:
@@ -104,7 +96,7 @@ def _own_database(url: str) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def canary_database_url() -> Iterator[str]:
     url = os.environ.get("DATABASE_URL", "")
-    if _is_postgres(url):
+    if servers.is_postgres(url):
         yield from _own_database(url)
     else:
         yield ""
@@ -113,27 +105,27 @@ def canary_database_url() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def canary_server(chromium_executable, canary_database_url, tmp_path_factory) -> Iterator[CanaryServer]:
     var_dir = tmp_path_factory.mktemp("mend-canary")
-    env = _server_env(var_dir, canary_database_url)
+    env = servers.server_env(var_dir, canary_database_url)
     redis_url = os.environ.get("REDIS_URL", "")
     if redis_url:
         env["REDIS_URL"] = redis_url  # the shared e2e server drops it; this one must go through Redis
     bin_dir = Path(sys.executable).parent
-    _run([str(bin_dir / "mend"), "migrate", "--no-input", "-v", "0"], env, "`mend migrate`")
-    seeded = loads_last_line(_run([sys.executable, str(SEED), secrets.token_hex(3)], env, "Seeding"))
-    port = _free_port()
+    servers.run([str(bin_dir / "mend"), "migrate", "--no-input", "-v", "0"], env, "`mend migrate`")
+    seeded = loads_last_line(servers.run([sys.executable, str(SEED), secrets.token_hex(3)], env, "Seeding"))
+    port = servers.free_port()
     log = var_dir / "server.log"
     with log.open("w") as log_file:
         process = subprocess.Popen(
             [str(bin_dir / "mend"), "serve", "--host", "127.0.0.1", "--port", str(port)],
             env=env,
-            cwd=ROOT,
+            cwd=servers.ROOT,
             stdout=log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_healthy(url, process, log)
+        servers.wait_until_healthy(url, process, log)
         yield CanaryServer(
             url=url,
             var_dir=var_dir,
@@ -144,7 +136,7 @@ def canary_server(chromium_executable, canary_database_url, tmp_path_factory) ->
             case=DialogueCase.from_seed(seeded),
         )
     finally:
-        _stop(process)
+        servers.stop(process)
 
 
 # --- Redis, watched while the phrase travels -----------------------------------------------------------
@@ -225,11 +217,11 @@ class CanaryRun:
 
 
 def _screenshots(contexts: list[BrowserContext], stem: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
+    servers.ARTIFACTS.mkdir(exist_ok=True)
     for c, context in enumerate(contexts):
         for p, page in enumerate(context.pages):
             try:
-                page.screenshot(path=str(ARTIFACTS / f"{stem}-{c}-{p}.png"), full_page=True)
+                page.screenshot(path=str(servers.ARTIFACTS / f"{stem}-{c}-{p}.png"), full_page=True)
             except Exception as error:  # noqa: BLE001 - a missing screenshot must not hide the failure
                 sys.stderr.write(f"No screenshot of {page.url}: {error}\n")
 
@@ -309,7 +301,7 @@ def canary_run(browser, canary_server) -> Iterator[CanaryRun]:
             run.redis_values = watch.every_value()
         for context in contexts:
             context.close()
-        _stop(canary_server.process)
+        servers.stop(canary_server.process)
     yield run
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import _run, _server_env
-from tests.e2e.dialogue_navigators import (
+from tests.e2e import servers
+from tests.e2e.navigators import (
     LIVE_SECONDS,
     DialogueCase,
     Facilitator,
@@ -36,7 +36,7 @@ def _server_environment(server_database_url, tmp_path_factory) -> dict[str, str]
     base = tmp_path_factory.getbasetemp()
     var_dirs = [d for d in base.glob("mend-var*") if not d.is_symlink() and (d / "server.log").exists()]
     assert len(var_dirs) == 1, f"expected the e2e server's one var dir, found {var_dirs}"
-    return _server_env(var_dirs[0], server_database_url)
+    return servers.server_env(var_dirs[0], server_database_url)
 
 
 @pytest.fixture
@@ -47,7 +47,9 @@ def server_env(mend_server, server_database_url, tmp_path_factory) -> dict[str, 
 @pytest.fixture
 def direct_case(server_env) -> DialogueCase:
     """A fresh case at the encounter stage whose person harmed chose to write to the other party directly."""
-    output = _run([sys.executable, str(SEED), secrets.token_hex(3)], server_env, "Seeding a direct case")
+    output = servers.run(
+        [sys.executable, str(SEED), secrets.token_hex(3)], server_env, "Seeding a direct case"
+    )
     return DialogueCase.from_seed(loads_last_line(output))
 
 
@@ -206,7 +208,7 @@ def test_it_still_opens_a_version_1_message_stored_before_version_2(people, serv
     # Given a version 1 message the person responsible sent before version 2, as the server stored it
     envelope = responsible.page.evaluate(SEAL_V1, text)
     stored = loads_last_line(
-        _run(
+        servers.run(
             [sys.executable, str(SEED), "--store-v1", json.dumps(envelope)],
             server_env,
             "Storing a v1 message",
@@ -240,7 +242,7 @@ def test_it_does_not_show_an_older_format_message_stored_after_a_newer_one(peopl
     # store one to skip the check of every entry)
     envelope = responsible.page.evaluate(SEAL_V1, text)
     stored = loads_last_line(
-        _run(
+        servers.run(
             [sys.executable, str(SEED), "--store-v1", json.dumps(envelope)],
             server_env,
             "Storing a v1 message",

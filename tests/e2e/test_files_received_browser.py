@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e import test_relay_journey
-from tests.e2e.dialogue_navigators import LIVE_SECONDS, Facilitator, HarmedParty, as_upload, png_with
+from tests.e2e.navigators import LIVE_SECONDS, Facilitator, HarmedParty, as_upload, png_with
 
 pytestmark = pytest.mark.e2e
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import _run, _server_env
-from tests.e2e.dialogue_navigators import (
+from tests.e2e import servers
+from tests.e2e.navigators import (
     LIVE_SECONDS,
     DialogueCase,
     Facilitator,
@@ -37,13 +37,13 @@ class Database:
         self.env = env
 
     def seed(self) -> DialogueCase:
-        output = _run(
+        output = servers.run(
             [sys.executable, str(HERE / "dialogue_seed.py"), secrets.token_hex(3)], self.env, "Seeding"
         )
         return DialogueCase.from_seed(loads_last_line(output))
 
     def __call__(self, action: str, *args: str) -> dict:
-        output = _run([sys.executable, str(HERE / "key_attacks.py"), action, *args], self.env, action)
+        output = servers.run([sys.executable, str(HERE / "key_attacks.py"), action, *args], self.env, action)
         return loads_last_line(output)
 
 
@@ -52,7 +52,7 @@ def database(mend_server, server_database_url, tmp_path_factory) -> Database:
     base = tmp_path_factory.getbasetemp()
     var_dirs = [d for d in base.glob("mend-var*") if not d.is_symlink() and (d / "server.log").exists()]
     assert len(var_dirs) == 1, f"expected the e2e server's one var dir, found {var_dirs}"
-    return Database(_server_env(var_dirs[0], server_database_url))
+    return Database(servers.server_env(var_dirs[0], server_database_url))
 
 
 @pytest.fixture

@@ -30,16 +30,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from websockets.sync.client import ClientConnection, connect
 
 from mend.core import envelope as env
-from tests.e2e.conftest import (
-    ROOT,
-    _free_port,
-    _is_postgres,
-    _run,
-    _server_env,
-    _stop,
-    _unavailable,
-    _wait_until_healthy,
-)
+from tests.e2e import servers
 
 pytestmark = pytest.mark.e2e
 
@@ -146,7 +137,9 @@ def _throwaway_postgres(url: str) -> tuple[str, Callable[[], None]]:
         with psycopg.connect(maintenance, autocommit=True, connect_timeout=5) as conn:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     except psycopg.OperationalError as error:
-        _unavailable(f"Cannot reach PostgreSQL at {parts.hostname}:{parts.port} to make a database: {error}")
+        servers.unavailable(
+            f"Cannot reach PostgreSQL at {parts.hostname}:{parts.port} to make a database: {error}"
+        )
 
     def drop() -> None:
         with psycopg.connect(maintenance, autocommit=True, connect_timeout=5) as conn:
@@ -162,7 +155,7 @@ class Server:
         self.env = env_vars
         self.var_dir = var_dir
         self.database_url = database_url
-        self.port = _free_port()
+        self.port = servers.free_port()
         self.log = var_dir / "server.log"
         self.process: subprocess.Popen | None = None
         self.kills = 0
@@ -179,12 +172,12 @@ class Server:
             self.process = subprocess.Popen(
                 [mend, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
                 env=self.env,
-                cwd=ROOT,
+                cwd=servers.ROOT,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        _wait_until_healthy(self.url, self.process, self.log)
+        servers.wait_until_healthy(self.url, self.process, self.log)
 
     def kill(self) -> None:
         """kill -9: no shutdown, no flushing, whatever was in flight is cut off."""
@@ -195,7 +188,7 @@ class Server:
 
     def stop(self) -> None:
         if self.process is not None:
-            _stop(self.process)
+            servers.stop(self.process)
 
     def log_tail(self) -> str:
         return self.log.read_text()[-4000:] if self.log.exists() else ""
@@ -229,13 +222,13 @@ def server(tmp_path_factory) -> Iterator[Server]:
     Redis as the channel layer when REDIS_URL is set; the server is not started yet."""
     var_dir = tmp_path_factory.mktemp("mend-nothing-lost")
     database_url, drop = "", None
-    if _is_postgres(os.environ.get("DATABASE_URL", "")):
+    if servers.is_postgres(os.environ.get("DATABASE_URL", "")):
         database_url, drop = _throwaway_postgres(os.environ["DATABASE_URL"])
     try:
-        env_vars = _server_env(var_dir, database_url)
+        env_vars = servers.server_env(var_dir, database_url)
         if os.environ.get("REDIS_URL"):
             env_vars["REDIS_URL"] = os.environ["REDIS_URL"]
-        _run(
+        servers.run(
             [str(Path(sys.executable).parent / "mend"), "migrate", "--no-input", "-v", "0"],
             env_vars,
             "Migrating",
@@ -556,7 +549,7 @@ def _play(server: Server, seeded: dict) -> Run:
 @pytest.fixture(scope="module")
 def run(server) -> Run:
     seeded = json.loads(
-        _run([sys.executable, "-m", "tests.e2e.test_nothing_lost"], server.env, "Seeding")
+        servers.run([sys.executable, "-m", "tests.e2e.test_nothing_lost"], server.env, "Seeding")
         .strip()
         .splitlines()[-1]
     )

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import _run, _server_env
-from tests.e2e.dialogue_navigators import (
+from tests.e2e import servers
+from tests.e2e.navigators import (
     LIVE_SECONDS,
     DialogueCase,
     Facilitator,
@@ -33,7 +33,9 @@ SEED = Path(__file__).with_name("dialogue_seed.py")
 
 
 def seed_case(env: dict[str, str]) -> DialogueCase:
-    output = _run([sys.executable, str(SEED), secrets.token_hex(3)], env, "Seeding a conversation case")
+    output = servers.run(
+        [sys.executable, str(SEED), secrets.token_hex(3)], env, "Seeding a conversation case"
+    )
     return DialogueCase.from_seed(loads_last_line(output))
 
 
@@ -44,7 +46,7 @@ def dialogue_case(mend_server, server_database_url, tmp_path_factory) -> Dialogu
     base = tmp_path_factory.getbasetemp()
     var_dirs = [d for d in base.glob("mend-var*") if not d.is_symlink() and (d / "server.log").exists()]
     assert len(var_dirs) == 1, f"expected the e2e server's one var dir, found {var_dirs}"
-    return seed_case(_server_env(var_dirs[0], server_database_url))
+    return seed_case(servers.server_env(var_dirs[0], server_database_url))
 
 
 @pytest.fixture

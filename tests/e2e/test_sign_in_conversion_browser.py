@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import _run, _server_env
-from tests.e2e.dialogue_navigators import DialogueCase, Facilitator, HarmedParty, loads_last_line
+from tests.e2e import servers
+from tests.e2e.navigators import DialogueCase, Facilitator, HarmedParty, loads_last_line
 
 pytestmark = pytest.mark.e2e
 
@@ -25,19 +25,23 @@ def server_env(mend_server, server_database_url, tmp_path_factory) -> dict[str, 
     base = tmp_path_factory.getbasetemp()
     var_dirs = [d for d in base.glob("mend-var*") if not d.is_symlink() and (d / "server.log").exists()]
     assert len(var_dirs) == 1, f"expected the e2e server's one var dir, found {var_dirs}"
-    return _server_env(var_dirs[0], server_database_url)
+    return servers.server_env(var_dirs[0], server_database_url)
 
 
 def _accounts(env: dict[str, str], case: DialogueCase) -> dict:
     names = [case.facilitator_email, case.harmed_sign_in]
-    return loads_last_line(_run([sys.executable, str(OLDER), "state", *names], env, "Reading the accounts"))
+    return loads_last_line(
+        servers.run([sys.executable, str(OLDER), "state", *names], env, "Reading the accounts")
+    )
 
 
 def test_it_moves_older_accounts_to_this_installs_salt_and_they_still_read_their_messages(
     new_context, server_env
 ):
     case = DialogueCase.from_seed(
-        loads_last_line(_run([sys.executable, str(SEED), secrets.token_hex(3)], server_env, "Seeding a case"))
+        loads_last_line(
+            servers.run([sys.executable, str(SEED), secrets.token_hex(3)], server_env, "Seeding a case")
+        )
     )
     # Given a participant who wrote to their facilitator, and the facilitator who read it
     facilitator = Facilitator(new_context().new_page(), case)
@@ -53,7 +57,7 @@ def test_it_moves_older_accounts_to_this_installs_salt_and_they_still_read_their
 
     # Given a staff member and a participant whose accounts are as an older Mend left them
     secrets_of = {case.facilitator_email: case.facilitator_password, case.harmed_sign_in: case.phrase}
-    _run(
+    servers.run(
         [sys.executable, str(OLDER), "downgrade", json.dumps(secrets_of)], server_env, "Making older accounts"
     )
     older = _accounts(server_env, case)

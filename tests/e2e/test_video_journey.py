@@ -17,9 +17,16 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.e2e.conftest import ARTIFACTS, CHROMIUM_ARGS, _failed, _run, _server_env
-from tests.e2e.dialogue_navigators import LIVE_SECONDS, DialogueCase, Facilitator, Party, loads_last_line
-from tests.e2e.navigators import CspWatcher, serve_neutral_sites
+from tests.e2e import servers
+from tests.e2e.navigators import (
+    LIVE_SECONDS,
+    CspWatcher,
+    DialogueCase,
+    Facilitator,
+    Party,
+    loads_last_line,
+    serve_neutral_sites,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -44,7 +51,7 @@ class Meeting:
 @pytest.fixture(scope="module")
 def media_browser(browser, chromium_executable) -> Iterator[Browser]:
     launched = browser.browser_type.launch(
-        executable_path=chromium_executable, headless=True, args=CHROMIUM_ARGS + FAKE_MEDIA
+        executable_path=chromium_executable, headless=True, args=servers.CHROMIUM_ARGS + FAKE_MEDIA
     )
     yield launched
     launched.close()
@@ -64,12 +71,12 @@ def media_context(media_browser, mend_server, request) -> Iterator[Callable[[], 
         return context
 
     yield make
-    if _failed(request.node):
-        ARTIFACTS.mkdir(exist_ok=True)
+    if servers.failed(request.node):
+        servers.ARTIFACTS.mkdir(exist_ok=True)
         for c, context in enumerate(contexts):
             for p, page in enumerate(context.pages):
                 page.screenshot(
-                    path=str(ARTIFACTS / f"video-{request.node.name}-{c}-{p}.png"), full_page=True
+                    path=str(servers.ARTIFACTS / f"video-{request.node.name}-{c}-{p}.png"), full_page=True
                 )
     for context in contexts:
         context.close()
@@ -80,8 +87,10 @@ def meeting(mend_server, server_database_url, tmp_path_factory) -> Meeting:
     base = tmp_path_factory.getbasetemp()
     var_dirs = [d for d in base.glob("mend-var*") if not d.is_symlink() and (d / "server.log").exists()]
     assert len(var_dirs) == 1, f"expected the e2e server's one var dir, found {var_dirs}"
-    env = _server_env(var_dirs[0], server_database_url)
-    raw = loads_last_line(_run([sys.executable, str(SEED), secrets.token_hex(3)], env, "Seeding a meeting"))
+    env = servers.server_env(var_dirs[0], server_database_url)
+    raw = loads_last_line(
+        servers.run([sys.executable, str(SEED), secrets.token_hex(3)], env, "Seeding a meeting")
+    )
     return Meeting(
         case=DialogueCase.from_seed(raw),
         session_id=raw["session_id"],

@@ -15,20 +15,19 @@ from datetime import timedelta
 
 PHRASE = "kelp harbour lantern shingle reed osprey"
 PASSWORD = "breakwater tide pool 17 lighthouse"
+PEOPLE = [("harmed_party", "Marram"), ("responsible_party", "Tern"), ("supporter", "Pipi")]
 
 
 def seed(tag: str) -> dict:
     from django.utils import timezone
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    from mend import builders
     from mend.accounts import services as account_services
     from mend.accounts.keys import join_credentials
-    from mend.assessments import services as assessments
     from mend.cases import services as case_services
-    from mend.circles import services as sessions
-    from mend.circles.models import Session
-    from mend.consent import services as consent_services
-    from mend.consent.selectors import current_text
+    from mend.meetings import scheduling as sessions
+    from mend.meetings.models import Meeting as Session
 
     program = account_services.program_create(
         actor=None, name=f"Harbour Light {tag}", slug=f"harbour-{tag}", jurisdictions=["NZ"]
@@ -53,53 +52,41 @@ def seed(tag: str) -> dict:
         referral_details="An invented referral for the video journeys.",
         facilitator=facilitator,
     )
-    places, names = {}, {}
-    people = [("harmed_party", "Marram", None), ("responsible_party", "Tern", None), ("supporter", "Pipi", 0)]
-    for role, pseudonym, supports in people:
-        supported = places["harmed_party"] if supports is not None else None
-        _invitation, raw = case_services.participant_invite(
-            actor=facilitator, case=case, role=role, supports=supported
+    names = {role: f"{pseudonym.lower()}-{tag}" for role, pseudonym in PEOPLE}
+    harmed, responsible = (
+        builders.join(
+            actor=facilitator,
+            case=case,
+            role=role,
+            pseudonym=pseudonym,
+            credentials=join_credentials(names[role], PHRASE),
         )
-        names[role] = f"{pseudonym.lower()}-{tag}"
-        user = case_services.invitation_accept(
-            raw_token=raw, pseudonym=pseudonym, **join_credentials(names[role], PHRASE)
-        )
-        place = case.participants.get(user=user)
-        scopes = ["take_part", "facilitator_contact", "data_processing"]
-        if role != "supporter":
-            scopes.append("direct_meeting")
-        for scope in scopes:
-            text = current_text(program, scope)
-            consent_services.consent_give(actor=user, place=place, scope=scope, text_sha256=text.sha256)
-        places[role] = place
-    harmed, responsible = places["harmed_party"], places["responsible_party"]
-    for place in (harmed, responsible):
-        assessments.assessment_sign_off(
-            actor=facilitator, place=place, answers={"motivation": "Ready to meet."}, outcome="ready"
-        )
-    consent_services.choices_update(
-        actor=harmed.user,
-        place=harmed,
-        mode="direct",
-        supporters_may_attend=False,
-        community_may_attend=False,
-        progress_updates="at_end",
+        for role, pseudonym in PEOPLE[:2]
     )
-    assessments.acknowledgment_submit(
-        actor=responsible.user,
-        place=responsible,
-        text="I sent Marram messages from new accounts after she blocked me, and I know it scared her.",
-    )
-    assessments.acknowledgment_confirm(actor=facilitator, place=responsible)
-    assessments.safety_plan_save(
+    supporter = builders.join(
         actor=facilitator,
-        place=harmed,
-        risks="Contact outside the meeting.",
-        measures="The facilitator is in the room the whole time; Marram can leave at any moment.",
+        case=case,
+        role="supporter",
+        pseudonym="Pipi",
+        supports=harmed,
+        credentials=join_credentials(names["supporter"], PHRASE),
     )
-    assessments.conflict_declare(actor=facilitator, case=case, has_conflict=False)
-    for action in ("accept_referral", "start_assessment", "start_preparation", "begin_encounter"):
-        case = case_services.case_transition(actor=facilitator, case=case, action=action)
+    builders.give_consent(supporter, "take_part", "facilitator_contact", "data_processing")
+    case = builders.prepare(
+        case,
+        facilitator=facilitator,
+        harmed=[harmed],
+        responsible=[responsible],
+        readiness=builders.Readiness(
+            extra_scopes=("data_processing",),
+            acknowledgment="I sent Marram messages from new accounts after she blocked me, and I know it "
+            "scared her.",
+            motivation="Ready to meet.",
+            risks="Contact outside the meeting.",
+            measures="The facilitator is in the room the whole time; Marram can leave at any moment.",
+        ),
+        actions=builders.TO_ENCOUNTER,
+    )
     facilitator_place = case.participants.get(user=facilitator)
     session = sessions.session_schedule(
         actor=facilitator,

@@ -27,7 +27,7 @@ def _migrate():
 def _cast():
     from mend.cases import services as case_services
     from mend.cases.models import Role
-    from tests.conftest import join, make_program, make_staff
+    from tests.builders import join, make_program, make_staff
 
     program = make_program()
     coordinator = make_staff(program, "coordinator", "coord@riverbend.test", "Cole Coordinator")

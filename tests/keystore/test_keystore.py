@@ -144,7 +144,7 @@ def test_it_generates_a_key_file_only_its_owner_can_read(tmp_path, db):
     path = tmp_path / "master.key"
     call_command("keys", "generate", str(path), stdout=StringIO())
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    from mend.core.management.commands.keys import read_key_file
+    from mend.rights.management.commands.keys import read_key_file
 
     assert len(read_key_file(str(path))) == 32
     with pytest.raises(CommandError, match="never overwrites"):

@@ -5,7 +5,7 @@ import pytest
 from mend.cases import services as case_services
 from mend.dialogue import services as dialogue_services
 from mend.dialogue.models import Conversation
-from tests.conftest import prepare_for_encounter
+from tests.builders import prepare_for_encounter
 from tests.dialogue.helpers import give_keys, seal
 from tests.dialogue.test_services import Keys, for_relay, opened, post, relay_envelope
 from tests.keystore.helpers import fill_every_sealed_field

@@ -10,7 +10,7 @@ from mend.audit.models import AuditEvent
 from mend.core import envelope as env
 from mend.dialogue.models import Conversation
 from mend.rights import export
-from tests.conftest import signed_in
+from tests.builders import signed_in
 from tests.dialogue.helpers import seal
 from tests.dialogue.test_services import opened, post
 from tests.keystore.helpers import SECRETS

@@ -22,7 +22,7 @@ from mend.keystore import services as keystore
 from mend.keystore.models import DataKey
 from mend.rights import services as rights
 from mend.rights.tasks import TASK_PATH, retention_schedule
-from tests.conftest import make_program, make_staff
+from tests.builders import make_program, make_staff
 from tests.keystore.helpers import SECRETS, fill_every_sealed_field
 
 Kind = Conversation.Kind

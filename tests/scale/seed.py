@@ -37,11 +37,10 @@ def session_for(user, *, second_factor: bool) -> str:
 
 
 def seed() -> dict:
+    from mend import builders
     from mend.accounts import services as account_services
     from mend.accounts.keys import unknown_credentials
     from mend.cases import services as case_services
-    from mend.consent import services as consent_services
-    from mend.consent.selectors import current_text
     from mend.dialogue import services as dialogue_services
     from tests.dialogue.helpers import give_keys
 
@@ -64,16 +63,17 @@ def seed() -> dict:
         referral_source="self",
         facilitator=facilitator,
     )
-    _invitation, raw = case_services.participant_invite(actor=facilitator, case=case, role="harmed_party")
-    party = case_services.invitation_accept(
-        raw_token=raw, pseudonym="Tern", **unknown_credentials("tern-tidewater")
+    place = builders.join(
+        actor=facilitator,
+        case=case,
+        role="harmed_party",
+        pseudonym="Tern",
+        credentials=unknown_credentials("tern-tidewater"),
     )
-    place = case.participants.get(user=party)
+    party = place.user
     # A support conversation needs nothing but the party's consent to take part and to hear from the
     # facilitator (mend.dialogue.rules.writing_missing), whatever the case's stage.
-    for scope in ("take_part", "facilitator_contact", "data_processing"):
-        text = current_text(program, scope)
-        consent_services.consent_give(actor=party, place=place, scope=scope, text_sha256=text.sha256)
+    builders.give_consent(place, "take_part", "facilitator_contact", "data_processing")
     conversation = dialogue_services.conversation_open(case=case, kind="support", party=place)
     party_keys, facilitator_keys = give_keys(party), give_keys(facilitator)
     return {

@@ -2,6 +2,10 @@
 // survives a reload, each message keeps its id across retries, and after any break the page resumes from
 // the last sequence number it saw. The server only ever gets envelopes.
 import * as e2e from "./e2e.js";
+import { getJson, sendJson } from "./http.js";
+import { failure } from "./messages.js";
+import { el, showError as showIn } from "./ui.js";
+import { uploadEncrypted } from "./upload.js";
 
 const root = document.querySelector("[data-conversation]");
 const conversationId = root.dataset.conversation;
@@ -15,7 +19,6 @@ const composer = root.querySelector("[data-composer]");
 const errorBox = root.querySelector("[data-errors]");
 const warnings = root.querySelector("[data-key-warnings]");
 const connection = root.querySelector("[data-connection]");
-const csrf = document.querySelector("input[name=csrfmiddlewaretoken]").value;
 const targets = JSON.parse(root.dataset.targets || "[]");
 
 const rendered = new Map(); // message id -> {item, frame, content, status, problem}
@@ -27,29 +30,11 @@ let retryDelay = 1000;
 
 // --- small helpers ------------------------------------------------------------------------------------
 
-function el(tag, attrs = {}, text = "") {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
-  if (text) node.textContent = text;
-  return node;
-}
-
-function showError(text) {
-  errorBox.replaceChildren(el("p", {}, text));
-  errorBox.hidden = false;
-  errorBox.focus();
-}
+const showError = (problem) => showIn(errorBox, problem);
 
 function setConnection(text, state) {
   connection.textContent = text;
   connection.dataset.state = state;
-}
-
-async function getJson(url) {
-  const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-  const body = await response.json();
-  if (!response.ok) throw new Error(body.error || "Something went wrong. Please try again.");
-  return body;
 }
 
 // --- the outbox: sealed envelopes waiting for the server's acknowledgment, kept in IndexedDB ----------
@@ -195,7 +180,7 @@ function changeNotice(item) {
       pendingChanges = pendingChanges.filter((other) => !place(other));
       showKeyWarnings();
       redrawKeyMarks();
-    }).catch((error) => showError(error.message));
+    }).catch((error) => showError(error));
   });
   p.append(" ", button);
   return p;
@@ -259,28 +244,19 @@ function recipientsOf(people) {
 async function checkedRecipientsFor(conversation, people) {
   const { checked, refused } = await checkMembers(people);
   if (refused.length) {
-    throw new Error(
-      `The keys listed for ${refused.map((p) => p.name).join(", ")} could not be checked, so nothing was ` +
-        "passed on. Please let your program's administrator know.",
-    );
+    throw failure("relay_keys_unchecked", { names: refused.map((p) => p.name).join(", ") });
   }
   // A conversation this device has never opened has no pins: its people, as the server lists them, are
   // not trusted here on first use.
   const { changes, first } = await membershipChanges(conversation, checked, { pinFirst: false });
   if (first) {
-    throw new Error(
-      "Nothing was passed on yet: this device has not opened that conversation before. Please open it once " +
-        "and check the people there, then pass this on.",
-    );
+    throw failure("relay_never_opened");
   }
   if (changes.length) {
     const who = changes.map(({ person, change }) =>
       change === "new" ? `${person.name} (new, ${person.roleName})` : `${person.name} (changed keys)`,
     );
-    throw new Error(
-      `The people in that conversation changed: ${who.join(", ")}. Open that conversation and check there, ` +
-        "then pass it on.",
-    );
+    throw failure("relay_members_changed", { who: who.join(", ") });
   }
   return checked.filter((p) => p.keyId).map((p) => ({ key_id: p.keyId, enc_public: p.enc_public }));
 }
@@ -362,7 +338,7 @@ function resendButton(entry) {
     } catch (error) {
       entry.resend = true;
       button.disabled = false;
-      showError(error.message);
+      showError(error);
     }
   });
   return button;
@@ -453,9 +429,9 @@ function fileButton(file) {
   const button = el("button", { type: "button", class: "link", "data-file": String(file.id) }, `${name} (${size})`);
   button.addEventListener("click", async () => {
     try {
-      if (typeof file.id !== "string" || !FILE_ID.test(file.id)) throw new Error("This file's id is not valid.");
+      if (typeof file.id !== "string" || !FILE_ID.test(file.id)) throw failure("file_id_invalid");
       const response = await fetch(`${root.dataset.downloadUrl}${file.id}/`, { credentials: "same-origin" });
-      if (!response.ok) throw new Error("This file could not be fetched. Please try again.");
+      if (!response.ok) throw failure("file_not_fetched");
       const ciphertext = new Uint8Array(await response.arrayBuffer());
       const plain = await e2e.decryptFile(ciphertext, { conversation: conversationId, entry: file });
       const url = URL.createObjectURL(new Blob([plain], { type: fileTypeOf(file) }));
@@ -465,7 +441,7 @@ function fileButton(file) {
       link.remove();
       setTimeout(() => URL.revokeObjectURL(url), 10000);
     } catch (error) {
-      showError(error.message);
+      showError(error);
     }
   });
   return button;
@@ -624,26 +600,14 @@ async function receiveMessage(frame) {
 
 // --- sending -----------------------------------------------------------------------------------------
 
-async function uploadFiles(files) {
-  const entries = [];
-  for (const file of files) {
-    if (file.size > 10 * 1024 * 1024) throw new Error(`${file.name} is larger than 10 MB. Try a smaller file.`);
-    if (!FILE_TYPES.has(file.type)) {
-      throw new Error(`${file.name} is not a picture (JPEG, PNG, GIF or WebP) or a PDF.`);
-    }
-    const { ciphertext, entry } = await e2e.encryptFile(new Uint8Array(await file.arrayBuffer()), {
-      conversation: conversationId,
-    });
-    const response = await fetch(root.dataset.uploadUrl, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "X-CSRFToken": csrf, "X-File-Id": entry.id, "Content-Type": "application/octet-stream" },
-      body: ciphertext,
-    });
-    if (!response.ok) throw new Error((await response.json()).error || "The file could not be sent.");
-    entries.push({ ...entry, name: file.name, type: file.type, size: file.size });
-  }
-  return entries;
+function uploadFiles(files) {
+  return uploadEncrypted(files, {
+    url: root.dataset.uploadUrl,
+    conversation: conversationId,
+    accepts: (file) => FILE_TYPES.has(file.type),
+    tooBig: "file_too_big",
+    notAccepted: "file_not_message_type",
+  });
 }
 
 async function sealAndQueue(content, meta, id) {
@@ -688,7 +652,7 @@ async function onRefused(frame) {
     try {
       await refreshMembers();
     } catch (error) {
-      showError(error.message); // the message below still says it was not sent
+      showError(error); // the message below still says it was not sent
     }
   }
   if (entry) {
@@ -726,7 +690,7 @@ function relayActions(entry) {
   const back = el("button", { type: "button", class: "secondary", "data-return": "" }, "Return with this note");
   back.addEventListener("click", async () => {
     if (!note.value.trim()) {
-      showError("Write a short note saying what to change before you return it.");
+      showError(failure("return_note_missing"));
       note.focus();
       return;
     }
@@ -735,7 +699,7 @@ function relayActions(entry) {
       await sealAndQueue({ text: note.value.trim() }, { kind: "returned", ref: entry.frame.id });
     } catch (error) {
       back.disabled = false;
-      showError(error.message);
+      showError(error);
     }
   });
   buttons.append(back);
@@ -751,7 +715,7 @@ function relayActions(entry) {
           await passOn(entry, target);
         } catch (error) {
           forward.disabled = false;
-          showError(error.message);
+          showError(error);
         }
       });
       buttons.append(forward);
@@ -767,14 +731,11 @@ function relayActions(entry) {
 async function passOn(entry, target) {
   const meta = entry.frame.envelope.meta || {};
   if (entry.problem || !entry.content || meta.kind !== "for_relay" || meta.approved !== true) {
-    throw new Error("The writer has not agreed to have this one passed on.");
+    throw failure("relay_not_approved");
   }
   // Only words whose writer's keys are the ones checked here, and that were sealed alike for everyone.
   if (keyStateOf(entry) !== "pinned" || (sealNotes.get(entry.frame.id) || "") !== "") {
-    throw new Error(
-      "This message was signed with keys that have not been checked here, or could not be checked for " +
-        "everyone, so it cannot be passed on. Check the change shown above, or ask the writer to send it again.",
-    );
+    throw failure("relay_keys_not_pinned");
   }
   // Sealed again for the other side's exchange, with the text exactly as the writer approved it; the
   // server says first whether it may go now (it is held while the other person takes a break).
@@ -788,14 +749,7 @@ async function passOn(entry, target) {
     recipients: await checkedRecipientsFor(target.id, state.members),
     meta: { kind: "relayed", ref: entry.frame.id },
   });
-  const response = await fetch(`${base}${target.id}/send/`, {
-    method: "POST",
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf },
-    body: JSON.stringify(envelope),
-  });
-  const answer = await response.json();
-  if (!response.ok) throw new Error(answer.error || "It could not be passed on. Please try again.");
+  await sendJson(`${base}${target.id}/send/`, envelope, { fallback: "relay_not_sent" });
   entry.frame.relay_state = "forwarded";
   draw(entry);
 }
@@ -853,7 +807,7 @@ function connect() {
   socket.addEventListener("message", (event) => {
     const frame = JSON.parse(event.data);
     const handler = HANDLERS[frame.type];
-    if (handler) queue = queue.then(() => handler(frame)).catch((error) => showError(error.message));
+    if (handler) queue = queue.then(() => handler(frame)).catch((error) => showError(error));
   });
   socket.addEventListener("close", (event) => {
     if (event.code === 4404) {
@@ -886,7 +840,7 @@ async function onSubmit(event) {
   const text = draft.value.trim();
   const files = fileInput ? [...fileInput.files] : [];
   if (!text && !files.length) {
-    showError("Write a message or add a file first.");
+    showError(failure("message_empty"));
     draft.focus();
     return;
   }
@@ -906,7 +860,7 @@ async function onSubmit(event) {
     if (fileInput) fileInput.value = "";
     draft.dispatchEvent(new Event("input"));
   } catch (error) {
-    showError(error.message);
+    showError(error);
   } finally {
     button.disabled = false;
   }
@@ -916,7 +870,7 @@ async function start() {
   keyset = await e2e.loadKeyset();
   if (!keyset) {
     setConnection("", "locked");
-    showError("Your keys are not unlocked on this device. Sign out, then sign in again to read and send messages.");
+    showError(failure("keys_locked"));
     if (composer) composer.hidden = true;
     return;
   }
@@ -943,4 +897,4 @@ async function start() {
   connect();
 }
 
-start().catch((error) => showError(error.message));
+start().catch((error) => showError(error));

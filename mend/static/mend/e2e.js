@@ -1,5 +1,7 @@
 // End-to-end encryption in the browser with WebCrypto only: sign-in keys, a person's keys and envelope v2
-// (v1 still opens), exactly as docs/crypto.md describes and as mend/core/envelope.py implements.
+// (v1 still opens), exactly as docs/crypto.md describes and as mend/core/envelope.py implements. Errors
+// carry a code (messages.js); the words a person reads are chosen there, not here.
+import { failure, words, wordsOf } from "./messages.js";
 
 const subtle = globalThis.crypto.subtle;
 const encoder = new TextEncoder();
@@ -47,7 +49,7 @@ function toBytes(data) {
   if (data instanceof Uint8Array) return data;
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  throw new Error("Expected bytes (a Uint8Array or an ArrayBuffer).");
+  throw failure("not_bytes");
 }
 
 export function b64u(bytes) {
@@ -59,13 +61,13 @@ export function b64u(bytes) {
 // Strict: one text for one byte string, so that changing any character of a signature is noticed.
 export function unb64u(text, length, what = "value") {
   if (typeof text !== "string" || !/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) {
-    throw new Error(`The ${what} is not base64url text.`);
+    throw failure("not_base64url", { what });
   }
   const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
   const bytes = Uint8Array.from(binary, (char) => char.charCodeAt(0));
-  if (b64u(bytes) !== text) throw new Error(`The ${what} is not base64url text in its canonical form.`);
+  if (b64u(bytes) !== text) throw failure("not_canonical_base64url", { what });
   if (length !== undefined && bytes.length !== length) {
-    throw new Error(`The ${what} must be ${length} bytes.`);
+    throw failure("wrong_length", { what, length });
   }
   return bytes;
 }
@@ -85,11 +87,11 @@ function isPlainObject(value) {
 export function canonical(value) {
   if (value === null || typeof value === "boolean") return JSON.stringify(value);
   if (typeof value === "number") {
-    if (!Number.isFinite(value)) throw new Error("Canonical JSON has no NaN or Infinity.");
+    if (!Number.isFinite(value)) throw failure("json_not_finite");
     return JSON.stringify(value);
   }
   if (typeof value === "string") {
-    if (!value.isWellFormed()) throw new Error("Canonical JSON needs well-formed Unicode text.");
+    if (!value.isWellFormed()) throw failure("json_bad_unicode");
     return JSON.stringify(value);
   }
   if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
@@ -98,7 +100,7 @@ export function canonical(value) {
     const keys = Object.keys(value).filter((key) => value[key] !== undefined).sort();
     return `{${keys.map((key) => `${canonical(key)}:${canonical(value[key])}`).join(",")}}`;
   }
-  throw new Error(`Canonical JSON cannot hold this value (${typeof value}).`);
+  throw failure("json_unsupported", { type: typeof value });
 }
 
 function canonicalBytes(value) {
@@ -151,7 +153,7 @@ function signInInputs(identifier, secret) {
 export async function signInSalt(identifier, installId) {
   const id = pyStrip(identifier).toLowerCase();
   if (installId === undefined || installId === null) return sha256(utf8(`mend/v1/sign-in|${id}`));
-  if (!installId) throw new Error("The install id is empty.");
+  if (!installId) throw failure("install_id_empty");
   return sha256(utf8(`mend/v2/sign-in|${installId}|${id}`));
 }
 
@@ -193,7 +195,7 @@ function base32(bytes) {
 function recoveryCodeBytes(code) {
   const letters = (code || "").toUpperCase().replace(RECOVERY_SEPARATORS, "");
   if (letters.length !== 32 || [...letters].some((c) => !BASE32.includes(c))) {
-    throw new Error("A recovery code has 32 letters and digits, in groups of four.");
+    throw failure("recovery_code_form");
   }
   const bits = [...letters].map((c) => BASE32.indexOf(c).toString(2).padStart(5, "0")).join("");
   return Uint8Array.from(bits.match(/.{8}/g), (eight) => parseInt(eight, 2));
@@ -282,7 +284,7 @@ async function importPrivate(kind, pkcs8, extractable) {
 
 function samePublic(bytes, expected, what) {
   if (expected !== undefined && b64u(bytes) !== b64u(asBytes(expected, 32, what))) {
-    throw new Error(`The ${what} does not belong to these private keys.`);
+    throw failure("public_key_mismatch", { what });
   }
 }
 
@@ -294,7 +296,7 @@ async function keysetFromPkcs8(encPkcs8, signPkcs8, publicInfo = {}, extractable
   samePublic(sign.publicBytes, publicInfo.sign_public, "signing public key");
   const keyset = await keysetOf(enc.key, sign.key, enc.publicBytes, sign.publicBytes);
   if (publicInfo.key_id !== undefined && publicInfo.key_id !== keyset.keyId) {
-    throw new Error("The key id does not belong to these keys.");
+    throw failure("key_id_mismatch");
   }
   return keyset;
 }
@@ -320,7 +322,7 @@ export async function publicOf(keyset) {
 // The command-line client's key file (KeyPair.to_file(), perhaps with the public keys beside it).
 export async function importKeysetFromFile(json) {
   const data = typeof json === "string" ? JSON.parse(json) : json;
-  if (!data || data.v !== VERSION) throw new Error("This is not a version 1 Mend key file.");
+  if (!data || data.v !== VERSION) throw failure("key_file_version");
   return keysetFromPkcs8(
     pkcs8Of("enc", unb64u(data.enc_private, 32, "encryption private key")),
     pkcs8Of("sign", unb64u(data.sign_private, 32, "signing private key")),
@@ -335,11 +337,11 @@ async function gcmEncrypt(key, iv, data, aad) {
 }
 
 // WebCrypto says only "OperationError" when a tag does not match; callers say what that means.
-async function gcmDecrypt(key, iv, data, aad, failure) {
+async function gcmDecrypt(key, iv, data, aad, code) {
   try {
     return new Uint8Array(await subtle.decrypt({ name: "AES-GCM", iv, additionalData: aad }, key, data));
   } catch {
-    throw new Error(failure);
+    throw failure(code);
   }
 }
 
@@ -352,18 +354,17 @@ async function wrapOne(wrapKey, privateKey, kind) {
   try {
     pkcs8 = new Uint8Array(await subtle.exportKey("pkcs8", privateKey));
   } catch {
-    throw new Error("These keys cannot be wrapped: their private halves are not extractable.");
+    throw failure("keys_not_extractable");
   }
   const iv = randomBytes(12);
   return { iv: b64u(iv), ct: b64u(await gcmEncrypt(wrapKey, iv, pkcs8, utf8(`mend/v1/key|${kind}`))) };
 }
 
 async function unwrapOne(wrapKey, wrapped, kind) {
-  if (!wrapped || typeof wrapped !== "object") throw new Error(`The wrapped ${kind} key is missing.`);
+  if (!wrapped || typeof wrapped !== "object") throw failure("wrapped_key_missing", { kind });
   const iv = unb64u(wrapped.iv, 12, "wrapping nonce");
-  const failure = "These keys do not open with that passphrase or code.";
   const ct = unb64u(wrapped.ct, undefined, "wrapped key");
-  return gcmDecrypt(wrapKey, iv, ct, utf8(`mend/v1/key|${kind}`), failure);
+  return gcmDecrypt(wrapKey, iv, ct, utf8(`mend/v1/key|${kind}`), "keys_do_not_open");
 }
 
 export async function wrapKeys(wrapKey, keyset) {
@@ -378,13 +379,13 @@ export async function wrapKeys(wrapKey, keyset) {
 // The iteration count is fixed by the client: a bundle that records fewer (say, after a server chose
 // them) is refused rather than trusted.
 function checkBundle(wrapped) {
-  if (!wrapped || wrapped.v !== VERSION) throw new Error("Only version 1 key bundles are accepted.");
+  if (!wrapped || wrapped.v !== VERSION) throw failure("key_bundle_version");
   const kdf = wrapped.kdf || {};
   if (kdf.name !== KDF_NAME) {
-    throw new Error(`Refusing keys wrapped with ${kdf.name}: only ${KDF_NAME} is accepted.`);
+    throw failure("key_bundle_kdf", { name: kdf.name, expected: KDF_NAME });
   }
   if (!Number.isInteger(kdf.iterations) || kdf.iterations < PBKDF2_ITERATIONS) {
-    throw new Error(`Refusing keys wrapped with fewer than ${PBKDF2_ITERATIONS} PBKDF2 iterations.`);
+    throw failure("key_bundle_iterations", { iterations: PBKDF2_ITERATIONS });
   }
 }
 
@@ -431,16 +432,11 @@ export async function rewrapKeys(oldWrapKey, wrapped, newWrapKey, publicInfo) {
 
 const ENVELOPE_VERSION = 2;
 const V2_WRAP_NONCE = new Uint8Array(12); // each version 2 wrapping key is used once: a fixed nonce is safe
-const NOT_FOR_EVERYONE =
-  "This message was not sealed correctly for everyone in this conversation, so it is not shown.";
-const NOT_FOR_YOU =
-  "This message was not sealed so that you can read it: your copy of its key does not open.";
-
-// An error that says which kind of problem it is: "unreadable" (this person's own entry does not open),
-// "not_for_these_keys" (no entry for them: sealed to other keys), "not_for_everyone" (some entry does not
-// recompute), "altered" (anything else).
-function problem(message, reason) {
-  const error = new Error(message);
+// An error that says which kind of problem it is, beside its code: "unreadable" (this person's own entry
+// does not open), "not_for_these_keys" (no entry for them: sealed to other keys), "not_for_everyone" (some
+// entry does not recompute), "altered" (anything else).
+function problem(code, reason) {
+  const error = failure(code);
   error.reason = reason;
   return error;
 }
@@ -455,13 +451,13 @@ function pad(data) {
 function unpad(data) {
   let end = data.length;
   while (end > 0 && data[end - 1] === 0) end -= 1;
-  if (end === 0 || data[end - 1] !== 0x80) throw new Error("The message's padding is broken.");
+  if (end === 0 || data[end - 1] !== 0x80) throw failure("padding_broken");
   return data.slice(0, end - 1);
 }
 
 function envelopeVersion(envelope) {
   if (envelope.v !== 1 && envelope.v !== 2) {
-    throw problem("This message's envelope version is not one this page knows.", "altered");
+    throw problem("envelope_version", "altered");
   }
   return envelope.v;
 }
@@ -487,7 +483,7 @@ async function x25519(privateKey, publicBytes) {
   try {
     return new Uint8Array(await subtle.deriveBits({ name: "X25519", public: publicKey }, privateKey, 256));
   } catch {
-    throw new Error("That X25519 public key cannot be used (it is of small order).");
+    throw failure("small_order_key");
   }
 }
 
@@ -582,7 +578,7 @@ export async function verify(envelope, signPublic) {
 // id with keys is never trusted. A Map of key id to the encryption public key (bytes), or null if unknown.
 export async function recipientKeys(listed) {
   if (!listed || typeof listed !== "object") {
-    throw problem("The recipients' keys are missing, so this message cannot be checked.", "altered");
+    throw problem("recipient_keys_missing", "altered");
   }
   const result = new Map();
   for (const [keyId, keys] of Object.entries(listed)) {
@@ -593,7 +589,7 @@ export async function recipientKeys(listed) {
     const enc = unb64u(keys.enc_public, 32, "recipient's key");
     const sign = unb64u(keys.sign_public, 32, "recipient's key");
     if ((await keyIdOf(enc, sign)) !== keyId) {
-      throw problem("A recipient's keys do not match their key id, so this message is not shown.", "altered");
+      throw problem("recipient_key_id_mismatch", "altered");
     }
     result.set(keyId, enc);
   }
@@ -608,7 +604,7 @@ async function checkEntries(envelope, contentKey, recipients) {
   const unknown = [];
   for (const entry of entries) {
     // Not listed at all (rather than listed as null, for an account that was closed): refused.
-    if (!recipients.has(entry.to)) throw problem(NOT_FOR_EVERYONE, "not_for_everyone");
+    if (!recipients.has(entry.to)) throw problem("not_for_everyone", "not_for_everyone");
     const encPublic = recipients.get(entry.to);
     if (!encPublic) {
       unknown.push(entry.to);
@@ -620,7 +616,7 @@ async function checkEntries(envelope, contentKey, recipients) {
     } catch {
       again = null; // a key nothing could have been sealed to
     }
-    if (!again || canonical(again) !== canonical(entry)) throw problem(NOT_FOR_EVERYONE, "not_for_everyone");
+    if (!again || canonical(again) !== canonical(entry)) throw problem("not_for_everyone", "not_for_everyone");
   }
   return unknown;
 }
@@ -628,7 +624,7 @@ async function checkEntries(envelope, contentKey, recipients) {
 async function openContentKey(envelope, keyset) {
   const version = envelopeVersion(envelope);
   const mine = (envelope.keys || []).find((entry) => entry.to === keyset.keyId);
-  if (!mine) throw problem("This message was not encrypted to these keys.", "not_for_these_keys");
+  if (!mine) throw problem("not_for_these_keys", "not_for_these_keys");
   const epk = unb64u(mine.epk, 32, "ephemeral key");
   const wrapNonce = version === 2 ? V2_WRAP_NONCE : unb64u(mine.nonce, 12, "recipient nonce");
   const wrappedKey = unb64u(mine.ck, 48, "wrapped content key");
@@ -636,13 +632,13 @@ async function openContentKey(envelope, keyset) {
   try {
     kek = await contentKek(await x25519(keyset.encPrivate, epk), epk, keyset.encPublic, version);
   } catch {
-    throw problem(NOT_FOR_YOU, "unreadable");
+    throw problem("not_for_you", "unreadable");
   }
   const toMe = associatedData(envelope, keyset.keyId);
   try {
-    return await gcmDecrypt(kek, wrapNonce, wrappedKey, toMe, NOT_FOR_YOU);
+    return await gcmDecrypt(kek, wrapNonce, wrappedKey, toMe, "not_for_you");
   } catch {
-    throw problem(NOT_FOR_YOU, "unreadable");
+    throw problem("not_for_you", "unreadable");
   }
 }
 
@@ -652,17 +648,16 @@ async function openContentKey(envelope, keyset) {
 // separately, with verify. Errors carry a `reason` (see `problem`).
 export async function openChecked(envelope, keyset, recipients) {
   if (!keyset) {
-    throw problem("There are no keys on this device to open this message with.", "not_for_these_keys");
+    throw problem("no_keys_to_open", "not_for_these_keys");
   }
   const contentKey = await openContentKey(envelope, keyset);
-  const failure = "The message does not decrypt: it was altered or is not for these keys.";
   const nonce = unb64u(envelope.nonce, 12, "nonce");
   const body = unb64u(envelope.body, undefined, "body");
   let padded;
   try {
-    padded = await gcmDecrypt(await aesKey(contentKey), nonce, body, associatedData(envelope), failure);
+    padded = await gcmDecrypt(await aesKey(contentKey), nonce, body, associatedData(envelope), "message_altered");
   } catch {
-    throw problem(failure, "altered");
+    throw problem("message_altered", "altered");
   }
   const unchecked = recipients
     ? await checkEntries(envelope, contentKey, recipients)
@@ -678,20 +673,20 @@ export async function open(envelope, keyset) {
 }
 
 // A message as the server sends it (a frame: envelope, its sender's public keys and every recipient's),
-// checked and opened: {content, unchecked} or {problem, reason}, in words a person can read.
+// checked and opened: {content, unchecked} or {problem, reason}, the problem in messages.js's words.
 export async function openFrame(frame, keyset) {
   const from = frame.from || {};
-  if (!keyset) return { problem: "There are no keys on this device to open this message with." };
+  if (!keyset) return { problem: words("no_keys_to_open") };
   try {
-    if (!from.sign_public || !from.enc_public) throw new Error("The sender's keys are no longer known.");
+    if (!from.sign_public || !from.enc_public) throw failure("sender_keys_unknown");
     const keyId = await keyIdOf(unb64u(from.enc_public), unb64u(from.sign_public));
     if (keyId !== frame.envelope.sender || !(await verify(frame.envelope, from.sign_public))) {
-      throw new Error("This message could not be checked as coming from its sender.");
+      throw failure("sender_unverified");
     }
     const recipients = frame.envelope.v === 1 ? null : await recipientKeys(frame.recipient_keys);
     return await openChecked(frame.envelope, keyset, recipients);
   } catch (error) {
-    return { problem: error.message, reason: error.reason || "altered" };
+    return { problem: wordsOf(error), reason: error.reason || "altered" };
   }
 }
 
@@ -702,7 +697,7 @@ export const AGREEMENT_SIGNATURE = "mend-agreement-signature/1";
 // A party's signature on an agreement version (docs/agreements.md): Ed25519 over the canonical JSON of
 // the purpose, the version's frozen document, and the name they typed.
 export async function signAgreement(keyset, documentText, typedName) {
-  if (!keyset) throw new Error("Your keys are not unlocked on this device. Sign out, then sign in again to sign.");
+  if (!keyset) throw failure("keys_locked");
   const statement = { purpose: AGREEMENT_SIGNATURE, agreement: JSON.parse(documentText), name: typedName };
   const signature = await subtle.sign("Ed25519", keyset.signPrivate, canonicalBytes(statement));
   return { key_id: keyset.keyId, signature: b64u(new Uint8Array(signature)) };
@@ -717,7 +712,7 @@ function fileAad(conversation, fileId) {
 // `key` and `nonce` (base64url) are for the shared test vectors only.
 export async function encryptFile(bytes, { conversation, fileId = crypto.randomUUID(), key, nonce }) {
   const data = toBytes(bytes);
-  if (data.length > MAX_FILE_BYTES) throw new Error("Files can be at most 10 MiB.");
+  if (data.length > MAX_FILE_BYTES) throw failure("file_limit");
   const fileKey = key ? unb64u(key, 32, "file key") : randomBytes(32);
   const iv = nonce ? unb64u(nonce, 12, "file nonce") : randomBytes(12);
   const ciphertext = await gcmEncrypt(await aesKey(fileKey), iv, data, fileAad(conversation, fileId));
@@ -726,9 +721,8 @@ export async function encryptFile(bytes, { conversation, fileId = crypto.randomU
 
 export async function decryptFile(ciphertext, { conversation, entry }) {
   const key = await aesKey(unb64u(entry.key, 32, "file key"));
-  const failure = "The file does not decrypt: it was altered or the key is wrong.";
   const nonce = unb64u(entry.nonce, 12, "file nonce");
-  return gcmDecrypt(key, nonce, toBytes(ciphertext), fileAad(conversation, entry.id), failure);
+  return gcmDecrypt(key, nonce, toBytes(ciphertext), fileAad(conversation, entry.id), "file_altered");
 }
 
 // --- IndexedDB: the signed-in person's keys and the fingerprints seen ---------------------------------

@@ -2,31 +2,18 @@
 // everyone in their conversation with their facilitators, and sent with the item marked done; the server
 // stores only the envelope. The owner and the facilitators open the evidence here, on their own device.
 import * as e2e from "./e2e.js";
+import { getJson, sendJson } from "./http.js";
+import { needKeys } from "./keys.js";
+import { failure } from "./messages.js";
+import { hideError, showError as showIn, whileSending } from "./ui.js";
+import { uploadEncrypted } from "./upload.js";
 
 const root = document.querySelector("[data-evidence]");
 const errorBox = root.querySelector("[data-errors]");
 const status = root.querySelector("[data-status]");
 const list = root.querySelector("[data-evidence-list]");
 const form = root.querySelector("[data-evidence-form]");
-const csrf = document.querySelector("input[name=csrfmiddlewaretoken]")?.value || cookie("csrftoken");
-
-function cookie(name) {
-  const found = document.cookie.split("; ").find((row) => row.startsWith(`${name}=`));
-  return found ? decodeURIComponent(found.split("=")[1]) : "";
-}
-
-function showError(text) {
-  errorBox.textContent = text;
-  errorBox.hidden = false;
-  errorBox.focus();
-}
-
-async function getJson(url) {
-  const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-  const body = await response.json();
-  if (!response.ok) throw new Error(body.error || "Something went wrong. Please try again.");
-  return body;
-}
+const showError = (problem) => showIn(errorBox, problem);
 
 async function showEvidence(keyset) {
   if (!list) return;
@@ -52,42 +39,29 @@ async function showEvidence(keyset) {
   }
 }
 
-async function uploadFiles(files) {
-  const entries = [];
-  for (const file of files) {
-    if (file.size > 10 * 1024 * 1024) throw new Error(`${file.name} is larger than 10 MiB. Try a smaller file.`);
-    if (!(file.type.startsWith("image/") || file.type === "application/pdf")) {
-      throw new Error(`${file.name} is not a picture or a PDF.`);
-    }
-    const { ciphertext, entry } = await e2e.encryptFile(new Uint8Array(await file.arrayBuffer()), {
-      conversation: root.dataset.conversation,
-    });
-    const response = await fetch(root.dataset.uploadUrl, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "X-CSRFToken": csrf, "X-File-Id": entry.id, "Content-Type": "application/octet-stream" },
-      body: ciphertext,
-    });
-    if (!response.ok) throw new Error((await response.json()).error || "The file could not be sent.");
-    entries.push({ ...entry, name: file.name, type: file.type, size: file.size });
-  }
-  return entries;
+function uploadFiles(files) {
+  return uploadEncrypted(files, {
+    url: root.dataset.uploadUrl,
+    conversation: root.dataset.conversation,
+    accepts: (file) => file.type.startsWith("image/") || file.type === "application/pdf",
+    tooBig: "evidence_file_too_big",
+    notAccepted: "file_not_evidence_type",
+  });
 }
 
 async function submit(event, keyset) {
   event.preventDefault();
-  errorBox.hidden = true;
+  hideError(errorBox);
   const text = form.querySelector("[data-evidence-text]").value.trim();
   const files = [...(form.querySelector("[data-evidence-files]").files || [])];
   if (!text && !files.length) {
-    showError("Write what you did, or add a file that shows it.");
+    showError(failure("evidence_empty"));
     return;
   }
   const button = form.querySelector("button[type=submit]");
-  button.disabled = true;
-  status.textContent = "Locking your evidence on this device and sending it…";
-  try {
-    if (!keyset) throw new Error("Your keys are not unlocked on this device. Sign out, then sign in again to send.");
+  const busyText = "Locking your evidence on this device and sending it…";
+  await whileSending({ button, status, errorBox, busyText }, async () => {
+    needKeys(keyset);
     const { members } = await getJson(root.dataset.membersUrl);
     const entries = await uploadFiles(files);
     const meta = { kind: "message" };
@@ -99,21 +73,10 @@ async function submit(event, keyset) {
       recipients: members.filter((p) => p.key_id).map((p) => ({ key_id: p.key_id, enc_public: p.enc_public })),
       meta,
     });
-    const response = await fetch(root.dataset.submitUrl, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "X-CSRFToken": csrf, "Content-Type": "application/json", Accept: "application/json" },
-      body: JSON.stringify(envelope),
-    });
-    const answer = await response.json();
-    if (!response.ok) throw new Error(answer.error || "It could not be sent. Please try again.");
+    await sendJson(root.dataset.submitUrl, envelope, { fallback: "evidence_not_sent" });
     status.textContent = "Sent. Your facilitator will check it and let you know.";
     window.location.reload();
-  } catch (error) {
-    status.textContent = "";
-    showError(error.message);
-    button.disabled = false;
-  }
+  });
 }
 
 async function start() {
@@ -123,10 +86,10 @@ async function start() {
     form.querySelector("button[type=submit]").disabled = false;
   }
   try {
-    if (!keyset && list) throw new Error("Your keys are not unlocked on this device. Sign out, then sign in again to read the evidence.");
+    if (list) needKeys(keyset);
     await showEvidence(keyset);
   } catch (error) {
-    showError(error.message);
+    showError(error);
   }
 }
 

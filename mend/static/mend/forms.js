@@ -1,10 +1,8 @@
 // Small helpers shared by the pages whose forms are sent by script: posting with the CSRF token, and
 // showing the server's answer in words the person can act on.
-
-export function csrfToken(form) {
-  const input = form.querySelector("input[name=csrfmiddlewaretoken]");
-  return input ? input.value : "";
-}
+import { csrfToken } from "./http.js";
+import { words } from "./messages.js";
+import { el } from "./ui.js";
 
 export async function postForm(url, form, fields) {
   const body = new URLSearchParams(fields);
@@ -13,15 +11,6 @@ export async function postForm(url, form, fields) {
     method: "POST",
     headers: { Accept: "application/json", "X-CSRFToken": csrfToken(form) },
     body,
-    credentials: "same-origin",
-  });
-}
-
-export async function postJson(url, form, data) {
-  return fetch(url, {
-    method: "POST",
-    headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRFToken": csrfToken(form) },
-    body: JSON.stringify(data),
     credentials: "same-origin",
   });
 }
@@ -35,17 +24,11 @@ export async function messagesFrom(response) {
   } catch {
     // fall through to the general message
   }
-  return ["Something went wrong on our side. Please try again in a moment."];
+  return [words("server_surprise")];
 }
 
 export function showErrors(box, messages) {
-  box.replaceChildren(
-    ...messages.map((text) => {
-      const p = document.createElement("p");
-      p.textContent = text;
-      return p;
-    }),
-  );
+  box.replaceChildren(...messages.map((text) => el("p", {}, text)));
   box.hidden = messages.length === 0;
   if (messages.length) box.focus();
 }

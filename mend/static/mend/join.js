@@ -2,6 +2,7 @@
 // sign-in key and the wrapped keys, and shows the phrase and recovery code once. Neither leaves here.
 import * as e2e from "./e2e.js";
 import { busy, messagesFrom, postForm, showErrors } from "./forms.js";
+import { wordsOf } from "./messages.js";
 
 const PHRASE_WORDS = 6; // the EFF long list: about 77 bits
 
@@ -62,7 +63,7 @@ async function join(event) {
     await e2e.storeKeyset(await made.unlock());
     showWelcome(name, made.phrase, made.code, next);
   } catch (error) {
-    showErrors(errors, [error.message || String(error)]);
+    showErrors(errors, [wordsOf(error)]);
   } finally {
     busy(form, false);
   }

@@ -2,33 +2,17 @@
 // (envelope v2) to the circle's keeper and the program's coordinators, and the server stores only the
 // envelope and whether a concern was raised. The people they were sealed to open them here too.
 import * as e2e from "./e2e.js";
+import { getJson, sendJson } from "./http.js";
+import { keysOrNull, needKeys } from "./keys.js";
+import { failure } from "./messages.js";
+import { el, hideError, showError as showIn, whileSending } from "./ui.js";
 
 const root = document.querySelector("[data-minutes]");
 const errorBox = root.querySelector("[data-errors]");
 const status = root.querySelector("[data-status]");
 const form = root.querySelector("[data-minutes-form]");
 const shown = root.querySelector("[data-minutes-text]");
-const NO_KEYS = "Your keys are not unlocked on this device. Sign out, then sign in again.";
-
-function csrfToken() {
-  const input = document.querySelector("input[name=csrfmiddlewaretoken]");
-  if (input) return input.value;
-  const found = document.cookie.split("; ").find((row) => row.startsWith("csrftoken="));
-  return found ? decodeURIComponent(found.split("=")[1]) : "";
-}
-
-function showError(text) {
-  errorBox.textContent = text;
-  errorBox.hidden = false;
-  errorBox.focus();
-}
-
-async function getJson(url) {
-  const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-  const body = await response.json();
-  if (!response.ok) throw new Error(body.error || "Something went wrong. Please try again.");
-  return body;
-}
+const showError = (problem) => showIn(errorBox, problem);
 
 async function showMinutes(keyset) {
   const data = document.getElementById("minutes-frame");
@@ -40,30 +24,25 @@ async function showMinutes(keyset) {
     showError(problem);
     return;
   }
-  for (const paragraph of String(content.text || "").split(/\n{2,}/)) {
-    const p = document.createElement("p");
-    p.textContent = paragraph;
-    shown.append(p);
-  }
+  for (const paragraph of String(content.text || "").split(/\n{2,}/)) shown.append(el("p", {}, paragraph));
 }
 
 async function submit(event, keyset) {
   event.preventDefault();
-  errorBox.hidden = true;
+  hideError(errorBox);
   const text = form.querySelector("[data-minutes-input]").value.trim();
   const concern = form.querySelector("[data-minutes-concern]").checked;
   if (!text) {
-    showError("Write the minutes first.");
+    showError(failure("minutes_empty"));
     return;
   }
   const button = form.querySelector("button[type=submit]");
-  button.disabled = true;
-  status.textContent = "Locking the minutes on this device and sending them…";
-  try {
-    if (!keyset) throw new Error(NO_KEYS);
+  const busyText = "Locking the minutes on this device and sending them…";
+  await whileSending({ button, status, errorBox, busyText }, async () => {
+    needKeys(keyset);
     const { recipients } = await getJson(root.dataset.recipientsUrl);
     if (!recipients.length) {
-      throw new Error("Nobody who receives minutes has keys yet. Ask the keeper or a coordinator to sign in once.");
+      throw failure("minutes_no_recipients");
     }
     const envelope = await e2e.seal({
       sender: keyset,
@@ -72,39 +51,23 @@ async function submit(event, keyset) {
       recipients: recipients.map((r) => ({ key_id: r.key_id, enc_public: r.enc_public })),
       meta: { kind: "message" },
     });
-    const response = await fetch(root.dataset.submitUrl, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "X-CSRFToken": csrfToken(), "Content-Type": "application/json", Accept: "application/json" },
-      body: JSON.stringify({ envelope, concern }),
-    });
-    const answer = await response.json();
-    if (!response.ok) throw new Error(answer.error || "The minutes could not be sent. Please try again.");
+    await sendJson(root.dataset.submitUrl, { envelope, concern }, { fallback: "minutes_not_sent" });
     status.textContent = concern
       ? "Sent. The coordinators have been told about the concern."
       : "Sent. Thank you.";
     window.location.reload();
-  } catch (error) {
-    status.textContent = "";
-    showError(error.message);
-    button.disabled = false;
-  }
+  });
 }
 
 async function start() {
-  let keyset = null;
-  try {
-    keyset = await e2e.loadKeyset();
-  } catch {
-    keyset = null;
-  }
+  const keyset = await keysOrNull();
   if (form) {
     form.addEventListener("submit", (event) => submit(event, keyset));
     form.querySelector("button[type=submit]").disabled = false;
   }
   if (shown) {
     if (!keyset) {
-      showError(NO_KEYS);
+      showError(failure("keys_locked"));
       return;
     }
     await showMinutes(keyset);

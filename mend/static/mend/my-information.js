@@ -2,6 +2,8 @@
 // encrypted; this page opens each message with the keys unlocked on this device, checks who sent it, and
 // hands the whole as one JSON file to the browser's downloads. Nothing opened here goes back to the server.
 import * as e2e from "./e2e.js";
+import { failure } from "./messages.js";
+import { hideError, showError as showIn } from "./ui.js";
 
 const root = document.querySelector("[data-my-information]");
 const button = root.querySelector("[data-download]");
@@ -15,11 +17,7 @@ const KINDS = {
   returned: "returned by the facilitator",
 };
 
-function showError(text) {
-  errorBox.textContent = text;
-  errorBox.hidden = false;
-  errorBox.focus();
-}
+const showError = (problem) => showIn(errorBox, problem);
 
 async function opened(frame, keyset) {
   const message = {
@@ -68,7 +66,7 @@ function save(data) {
 }
 
 async function download() {
-  errorBox.hidden = true;
+  hideError(errorBox);
   button.disabled = true;
   status.textContent = "Getting your information ready…";
   try {
@@ -76,7 +74,7 @@ async function download() {
       credentials: "same-origin",
       headers: { Accept: "application/json" },
     });
-    if (!response.ok) throw new Error("Your information could not be fetched just now. Please try again.");
+    if (!response.ok) throw failure("information_not_fetched");
     const keyset = await e2e.loadKeyset();
     const { data, total, unlocked } = await build(await response.json(), keyset);
     save(data);
@@ -92,7 +90,7 @@ async function download() {
     status.dataset.state = "ready";
   } catch (error) {
     status.textContent = "";
-    showError(error.message || "Something went wrong. Please try again.");
+    showError(error);
   } finally {
     button.disabled = false;
   }

@@ -1,7 +1,9 @@
 // Recovery: the code opens the second copy of the person's keys here, in the browser; they are wrapped
 // again under a new passphrase. The server checks a key derived from the code, never the code itself.
 import * as e2e from "./e2e.js";
-import { busy, messagesFrom, postJson, showErrors } from "./forms.js";
+import { busy, messagesFrom, showErrors } from "./forms.js";
+import { postJson } from "./http.js";
+import { words, wordsOf } from "./messages.js";
 
 const form = document.querySelector("form[data-recover]");
 const errors = document.querySelector("[data-errors]");
@@ -27,17 +29,17 @@ async function recover(event) {
   const staff = identifier.includes("@");
   const typed = form.querySelector("#id_password").value;
   if (!identifier || !code.trim()) {
-    showErrors(errors, ["Fill in your sign-in name or email, and your recovery code."]);
+    showErrors(errors, [words("recover_fields_missing")]);
     return;
   }
   if (staff && typed.length < 12) {
-    showErrors(errors, ["Choose a new password of at least 12 characters."]);
+    showErrors(errors, [words("password_too_short")]);
     return;
   }
   busy(form, true, "Checking…");
   try {
     const recovery = await e2e.deriveRecovery(code);
-    const first = await postJson(form.action, form, { identifier, recovery_auth: recovery.authKey });
+    const first = await postJson(form.action, { identifier, recovery_auth: recovery.authKey }, { scope: form });
     if (!first.ok) {
       showErrors(errors, await messagesFrom(first));
       return;
@@ -46,13 +48,8 @@ async function recover(event) {
     const secret = staff ? typed : await newPhrase();
     const fresh = await e2e.deriveSignIn(identifier, secret, form.dataset.installId);
     const { wrapped, keyset } = await e2e.rewrapKeys(recovery.wrapKey, found.recovery_wrapped, fresh.wrapKey, found);
-    const second = await postJson(form.action, form, {
-      step: "finish",
-      identifier,
-      recovery_auth: recovery.authKey,
-      auth_key: fresh.authKey,
-      wrapped,
-    });
+    const finish = { step: "finish", identifier, recovery_auth: recovery.authKey, auth_key: fresh.authKey, wrapped };
+    const second = await postJson(form.action, finish, { scope: form });
     if (!second.ok) {
       showErrors(errors, await messagesFrom(second));
       return;
@@ -67,7 +64,7 @@ async function recover(event) {
     done.hidden = false;
     done.querySelector("h2").focus();
   } catch (error) {
-    showErrors(errors, [error.message || String(error)]);
+    showErrors(errors, [wordsOf(error)]);
   } finally {
     busy(form, false);
   }

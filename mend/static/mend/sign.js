@@ -1,23 +1,21 @@
 // Signing an agreement version: the device signs the version's frozen document and the typed name with the
 // person's own Ed25519 key (docs/agreements.md); the server checks the signature before recording it.
 import * as e2e from "./e2e.js";
+import { failure } from "./messages.js";
+import { hideError, showError as showIn } from "./ui.js";
 
 const form = document.querySelector("[data-sign-form]");
 const errorBox = form.querySelector("[data-errors]");
 const button = form.querySelector("button[type=submit]");
 
-function showError(text) {
-  errorBox.textContent = text;
-  errorBox.hidden = false;
-  errorBox.focus();
-}
+const showError = (problem) => showIn(errorBox, problem);
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
-  errorBox.hidden = true;
+  hideError(errorBox);
   const typed = form.elements.typed_name.value.trim();
   if (!typed) {
-    showError("Type your name to sign. The name you use in this case is fine.");
+    showError(failure("sign_name_missing"));
     return;
   }
   button.disabled = true;
@@ -30,7 +28,7 @@ form.addEventListener("submit", async (event) => {
     form.submit();
   } catch (error) {
     button.disabled = false;
-    showError(error.message || "Your device could not sign just now. Please try again.");
+    showError(error && (error.code || error.message) ? error : failure("sign_failed"));
   }
 });
 

@@ -3,7 +3,9 @@
 // until sign-out. Staff get their keys only after the second step: the wrapping key waits here, in this
 // browser, for the unlock page (the same module), which opens the keys or makes the first ones.
 import * as e2e from "./e2e.js";
-import { busy, csrfToken, messagesFrom, postForm, postJson, showErrors } from "./forms.js";
+import { busy, messagesFrom, postForm, showErrors } from "./forms.js";
+import { postJson } from "./http.js";
+import { failure, words, wordsOf } from "./messages.js";
 
 const form = document.querySelector("form[data-sign-in]");
 const unlockForm = document.querySelector("form[data-unlock]");
@@ -47,14 +49,9 @@ const clearPending = () => inPending("readwrite", (store) => store.delete("wrap"
 // this install's, and the new wrapping is sent back: the server cannot do it, it never holds the keys.
 async function openKeys(keys, wrapKey, oldWrapKey, host) {
   if (keys.wrapped_salt !== 1) return e2e.unwrapKeys(wrapKey, keys.wrapped, keys);
-  if (!oldWrapKey) throw new Error("Your keys did not open. Sign out, then sign in again.");
+  if (!oldWrapKey) throw failure("keys_did_not_open");
   const { wrapped, keyset } = await e2e.rewrapKeys(oldWrapKey, keys.wrapped, wrapKey, keys);
-  const answer = await fetch(host.dataset.keysUrl, {
-    method: "PUT",
-    headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRFToken": csrfToken(host) },
-    body: JSON.stringify({ wrapped }),
-    credentials: "same-origin",
-  });
+  const answer = await postJson(host.dataset.keysUrl, { wrapped }, { method: "PUT", scope: host });
   if (!answer.ok) throw new Error((await messagesFrom(answer))[0]);
   return keyset;
 }
@@ -62,7 +59,7 @@ async function openKeys(keys, wrapKey, oldWrapKey, host) {
 async function firstKeys(wrapKey, host) {
   // The first sign-in makes the person's keys, and a recovery code shown this once.
   const { bundle, code, unlock } = await e2e.newKeyBundle(wrapKey);
-  const answer = await postJson(host.dataset.keysUrl, host, bundle);
+  const answer = await postJson(host.dataset.keysUrl, bundle, { scope: host });
   if (!answer.ok) throw new Error((await messagesFrom(answer))[0]);
   await e2e.storeKeyset(await unlock());
   return { code };
@@ -84,7 +81,7 @@ async function signIn(event) {
   const identifier = form.elements.identifier.value;
   const secret = form.querySelector("[data-secret]").value;
   if (!identifier.trim() || !secret) {
-    showErrors(errors, ["Fill in both parts: your email or sign-in name, and your password or phrase."]);
+    showErrors(errors, [words("sign_in_fields_missing")]);
     return;
   }
   busy(form, true, "Checking…");
@@ -127,7 +124,7 @@ async function signIn(event) {
       showRecovery(code, next, form);
     }
   } catch (error) {
-    showErrors(errors, [error.message || String(error)]);
+    showErrors(errors, [wordsOf(error)]);
   } finally {
     busy(form, false);
   }
@@ -141,7 +138,7 @@ async function unlockKeys() {
   try {
     const pending = await loadPending().catch(() => null);
     if (!pending) {
-      showErrors(errors, ["Your keys are not open on this device. Sign out, then sign in again to open them."]);
+      showErrors(errors, [words("keys_pending_lost")]);
       status.hidden = true;
       return;
     }
@@ -162,7 +159,7 @@ async function unlockKeys() {
     }
   } catch (error) {
     status.hidden = true;
-    showErrors(errors, [error.message || String(error)]);
+    showErrors(errors, [wordsOf(error)]);
   }
 }
 

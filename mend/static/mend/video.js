@@ -3,6 +3,7 @@
 // browsers themselves (DTLS-SRTP). Media never passes through Mend, and nothing here records anything.
 // The server says whom to connect with and whom to drop (side room, someone leaving or withdrawing); this
 // page follows it at once.
+import { el, hideError, showError as showIn } from "./ui.js";
 
 const root = document.querySelector("[data-room]");
 const me = root.dataset.me;
@@ -43,13 +44,6 @@ let attempts = 0; // connections in a row that never got into the room
 
 // --- small helpers ------------------------------------------------------------------------------------
 
-function el(tag, attrs = {}, text = "") {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
-  if (text) node.textContent = text;
-  return node;
-}
-
 function nameOf(id) {
   return names[id] || "Someone";
 }
@@ -63,10 +57,7 @@ function say(text) {
   announce.textContent = text;
 }
 
-function showError(text) {
-  errors.replaceChildren(el("p", {}, text));
-  errors.hidden = false;
-}
+const showError = (problem) => showIn(errors, problem);
 
 function send(frame) {
   if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
@@ -493,7 +484,7 @@ leaveButton.addEventListener("click", () => {
 
 joinForm.addEventListener("submit", async (event) => {
   event.preventDefault();
-  errors.hidden = true;
+  hideError(errors);
   joinForm.querySelector("button").disabled = true;
   setState("joining", "Starting…");
   micOn = joinForm.querySelector("[data-join-audio]").checked;

@@ -5,6 +5,8 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from mend.bench import seed
+
 
 class Command(BaseCommand):
     help = "Benchmark data: `mend bench seed` makes 100,000 cases and a million messages (MEND_BENCH=1 only)."
@@ -17,8 +19,6 @@ class Command(BaseCommand):
         seed.add_argument("--batch", type=int, default=5000, help="Cases written per transaction.")
 
     def handle(self, *args, action, cases, messages, batch, **options):
-        from mend.bench import seed
-
         if not settings.MEND_BENCH:
             # The data is invented and bulky: it belongs in a benchmark's own database, never a real one.
             raise CommandError(

@@ -3,6 +3,8 @@
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from mend.core.worker import schedule_periodic_jobs
+
 
 class Command(BaseCommand):
     help = "Run background jobs (reminders, retention) from the database queue."
@@ -12,7 +14,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, batch, **options):
         if not batch:
-            from mend.core.worker import schedule_periodic_jobs
-
             schedule_periodic_jobs()
         call_command("db_worker", queue_name="default", batch=batch, verbosity=options["verbosity"])

@@ -1,0 +1,221 @@
+"""The one place that says who may be in a meeting's video room now, and what stands in the way.
+
+A person in a room is one of the meeting's attendees: a place in the case for a case meeting (the
+facilitators who run it included, when they attend), or a member of the circle or its keeper for a circle
+meeting. They get signalling only while the meeting is scheduled and open, is small enough for Mend's own
+room, and, for a case meeting, while the consent guards hold for them now: a person who withdrew or is on a
+break gets nothing. Each person has an id in the room that names their kind of place, never their account:
+"p12" (a place in the case), "m5" (a circle member), "k3" (the circle's keeper).
+"""
+
+from datetime import timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mend.accounts.models import Membership, User
+from mend.cases import workflow
+from mend.cases.access import manages_case
+from mend.cases.models import FACILITATING_ROLES, Case, Participant
+from mend.circles.models import CircleMember
+from mend.meetings.models import Meeting, MeetingFormat, MeetingStatus
+from mend.readiness.rules import room_missing
+from mend.readiness.snapshot import snapshot_of
+
+ROOM_SIZE = 6  # Mend's own room is a mesh: every browser sends to every other. Larger groups use Jitsi.
+OPENS_BEFORE = timedelta(minutes=15)  # a facilitator can open the room this long before the start
+# A room left open after its planned end closes by itself this long after it.
+OVERRUN = timedelta(hours=2)
+KEEPING_ROLES = (Membership.Role.ADMIN, Membership.Role.COORDINATOR, Membership.Role.FACILITATOR)
+
+Person = Participant | CircleMember | User
+
+
+# --- who is who -------------------------------------------------------------------------------------------
+
+
+def person_id(person: Person) -> str:
+    if isinstance(person, Participant):
+        return f"p{person.pk}"
+    if isinstance(person, CircleMember):
+        return f"m{person.pk}"
+    return f"k{person.pk}"
+
+
+def facilitates(session: Meeting, person: Person) -> bool:
+    """Runs the meeting on the day: a facilitator attending a case meeting, or the circle's keeper."""
+    if isinstance(person, Participant):
+        return person.role in FACILITATING_ROLES
+    if isinstance(person, CircleMember):
+        return person.user_id == session.circle.keeper_id
+    return True  # the keeper
+
+
+def name_of(session: Meeting, person: Person, *, staff_by_name: bool = True) -> str:
+    """How the others at a meeting know a person: by their pseudonym (or the program's word for their
+    role), never by an account's name. In the room (`staff_by_name`), facilitators and keepers go by their
+    name; the meeting's page and its messages name a facilitator as they name everyone (the two differed
+    before they were one function, and each keeps what it showed)."""
+    if isinstance(person, Participant):
+        if staff_by_name and person.role in FACILITATING_ROLES:
+            return person.user.display_name
+        return person.pseudonym or session.case.program.word_for(person.role)
+    if isinstance(person, CircleMember):
+        return person.name
+    return person.display_name
+
+
+def attendees(session: Meeting) -> list[Person]:
+    """Everyone invited to the meeting who still holds their place, in a fixed order."""
+    if session.case_id is not None:
+        return list(session.attendees.filter(removed_at__isnull=True).select_related("user").order_by("pk"))
+    members = list(
+        session.member_attendees.filter(left_at__isnull=True, circle_id=session.circle_id)
+        .select_related("user")
+        .order_by("pk")
+    )
+    if any(m.user_id == session.circle.keeper_id for m in members):
+        return members
+    return [session.circle.keeper, *members]
+
+
+def too_large(session: Meeting) -> bool:
+    return len(attendees(session)) > ROOM_SIZE
+
+
+# --- who may come in ----------------------------------------------------------------------------------------
+
+
+def meeting_member(session: Meeting, user: User) -> Person | None:
+    """The user's own place among the meeting's attendees, or None: anyone else (in the case, running it
+    from the office, or a stranger) is not in the room."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    if session.case_id is not None:
+        place = (
+            session.attendees.filter(user=user, removed_at__isnull=True)
+            .select_related("user", "case__program")
+            .first()
+        )
+        if place is None:
+            return None
+        if place.role in FACILITATING_ROLES:
+            # Still running the case as staff of its program, not only holding a place in it.
+            return place if manages_case(user, session.case_id) else None
+        return place if place.joined_at is not None else None
+    circle = session.circle
+    if circle.closed_at is not None:
+        return None
+    member = session.member_attendees.filter(user=user, left_at__isnull=True, circle=circle).first()
+    # A staff member (a volunteer) attends only while still in the circle's program.
+    if member is not None and (
+        not user.is_staff_member
+        or Membership.objects.filter(user=user, program_id=circle.program_id).exists()
+    ):
+        return member
+    keeps = (
+        user.pk == circle.keeper_id
+        and Membership.objects.filter(
+            user=user, program_id=circle.program_id, role__in=KEEPING_ROLES
+        ).exists()
+    )
+    return user if keeps else None
+
+
+def person_missing(session: Meeting, person: Person) -> list[str]:
+    """What stands between this person and the room, about them alone: still invited, and, at a case
+    meeting, their consent and presence as the readiness rules ask for them now (room_missing)."""
+    if session.case_id is None:
+        return _circle_person_missing(session, person)
+    return _case_person_missing(session, person)
+
+
+def session_missing(session: Meeting, person: Person, now=None) -> list[str]:
+    """What stands between the meeting itself and a live room. A facilitator attending may open it within
+    its time (by joining, mend.meetings.room): for them an unopened meeting is not in the way."""
+    now = now or timezone.now()
+    ends = session.starts_at + timedelta(minutes=session.duration_minutes)
+    missing = []
+    if session.format != MeetingFormat.VIDEO:
+        missing.append(_("a meeting by video (this one is in person)"))
+    if session.status == MeetingStatus.CANCELLED:
+        missing.append(_("a meeting that is not cancelled"))
+    elif session.status == MeetingStatus.ON_HOLD:
+        missing.append(_("the meeting to come off hold"))
+    if session.ended_at is not None:
+        missing.append(_("a meeting that has not ended"))
+    elif now >= ends + OVERRUN:
+        missing.append(_("a meeting whose time has not passed"))
+    elif session.opened_at is None:
+        if not facilitates(session, person):
+            missing.append(_("your facilitator to open the meeting"))
+        elif now < session.starts_at - OPENS_BEFORE:
+            missing.append(_("the meeting's time: it can be opened from 15 minutes before its start"))
+        elif now >= ends:
+            missing.append(_("a meeting whose time has not passed"))
+    if session.case_id is not None:
+        stage = Case.objects.filter(pk=session.case_id).values_list("stage", flat=True).first()
+        if stage == workflow.CLOSED:
+            missing.append(_("the case to be open"))
+    elif session.circle.closed_at is not None:
+        missing.append(_("the circle to be open"))
+    if too_large(session):
+        missing.append(_("a meeting of six people or fewer (larger meetings use the program's video link)"))
+    return missing
+
+
+def signalling_missing(session: Meeting, person: Person) -> list[str]:
+    """Everything that stands between this person and signalling in the room now; empty when they may.
+    Reads the session and the person's records afresh: the answer changes when anyone acts."""
+    session = (
+        Meeting.objects.select_related("case__program", "circle__program", "circle__keeper")
+        .filter(pk=session.pk)
+        .first()
+    )
+    if session is None:
+        return [_("a meeting that exists")]
+    return session_missing(session, person) + person_missing(session, person)
+
+
+# --- case meetings ------------------------------------------------------------------------------------------
+
+
+def _case_person_missing(session: Meeting, place: Participant) -> list[str]:
+    if not isinstance(place, Participant):
+        return [_("an invitation to this meeting")]
+    # A fresh snapshot each time: the answer changes when anyone acts.
+    case = Case.objects.select_related("program").get(pk=session.case_id)
+    invited = set(session.attendees.filter(removed_at__isnull=True).values_list("pk", flat=True))
+    return room_missing(snapshot_of(case), invited, place)
+
+
+# --- circle meetings ----------------------------------------------------------------------------------------
+
+
+def _circle_person_missing(session: Meeting, person: Person) -> list[str]:
+    circle = session.circle
+    if isinstance(person, CircleMember):
+        still = session.member_attendees.filter(pk=person.pk, left_at__isnull=True, circle=circle).exists()
+        return [] if still else [_("a place in this circle")]
+    if isinstance(person, User) and person.pk == circle.keeper_id:
+        keeps = Membership.objects.filter(
+            user=person, program_id=circle.program_id, role__in=KEEPING_ROLES
+        ).exists()
+        return [] if keeps else [_("a place in this circle")]
+    return [_("an invitation to this meeting")]
+
+
+# --- who signals with whom ----------------------------------------------------------------------------------
+
+
+def peers_for(me: str, facilitators: set[str], present: set[str], side: set[str]) -> set[str]:
+    """Whom a person in the room connects with now, of those present. Facilitators connect with everyone,
+    in the main room and the side room alike. Everyone else connects only with people in their own room,
+    and only while a facilitator is there: the parties are never left alone together."""
+    others = present - {me}
+    if me in facilitators:
+        return others
+    if not present & facilitators:
+        return set()
+    mine = me in side
+    return {pid for pid in others if pid in facilitators or (pid in side) == mine}

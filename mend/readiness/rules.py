@@ -1,0 +1,362 @@
+"""What still stands in the way, as pure functions over a snapshot (mend.readiness.snapshot): each returns
+the missing items in words a facilitator can act on, naming the people concerned by their pseudonyms, and
+an empty list when nothing is missing. No function here reads the database."""
+
+from collections.abc import Callable, Iterable
+
+from django.utils.translation import gettext as _
+
+from mend.cases.models import FACILITATING_ROLES, PARTY_ROLES, Participant, Role
+from mend.readiness.snapshot import Snapshot
+
+MODE_SCOPE = {"indirect": "indirect_exchange", "direct": "direct_meeting"}
+CONTACT_STAGES = ("encounter", "agreement", "follow_up")
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+# --- who is who -------------------------------------------------------------------------------------------
+
+
+def name_of(snap: Snapshot, place: Participant) -> str:
+    """A person as the others know them: the program's word for their place, and their pseudonym."""
+    word = snap.case.program.word_for(place.role)
+    return f"{word} ({place.pseudonym})" if place.pseudonym else word
+
+
+def side_of(snap: Snapshot, place: Participant) -> str:
+    """harmed or responsible for the parties and their supporters; "" for everyone else."""
+    if place.role == Role.HARMED_PARTY:
+        return "harmed"
+    if place.role == Role.RESPONSIBLE_PARTY:
+        return "responsible"
+    if place.role == Role.SUPPORTER and place.supports_id:
+        supported = snap.place(place.supports_id)
+        return side_of(snap, supported) if supported is not None else ""
+    return ""
+
+
+def parties(snap: Snapshot) -> list[Participant]:
+    """The parties who have joined."""
+    return [p for p in snap.places if p.role in PARTY_ROLES and p.has_joined]
+
+
+def chosen_modes(snap: Snapshot) -> tuple[set[str], list[str]]:
+    """The modes the harmed parties chose, and who has not chosen yet."""
+    modes, undecided = set(), []
+    for place in parties(snap):
+        if place.role == Role.HARMED_PARTY:
+            mode = snap.choices_of(place).mode
+            if mode == "undecided":
+                undecided.append(
+                    _("the %(name)s to choose how to take part") % {"name": name_of(snap, place)}
+                )
+            else:
+                modes.add(mode)
+    return modes, undecided
+
+
+# --- the stage table's guards -----------------------------------------------------------------------------
+
+
+def facilitator_missing(snap: Snapshot) -> list[str]:
+    if any(p.role in FACILITATING_ROLES for p in snap.places):
+        return []
+    return [_("a facilitator assigned to the case")]
+
+
+def parties_missing(snap: Snapshot) -> list[str]:
+    missing = []
+    for role in (Role.HARMED_PARTY, Role.RESPONSIBLE_PARTY):
+        places = [p for p in snap.places if p.role == role]
+        if not places:
+            missing.append(_("an invitation for the %(role)s") % {"role": snap.case.program.word_for(role)})
+        for place in places:
+            if not place.has_joined:
+                missing.append(
+                    _("the %(role)s to accept their invitation") % {"role": snap.case.program.word_for(role)}
+                )
+    return missing
+
+
+def conflict_missing(snap: Snapshot) -> list[str]:
+    return [
+        _("a conflict-of-interest declaration by %(name)s") % {"name": user.display_name}
+        for user in snap.undeclared
+    ]
+
+
+def presence_missing(snap: Snapshot, place: Participant, modes: set[str]) -> list[str]:
+    """One person's break, consent to take part, and consent to each of these modes."""
+    missing = []
+    name = name_of(snap, place)
+    if place.paused_at is not None:
+        missing.append(_("the %(name)s to come back from their break") % {"name": name})
+    scopes = snap.scopes_of(place)
+    if "take_part" not in scopes:
+        missing.append(_("consent to take part from the %(name)s") % {"name": name})
+    if "indirect" in modes and MODE_SCOPE["indirect"] not in scopes:
+        missing.append(_("consent of the %(name)s to an exchange through the facilitator") % {"name": name})
+    if "direct" in modes and MODE_SCOPE["direct"] not in scopes:
+        missing.append(_("consent of the %(name)s to meet directly") % {"name": name})
+    return missing
+
+
+def preparation_missing(snap: Snapshot) -> list[str]:
+    missing = []
+    joined = parties(snap)
+    for place in joined:
+        if place.role == Role.RESPONSIBLE_PARTY:
+            state = snap.acknowledgment_of(place)
+            if state == "none":
+                missing.append(
+                    _("acknowledgment of the harm by the %(name)s") % {"name": name_of(snap, place)}
+                )
+            elif state == "submitted":
+                missing.append(
+                    _("a facilitator's confirmation of the acknowledgment by the %(name)s")
+                    % {"name": name_of(snap, place)}
+                )
+    for place in joined:
+        if snap.outcome_of(place) != "ready":
+            missing.append(_("readiness assessment of the %(name)s") % {"name": name_of(snap, place)})
+    for place in joined:
+        if place.role == Role.HARMED_PARTY and not snap.has_safety_plan(place):
+            missing.append(_("safety plan for the %(name)s") % {"name": name_of(snap, place)})
+    return missing
+
+
+def encounter_missing(snap: Snapshot) -> list[str]:
+    """Everything the encounter needs: a facilitator, both parties, every choice made, consent and presence
+    for the chosen modes, preparation, and no undeclared conflict of interest."""
+    missing = facilitator_missing(snap) + parties_missing(snap)
+    modes, undecided = chosen_modes(snap)
+    missing += undecided
+    for place in parties(snap):
+        missing += presence_missing(snap, place, modes)
+    return missing + preparation_missing(snap) + conflict_missing(snap)
+
+
+def break_missing(snap: Snapshot) -> list[str]:
+    """No party on a break, and none who withdrew from taking part (one who never consented is not asked)."""
+    missing = []
+    for place in parties(snap):
+        if place.paused_at is not None:
+            missing.append(_("the %(name)s to come back from their break") % {"name": name_of(snap, place)})
+        elif "take_part" not in snap.scopes_of(place) and place.pk in snap.consented:
+            missing.append(_("consent to take part from the %(name)s") % {"name": name_of(snap, place)})
+    return missing
+
+
+# The names the stage table (mend.cases.workflow) gives its guards: each the condition that must hold.
+GUARDS: dict[str, Callable[[Snapshot], list[str]]] = {
+    "facilitator_assigned": facilitator_missing,
+    "parties_joined": parties_missing,
+    "encounter_ready": encounter_missing,
+    "no_party_on_break": break_missing,
+}
+
+
+def guards_missing(snap: Snapshot, guard_names: tuple[str, ...]) -> list[str]:
+    return _unique(item for name in guard_names for item in GUARDS[name](snap))
+
+
+# --- meetings -----------------------------------------------------------------------------------------------
+
+
+def _represented(snap: Snapshot, attendees: list[Participant], sides: dict[int, str]) -> list[Participant]:
+    """The people harmed whom a meeting concerns: present themselves, or through a supporter."""
+    represented = []
+    for place in attendees:
+        if sides[place.pk] == "harmed":
+            person = place if place.role == Role.HARMED_PARTY else snap.place(place.supports_id)
+            if person is not None and person not in represented:
+                represented.append(person)
+    return represented
+
+
+def meeting_missing(snap: Snapshot, attendees: list[Participant], *, check_stage: bool = True) -> list[str]:
+    """What stands between these people and a meeting now. A meeting with people from both sides is contact
+    between the parties, and needs everything the encounter needs and the person harmed's choice to meet;
+    supporters and community members come only as the person harmed allowed."""
+    case = snap.case
+    missing: list[str] = []
+    if check_stage and case.stage in ("paused", "closed", "referral"):
+        missing.append(
+            _("the case to be active (it is at the %(stage)s stage)")
+            % {"stage": case.get_stage_display().lower()}
+        )
+    if not any(p.role in FACILITATING_ROLES for p in attendees):
+        missing.append(_("a facilitator among the people attending"))
+    sides = {p.pk: side_of(snap, p) for p in attendees}
+    contact = "harmed" in sides.values() and "responsible" in sides.values()
+    represented = _represented(snap, attendees, sides)
+    for place in attendees:
+        if place.role in FACILITATING_ROLES:
+            continue
+        if not place.has_joined:
+            missing.append(_("the %(name)s to join the case") % {"name": name_of(snap, place)})
+            continue
+        modes = {"direct"} if contact and place.role in PARTY_ROLES else set()
+        missing += presence_missing(snap, place, modes)
+        if place.role in PARTY_ROLES and "facilitator_contact" not in snap.scopes_of(place):
+            missing.append(
+                _("consent of the %(name)s to be contacted by the facilitator")
+                % {"name": name_of(snap, place)}
+            )
+    if contact:
+        for person in represented:
+            mode = snap.choices_of(person).mode
+            if mode == "indirect":
+                missing.append(
+                    _(
+                        "a meeting that fits the choice of the %(name)s: "
+                        "they chose to communicate through the facilitator"
+                    )
+                    % {"name": name_of(snap, person)}
+                )
+            elif mode == "undecided":
+                missing.append(_("the %(name)s to choose how to take part") % {"name": name_of(snap, person)})
+            if person not in attendees:
+                missing += presence_missing(snap, person, {"direct"})
+        missing += preparation_missing(snap) + conflict_missing(snap)
+    for place in attendees:
+        if place.role == Role.SUPPORTER and place.supports_id:
+            supported = snap.place(place.supports_id)
+            if supported is not None and "supporters_present" not in snap.scopes_of(supported):
+                missing.append(
+                    _("consent of the %(name)s to have supporters present")
+                    % {"name": name_of(snap, supported)}
+                )
+        if place.role in (Role.SUPPORTER, Role.COMMUNITY_MEMBER):
+            for person_harmed in represented:
+                if place.supports_id == person_harmed.pk and place.role == Role.SUPPORTER:
+                    allowed = snap.choices_of(person_harmed).supporters_may_attend
+                elif place.role == Role.SUPPORTER:
+                    allowed = contact and snap.choices_of(person_harmed).supporters_may_attend
+                else:
+                    allowed = snap.choices_of(person_harmed).community_may_attend
+                if not allowed:
+                    missing.append(
+                        _("the %(harmed)s to allow the %(name)s to attend")
+                        % {"harmed": name_of(snap, person_harmed), "name": name_of(snap, place)}
+                    )
+    return _unique(missing)
+
+
+# --- the video room: person by person -----------------------------------------------------------------------
+
+
+def room_missing(snap: Snapshot, invited: set[int], place: Participant) -> list[str]:
+    """What stands between this person and a case meeting's room now, about them alone. Each person must
+    hold alone with the facilitators (joined, consent to take part and to be contacted, not on a break; a
+    supporter or community member only as the person harmed allowed); when both sides are in the room it is
+    contact between the parties, and each person needs what contact needs of them. Whoever lacks it leaves;
+    the rest may go on (a break or withdrawal removes that person, not the meeting)."""
+    present = [p for p in snap.places if p.pk in invited]
+    me = next((p for p in present if p.pk == place.pk), None)
+    if me is None:
+        return [_("an invitation to this meeting")]
+    if me.role in FACILITATING_ROLES:
+        return []
+    facilitators = [p for p in present if p.role in FACILITATING_ROLES]
+
+    def alone(p: Participant) -> list[str]:
+        return meeting_missing(snap, [*facilitators, p], check_stage=False)
+
+    holding = [p for p in present if p in facilitators or not alone(p)]
+    if me not in holding:
+        return alone(me)
+    while True:  # repeat until nobody else leaves
+        reasons = {p.pk: _contact_in_room(snap, p, holding) for p in holding if p not in facilitators}
+        leaving = {pk for pk, items in reasons.items() if items}
+        if me.pk in leaving:
+            return reasons[me.pk]
+        if not leaving:
+            return []
+        holding = [p for p in holding if p.pk not in leaving]
+
+
+def _contact_in_room(snap: Snapshot, place: Participant, holding: list[Participant]) -> list[str]:
+    """What a meeting of both sides needs of this one person, as meeting_missing asks it of a whole meeting
+    (direct consent, the person harmed's choice, who they allowed to attend, preparation)."""
+    sides = {p.pk: side_of(snap, p) for p in holding}
+    if not {"harmed", "responsible"} <= set(sides.values()):
+        return []
+    missing = preparation_missing(snap) + conflict_missing(snap)
+    name = name_of(snap, place)
+    if place.role in PARTY_ROLES and "direct_meeting" not in snap.scopes_of(place):
+        missing.append(_("consent of the %(name)s to meet directly") % {"name": name})
+    represented = _represented(snap, holding, sides)
+    if sides[place.pk] == "harmed":
+        person = place if place.role == Role.HARMED_PARTY else snap.place(place.supports_id)
+        if person is not None:
+            if snap.choices_of(person).mode != "direct":
+                missing.append(
+                    _("a meeting that fits the choice of the %(name)s") % {"name": name_of(snap, person)}
+                )
+            if person not in holding:
+                missing += presence_missing(snap, person, {"direct"})
+    if place.role in (Role.SUPPORTER, Role.COMMUNITY_MEMBER):
+        for person_harmed in represented:
+            choices = snap.choices_of(person_harmed)
+            allowed = (
+                choices.supporters_may_attend
+                if place.role == Role.SUPPORTER
+                else choices.community_may_attend
+            )
+            if not allowed:
+                missing.append(
+                    _("the %(harmed)s to allow the %(name)s to attend")
+                    % {"harmed": name_of(snap, person_harmed), "name": name}
+                )
+    return missing
+
+
+# --- the dialogue -------------------------------------------------------------------------------------------
+
+
+def direct_chosen(snap: Snapshot) -> bool:
+    """Every person harmed who has joined chooses direct contact (and there is at least one)."""
+    harmed = [p for p in parties(snap) if p.user_id and p.role == Role.HARMED_PARTY]
+    return bool(harmed) and all(snap.choices_of(p).mode == "direct" for p in harmed)
+
+
+def contact_missing(snap: Snapshot, *, mode: str) -> list[str]:
+    """What stands between the parties and contact in this mode: the stage, the encounter's guards, and
+    the choice of every person harmed."""
+    case = snap.case
+    missing = []
+    if case.stage == "paused":
+        missing.append(_("the case to resume from its pause"))
+    elif case.stage == "closed":
+        missing.append(_("the case to be open"))
+    elif case.stage not in CONTACT_STAGES:
+        missing.append(_("the case to reach the encounter stage"))
+    missing += encounter_missing(snap)
+    for place in parties(snap):
+        if place.user_id and place.role == Role.HARMED_PARTY and snap.choices_of(place).mode != mode:
+            missing.append(
+                _("the %(name)s to choose an exchange through the facilitator")
+                % {"name": name_of(snap, place)}
+                if mode == "indirect"
+                else _("the %(name)s to choose to meet directly") % {"name": name_of(snap, place)}
+            )
+    return _unique(missing)
+
+
+def facilitator_contact_missing(snap: Snapshot, place: Participant | None) -> list[str]:
+    """What stands between a facilitator and writing to this one person (their support conversation)."""
+    if place is None:
+        return [_("the person to be in the case")]
+    missing = []
+    if snap.case.stage == "closed":
+        missing.append(_("the case to be open"))
+    scopes = snap.scopes_of(place)
+    if "take_part" not in scopes or "facilitator_contact" not in scopes:
+        missing.append(
+            _("consent of the %(name)s to be contacted by the facilitator") % {"name": name_of(snap, place)}
+        )
+    return missing

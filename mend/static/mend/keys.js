@@ -1,0 +1,18 @@
+// "Your keys are not unlocked here": the one check, and the one error, for a page that needs the person's
+// keys on this device to read or to send.
+import { loadKeyset } from "./e2e.js";
+import { failure } from "./messages.js";
+
+export function needKeys(keyset) {
+  if (!keyset) throw failure("keys_locked");
+  return keyset;
+}
+
+// The keys on this device, or null when there are none or the browser will not say.
+export async function keysOrNull() {
+  try {
+    return await loadKeyset();
+  } catch {
+    return null;
+  }
+}
