@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "mend.cases",
     "mend.consent",
     "mend.assessments",
+    "mend.readiness",
     "mend.circles",
     "mend.meetings",
     "mend.dialogue",

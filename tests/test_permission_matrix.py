@@ -42,7 +42,7 @@ from mend.circles.models import Circle, CircleMember
 from mend.consent.models import Consent
 from mend.dialogue import services as dialogue_services
 from mend.dialogue.models import Attachment, Message, Recipient
-from mend.meetings.models import Meeting as Session
+from mend.meetings.models import Meeting
 from tests.builders import FAST_HASHERS, Cast, build_cast, make_staff
 from tests.circles.builders import circle_for_matrix
 from tests.dialogue.helpers import give_keys
@@ -69,7 +69,7 @@ def world(django_db_setup, django_db_blocker):
 
 def fingerprint(cast) -> tuple:
     """What a cell that wrote would change: row counts of what the routes make, and the case itself."""
-    counted = (Case, Participant, Invitation, ApiToken, Message, Session, Consent, AuditEvent)
+    counted = (Case, Participant, Invitation, ApiToken, Message, Meeting, Consent, AuditEvent)
     case = Case.objects.values_list("stage", "updated_at").get(pk=cast.case.pk)
     return (*(model.objects.count() for model in counted), case)
 
@@ -885,7 +885,7 @@ def build_extra(cast) -> SimpleNamespace:
     volunteer_membership = Membership.objects.get(user=cast.volunteer, program=cast.program)
     facilitator_place = cast.case.participants.get(user=cast.facilitator)
     # Set up directly: the guards for a real dialogue are not the subject here, only who may touch it.
-    session = Session.objects.create(
+    session = Meeting.objects.create(
         case=cast.case,
         kind="preparation",
         format="video",
@@ -926,7 +926,7 @@ def build_extra(cast) -> SimpleNamespace:
         place = CircleMember.objects.create(
             circle_id=circle.circle_id, user=user, role="volunteer", name=f"Left {number}"
         )
-        Session.objects.get(pk=circle.past_meeting_id).member_attendees.add(place)
+        Meeting.objects.get(pk=circle.past_meeting_id).member_attendees.add(place)
     return SimpleNamespace(
         circle_id=circle.circle_id,
         circle_member_id=circle.member_id,
@@ -971,7 +971,7 @@ def expected_location(cast, where: str) -> str | None:
         DRAFT: f"/cases/{cast.case.reference}/agreement/v3/",
         SIGNING: f"/cases/{cast.case.reference}/agreement/v2/",
         ITEM: f"/cases/{cast.case.reference}/agreement/items/{AGREEMENT_ITEM}/",
-        MEETING: f"/cases/{cast.case.reference}/sessions/{Session.objects.get(case=cast.case).pk}/",
+        MEETING: f"/cases/{cast.case.reference}/sessions/{Meeting.objects.get(case=cast.case).pk}/",
         CIRCLE: f"/circles/{Circle.objects.get(program=cast.program).pk}/",
     }.get(where)
 

@@ -14,24 +14,6 @@ from pathlib import Path
 MEND = Path(__file__).resolve().parents[1] / "mend"
 LIMIT = 25
 
-# Functions over the limit while mend/circles and mend/meetings are being split (issue 15, part 2); the
-# coordinator shrinks this list as they are thinned. Each is named, so the test fails both when one of
-# them is fixed and not removed from here and when a new long function appears anywhere.
-WAITING_FOR_THE_MEETINGS_SPLIT = {
-    "mend/circles/circle_views.py::circle_new",
-    "mend/circles/circle_views.py::member_add",
-    "mend/circles/circle_views.py::meeting_new",
-    "mend/circles/circle_views.py::vetting",
-    "mend/meetings/consumer.py::connect",
-    "mend/meetings/consumer.py::on_join",
-    "mend/meetings/consumer.py::on_signal",
-    "mend/meetings/consumer.py::receive",
-    "mend/meetings/scheduling_views.py::schedule",
-    "mend/meetings/video_views.py::room",
-    "mend/meetings/views.py::_page",
-    "mend/meetings/views.py::conference",
-}
-
 
 def _is_edge(path: Path, tree: ast.Module) -> bool:
     name = path.name
@@ -67,12 +49,9 @@ def edge_functions():
 
 def test_it_keeps_every_view_api_and_consumer_function_short():
     long = {name: lines for name, lines in edge_functions() if lines > LIMIT}
-    new = {name: lines for name, lines in long.items() if name not in WAITING_FOR_THE_MEETINGS_SPLIT}
-    assert not new, f"over {LIMIT} lines (move rules and reads out of the edge): " + ", ".join(
-        f"{name} ({lines})" for name, lines in sorted(new.items())
+    assert not long, f"over {LIMIT} lines (move rules and reads out of the edge): " + ", ".join(
+        f"{name} ({lines})" for name, lines in sorted(long.items())
     )
-    fixed = sorted(WAITING_FOR_THE_MEETINGS_SPLIT - set(long))
-    assert not fixed, f"now {LIMIT} lines or fewer: remove from WAITING_FOR_THE_MEETINGS_SPLIT: {fixed}"
 
 
 def test_it_finds_the_edges_it_measures():

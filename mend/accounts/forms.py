@@ -6,6 +6,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from mend.accounts.credentials import normalise_phrase
+from mend.accounts.keys import check_auth_key
+from mend.accounts.models import DEFAULT_ROLE_WORDS
+from mend.core.errors import DomainError
 from mend.core.validators import LANGUAGE_CHOICES
 
 TIME_ZONE_CHOICES = [
@@ -36,18 +39,12 @@ class SignInForm(forms.Form):
     old_auth_key = forms.CharField(required=False, max_length=43, widget=forms.HiddenInput)
 
     def clean_auth_key(self):
-        from mend.accounts.keys import check_auth_key
-        from mend.core.errors import DomainError
-
         try:
             return check_auth_key(self.cleaned_data["auth_key"])
         except DomainError:
             raise forms.ValidationError(NEEDS_JAVASCRIPT) from None
 
     def clean_old_auth_key(self):
-        from mend.accounts.keys import check_auth_key
-        from mend.core.errors import DomainError
-
         value = self.cleaned_data.get("old_auth_key") or ""
         try:
             return check_auth_key(value) if value else ""
@@ -107,8 +104,6 @@ class RoleWordsForm(forms.Form):
     """One field per role; left empty, Mend's own word is used."""
 
     def __init__(self, *args, **kwargs):
-        from mend.accounts.models import DEFAULT_ROLE_WORDS
-
         super().__init__(*args, **kwargs)
         for role, default in DEFAULT_ROLE_WORDS.items():
             self.fields[role] = forms.CharField(

@@ -14,6 +14,7 @@ from mend.accounts import sealing
 from mend.accounts.credentials import normalise_phrase
 from mend.accounts.models import KeyBundle, User
 from mend.accounts.offboarding import sockets_close
+from mend.audit.codes import AuditCode
 from mend.core import envelope as env
 from mend.core.errors import Conflict, DomainError
 
@@ -88,7 +89,7 @@ def key_bundle_create(
         recovery_wrapped=recovery_wrapped,
         recovery_verifier=env.recovery_verifier(recovery_auth),
     )
-    audit.record(actor=actor, code="account.keys_created", target=bundle)
+    audit.record(actor=actor, code=AuditCode.ACCOUNT_KEYS_CREATED, target=bundle)
     return bundle
 
 
@@ -113,7 +114,7 @@ def key_bundle_replace(
         recovery_wrapped=recovery_wrapped,
         recovery_auth=recovery_auth,
     )
-    audit.record(actor=actor, code="account.keys_replaced", target=bundle)
+    audit.record(actor=actor, code=AuditCode.ACCOUNT_KEYS_REPLACED, target=bundle)
     return bundle
 
 
@@ -163,7 +164,7 @@ def key_bundle_rewrap(*, actor: User, wrapped: dict) -> KeyBundle:
     bundle.wrapped = wrapped
     bundle.wrapped_salt = 2
     bundle.save(update_fields=["wrapped", "wrapped_salt"])
-    audit.record(actor=user, code="account.keys_rewrapped", target=bundle)
+    audit.record(actor=user, code=AuditCode.ACCOUNT_KEYS_REWRAPPED, target=bundle)
     return bundle
 
 
@@ -187,7 +188,7 @@ def account_recover(*, user: User, recovery_auth: str, auth_key: str, wrapped: d
     user.set_password(auth_key)
     user.auth_scheme = "install"
     user.save(update_fields=["password", "auth_scheme"])
-    audit.record(actor=user, code="account.recovered", target=user)
+    audit.record(actor=user, code=AuditCode.ACCOUNT_RECOVERED, target=user)
 
     # Signed out everywhere: the new password changes the session auth hash, and Django's get_user (and the
     # sockets' socket_still_signed_in) refuses a session whose hash no longer matches, at its next request.
@@ -210,7 +211,7 @@ def sign_in_convert(*, user: User, auth_key: str) -> User:
     user.set_password(auth_key)
     user.auth_scheme = "install"
     user.save(update_fields=["password", "auth_scheme"])
-    audit.record(actor=user, code="account.sign_in_converted", target=user, data={"from": before})
+    audit.record(actor=user, code=AuditCode.ACCOUNT_SIGN_IN_CONVERTED, target=user, data={"from": before})
     return user
 
 

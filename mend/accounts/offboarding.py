@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from mend import audit
 from mend.accounts.models import ApiToken, Membership, User
+from mend.audit.codes import AuditCode
 from mend.core.errors import Conflict, DomainError
 from mend.core.realtime import person_group
 
@@ -145,7 +146,7 @@ def membership_end(*, actor: User, membership: Membership) -> None:
     places = _places_end(actor=actor, user=user, program_id=program.pk, reason="left_program")
     audit.record(
         actor=actor,
-        code="membership.ended",
+        code=AuditCode.MEMBERSHIP_ENDED,
         target=membership,
         program=program,
         data={"role": membership.role, "user": user.pk, "places_ended": places},
@@ -196,7 +197,7 @@ def user_deactivate(*, actor: User, user: User) -> User:
     sockets_close(user)
     audit.record(
         actor=actor,
-        code="account.deactivated",
+        code=AuditCode.ACCOUNT_DEACTIVATED,
         target=user,
         data={"places_ended": places, "tokens_revoked": tokens},
     )

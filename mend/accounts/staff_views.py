@@ -4,6 +4,7 @@ Each action has a confirmation page and works without JavaScript (mend.accounts.
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods
 
 from mend.accounts import offboarding, selectors
@@ -11,10 +12,10 @@ from mend.accounts.access import access_program_admin, access_program_membership
 from mend.cases.models import FACILITATING_ROLES
 from mend.core import edges
 
-OWN_ACCOUNT = "You cannot do this to your own account. Ask another admin of this program."
+OWN_ACCOUNT = gettext_noop("You cannot do this to your own account. Ask another admin of this program.")
 DONE = {
-    "remove": "%(name)s is no longer in this program. Their places in its cases have ended.",
-    "deactivate": "%(name)s's account is closed. They have been signed out everywhere.",
+    "remove": gettext_noop("%(name)s is no longer in this program. Their places in its cases have ended."),
+    "deactivate": gettext_noop("%(name)s's account is closed. They have been signed out everywhere."),
 }
 
 

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
@@ -27,9 +28,9 @@ from mend.cases import services as case_services
 from mend.core import edges, throttle
 from mend.core.errors import DomainError
 
-SIGN_IN_FAILED = "That did not match an account. Check both parts and try again."
-KEYS_NOT_JSON = "Send the keys as a JSON object."
-RECOVER_INCOMPLETE = "Fill in your sign-in name or email and your recovery code."
+SIGN_IN_FAILED = gettext_noop("That did not match an account. Check both parts and try again.")
+KEYS_NOT_JSON = gettext_noop("Send the keys as a JSON object.")
+RECOVER_INCOMPLETE = gettext_noop("Fill in your sign-in name or email and your recovery code.")
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
@@ -300,7 +301,7 @@ def two_factor(request):
 
 
 JOIN_NAME_SALT = "mend.join.sign-in-name"
-JOIN_EXPIRED = "This page has expired. Reload it and join again."
+JOIN_EXPIRED = gettext_noop("This page has expired. Reload it and join again.")
 
 
 def _join_open(request, token):

@@ -14,7 +14,9 @@ from mend.accounts.models import User
 from mend.agreements import progress, selectors
 from mend.agreements.models import Agreement, CheckIn, Commitment, Evidence, Outcome, Payment
 from mend.agreements.services import _facilitating, _money, _text
+from mend.audit.codes import AuditCode
 from mend.cases.models import ClosureReason, Participant
+from mend.cases.services import case_transition
 from mend.core.errors import Conflict, DomainError
 from mend.dialogue import services as dialogue
 from mend.dialogue.models import Conversation
@@ -76,7 +78,7 @@ def commitment_submit(*, actor: User, place: Participant, commitment: Commitment
     commitment.save(update_fields=["state", "updated_at"])
     audit.record(
         actor=actor,
-        code="commitment.submitted",
+        code=AuditCode.COMMITMENT_SUBMITTED,
         target=commitment,
         case=place.case,
         data={"item": commitment.item_uid, "message": message.message_id},
@@ -99,7 +101,7 @@ def commitment_verify(*, actor: User, commitment: Commitment) -> Commitment:
     commitment.save(update_fields=["state", "verified_at", "verified_by", "updated_at"])
     audit.record(
         actor=actor,
-        code="commitment.verified",
+        code=AuditCode.COMMITMENT_VERIFIED,
         target=commitment,
         case=case,
         data={"item": commitment.item_uid},
@@ -129,7 +131,7 @@ def commitment_ask_more(*, actor: User, commitment: Commitment, note: str) -> Co
     commitment.save(update_fields=["facilitator_note", "state", "updated_at"])
     audit.record(
         actor=actor,
-        code="commitment.more_needed",
+        code=AuditCode.COMMITMENT_MORE_NEEDED,
         target=commitment,
         case=case,
         data={"item": commitment.item_uid},
@@ -156,7 +158,11 @@ def payment_record(*, actor: User, commitment: Commitment, amount, paid_on: date
         recorded_by=actor,
     )
     audit.record(
-        actor=actor, code="payment.recorded", target=payment, case=case, data={"item": commitment.item_uid}
+        actor=actor,
+        code=AuditCode.PAYMENT_RECORDED,
+        target=payment,
+        case=case,
+        data={"item": commitment.item_uid},
     )
     return payment
 
@@ -194,7 +200,9 @@ def checkin_schedule(
         due_on=due_on,
         created_by=actor,
     )
-    audit.record(actor=actor, code="checkin.scheduled", target=check_in, case=case, data={"kind": kind})
+    audit.record(
+        actor=actor, code=AuditCode.CHECKIN_SCHEDULED, target=check_in, case=case, data={"kind": kind}
+    )
     return check_in
 
 
@@ -208,7 +216,11 @@ def checkin_done(*, actor: User, check_in: CheckIn, notes: str = "") -> CheckIn:
     check_in.notes = _text(notes, "notes", _("notes"))
     check_in.save(update_fields=["done_at", "notes"])
     audit.record(
-        actor=actor, code="checkin.done", target=check_in, case=check_in.case, data={"kind": check_in.kind}
+        actor=actor,
+        code=AuditCode.CHECKIN_DONE,
+        target=check_in,
+        case=check_in.case,
+        data={"kind": check_in.kind},
     )
     return check_in
 
@@ -217,7 +229,6 @@ def checkin_done(*, actor: User, check_in: CheckIn, notes: str = "") -> CheckIn:
 def agreement_close(*, actor: User, agreement: Agreement, outcome: str) -> Agreement:
     """The case closes with the agreement's outcome: completed, partly completed, not completed, or
     withdrawn. The stage change goes through the one stage changer."""
-    from mend.cases.services import case_transition
 
     if outcome not in Outcome.values:
         raise DomainError(_("Choose how the agreement ended."), field="outcome")
@@ -229,7 +240,11 @@ def agreement_close(*, actor: User, agreement: Agreement, outcome: str) -> Agree
     agreement.completed_at = timezone.now()
     agreement.save(update_fields=["outcome", "completed_at"])
     audit.record(
-        actor=actor, code="agreement.closed", target=agreement, case=agreement.case, data={"outcome": outcome}
+        actor=actor,
+        code=AuditCode.AGREEMENT_CLOSED,
+        target=agreement,
+        case=agreement.case,
+        data={"outcome": outcome},
     )
     if outcome == Outcome.COMPLETED:
         progress.agreement_completed(case=agreement.case)

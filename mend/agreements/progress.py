@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from mend.agreements import selectors
+from mend.agreements import selectors, tasks
 from mend.agreements.models import Agreement, Commitment, Outcome, ProgressUpdate
 from mend.cases.models import Case, Notice, Participant, Role, Stage
 from mend.consent.models import HarmedPartyChoices, ProgressUpdates, Scope
@@ -78,9 +78,8 @@ def _complete(agreement: Agreement | None) -> bool:
 
 def _deliver_soon() -> None:
     """Once the change is committed, the worker delivers what is due, so an update arrives in seconds."""
-    from mend.agreements.tasks import deliver_soon_enqueue
 
-    transaction.on_commit(deliver_soon_enqueue)
+    transaction.on_commit(tasks.deliver_soon_enqueue)  # tasks imports this module: read at call time
 
 
 def _queue(place: Participant, trigger: str, due_at: datetime) -> ProgressUpdate:

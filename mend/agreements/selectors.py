@@ -8,6 +8,8 @@ from django.utils import timezone
 from mend.accounts.models import KeyBundle
 from mend.agreements import document as doc
 from mend.agreements.models import Agreement, Commitment, Item, Signature, Version
+from mend.agreements.services import build_document
+from mend.consent.selectors import choices_of
 
 
 def agreement_of(case) -> Agreement | None:
@@ -55,8 +57,6 @@ class VersionCheck:
 
 
 def version_check(version: Version) -> VersionCheck:
-    from mend.agreements.services import build_document
-
     if not version.document_sha256:
         return VersionCheck()
     result = VersionCheck(checked=True)
@@ -107,7 +107,6 @@ def board_for(viewer, agreement: Agreement | None) -> dict:
 
     Items the viewer carries themselves are always theirs to see, with where they stand (`own`, when the
     rest of the board does not show them)."""
-    from mend.consent.selectors import choices_of
 
     version = version_in_force(agreement)
     board = {

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_POST
 
 from mend.agreements import access, commitments, contexts, exports, forms, selectors, services
@@ -162,7 +163,7 @@ def version_sign(request, reference, number):
     return _version_page(request, viewer, version, sign_form=form)
 
 
-DECLINED = (
+DECLINED = gettext_noop(
     "You chose not to sign. That is all right. Your facilitator will talk with you about what could change."
 )
 
@@ -230,7 +231,7 @@ def item(request, reference, uid):
     return render(request, "agreements/item.html", context)
 
 
-UNREADABLE_EVIDENCE = "The evidence could not be read. Please try again."
+UNREADABLE_EVIDENCE = gettext_noop("The evidence could not be read. Please try again.")
 
 
 @require_POST

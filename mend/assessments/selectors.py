@@ -28,6 +28,13 @@ def latest_declaration(case, user) -> ConflictDeclaration | None:
     )
 
 
+def conflict_declared(case, user) -> bool:
+    """Whether this staff member's latest declaration in the case declares a conflict of interest: such a
+    person cannot facilitate it (asked by mend.cases.services through mend.cases.hooks)."""
+    declaration = latest_declaration(case, user)
+    return declaration is not None and declaration.has_conflict
+
+
 def current_questions(program, *, cybercrime: bool) -> tuple[QuestionSet | None, list[dict]]:
     found = QuestionSet.objects.filter(program=program).order_by("-version").first()
     questions = found.questions if found is not None else default_questions(cybercrime=True)

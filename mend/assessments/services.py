@@ -21,6 +21,7 @@ from mend.assessments.questions import default_questions
 from mend.assessments.selectors import latest_acknowledgment
 from mend.audit.codes import AuditCode
 from mend.cases.models import PARTY_ROLES, Case, Participant, Role
+from mend.cases.services import case_recheck
 from mend.core import validators
 from mend.core.errors import Conflict, DomainError
 
@@ -62,8 +63,6 @@ def question_set_update(*, actor: User, program: Program, questions: list[dict])
 
 
 def _recheck(*, actor: User, case: Case) -> None:
-    from mend.cases.services import case_recheck
-
     case_recheck(actor=actor, case=case)
 
 

@@ -2,6 +2,6 @@
 
 
 def record(**kwargs):
-    from mend.audit.services import record as _record
+    from mend.audit.services import record as _record  # layering: the app's package loads before its models
 
     return _record(**kwargs)

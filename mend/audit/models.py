@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from mend.audit import signing
+
 
 class ChainHead(models.Model):
     """One row that writers lock, so that two transactions never extend the chain from the same link."""
@@ -54,8 +56,6 @@ class Checkpoint(models.Model):
         return f"checkpoint at {self.seq}"
 
     def statement(self) -> dict:
-        from mend.audit import signing
-
         return signing.statement(
             seq=self.seq, hash=self.hash, at=signing.at_text(self.at), public_key=self.public_key
         )

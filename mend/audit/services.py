@@ -37,7 +37,9 @@ def record(
     head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
     at = timezone.now()
     seq = head.seq + 1
-    target_type = target._meta.model_name
+    # A model may keep the name its events were first recorded under (AUDIT_TARGET), so that one thing's
+    # history does not split across two names when its class is renamed.
+    target_type = getattr(target, "AUDIT_TARGET", target._meta.model_name)
     target_id = str(target.pk)
     actor_id = actor.pk if actor is not None else None
     body = chain.event_body(

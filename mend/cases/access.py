@@ -4,7 +4,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.lookups import IsNull
 from django.http import Http404
 
-from mend.accounts.models import Membership, Program, User
+from mend.accounts.models import Invitation, Membership, Program, User
 from mend.cases.models import FACILITATING_ROLES, AssignmentRequest, Case, Participant
 
 
@@ -185,8 +185,6 @@ def access_own_taking_part(user: User, case: Case) -> Participant:
 
 
 def access_invitation(user: User, invitation_id: int):
-    from mend.accounts.models import Invitation
-
     invitation = (
         Invitation.objects.select_related("participant__case")
         .filter(pk=invitation_id, participant__case__in=cases_managed_by(user))

@@ -1,10 +1,20 @@
 """The case pages' contexts: the reads each page needs, put together for its template."""
 
 from django.http import QueryDict
+from django.utils import timezone
 
+from mend.accounts.models import User
+from mend.assessments.models import Outcome, SafetyPlan
+from mend.assessments.selectors import acknowledgment_state
 from mend.cases import access, forms, guidance, selectors, timeline, workflow
-from mend.cases.models import FACILITATING_ROLES, PARTY_ROLES, Case, Participant
+from mend.cases.models import FACILITATING_ROLES, PARTY_ROLES, Case, Notice, Participant, Role
+from mend.cases.notices import text_of
 from mend.circles.minutes import alerts_for
+from mend.consent.models import Consent, HarmedPartyChoices, Scope
+from mend.consent.selectors import choices_of, current_scopes
+from mend.meetings.models import Meeting
+from mend.readiness.rules import contact_missing, encounter_missing
+from mend.readiness.snapshot import snapshot_of
 
 
 def participant_home(user) -> dict:
@@ -62,13 +72,13 @@ def staff_detail(case, user, *, new_link, invite_form_shown=None, assign_form=No
         close_form=forms.CloseForm(),
         assign_form=assign_form or forms.AssignForm(candidates=selectors.facilitator_candidates(case)),
         assignment_requests=selectors.pending_assignment_requests(case),
-        **selectors.preparation_overview(case, user),
+        **preparation_overview(case, user),
     )
     return context
 
 
 def participant_detail(case, place) -> dict:
-    context = selectors.participant_overview(place)
+    context = participant_overview(place)
     context.update(
         case=case,
         place=place,
@@ -129,3 +139,91 @@ def case_detail_out(case: Case) -> dict:
         next_actions=[t.action for t in workflow.actions_from(case.stage)],
     )
     return out
+
+
+def participant_overview(place: Participant) -> dict:
+    """What a person in a case sees on their own page, and nothing about anyone else beyond what they need:
+    their facilitators' names, neutral notices, their own consent and sessions, and (for the person
+    responsible) only the channel the person harmed chose, never their reasons or other choices."""
+
+    case = place.case
+    facilitators = list(
+        case.participants.filter(role__in=FACILITATING_ROLES, removed_at__isnull=True).order_by("pk")
+    )
+    notices = [
+        {"at": n.created_at, "text": text_of(n)}
+        for n in Notice.objects.filter(recipient=place).select_related("about").order_by("-created_at")[:5]
+    ]
+    sessions = list(
+        Meeting.objects.filter(attendees=place, status="scheduled", starts_at__gte=timezone.now()).order_by(
+            "starts_at"
+        )[:5]
+    )
+    overview = {
+        "facilitators": facilitators,
+        "notices": notices,
+        "sessions": sessions,
+        "taking_part": "take_part" in current_scopes(place),
+        "on_break": place.paused_at is not None,
+        "has_safety_plan": SafetyPlan.objects.filter(participant=place).exists(),
+        "is_party": place.role in (Role.HARMED_PARTY, Role.RESPONSIBLE_PARTY),
+    }
+    if place.role == Role.HARMED_PARTY:
+        overview["choices"] = choices_of(place)
+    if place.role == Role.RESPONSIBLE_PARTY:
+        overview["acknowledgment"] = acknowledgment_state(place)
+
+        harmed = case.participants.filter(
+            role=Role.HARMED_PARTY, removed_at__isnull=True, joined_at__isnull=False
+        )
+
+        chosen = dict(
+            HarmedPartyChoices.objects.filter(participant__in=harmed).values_list("participant_id", "mode")
+        )
+        consents: dict[int, set[str]] = {}
+        for participant_id, scope in Consent.objects.filter(
+            participant__in=harmed, withdrawn_at__isnull=True
+        ).values_list("participant_id", "scope"):
+            consents.setdefault(participant_id, set()).add(scope)
+        # Only what holds now: a choice counts while its consent stands; anyone else is undecided.
+        modes = set()
+        for harmed_id in harmed.values_list("pk", flat=True):
+            mode = chosen.get(harmed_id, "undecided")
+            scope = {"indirect": "indirect_exchange", "direct": "direct_meeting"}.get(mode)
+            held = consents.get(harmed_id, set())
+            modes.add(mode if scope and {"take_part", scope} <= held else "undecided")
+        channel = "indirect" if "indirect" in modes else ("direct" if modes == {"direct"} else "")
+        # Told only while contact that way is open now: before that point and whenever it stops (a pause, a
+        # break, a consent withdrawn) the page reads the same, so it never tells what the other side changed.
+
+        open_now = bool(channel) and not contact_missing(snapshot_of(case), mode=channel)
+        overview["other_side_channel"] = channel if open_now else ""
+    return overview
+
+
+def preparation_overview(case: Case, user: User) -> dict:
+    """The preparation table of a staff case page: each party's consent, readiness and records, read from
+    the snapshot the readiness rules use, so the page costs the same whatever the number of parties."""
+
+    snap = snapshot_of(case)
+    parties = [p for p in snap.places if p.role in PARTY_ROLES and p.has_joined]
+    facilitates = any(p.user_id == user.pk and p.role in FACILITATING_ROLES for p in snap.places)
+    rows = [
+        {
+            "place": p,
+            "role_word": case.program.word_for(p.role),
+            "scopes": [Scope(s).label.lower() for s in Scope.values if s in snap.scopes_of(p)],
+            "outcome": snap.outcome_of(p) or "",
+            "outcome_label": Outcome(snap.outcome_of(p)).label.lower() if snap.outcome_of(p) else "",
+            "acknowledgment": snap.acknowledgment_of(p) if p.role == Role.RESPONSIBLE_PARTY else "",
+            "has_safety_plan": snap.has_safety_plan(p),
+            "on_break": p.paused_at is not None,
+            "facilitates": facilitates,
+        }
+        for p in parties
+    ]
+    return {
+        "preparation": rows,
+        "missing_for_encounter": encounter_missing(snap),
+        "sessions": list(Meeting.objects.filter(case=case).order_by("-starts_at")[:20]),
+    }

@@ -3,15 +3,14 @@
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from mend.cases import hooks
 from mend.cases.models import FACILITATING_ROLES, Case, Notice, Participant, Role
 
 
 def _joined(case: Case):
     """People who can be told things: joined, still in the case, and not withdrawn (nothing reaches them)."""
-    from mend.consent.selectors import withdrawn_ids
-
     people = list(case.participants.filter(removed_at__isnull=True, joined_at__isnull=False))
-    gone = withdrawn_ids(people)
+    gone = hooks.withdrawn_ids.ask(people)
     return [p for p in people if p.pk not in gone]
 
 

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from mend import audit
 from mend.accounts.models import User
+from mend.audit.codes import AuditCode
 from mend.cases.models import FACILITATING_ROLES, AssignmentRequest, Participant
 from mend.cases.services import facilitator_unassign
 
@@ -29,7 +30,7 @@ def staff_places_end(*, actor: User, user: User, program_id: int | None, reason:
         # The same event as the person withdrawing it themselves (cases.services.assignment_request_decide).
         audit.record(
             actor=actor,
-            code="case.assignment_withdrawn",
+            code=AuditCode.CASE_ASSIGNMENT_WITHDRAWN,
             target=request,
             case=request.case,
             data={"role": request.role, "requested_by": request.requested_by_id, "reason": reason},

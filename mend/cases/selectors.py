@@ -9,12 +9,20 @@ from typing import NamedTuple
 from django.db import connections
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.lookups import IsNull
-from django.utils import timezone
 
 from mend.accounts.models import Invitation, Membership, Program, User
 from mend.audit.models import AuditEvent
 from mend.cases import access
-from mend.cases.models import FACILITATING_ROLES, Case, HarmCategory, Participant, Stage
+from mend.cases.models import (
+    FACILITATING_ROLES,
+    AssignmentRequest,
+    Case,
+    HarmCategory,
+    Notice,
+    Participant,
+    Stage,
+)
+from mend.cases.notices import text_of
 
 PAGE_SIZE = 25
 # The case list counts matching cases up to this many, and beyond says only that there are more: an exact
@@ -297,8 +305,6 @@ def programs_administered(user: User) -> list:
 
 def notices_for_staff(user: User, limit: int = 10) -> list[dict]:
     """Neutral notices addressed to the user's places in the cases they facilitate, newest first."""
-    from mend.cases.models import Notice
-    from mend.cases.notices import text_of
 
     notices = (
         # Only in programs they still belong to: a place left behind by someone who left shows nothing.
@@ -329,110 +335,6 @@ def waiting_for(user: User, limit: int = 10) -> list[Case]:
     return sorted(waiting, key=lambda case: (case.updated_at, case.pk))[:limit]
 
 
-def participant_overview(place: Participant) -> dict:
-    """What a person in a case sees on their own page, and nothing about anyone else beyond what they need:
-    their facilitators' names, neutral notices, their own consent and sessions, and (for the person
-    responsible) only the channel the person harmed chose, never their reasons or other choices."""
-    from mend.assessments.models import SafetyPlan
-    from mend.assessments.selectors import acknowledgment_state
-    from mend.cases.models import Notice, Role
-    from mend.cases.notices import text_of
-    from mend.consent.selectors import choices_of, current_scopes
-    from mend.meetings.models import Meeting as Session
-
-    case = place.case
-    facilitators = list(
-        case.participants.filter(role__in=FACILITATING_ROLES, removed_at__isnull=True).order_by("pk")
-    )
-    notices = [
-        {"at": n.created_at, "text": text_of(n)}
-        for n in Notice.objects.filter(recipient=place).select_related("about").order_by("-created_at")[:5]
-    ]
-    sessions = list(
-        Session.objects.filter(attendees=place, status="scheduled", starts_at__gte=timezone.now()).order_by(
-            "starts_at"
-        )[:5]
-    )
-    overview = {
-        "facilitators": facilitators,
-        "notices": notices,
-        "sessions": sessions,
-        "taking_part": "take_part" in current_scopes(place),
-        "on_break": place.paused_at is not None,
-        "has_safety_plan": SafetyPlan.objects.filter(participant=place).exists(),
-        "is_party": place.role in (Role.HARMED_PARTY, Role.RESPONSIBLE_PARTY),
-    }
-    if place.role == Role.HARMED_PARTY:
-        overview["choices"] = choices_of(place)
-    if place.role == Role.RESPONSIBLE_PARTY:
-        overview["acknowledgment"] = acknowledgment_state(place)
-        from mend.consent.models import HarmedPartyChoices
-
-        harmed = case.participants.filter(
-            role=Role.HARMED_PARTY, removed_at__isnull=True, joined_at__isnull=False
-        )
-        from mend.consent.models import Consent
-
-        chosen = dict(
-            HarmedPartyChoices.objects.filter(participant__in=harmed).values_list("participant_id", "mode")
-        )
-        consents: dict[int, set[str]] = {}
-        for participant_id, scope in Consent.objects.filter(
-            participant__in=harmed, withdrawn_at__isnull=True
-        ).values_list("participant_id", "scope"):
-            consents.setdefault(participant_id, set()).add(scope)
-        # Only what holds now: a choice counts while its consent stands; anyone else is undecided.
-        modes = set()
-        for harmed_id in harmed.values_list("pk", flat=True):
-            mode = chosen.get(harmed_id, "undecided")
-            scope = {"indirect": "indirect_exchange", "direct": "direct_meeting"}.get(mode)
-            held = consents.get(harmed_id, set())
-            modes.add(mode if scope and {"take_part", scope} <= held else "undecided")
-        channel = "indirect" if "indirect" in modes else ("direct" if modes == {"direct"} else "")
-        # Told only while contact that way is open now: before that point and whenever it stops (a pause, a
-        # break, a consent withdrawn) the page reads the same, so it never tells what the other side changed.
-        from mend.readiness.rules import contact_missing
-        from mend.readiness.snapshot import snapshot_of
-
-        open_now = bool(channel) and not contact_missing(snapshot_of(case), mode=channel)
-        overview["other_side_channel"] = channel if open_now else ""
-    return overview
-
-
-def preparation_overview(case: Case, user: User) -> dict:
-    """The preparation table of a staff case page: each party's consent, readiness and records, read from
-    the snapshot the readiness rules use, so the page costs the same whatever the number of parties."""
-    from mend.assessments.models import Outcome
-    from mend.cases.models import PARTY_ROLES, Role
-    from mend.consent.models import Scope
-    from mend.meetings.models import Meeting as Session
-    from mend.readiness.rules import encounter_missing
-    from mend.readiness.snapshot import snapshot_of
-
-    snap = snapshot_of(case)
-    parties = [p for p in snap.places if p.role in PARTY_ROLES and p.has_joined]
-    facilitates = any(p.user_id == user.pk and p.role in FACILITATING_ROLES for p in snap.places)
-    rows = [
-        {
-            "place": p,
-            "role_word": case.program.word_for(p.role),
-            "scopes": [Scope(s).label.lower() for s in Scope.values if s in snap.scopes_of(p)],
-            "outcome": snap.outcome_of(p) or "",
-            "outcome_label": Outcome(snap.outcome_of(p)).label.lower() if snap.outcome_of(p) else "",
-            "acknowledgment": snap.acknowledgment_of(p) if p.role == Role.RESPONSIBLE_PARTY else "",
-            "has_safety_plan": snap.has_safety_plan(p),
-            "on_break": p.paused_at is not None,
-            "facilitates": facilitates,
-        }
-        for p in parties
-    ]
-    return {
-        "preparation": rows,
-        "missing_for_encounter": encounter_missing(snap),
-        "sessions": list(Session.objects.filter(case=case).order_by("-starts_at")[:20]),
-    }
-
-
 def facilitator_candidates(case: Case) -> list[User]:
     """Staff of the case's program who could facilitate it and are not in it yet."""
     in_case = case.participants.filter(removed_at__isnull=True, user__isnull=False).values("user_id")
@@ -454,7 +356,6 @@ def facilitator_candidates(case: Case) -> list[User]:
 def pending_assignment_requests(case: Case) -> list:
     """Requests of staff to join the case's team themselves, waiting for a colleague's decision; read only
     when the case says it has some (access.access_case annotates it), so the page costs nothing more."""
-    from mend.cases.models import AssignmentRequest
 
     if not getattr(case, "has_assignment_requests", True):
         return []

@@ -10,9 +10,11 @@ from django.utils.translation import gettext as _
 
 from mend import audit
 from mend.accounts import credentials
+from mend.accounts.keys import check_auth_key, key_bundle_create
 from mend.accounts.models import Invitation, Membership, Program, User
-from mend.assessments.selectors import latest_declaration
-from mend.cases import notices, workflow
+from mend.audit.codes import AuditCode
+from mend.cases import hooks, notices, workflow
+from mend.cases.access import manages_case
 from mend.cases.models import (
     FACILITATING_ROLES,
     AssignmentRequest,
@@ -26,9 +28,6 @@ from mend.cases.models import (
 from mend.core import ids, validators
 from mend.core.errors import Conflict, DomainError
 from mend.core.realtime import case_group, publish_after_commit
-from mend.meetings import scheduling as session_services
-from mend.readiness import rules as readiness
-from mend.readiness.snapshot import snapshot_of
 
 MAX_TEXT = 5000
 PSEUDONYM_MAX = 40
@@ -100,7 +99,7 @@ def case_create(
         case.save(update_fields=["referral_details", "intake_notes"])
     audit.record(
         actor=actor,
-        code="case.created",
+        code=AuditCode.CASE_CREATED,
         target=case,
         case=case,
         data={"harm_category": harm_category, "referral_source": referral_source},
@@ -125,8 +124,7 @@ def _check_assignable(*, case: Case, user: User, role: str) -> None:
     )
     if case.participants.filter(user=user, removed_at__isnull=True).exists():
         raise Conflict(_("%(name)s is already part of this case.") % {"name": user.display_name})
-    declaration = latest_declaration(case, user)
-    if declaration is not None and declaration.has_conflict:
+    if hooks.conflict_declared.ask(case, user):
         raise Conflict(
             _("%(name)s has declared a conflict of interest in this case, so they cannot facilitate it.")
             % {"name": user.display_name}
@@ -159,7 +157,9 @@ def _facilitator_place_add(
         time_zone=user.time_zone,
         joined_at=now,
     )
-    audit.record(actor=actor, code="case.facilitator_assigned", target=place, case=case, data={"role": role})
+    audit.record(
+        actor=actor, code=AuditCode.CASE_FACILITATOR_ASSIGNED, target=place, case=case, data={"role": role}
+    )
     case_recheck(actor=actor, case=case)
     return place
 
@@ -175,14 +175,13 @@ def facilitator_unassign(*, actor: User, place: Participant, reason: str) -> Par
     place.save(update_fields=["removed_at"])
     audit.record(
         actor=actor,
-        code="case.facilitator_unassigned",
+        code=AuditCode.CASE_FACILITATOR_UNASSIGNED,
         target=place,
         case=place.case,
         data={"role": place.role, "reason": reason},
     )
-    from mend.meetings.room import meeting_remove_person
-
-    meeting_remove_person(place=place)
+    for leave in hooks.place_left:
+        leave(place=place)
     case_recheck(actor=actor, case=place.case)
     return place
 
@@ -207,7 +206,7 @@ def case_transition(
     guard_names = transition.guards
     if target == workflow.ENCOUNTER and "encounter_ready" not in guard_names:
         guard_names = (*guard_names, "encounter_ready")  # resuming into an encounter needs it all again
-    missing = readiness.guards_missing(snapshot_of(case), guard_names)
+    missing = hooks.guards_missing.ask(case, guard_names)
     if missing:
         raise Conflict(_("Waiting for: %(items)s.") % {"items": "; ".join(missing)})
     source = case.stage
@@ -218,18 +217,19 @@ def case_transition(
     data = {"action": action, "from": source, "to": target}
     if target == workflow.CLOSED:
         data["reason"] = closure_reason
-    audit.record(actor=actor, code="case.stage_changed", target=case, case=case, data=data)
+    audit.record(actor=actor, code=AuditCode.CASE_STAGE_CHANGED, target=case, case=case, data=data)
     if target == workflow.PAUSED:
-        session_services.sessions_hold_all(actor=actor, case=case)
+        for step in hooks.case_paused:
+            step(actor=actor, case=case)
     if target == workflow.CLOSED:
-        session_services.sessions_cancel_all(actor=actor, case=case)
+        for step in hooks.case_closing:
+            step(actor=actor, case=case)
         if send_closing_message:
             notices.case_closed(case=case)
         # Someone asked for their information to be deleted while the case went on: now it has closed,
         # its records are destroyed (docs/data-rights.md).
-        from mend.rights.services import case_shred_if_asked
-
-        case_shred_if_asked(actor=actor, case=case)
+        for step in hooks.case_closed:
+            step(actor=actor, case=case)
     publish_after_commit(group=case_group(case.pk), event={"event": "stage_changed", "stage": target})
     return case
 
@@ -238,8 +238,9 @@ def case_recheck(*, actor: User, case: Case) -> Case:
     """After any change to consent, choices, preparation records or assignments: meetings that no longer
     meet their guards are cancelled, and an encounter whose guards stopped holding pauses at once."""
     case = Case.objects.select_for_update().select_related("program").get(pk=case.pk)
-    session_services.sessions_cancel_unconsented(actor=actor, case=case)
-    if case.stage == workflow.ENCOUNTER and readiness.encounter_missing(snapshot_of(case)):
+    for step in hooks.case_rechecked:
+        step(actor=actor, case=case)
+    if case.stage == workflow.ENCOUNTER and hooks.guards_missing.ask(case, ("encounter_ready",)):
         return case_transition(actor=actor, case=case, action="pause")
     return case
 
@@ -281,7 +282,9 @@ def participant_invite(
         created_by=actor,
         expires_at=timezone.now() + timedelta(days=days),
     )
-    audit.record(actor=actor, code="participant.invited", target=place, case=case, data={"role": role})
+    audit.record(
+        actor=actor, code=AuditCode.PARTICIPANT_INVITED, target=place, case=case, data={"role": role}
+    )
     return invitation, raw
 
 
@@ -296,7 +299,7 @@ def invitation_revoke(*, actor: User, invitation: Invitation) -> Invitation:
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
         case = invitation.participant.case
-        audit.record(actor=actor, code="invitation.revoked", target=invitation, case=case)
+        audit.record(actor=actor, code=AuditCode.INVITATION_REVOKED, target=invitation, case=case)
     return invitation
 
 
@@ -330,8 +333,6 @@ def invitation_accept(
 ) -> User:
     """Takes up the place: makes the person's account with the sign-in key and the keys their browser made
     (the phrase and the recovery code never leave it)."""
-    from mend.accounts.keys import check_auth_key, key_bundle_create
-
     found = invitation_open(raw_token)
     invitation = Invitation.objects.select_for_update().get(pk=found.pk)
     if invitation.state(timezone.now()) != "open":
@@ -375,7 +376,11 @@ def invitation_accept(
     invitation.used_at = now
     invitation.save(update_fields=["used_at"])
     audit.record(
-        actor=user, code="participant.joined", target=place, case=place.case, data={"role": place.role}
+        actor=user,
+        code=AuditCode.PARTICIPANT_JOINED,
+        target=place,
+        case=place.case,
+        data={"role": place.role},
     )
     publish_after_commit(group=case_group(place.case_id), event={"event": "participant_joined"})
     return user
@@ -391,7 +396,7 @@ def assignment_request_create(*, actor: User, case: Case, role: str = Role.FACIL
     except IntegrityError:
         raise Conflict(_("You have already asked to join this case. A colleague will decide.")) from None
     audit.record(
-        actor=actor, code="case.assignment_requested", target=request, case=case, data={"role": role}
+        actor=actor, code=AuditCode.CASE_ASSIGNMENT_REQUESTED, target=request, case=case, data={"role": role}
     )
     return request
 
@@ -401,8 +406,6 @@ def assignment_request_decide(*, actor: User, request: AssignmentRequest, approv
     """Approves or declines someone's request to join a case's team. Only another staff member who runs the
     case approves; the person who asked may withdraw it. Once approved they join, and everyone taking part
     in the case is told who joined."""
-    from mend.cases.access import manages_case
-
     request = (
         AssignmentRequest.objects.select_for_update(of=("self",))
         .select_related("case__program", "requested_by")
@@ -422,7 +425,11 @@ def assignment_request_decide(*, actor: User, request: AssignmentRequest, approv
     case = request.case
     audit.record(
         actor=actor,
-        code=f"case.assignment_{request.outcome}",
+        code={
+            Outcome.APPROVED: AuditCode.CASE_ASSIGNMENT_APPROVED,
+            Outcome.DECLINED: AuditCode.CASE_ASSIGNMENT_DECLINED,
+            Outcome.WITHDRAWN: AuditCode.CASE_ASSIGNMENT_WITHDRAWN,
+        }[request.outcome],
         target=request,
         case=case,
         data={"role": request.role, "requested_by": request.requested_by_id},

@@ -5,15 +5,16 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mend.cases import access, contexts, forms, selectors, services
 from mend.core import edges
 
-UNKNOWN_STEP = "That step is not one Mend knows. Use the buttons below."
-CHOOSE_DECISION = "Choose to approve or decline the request."
-ASSIGNED = "%(name)s is assigned. They will be asked to declare any conflict of interest."
-JOIN_REQUESTED = (
+UNKNOWN_STEP = gettext_noop("That step is not one Mend knows. Use the buttons below.")
+CHOOSE_DECISION = gettext_noop("Choose to approve or decline the request.")
+ASSIGNED = gettext_noop("%(name)s is assigned. They will be asked to declare any conflict of interest.")
+JOIN_REQUESTED = gettext_noop(
     "Your request to join this case is waiting. Another staff member who runs the case must approve "
     "it; the people in the case will then be told that you joined."
 )

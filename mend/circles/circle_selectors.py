@@ -216,3 +216,27 @@ def minutes_frame(session: Meeting) -> dict | None:
             for key_id in recipients
         },
     }
+
+
+def current_members(circle: Circle) -> list:
+    """The members who have not left, in the order the meeting form lists them."""
+    return list(circle.members.filter(left_at__isnull=True).order_by("role", "name", "pk"))
+
+
+def person(user_id: int) -> User:
+    """The account offered for a place (one of people_to_add's choices, which the form checked)."""
+    return User.objects.get(pk=user_id)
+
+
+def vetting_choices(rows: list[dict]) -> list[tuple[int, str]]:
+    """The volunteers for the vetting form, with their program's name when there is more than one."""
+    many = len({row["membership"].program_id for row in rows}) > 1
+    return [
+        (
+            row["membership"].pk,
+            f"{row['membership'].user.display_name} ({row['membership'].program.name})"
+            if many
+            else row["membership"].user.display_name,
+        )
+        for row in rows
+    ]

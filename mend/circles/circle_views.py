@@ -10,7 +10,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from mend.accounts.models import User
 from mend.cases.access import access_managed_case
 from mend.circles import circle_forms as forms
 from mend.circles import circle_selectors as selectors
@@ -26,29 +25,27 @@ from mend.circles.circle_access import (
     programs_overseen,
 )
 from mend.circles.models import CircleKind
-from mend.core.errors import DomainError
+from mend.core import edges
+from mend.meetings import form_refusal
 
 # Where a service's field names land on the page's forms.
 FIELD_ON_FORM = {"starts_at": "date", "case": "case_reference"}
 
 
-def _show_error(form, exc: DomainError) -> DomainError | None:
-    """Puts a service's refusal on its field; returns it when it belongs to no field."""
-    field = FIELD_ON_FORM.get(exc.field, exc.field)
-    if field in form.fields:
-        form.add_error(field, exc.message)
-        return None
-    return exc
+def _form_page(request, template: str, context: dict, outcome: edges.Outcome, refusal: str):
+    """The form's page again: 200 on a GET, the refusal's status when one names no field of the form, else
+    400 (a field of the form says what to change)."""
+    status = 200 if request.method == "GET" else (outcome.error.status if refusal else 400)
+    return render(request, template, {**context, "refusal": refusal or None}, status=status)
 
 
-def _status(request, refusal: DomainError | None) -> int:
-    if request.method == "GET":
-        return 200
-    return refusal.status if refusal else 400
-
-
-def _refused(request, circle, message: str, status: int):
-    return render(request, "circles/refused.html", {"circle": circle, "message": message}, status=status)
+def _step_answer(request, circle, outcome: edges.Outcome, done: str):
+    """The circle's refusal page for a refusal, else `done` flashed and back to the circle."""
+    if outcome.error is not None:
+        context = {"circle": circle, "message": outcome.error.message}
+        return render(request, "circles/refused.html", context, status=outcome.error.status)
+    messages.success(request, done)
+    return redirect("circles:detail", circle_id=circle.pk)
 
 
 @require_GET
@@ -68,46 +65,40 @@ def circle_new(request):
         raise Http404
     keepers = selectors.keepers_for(request.user, programs)
     # Not `request.POST or None`: an empty POST must be checked too, and told what is missing.
-    form = forms.CircleForm(
-        request.POST if request.method == "POST" else None,
-        programs=programs,
-        keepers=keepers,
-        initial={"keeper": request.user.pk},
+    data = request.POST if request.method == "POST" else None
+    form = forms.CircleForm(data, programs=programs, keepers=keepers, initial={"keeper": request.user.pk})
+    case = _case_named(request, form)
+    outcome, refusal = form_refusal.submit(
+        request, form, lambda d: _circle_create(request, d, programs, keepers, case), fields=FIELD_ON_FORM
     )
-    refusal = None
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        program = next(p for p in programs if p.pk == data["program"])
-        keeper = next(u for u, _program in keepers if u.pk == data["keeper"])
-        case = None
-        if data["case_reference"].strip():
-            try:
-                case = access_managed_case(request.user, data["case_reference"].strip().upper())
-            except Http404:
-                form.add_error("case_reference", _("There is no case with that reference that you run."))
-        if form.is_valid():
-            try:
-                circle = standing.circle_create(
-                    actor=request.user,
-                    program=program,
-                    kind=data["kind"],
-                    name=data["name"],
-                    keeper=keeper,
-                    starts_on=data["starts_on"],
-                    ends_on=data["ends_on"],
-                    meets_every_days=data["meets_every_days"],
-                    case=case,
-                )
-            except DomainError as exc:
-                refusal = _show_error(form, exc)
-            else:
-                messages.success(request, _("The circle is started. Now add its members."))
-                return redirect("circles:detail", circle_id=circle.pk)
-    return render(
-        request,
-        "circles/new.html",
-        {"form": form, "refusal": refusal and refusal.message},
-        status=_status(request, refusal),
+    if outcome.ok:
+        messages.success(request, _("The circle is started. Now add its members."))
+        return redirect("circles:detail", circle_id=outcome.value.pk)
+    return _form_page(request, "circles/new.html", {"form": form}, outcome, refusal)
+
+
+def _case_named(request, form):
+    """The case a new circle is for, by its reference, when the user runs it; else the form says so."""
+    if request.method != "POST" or not form.is_valid() or not form.cleaned_data["case_reference"].strip():
+        return None
+    try:
+        return access_managed_case(request.user, form.cleaned_data["case_reference"].strip().upper())
+    except Http404:
+        form.add_error("case_reference", _("There is no case with that reference that you run."))
+        return None
+
+
+def _circle_create(request, data, programs, keepers, case):
+    return standing.circle_create(
+        actor=request.user,
+        program=next(p for p in programs if p.pk == data["program"]),
+        kind=data["kind"],
+        name=data["name"],
+        keeper=next(u for u, _program in keepers if u.pk == data["keeper"]),
+        starts_on=data["starts_on"],
+        ends_on=data["ends_on"],
+        meets_every_days=data["meets_every_days"],
+        case=case,
     )
 
 
@@ -123,83 +114,66 @@ def member_add(request, circle_id):
     circle = access_managed_circle(request.user, circle_id)
     people = selectors.people_to_add(request.user, circle)
     form = forms.MemberForm(request.POST if request.method == "POST" else None, people=people)
-    refusal = None
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            standing.member_add(
-                actor=request.user,
-                circle=circle,
-                user=User.objects.get(pk=data["person"]),
-                role=data["role"],
-                name=data["name"],
-            )
-        except DomainError as exc:
-            refusal = _show_error(form, exc)
-        else:
-            messages.success(request, _("%(name)s is in the circle.") % {"name": data["name"]})
-            return redirect("circles:detail", circle_id=circle.pk)
-    context = {
-        "circle": circle,
-        "form": form,
-        "refusal": refusal and refusal.message,
-        "is_cosa": circle.kind == CircleKind.COSA,
-    }
-    return render(request, "circles/member_add.html", context, status=_status(request, refusal))
+    outcome, refusal = form_refusal.submit(
+        request,
+        form,
+        lambda data: standing.member_add(
+            actor=request.user,
+            circle=circle,
+            user=selectors.person(data["person"]),
+            role=data["role"],
+            name=data["name"],
+        ),
+        fields=FIELD_ON_FORM,
+    )
+    if outcome.ok:
+        messages.success(request, _("%(name)s is in the circle.") % {"name": form.cleaned_data["name"]})
+        return redirect("circles:detail", circle_id=circle.pk)
+    context = {"circle": circle, "form": form, "is_cosa": circle.kind == CircleKind.COSA}
+    return _form_page(request, "circles/member_add.html", context, outcome, refusal)
 
 
 @require_POST
 def member_remove(request, circle_id, member_id):
     circle = access_managed_circle(request.user, circle_id)
     member = access_circle_member(circle, member_id)
-    try:
-        standing.member_remove(actor=request.user, member=member)
-    except DomainError as exc:
-        return _refused(request, circle, exc.message, exc.status)
-    messages.success(request, _("%(name)s has left the circle.") % {"name": member.name})
-    return redirect("circles:detail", circle_id=circle.pk)
+    outcome = edges.attempt(lambda: standing.member_remove(actor=request.user, member=member))
+    return _step_answer(request, circle, outcome, _("%(name)s has left the circle.") % {"name": member.name})
 
 
 @require_http_methods(["GET", "POST"])
 def meeting_new(request, circle_id):
     circle = access_managed_circle(request.user, circle_id)
-    members = list(circle.members.filter(left_at__isnull=True).order_by("role", "name", "pk"))
-    form = forms.MeetingForm(
-        request.POST if request.method == "POST" else None,
-        members=members,
-        initial={"time_zone": request.user.time_zone or circle.program.time_zone},
+    members = selectors.current_members(circle)
+    zone = request.user.time_zone or circle.program.time_zone
+    data = request.POST if request.method == "POST" else None
+    form = forms.MeetingForm(data, members=members, initial={"time_zone": zone})
+    outcome, refusal = form_refusal.submit(
+        request, form, lambda d: _meeting_schedule(request, circle, members, d), fields=FIELD_ON_FORM
     )
-    refusal = None
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            standing.circle_meeting_schedule(
-                actor=request.user,
-                circle=circle,
-                format=data["format"],
-                starts_at=datetime.combine(data["date"], data["time"]),
-                time_zone=data["time_zone"],
-                members=[m for m in members if m.pk in data["members"]],
-                duration_minutes=data["duration_minutes"],
-            )
-        except DomainError as exc:
-            refusal = _show_error(form, exc)
-        else:
-            messages.success(request, _("The meeting is scheduled."))
-            return redirect("circles:detail", circle_id=circle.pk)
-    context = {"circle": circle, "form": form, "refusal": refusal and refusal.message}
-    return render(request, "circles/meeting_new.html", context, status=_status(request, refusal))
+    if outcome.ok:
+        messages.success(request, _("The meeting is scheduled."))
+        return redirect("circles:detail", circle_id=circle.pk)
+    return _form_page(request, "circles/meeting_new.html", {"circle": circle, "form": form}, outcome, refusal)
+
+
+def _meeting_schedule(request, circle, members, data):
+    return standing.circle_meeting_schedule(
+        actor=request.user,
+        circle=circle,
+        format=data["format"],
+        starts_at=datetime.combine(data["date"], data["time"]),
+        time_zone=data["time_zone"],
+        members=[m for m in members if m.pk in data["members"]],
+        duration_minutes=data["duration_minutes"],
+    )
 
 
 @require_POST
 def circle_close(request, circle_id):
     circle = access_managed_circle(request.user, circle_id)
-    try:
-        standing.circle_close(actor=request.user, circle=circle)
-    except DomainError as exc:
-        return _refused(request, circle, exc.message, exc.status)
-    messages.success(request, _("The circle is closed. Its record stays here."))
-    return redirect("circles:detail", circle_id=circle.pk)
+    outcome = edges.attempt(lambda: standing.circle_close(actor=request.user, circle=circle))
+    return _step_answer(request, circle, outcome, _("The circle is closed. Its record stays here."))
 
 
 @require_http_methods(["GET", "POST"])
@@ -207,38 +181,28 @@ def vetting(request):
     if not programs_overseen(request.user).exists():
         raise Http404
     rows = selectors.volunteers_for(request.user)
-    many = len({row["membership"].program_id for row in rows}) > 1
-    choices = [
-        (
-            row["membership"].pk,
-            f"{row['membership'].user.display_name} ({row['membership'].program.name})"
-            if many
-            else row["membership"].user.display_name,
-        )
-        for row in rows
-    ]
-    form = forms.VettingForm(request.POST if request.method == "POST" else None, volunteers=choices)
-    refusal = None
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        membership = next(r["membership"] for r in rows if r["membership"].pk == data["volunteer"])
-        try:
-            standing.vetting_record(
-                actor=request.user,
-                program=membership.program,
-                user=membership.user,
-                training_completed_on=data["training_completed_on"],
-                background_checked_on=data["background_checked_on"],
-            )
-        except DomainError as exc:
-            refusal = _show_error(form, exc)
-        else:
-            messages.success(
-                request, _("The vetting of %(name)s is recorded.") % {"name": membership.user.display_name}
-            )
-            return redirect("circles:vetting")
-    context = {"rows": rows, "form": form, "refusal": refusal and refusal.message}
-    return render(request, "circles/vetting.html", context, status=_status(request, refusal))
+    data = request.POST if request.method == "POST" else None
+    form = forms.VettingForm(data, volunteers=selectors.vetting_choices(rows))
+    outcome, refusal = form_refusal.submit(
+        request, form, lambda d: _vetting_record(request, rows, d), fields=FIELD_ON_FORM
+    )
+    if outcome.ok:
+        name = outcome.value.user.display_name
+        messages.success(request, _("The vetting of %(name)s is recorded.") % {"name": name})
+        return redirect("circles:vetting")
+    return _form_page(request, "circles/vetting.html", {"rows": rows, "form": form}, outcome, refusal)
+
+
+def _vetting_record(request, rows, data):
+    membership = next(r["membership"] for r in rows if r["membership"].pk == data["volunteer"])
+    standing.vetting_record(
+        actor=request.user,
+        program=membership.program,
+        user=membership.user,
+        training_completed_on=data["training_completed_on"],
+        background_checked_on=data["background_checked_on"],
+    )
+    return membership
 
 
 def _json_error(message: str, status: int, code: str = "form") -> JsonResponse:
@@ -274,12 +238,14 @@ def _minutes_post(request, session):
         return _json_error(_("The minutes could not be read. Please try again."), 400)
     if not isinstance(body, dict) or not isinstance(body.get("envelope"), dict):
         return _json_error(_('Send the minutes as {"envelope": ..., "concern": true or false}.'), 400)
-    try:
-        minutes, created = standing.minutes_submit(
+    outcome = edges.attempt(
+        lambda: standing.minutes_submit(
             actor=request.user, session=session, envelope=body["envelope"], concern=body.get("concern", False)
         )
-    except DomainError as exc:
-        return _json_error(exc.message, exc.status, getattr(exc, "code", "conflict"))
+    )
+    if outcome.error is not None:
+        return edges.json_refusal(outcome.error, code="conflict")
+    minutes, created = outcome.value
     return JsonResponse(
         {"id": minutes.pk, "concern": minutes.concern, "duplicate": not created},
         status=201 if created else 200,

@@ -16,6 +16,7 @@ from django_tasks import TaskResultStatus, task
 
 from mend import audit
 from mend.accounts.models import Membership, User
+from mend.audit.codes import AuditCode
 from mend.circles.models import StaffAlert
 from mend.circles.standing import coordinators_of
 from mend.meetings.models import Meeting, MeetingStatus
@@ -70,6 +71,18 @@ def minutes_overdue_alert(*, now: datetime) -> int:
             )
             made += created
     return made
+
+
+def needs_support_alert(*, session: Meeting, user_ids: list[int], program_id: int) -> None:
+    """Someone at the meeting may need support (mend.meetings.hooks.needs_support): each of these staff gets
+    one alert for the meeting, brought back to unread if it was read. It says no more than that."""
+    for user_id in user_ids:
+        StaffAlert.objects.update_or_create(
+            recipient_id=user_id,
+            kind=StaffAlert.Kind.NEEDS_SUPPORT,
+            session=session,
+            defaults={"program_id": program_id, "circle_id": session.circle_id, "read_at": None},
+        )
 
 
 def _waiting(job) -> bool:
@@ -161,7 +174,7 @@ def staff_alert_read(*, actor: User, alert: StaffAlert) -> StaffAlert:
         alert.save(update_fields=["read_at"])
         audit.record(
             actor=actor,
-            code="staff_alert.read",
+            code=AuditCode.STAFF_ALERT_READ,
             target=alert,
             program=alert.program,
             data={"kind": alert.kind},

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from mend import audit
 from mend.accounts.models import KeyBundle, Membership, Program, User
+from mend.audit.codes import AuditCode
 from mend.cases.access import cases_managed_by, manages_case
 from mend.cases.models import Case, Participant, Role
 from mend.circles.circle_access import KEEPING_ROLES, OVERSEEING_ROLES
@@ -157,7 +158,7 @@ def circle_create(
     )
     audit.record(
         actor=actor,
-        code="circle.created",
+        code=AuditCode.CIRCLE_CREATED,
         target=circle,
         program=program,
         data={"kind": kind, "keeper": keeper.pk, "case": case.pk if case else None},
@@ -180,7 +181,7 @@ def circle_close(*, actor: User, circle: Circle) -> Circle:
     ).update(status=MeetingStatus.CANCELLED)
     audit.record(
         actor=actor,
-        code="circle.closed",
+        code=AuditCode.CIRCLE_CLOSED,
         target=circle,
         program=circle.program,
         data={"cancelled": cancelled},
@@ -301,7 +302,7 @@ def member_add(*, actor: User, circle: Circle, user: User, role: str, name: str)
     )
     audit.record(
         actor=actor,
-        code="circle.member_added",
+        code=AuditCode.CIRCLE_MEMBER_ADDED,
         target=member,
         program=circle.program,
         data={"circle": circle.pk, "role": role},
@@ -324,7 +325,7 @@ def member_remove(*, actor: User, member: CircleMember) -> CircleMember:
         session.member_attendees.remove(member)
     audit.record(
         actor=actor,
-        code="circle.member_removed",
+        code=AuditCode.CIRCLE_MEMBER_REMOVED,
         target=member,
         program=circle.program,
         data={"circle": circle.pk, "role": member.role},
@@ -350,7 +351,7 @@ def member_places_end(*, actor: User, user: User, program_id: int | None, reason
             session.member_attendees.remove(member)
         audit.record(
             actor=actor,
-            code="circle.member_removed",
+            code=AuditCode.CIRCLE_MEMBER_REMOVED,
             target=member,
             program=member.circle.program,
             data={"circle": member.circle_id, "role": member.role, "reason": reason},
@@ -390,7 +391,7 @@ def vetting_record(
     )
     audit.record(
         actor=actor,
-        code="vetting.recorded",
+        code=AuditCode.VETTING_RECORDED,
         target=vetting,
         program=program,
         data={
@@ -471,7 +472,7 @@ def circle_meeting_schedule(
     session.member_attendees.set(chosen)
     audit.record(
         actor=actor,
-        code="circle.meeting_scheduled",
+        code=AuditCode.CIRCLE_MEETING_SCHEDULED,
         target=session,
         program=circle.program,
         data={"circle": circle.pk, "format": format, "attendees": len(chosen)},
@@ -606,7 +607,7 @@ def minutes_submit(*, actor: User, session: Meeting, envelope: dict, concern: bo
         )
     audit.record(
         actor=actor,
-        code="minutes.submitted",
+        code=AuditCode.MINUTES_SUBMITTED,
         target=minutes,
         program=circle.program,
         data={"circle": circle.pk, "session": session.pk, "concern": concern},

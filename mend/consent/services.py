@@ -9,13 +9,14 @@ from django.utils.translation import gettext as _
 from mend import audit
 from mend.accounts.models import Program, User
 from mend.audit.codes import AuditCode
-from mend.cases import notices
-from mend.cases.models import PARTY_ROLES, Participant, Role
+from mend.cases import notices, workflow
+from mend.cases import services as case_services
+from mend.cases.models import PARTY_ROLES, Case, Participant, Role
+from mend.consent import hooks
 from mend.consent.models import Consent, ConsentText, HarmedPartyChoices, Mode, ProgressUpdates, Scope
 from mend.consent.selectors import current_text
 from mend.consent.texts import DEFAULT_TEXTS
 from mend.core.errors import Conflict, DomainError
-from mend.meetings import scheduling as session_services
 
 # Which scopes each role is asked about; others do not apply to them.
 SCOPES_FOR_ROLE = {
@@ -73,8 +74,6 @@ def consent_text_update(*, actor: User, program: Program, scope: str, text: str)
 def _lock(place: Participant) -> Participant:
     """Every change that starts or stops contact locks the case first, then the person, in that order,
     so that a session scheduled at the same moment sees the change or waits for it."""
-    from mend.cases.models import Case
-
     Case.objects.select_for_update().filter(pk=place.case_id).first()
     locked = Participant.objects.select_for_update().select_related("case__program").get(pk=place.pk)
     return locked
@@ -136,7 +135,8 @@ def consent_withdraw(*, actor: User, place: Participant, scope: str) -> Consent:
         actor=actor, code=AuditCode.CONSENT_WITHDRAWN, target=consent, case=place.case, data={"scope": scope}
     )
     if scope == Scope.TAKE_PART:
-        session_services.sessions_cancel_for(actor=actor, place=place)
+        for step in hooks.took_part_withdrawn:
+            step(actor=actor, place=place)
         if place.role in PARTY_ROLES:
             _pause_process(actor=actor, place=place)
         else:
@@ -148,16 +148,10 @@ def consent_withdraw(*, actor: User, place: Participant, scope: str) -> Consent:
 
 
 def _recheck(*, actor: User, case) -> None:
-    from mend.cases.services import case_recheck
-
-    case_recheck(actor=actor, case=case)
+    case_services.case_recheck(actor=actor, case=case)
 
 
 def _pause_process(*, actor: User, place: Participant) -> None:
-    from mend.cases import services as case_services
-    from mend.cases import workflow
-    from mend.cases.models import Case
-
     case = Case.objects.select_related("program").get(pk=place.case_id)  # locked by _lock already
     if case.stage in workflow.ACTIVE_STAGES:
         case_services.case_transition(actor=actor, case=case, action="pause")
@@ -175,7 +169,8 @@ def participant_pause(*, actor: User, place: Participant) -> Participant:
     place.paused_at = timezone.now()
     place.save(update_fields=["paused_at"])
     audit.record(actor=actor, code=AuditCode.PARTICIPANT_PAUSED, target=place, case=place.case)
-    session_services.sessions_hold_for(actor=actor, place=place)
+    for step in hooks.break_taken:
+        step(actor=actor, place=place)
     _pause_process(actor=actor, place=place)
     return place
 
@@ -236,9 +231,8 @@ def choices_update(
     # Who may attend may have narrowed: meetings that no longer fit the choices are cancelled.
     _recheck(actor=actor, case=place.case)
     # Progress updates already waiting follow the new choice at once.
-    from mend.agreements import progress
-
-    progress.choices_changed(place=place)
+    for step in hooks.choices_changed:
+        step(place=place)
     if mode_changed:
         notices.mode_chosen(case=place.case, mode=mode)
     return choices

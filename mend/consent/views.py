@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mend.accounts.access import access_program_admin
@@ -11,12 +12,12 @@ from mend.consent.access import access_own_party_place, may_choose
 from mend.consent.models import Scope
 from mend.core import edges
 
-USE_THE_BUTTONS = "Please use the buttons on this page to give or withdraw consent."
-STOPPED = (
+USE_THE_BUTTONS = gettext_noop("Please use the buttons on this page to give or withdraw consent.")
+STOPPED = gettext_noop(
     "You have stopped taking part. The process is paused. "
     "If you ever want to come back, you can give your consent again."
 )
-ON_BREAK = "You are taking a break. Nothing will be scheduled with you until you come back."
+ON_BREAK = gettext_noop("You are taking a break. Nothing will be scheduled with you until you come back.")
 
 
 def _consent_decide(request, place, data):

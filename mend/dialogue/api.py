@@ -134,10 +134,10 @@ def members(request, public_id: str, kind: str = "message", ref: str = ""):
     write it now (for a relayed or returned message, give the id of the message it refers to as `ref`)."""
     if kind not in KINDS:
         raise DomainError(f"kind must be one of: {', '.join(KINDS)}.", field="kind")
-    conversation = access_conversation(request.user, public_id)
+    conversation, places = access_conversation_and_places(request.user, public_id)
     return {
-        "members": selectors.members(conversation),
-        **selectors.writing_state(conversation, request.user, kind, ref or None),
+        "members": selectors.members(conversation, places),
+        **selectors.writing_state(conversation, request.user, kind, ref or None, places),
     }
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from mend.accounts.credentials import normalise_phrase
 from mend.core import envelope as env
 
 # (method, url, headers, body) -> (status, body). Raises NetworkError when nothing came back.
@@ -205,8 +206,6 @@ def keyfile_from_server(api: Api, *, identifier: str, passphrase: str) -> dict:
     served = api.my_keys()
     identifier = identifier.strip().lower()
     if "@" not in identifier:  # a participant's phrase, normalised as the sign-in page does
-        from mend.accounts.credentials import normalise_phrase
-
         passphrase = normalise_phrase(passphrase)
     install_id = served.get("install_id") if served.get("wrapped_salt") == 2 else None
     _auth, wrap_key = env.derive_sign_in(identifier, passphrase, install_id=install_id)

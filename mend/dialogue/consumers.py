@@ -13,7 +13,7 @@ from mend.core import edges
 from mend.core.envelope import MESSAGE_KINDS
 from mend.core.realtime import person_group
 from mend.dialogue import selectors, services
-from mend.dialogue.access import access_conversation
+from mend.dialogue.access import access_conversation, access_conversation_and_places
 
 FRAME_TYPES = ("hello", "send", "receipt", "members")
 KINDS = MESSAGE_KINDS  # one list of kinds: envelope v2's
@@ -143,9 +143,11 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def _members(self, kind: str) -> dict:
-        conversation = self._conversation()
-        members = selectors.members(conversation)
-        return {"members": members, **selectors.writing_state(conversation, self.user, kind)}
+        self._signed_in()
+        # The case's places as the access check read them, passed on: read once for the whole frame.
+        conversation, places = access_conversation_and_places(self.user, self.public_id)
+        members = selectors.members(conversation, places)
+        return {"members": members, **selectors.writing_state(conversation, self.user, kind, places=places)}
 
     async def on_members(self, content):
         kind = content.get("kind", "message")

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from mend import audit
 from mend.accounts.models import KeyBundle, User
+from mend.audit.codes import AuditCode
 from mend.cases.models import FACILITATING_ROLES, Case, Participant
 from mend.core import envelope as env
 from mend.core import throttle
@@ -234,7 +235,9 @@ def message_post(*, actor: User, conversation: Conversation, envelope: dict) -> 
         )
         audit.record(
             actor=actor,
-            code=f"dialogue.relay_{ref.relay_state}",
+            code=AuditCode.DIALOGUE_RELAY_FORWARDED
+            if meta["kind"] == "relayed"
+            else AuditCode.DIALOGUE_RELAY_RETURNED,
             target=ref,
             case=conversation.case,
             program=conversation.case.program,
@@ -320,7 +323,7 @@ def read_receipts_set(*, actor: User, place: Participant, shown: bool) -> Partic
         place.save(update_fields=["read_receipts"])
         audit.record(
             actor=actor,
-            code="dialogue.read_receipts_changed",
+            code=AuditCode.DIALOGUE_READ_RECEIPTS_CHANGED,
             target=place,
             case=place.case,
             data={"shown": shown},

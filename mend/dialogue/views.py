@@ -3,7 +3,7 @@
 import json
 
 from django.contrib import messages
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -12,7 +12,11 @@ from mend.cases.access import access_case, access_own_taking_part
 from mend.core import edges, envelope, throttle
 from mend.core.envelope import MESSAGE_KINDS
 from mend.dialogue import contexts, selectors, services
-from mend.dialogue.access import access_attachment, access_case_conversation
+from mend.dialogue.access import (
+    access_attachment,
+    access_case_conversation,
+    access_conversation_and_places,
+)
 
 KINDS = MESSAGE_KINDS  # one list of kinds: envelope v2's
 MAX_UPLOAD = envelope.MAX_FILE_BYTES + 16  # read no more than the largest file Mend keeps, and one byte
@@ -35,7 +39,10 @@ def conversation(request, reference, public_id):
 @require_GET
 def members(request, reference, public_id):
     case = access_case(request.user, reference)
-    conversation = access_case_conversation(request.user, case, public_id)
+    # The case's places as the access check read them, passed on: read once for the whole answer.
+    conversation, places = access_conversation_and_places(request.user, public_id)
+    if conversation.case_id != case.pk:
+        raise Http404
     kind = request.GET.get("kind", "message")
     if kind not in KINDS:
         return JsonResponse(
@@ -43,8 +50,10 @@ def members(request, reference, public_id):
         )
     return JsonResponse(
         {
-            "members": selectors.members(conversation),
-            **selectors.writing_state(conversation, request.user, kind, request.GET.get("ref") or None),
+            "members": selectors.members(conversation, places),
+            **selectors.writing_state(
+                conversation, request.user, kind, request.GET.get("ref") or None, places
+            ),
         }
     )
 

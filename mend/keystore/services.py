@@ -8,6 +8,7 @@ from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 
 from mend import audit
+from mend.audit.codes import AuditCode
 from mend.core.at_rest import CaseDataDeleted, KeyUnavailable
 from mend.keystore import crypto
 from mend.keystore.models import DataKey
@@ -84,7 +85,9 @@ def case_keys_destroy(*, actor, case) -> int:
         if not rows.filter(purpose=PURPOSE).exists():
             DataKey.objects.using(db).create(case_id=case.pk, purpose=PURPOSE, destroyed_at=now)
         transaction.on_commit(lambda: _checkpoint(db), using=db)
-    audit.record(actor=actor, code="case.keys_destroyed", target=case, case=case, data={"keys": destroyed})
+    audit.record(
+        actor=actor, code=AuditCode.CASE_KEYS_DESTROYED, target=case, case=case, data={"keys": destroyed}
+    )
     return destroyed
 
 

@@ -14,11 +14,14 @@ from mend.meetings.models import Meeting
 
 @dataclass
 class MeetingAccess:
-    case: Case
+    """A viewer's way into a meeting. `staff` is of the page only: the room asks rules.facilitates."""
+
+    case: Case | None  # None for a circle's meeting (the room only)
     session: Meeting
     place: Participant | None  # the viewer's own place among the people attending, if they attend
     staff: bool  # runs the case (a facilitator of it, or a coordinator or admin of its program)
     time_zone: str  # the viewer's own clock: their place's time zone, or else their account's
+    person: rules.Person | None = None  # in the video room: who they are there (a case place or a member)
 
     @property
     def facilitates(self) -> bool:
@@ -26,7 +29,31 @@ class MeetingAccess:
         return self.staff and self.place is not None and self.place.role in FACILITATING_ROLES
 
 
-def access_meeting(user: User, reference: str, session_id: int) -> MeetingAccess:
+def access_meeting(
+    user: User, session_id: int, *, reference: str | None = None, must: str = ""
+) -> MeetingAccess:
+    """The one way to a meeting. With a case `reference`: its page, for staff who run the case and the
+    people attending it; `must` narrows it to "staff", "facilitator" or "attendee". Without one: its video
+    room, of a case or of a circle, for the people attending it, with `person` their place as
+    mend.meetings.rules knows people. A meeting that does not exist and one the user may not see give the
+    same 404."""
+    if reference is None:
+        meeting = _room_access(user, session_id)
+    else:
+        meeting = _page_access(user, reference, session_id)
+    if must and not MUST[must](meeting):
+        raise Http404
+    return meeting
+
+
+MUST = {
+    "staff": lambda meeting: meeting.staff,
+    "facilitator": lambda meeting: meeting.facilitates,
+    "attendee": lambda meeting: meeting.place is not None,
+}
+
+
+def _page_access(user: User, reference: str, session_id: int) -> MeetingAccess:
     case = access.access_case(user, reference)
     session = Meeting.objects.filter(case=case, pk=session_id).first()
     if session is None:
@@ -50,31 +77,7 @@ def access_meeting(user: User, reference: str, session_id: int) -> MeetingAccess
     )
 
 
-def access_meeting_staff(user: User, reference: str, session_id: int) -> MeetingAccess:
-    meeting = access_meeting(user, reference, session_id)
-    if not meeting.staff:
-        raise Http404
-    return meeting
-
-
-def access_meeting_facilitator(user: User, reference: str, session_id: int) -> MeetingAccess:
-    meeting = access_meeting(user, reference, session_id)
-    if not meeting.facilitates:
-        raise Http404
-    return meeting
-
-
-def access_meeting_attendee(user: User, reference: str, session_id: int) -> MeetingAccess:
-    meeting = access_meeting(user, reference, session_id)
-    if meeting.place is None:
-        raise Http404
-    return meeting
-
-
-def access_room(user: User, session_id: int) -> tuple[Meeting, rules.Person]:
-    """A meeting's video room, of a case or of a circle: the meeting and the user's place in it (as
-    mend.meetings.rules knows people); a meeting that does not exist and one the user does not attend give
-    the same 404. The meeting's page goes through access_meeting above."""
+def _room_access(user: User, session_id: int) -> MeetingAccess:
     session = (
         Meeting.objects.select_related("case__program", "circle__program", "circle__keeper")
         .filter(pk=session_id)
@@ -83,4 +86,12 @@ def access_room(user: User, session_id: int) -> tuple[Meeting, rules.Person]:
     person = rules.meeting_member(session, user) if session is not None else None
     if person is None:
         raise Http404
-    return session, person
+    place = person if isinstance(person, Participant) else None
+    return MeetingAccess(
+        case=session.case,
+        session=session,
+        place=place,
+        staff=False,
+        time_zone=place.time_zone if place is not None else user.time_zone,
+        person=person,
+    )

@@ -74,7 +74,7 @@ def schedule(request, reference: Reference, payload: SessionIn):
     attendees = [
         access.access_case_place(request.auth, case, pid) for pid in dict.fromkeys(payload.attendee_ids)
     ]
-    session = services.session_schedule(
+    session = services.meeting_schedule(
         actor=request.auth,
         case=case,
         kind=payload.kind,
@@ -93,4 +93,4 @@ def cancel(request, reference: Reference, session_id: Id):
     session = Meeting.objects.filter(case=case, pk=session_id).first()
     if session is None:
         raise Http404
-    return _out(services.session_cancel(actor=request.auth, session=session))
+    return _out(services.meeting_cancel(actor=request.auth, session=session))

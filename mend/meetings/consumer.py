@@ -11,6 +11,7 @@ import contextlib
 import json
 import secrets
 import time
+from functools import partial
 
 from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
@@ -21,10 +22,10 @@ from django.utils.translation import gettext as _
 
 from mend.accounts.middleware import second_factor_missing
 from mend.accounts.offboarding import socket_still_signed_in
-from mend.core.errors import DomainError
+from mend.core import edges
 from mend.core.realtime import person_group
 from mend.meetings import rules
-from mend.meetings.access import access_room
+from mend.meetings.access import access_meeting
 from mend.meetings.frames import (
     FACILITATOR_FRAMES,
     FRAME_TYPES,
@@ -52,27 +53,11 @@ class MeetingConsumer(AsyncJsonWebsocketConsumer):
     checks between frames."""
 
     async def connect(self):
-        user = self.scope.get("user")
-        self.session_id = self.scope["url_route"]["kwargs"]["session_id"]
-        self.joined = False
-        self.waiting = False
-        self.peers: dict[str, str] = {}  # whom the browser should be connected with: id -> their nonce
-        self.side: set[str] = set()
-        self.tokens, self.refilled, self.checked_at = float(BURST), time.monotonic(), 0.0
-        try:
-            if (
-                user is None
-                or not user.is_authenticated
-                or second_factor_missing(user, self.scope["session"])
-            ):
-                raise Http404
-            self.user = user
-            state = await self._state()
-        except Http404:
+        self._start()
+        state = await self._admitted(self.scope.get("user"))
+        if state is None or state["person_missing"]:
+            # Not signed in, not invited, withdrew, on a break, no longer invited: nothing at all.
             await self.close(code=REFUSED)
-            return
-        if state["person_missing"]:
-            await self.close(code=REFUSED)  # withdrew, on a break, no longer invited: nothing at all
             return
         self.state, self.checked_at = state, time.monotonic()
         self.pid = state["id"]
@@ -81,10 +66,28 @@ class MeetingConsumer(AsyncJsonWebsocketConsumer):
         self.group = group_of(self.session_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         # Signing out, here or on another tab (the quick exit too), closes this socket at once.
-        self.user_group = person_group(user.pk)
+        self.user_group = person_group(self.user.pk)
         await self.channel_layer.group_add(self.user_group, self.channel_name)
         await self.accept()
         self.heartbeat = asyncio.ensure_future(self._heartbeat())
+
+    def _start(self) -> None:
+        self.session_id = self.scope["url_route"]["kwargs"]["session_id"]
+        self.joined = False
+        self.waiting = False
+        self.peers: dict[str, str] = {}  # whom the browser should be connected with: id -> their nonce
+        self.side: set[str] = set()
+        self.tokens, self.refilled, self.checked_at = float(BURST), time.monotonic(), 0.0
+
+    async def _admitted(self, user) -> dict | None:
+        """The state of a signed-in person (second factor given) who is in the meeting; None otherwise."""
+        if user is None or not user.is_authenticated or second_factor_missing(user, self.scope["session"]):
+            return None
+        self.user = user
+        try:
+            return await self._state()
+        except Http404:
+            return None
 
     async def disconnect(self, code):
         if not hasattr(self, "group"):
@@ -103,7 +106,8 @@ class MeetingConsumer(AsyncJsonWebsocketConsumer):
         # The session and the account read afresh: active, with the session's auth hash still its own.
         if not socket_still_signed_in(self.scope["session"], self.user):
             raise Http404
-        meeting, person = access_room(self.user, self.session_id)
+        access = access_meeting(self.user, self.session_id)
+        meeting, person = access.session, access.person
         pid = rules.person_id(person)
         if getattr(self, "pid", pid) != pid:
             raise Http404
@@ -114,7 +118,7 @@ class MeetingConsumer(AsyncJsonWebsocketConsumer):
             "id": pid,
             "facilitates": rules.facilitates(meeting, person),
             "person_missing": rules.person_missing(meeting, person),
-            "session_missing": rules.session_missing(meeting, person),
+            "meeting_missing": rules.meeting_live_missing(meeting, person),
             "facilitators": {rules.person_id(p) for p in everyone if rules.facilitates(meeting, p)},
             "attendees": [rules.person_id(p) for p in everyone],
             "on_break": meeting.on_break,
@@ -129,7 +133,7 @@ class MeetingConsumer(AsyncJsonWebsocketConsumer):
         if state is None or state["person_missing"]:
             await self._close("removed", _("You are no longer in this meeting."), REFUSED)
             return None
-        if self.joined and state["session_missing"]:
+        if self.joined and state["meeting_missing"]:
             await self._close("ended", _("The meeting is not open any more."), NORMAL)
             return None
         self.state, self.checked_at = state, time.monotonic()
@@ -139,7 +143,7 @@ class MeetingConsumer(AsyncJsonWebsocketConsumer):
         """What a person waiting is told. Facilitators learn what is missing; everyone else only that the
         meeting is not open, never anything about another person."""
         if self.facilitates:
-            return _("Waiting for: %(items)s.") % {"items": "; ".join(state["session_missing"])}
+            return _("Waiting for: %(items)s.") % {"items": "; ".join(state["meeting_missing"])}
         return _("The meeting is not open yet. You will come in as soon as your facilitator opens it.")
 
     async def _present(self) -> dict[str, dict]:
@@ -179,33 +183,37 @@ class MeetingConsumer(AsyncJsonWebsocketConsumer):
         return True
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        if not self._take_token():
-            await self._error(_("Too many messages at once. Please wait a moment."))
-            return
-        if text_data is None or len(text_data) > MAX_FRAME:
-            await self._error(_("Send a JSON object of at most 64 KiB."))
-            return
-        try:
-            content = json.loads(text_data)
-        except (ValueError, RecursionError):  # RecursionError: nesting too deep for the parser
-            content = None
-        if not isinstance(content, dict) or content.get("type") not in FRAME_TYPES:
-            await self._error(
-                _("Send a JSON object whose type is one of: %(types)s.") % {"types": ", ".join(FRAME_TYPES)}
-            )
+        content, problem = self._parse(text_data)
+        if problem:
+            await self._error(problem)
             return
         kind = content["type"]
-        if kind in FACILITATOR_FRAMES and not self.facilitates:
-            await self._error(_("Only the facilitator can do this."))
-            return
-        if kind not in ("join", "leave") and not self.joined:
-            await self._error(_("Join the meeting first."))
-            return
         # Whether the person may still be here, read afresh; a burst of candidates is checked once a second.
         fresh = kind == "signal" and time.monotonic() - self.checked_at <= 1.0
         if not fresh and await self._checked() is None:
             return
         await getattr(self, f"on_{kind}")(content)
+
+    def _parse(self, text_data) -> tuple[dict | None, str]:
+        """The frame and "", or None and what is wrong with it (rate, size, shape, role, order)."""
+        if not self._take_token():
+            return None, _("Too many messages at once. Please wait a moment.")
+        if text_data is None or len(text_data) > MAX_FRAME:
+            return None, _("Send a JSON object of at most 64 KiB.")
+        try:
+            content = json.loads(text_data)
+        except (ValueError, RecursionError):  # RecursionError: nesting too deep for the parser
+            content = None
+        if not isinstance(content, dict) or content.get("type") not in FRAME_TYPES:
+            return None, _("Send a JSON object whose type is one of: %(types)s.") % {
+                "types": ", ".join(FRAME_TYPES)
+            }
+        kind = content["type"]
+        if kind in FACILITATOR_FRAMES and not self.facilitates:
+            return None, _("Only the facilitator can do this.")
+        if kind not in ("join", "leave") and not self.joined:
+            return None, _("Join the meeting first.")
+        return content, ""
 
     async def _error(self, message: str, **extra) -> None:
         await self.send_json({"type": "error", "error": message, **extra})
@@ -219,25 +227,26 @@ class MeetingConsumer(AsyncJsonWebsocketConsumer):
         if self.joined:  # joining again (a retry that crossed the news): the same answer, afresh
             await self._send_peers(state)
             return
-        if state["session_missing"]:
-            await self.send_json({"type": "waiting", "message": self._waiting_words(state)})
+        missing = state["meeting_missing"]
+        waiting = self._waiting_words(state) if missing else await self._open_if_needed(state)
+        if waiting:
+            await self.send_json({"type": "waiting", "message": waiting})
             self.waiting = True
             return
-        if state["session"].opened_at is None:
-            try:  # only a facilitator gets this far with a meeting not yet open (rules.session_missing)
-                await database_sync_to_async(meeting_open_in_room)(
-                    actor=self.user, session=state["session"], person=state["person"]
-                )
-            except DomainError as error:
-                await self.send_json({"type": "waiting", "message": error.message})
-                self.waiting = True
-                return
         self.waiting = False
         self.audio, self.video = media
         await self._enter_presence()
         self.joined = True
         await self.channel_layer.group_send(self.group, {"type": "meeting.changed"})
         await self._send_peers(state)
+
+    async def _open_if_needed(self, state: dict) -> str:
+        """Opens a meeting not yet open (only a facilitator gets this far with one:
+        rules.meeting_live_missing); the refusal's words when it could not be opened, else ""."""
+        if state["session"].opened_at is not None:
+            return ""
+        outcome = await self._attempt(meeting_open_in_room)
+        return outcome.error.message if outcome.error is not None else ""
 
     async def _send_peers(self, state: dict) -> None:
         now = await self._connectable()
@@ -289,14 +298,8 @@ class MeetingConsumer(AsyncJsonWebsocketConsumer):
         if problem:
             await self._error(problem)
             return
-        if to not in self.peers:
-            await self._sync_peers()  # they may have come in a moment ago
-        if to not in self.peers:
-            await self._error(_("That person is not connected with you."), to=to)
-            return
-        target = await cache.aget(room_key(self.session_id, "peer", to))
-        if not isinstance(target, dict) or target.get("nonce") != self.peers[to]:
-            await self._sync_peers()
+        target = await self._connected(to)
+        if target is None:
             await self._error(_("That person is not connected with you."), to=to)
             return
         try:
@@ -306,6 +309,18 @@ class MeetingConsumer(AsyncJsonWebsocketConsumer):
             )
         except ChannelFull:
             await self._error(_("That person's connection is busy. Please try again."), to=to)
+
+    async def _connected(self, to: str) -> dict | None:
+        """The presence of a person this browser is connected with, or None (the peers read again)."""
+        if to not in self.peers:
+            await self._sync_peers()  # they may have come in a moment ago
+        if to not in self.peers:
+            return None
+        target = await cache.aget(room_key(self.session_id, "peer", to))
+        if not isinstance(target, dict) or target.get("nonce") != self.peers[to]:
+            await self._sync_peers()
+            return None
+        return target
 
     async def on_media(self, content):
         media = bool_pair(content)
@@ -318,13 +333,16 @@ class MeetingConsumer(AsyncJsonWebsocketConsumer):
             self.group, {"type": "meeting.media", "id": self.pid, "audio": self.audio, "video": self.video}
         )
 
+    async def _attempt(self, service, **kwargs) -> edges.Outcome:
+        """Runs a room service as this person, in a thread; a refusal is kept in the outcome."""
+        state = self.state
+        call = partial(service, actor=self.user, session=state["session"], person=state["person"], **kwargs)
+        return await database_sync_to_async(edges.attempt)(call)
+
     async def _facilitator_action(self, service, **kwargs):
-        try:
-            await database_sync_to_async(service)(
-                actor=self.user, session=self.state["session"], person=self.state["person"], **kwargs
-            )
-        except DomainError as error:
-            await self._error(error.message)
+        outcome = await self._attempt(service, **kwargs)
+        if outcome.error is not None:
+            await self._error(outcome.error.message)
 
     async def on_pause(self, content):
         await self._facilitator_action(meeting_break_set, on=True)

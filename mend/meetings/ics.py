@@ -13,6 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mend.meetings.clock import local_time, zone
 from mend.meetings.models import Meeting, MeetingFormat, MeetingStatus
 
 PRODID = "-//Mend//Meetings//EN"
@@ -29,8 +30,6 @@ def filename() -> str:
 def meeting_ics(session: Meeting, attendee, *, email: str | None = None) -> bytes:
     """The invitation of one attendee (a place in a case, or a circle member: anything with a time_zone).
     A cancelled meeting's file cancels it in the calendar."""
-    from mend.meetings.services import local_time, zone
-
     zone_name = zone(attendee.time_zone).key
     start = session.starts_at.astimezone(UTC)
     cancelled = session.status == MeetingStatus.CANCELLED

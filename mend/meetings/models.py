@@ -31,6 +31,9 @@ class MeetingStatus(models.TextChoices):
 class Meeting(models.Model):
     """A meeting: of a case (its attendees are places in the case) or of a circle (its members)."""
 
+    # Its audit events keep the target name they had before the class was renamed (circles.Session).
+    AUDIT_TARGET = "session"
+
     case = models.ForeignKey(
         "cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="sessions"
     )

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from mend import audit
 from mend.accounts.models import User
+from mend.audit.codes import AuditCode
 from mend.cases.models import Participant
 from mend.core.errors import Conflict, DomainError
 from mend.meetings import rules
@@ -34,7 +35,7 @@ def meeting_open_in_room(*, actor: User, session: Meeting, person) -> Meeting:
 @transaction.atomic
 def meeting_end_in_room(*, actor: User, session: Meeting, person) -> Meeting:
     _facilitator_only(session, person)
-    session = meetings.meeting_end(actor=actor, session=session)
+    session = meetings.meeting_end(actor=actor, session=session, person=person)
     publish_after_commit(
         session.pk, {"type": "meeting.ended"}, before=lambda: cache.delete(room_key(session.pk, "side"))
     )
@@ -58,7 +59,7 @@ def meeting_break_set(*, actor: User, session: Meeting, person, on: bool) -> Mee
     session.save(update_fields=["on_break"])
     audit.record(
         actor=actor,
-        code="session.break_started" if on else "session.break_ended",
+        code=AuditCode.SESSION_BREAK_STARTED if on else AuditCode.SESSION_BREAK_ENDED,
         target=session,
         case=session.case,
         program=None if session.case_id else session.circle.program,
@@ -85,7 +86,7 @@ def meeting_side_room(*, actor: User, session: Meeting, person, people: list[str
         raise DomainError(_("Leave at least one person in the main room."))
     audit.record(
         actor=actor,
-        code="session.side_room" if people else "session.side_room_ended",
+        code=AuditCode.SESSION_SIDE_ROOM if people else AuditCode.SESSION_SIDE_ROOM_ENDED,
         target=session,
         case=session.case,
         program=None if session.case_id else session.circle.program,

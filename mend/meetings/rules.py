@@ -10,6 +10,7 @@ break gets nothing. Each person has an id in the room that names their kind of p
 
 from datetime import timedelta
 
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,7 +18,6 @@ from mend.accounts.models import Membership, User
 from mend.cases import workflow
 from mend.cases.access import manages_case
 from mend.cases.models import FACILITATING_ROLES, Case, Participant
-from mend.circles.models import CircleMember
 from mend.meetings.models import Meeting, MeetingFormat, MeetingStatus
 from mend.readiness.rules import room_missing
 from mend.readiness.snapshot import snapshot_of
@@ -28,7 +28,15 @@ OPENS_BEFORE = timedelta(minutes=15)  # a facilitator can open the room this lon
 OVERRUN = timedelta(hours=2)
 KEEPING_ROLES = (Membership.Role.ADMIN, Membership.Role.COORDINATOR, Membership.Role.FACILITATOR)
 
-Person = Participant | CircleMember | User
+# A place in a case, a circle's member (mend.circles.models.CircleMember), or the keeper (an account).
+# Circles sit above meetings (docs/layers.md), so a member is known here as the model the meeting's own
+# member_attendees hold, not imported.
+Person = Participant | Model | User
+
+
+def _is_member(person: Person) -> bool:
+    """A circle's member: an instance of the model behind Meeting.member_attendees."""
+    return isinstance(person, Meeting._meta.get_field("member_attendees").related_model)
 
 
 # --- who is who -------------------------------------------------------------------------------------------
@@ -37,7 +45,7 @@ Person = Participant | CircleMember | User
 def person_id(person: Person) -> str:
     if isinstance(person, Participant):
         return f"p{person.pk}"
-    if isinstance(person, CircleMember):
+    if _is_member(person):
         return f"m{person.pk}"
     return f"k{person.pk}"
 
@@ -46,7 +54,7 @@ def facilitates(session: Meeting, person: Person) -> bool:
     """Runs the meeting on the day: a facilitator attending a case meeting, or the circle's keeper."""
     if isinstance(person, Participant):
         return person.role in FACILITATING_ROLES
-    if isinstance(person, CircleMember):
+    if _is_member(person):
         return person.user_id == session.circle.keeper_id
     return True  # the keeper
 
@@ -60,7 +68,7 @@ def name_of(session: Meeting, person: Person, *, staff_by_name: bool = True) -> 
         if staff_by_name and person.role in FACILITATING_ROLES:
             return person.user.display_name
         return person.pseudonym or session.case.program.word_for(person.role)
-    if isinstance(person, CircleMember):
+    if _is_member(person):
         return person.name
     return person.display_name
 
@@ -130,7 +138,7 @@ def person_missing(session: Meeting, person: Person) -> list[str]:
     return _case_person_missing(session, person)
 
 
-def session_missing(session: Meeting, person: Person, now=None) -> list[str]:
+def meeting_live_missing(session: Meeting, person: Person, now=None) -> list[str]:
     """What stands between the meeting itself and a live room. A facilitator attending may open it within
     its time (by joining, mend.meetings.room): for them an unopened meeting is not in the way."""
     now = now or timezone.now()
@@ -174,7 +182,7 @@ def signalling_missing(session: Meeting, person: Person) -> list[str]:
     )
     if session is None:
         return [_("a meeting that exists")]
-    return session_missing(session, person) + person_missing(session, person)
+    return meeting_live_missing(session, person) + person_missing(session, person)
 
 
 # --- case meetings ------------------------------------------------------------------------------------------
@@ -194,7 +202,7 @@ def _case_person_missing(session: Meeting, place: Participant) -> list[str]:
 
 def _circle_person_missing(session: Meeting, person: Person) -> list[str]:
     circle = session.circle
-    if isinstance(person, CircleMember):
+    if _is_member(person):
         still = session.member_attendees.filter(pk=person.pk, left_at__isnull=True, circle=circle).exists()
         return [] if still else [_("a place in this circle")]
     if isinstance(person, User) and person.pk == circle.keeper_id:

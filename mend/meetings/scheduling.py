@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from mend import audit
 from mend.accounts.models import User
+from mend.audit.codes import AuditCode
 from mend.cases.models import Case, Participant
 from mend.core import validators
 from mend.core.errors import Conflict, DomainError
@@ -44,7 +45,7 @@ def when_checked(
 
 
 @transaction.atomic
-def session_schedule(
+def meeting_schedule(
     *,
     actor: User,
     case: Case,
@@ -85,7 +86,7 @@ def session_schedule(
     session.attendees.set(attendees)
     audit.record(
         actor=actor,
-        code="session.scheduled",
+        code=AuditCode.SESSION_SCHEDULED,
         target=session,
         case=case,
         data={"kind": kind, "format": format, "attendees": len(attendees)},
@@ -94,18 +95,18 @@ def session_schedule(
 
 
 @transaction.atomic
-def session_cancel(*, actor: User, session: Meeting) -> Meeting:
+def meeting_cancel(*, actor: User, session: Meeting) -> Meeting:
     session = Meeting.objects.select_for_update(of=("self",)).get(pk=session.pk)
     if session.status == MeetingStatus.CANCELLED:
         raise Conflict(_("This session is already cancelled."))
     session.status = MeetingStatus.CANCELLED
     session.save(update_fields=["status"])
-    audit.record(actor=actor, code="session.cancelled", target=session, case=session.case)
+    audit.record(actor=actor, code=AuditCode.SESSION_CANCELLED, target=session, case=session.case)
     return session
 
 
 @transaction.atomic
-def session_restore(*, actor: User, session: Meeting) -> Meeting:
+def meeting_restore(*, actor: User, session: Meeting) -> Meeting:
     """A session put on hold by someone's break comes back only if every guard holds again."""
     session = (
         Meeting.objects.select_for_update(of=("self",)).select_related("case__program").get(pk=session.pk)
@@ -119,7 +120,7 @@ def session_restore(*, actor: User, session: Meeting) -> Meeting:
         raise Conflict(_("Waiting for: %(items)s.") % {"items": "; ".join(missing)})
     session.status = MeetingStatus.SCHEDULED
     session.save(update_fields=["status"])
-    audit.record(actor=actor, code="session.restored", target=session, case=session.case)
+    audit.record(actor=actor, code=AuditCode.SESSION_RESTORED, target=session, case=session.case)
     return session
 
 
@@ -133,7 +134,7 @@ def _set_status(*, actor: User, sessions, status: str, code: str) -> int:
     return count
 
 
-def sessions_cancel_for(*, actor: User, place: Participant) -> int:
+def meetings_cancel_for(*, actor: User, place: Participant) -> int:
     """Withdrawal: every future session the person would attend is cancelled, and they leave any meeting
     under way at once (its room closes their connections); the others there may go on."""
     # A meeting under way: opened and not ended, whenever it was due to start.
@@ -143,11 +144,11 @@ def sessions_cancel_for(*, actor: User, place: Participant) -> int:
         attendees=place, opened_at__isnull=True
     )
     return _set_status(
-        actor=actor, sessions=list(sessions), status=MeetingStatus.CANCELLED, code="session.cancelled"
+        actor=actor, sessions=list(sessions), status=MeetingStatus.CANCELLED, code=AuditCode.SESSION_CANCELLED
     )
 
 
-def sessions_hold_for(*, actor: User, place: Participant) -> int:
+def meetings_hold_for(*, actor: User, place: Participant) -> int:
     """A break: future sessions with the person wait on hold until a facilitator brings them back, and they
     leave any meeting under way at once; the others there may go on."""
     # A meeting under way: opened and not ended, whenever it was due to start.
@@ -155,11 +156,11 @@ def sessions_hold_for(*, actor: User, place: Participant) -> int:
         room.meeting_remove_person(place=place, session=meeting)
     sessions = _future(place.case).filter(attendees=place, opened_at__isnull=True)
     return _set_status(
-        actor=actor, sessions=list(sessions), status=MeetingStatus.ON_HOLD, code="session.held"
+        actor=actor, sessions=list(sessions), status=MeetingStatus.ON_HOLD, code=AuditCode.SESSION_HELD
     )
 
 
-def sessions_cancel_unconsented(*, actor: User, case: Case) -> int:
+def meetings_cancel_unconsented(*, actor: User, case: Case) -> int:
     """After a consent or a choice narrows, meetings that no longer meet every guard are cancelled."""
     to_cancel = []
     snap = snapshot_of(case)  # everyone's records as they are now: something just changed
@@ -167,20 +168,20 @@ def sessions_cancel_unconsented(*, actor: User, case: Case) -> int:
         if meeting_missing(snap, list(session.attendees.all()), check_stage=False):
             to_cancel.append(session)
     return _set_status(
-        actor=actor, sessions=to_cancel, status=MeetingStatus.CANCELLED, code="session.cancelled"
+        actor=actor, sessions=to_cancel, status=MeetingStatus.CANCELLED, code=AuditCode.SESSION_CANCELLED
     )
 
 
-def sessions_hold_all(*, actor: User, case: Case) -> int:
+def meetings_hold_all(*, actor: User, case: Case) -> int:
     """A paused case: every scheduled session waits on hold until a facilitator brings it back."""
     return _set_status(
-        actor=actor, sessions=list(_future(case)), status=MeetingStatus.ON_HOLD, code="session.held"
+        actor=actor, sessions=list(_future(case)), status=MeetingStatus.ON_HOLD, code=AuditCode.SESSION_HELD
     )
 
 
-def sessions_cancel_all(*, actor: User, case: Case) -> int:
+def meetings_cancel_all(*, actor: User, case: Case) -> int:
     """A closed case has no sessions ahead of it."""
     sessions = _future(case, (MeetingStatus.SCHEDULED, MeetingStatus.ON_HOLD))
     return _set_status(
-        actor=actor, sessions=list(sessions), status=MeetingStatus.CANCELLED, code="session.cancelled"
+        actor=actor, sessions=list(sessions), status=MeetingStatus.CANCELLED, code=AuditCode.SESSION_CANCELLED
     )

@@ -3,7 +3,6 @@ check-in and check-out; attendance; opening and ending a meeting while the conse
 invitations, by email only to people who gave an email address, in words that name nothing of the case."""
 
 import logging
-import zoneinfo
 from datetime import datetime, timedelta
 
 from django.core import mail
@@ -11,17 +10,20 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
-from django.utils import dateformat, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from mend import audit
 from mend.accounts.models import User
+from mend.audit.codes import AuditCode
 from mend.cases import notices
 from mend.cases.models import FACILITATING_ROLES, Case, Participant, Role
-from mend.circles.models import StaffAlert
+from mend.consent.selectors import withdrawn_ids
 from mend.core import validators
 from mend.core.errors import Conflict, DomainError
-from mend.meetings import rules
+from mend.meetings import hooks, rules
+from mend.meetings.clock import ends_at
+from mend.meetings.ics import meeting_ics
 from mend.meetings.models import Attendance, Feeling, Meeting, MeetingKind, MeetingStatus
 from mend.readiness.rules import meeting_missing
 from mend.readiness.snapshot import snapshot_of
@@ -33,30 +35,6 @@ CHECK_IN_FROM = timedelta(days=1)  # "how are you arriving today?": asked from t
 CHECK_OUT_UNTIL = timedelta(days=7)  # after the end, a check-out can still be given for a week
 AGENDA_MAX = 4000
 SPEAKERS_MAX = 50
-
-
-# --- times ------------------------------------------------------------------------------------------------
-
-
-def zone(name: str) -> zoneinfo.ZoneInfo:
-    """The named time zone; UTC for a name that is not one (an old record, never an error on a page)."""
-    try:
-        return zoneinfo.ZoneInfo(name or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
-
-
-def ends_at(session: Meeting) -> datetime:
-    return session.starts_at + timedelta(minutes=session.duration_minutes)
-
-
-def local_time(moment: datetime, zone_name: str) -> str:
-    """A moment as a person reads it on their own clock: "Saturday 27 March 2027, 22:00"."""
-    return dateformat.format(timezone.localtime(moment, zone(zone_name)), "l j F Y, H:i")
-
-
-def local_clock(moment: datetime, zone_name: str) -> str:
-    return dateformat.format(timezone.localtime(moment, zone(zone_name)), "H:i")
 
 
 # --- who is there -----------------------------------------------------------------------------------------
@@ -225,7 +203,7 @@ def conference_set(
             row.save(update_fields=["supporter"])
     audit.record(
         actor=actor,
-        code="session.conference_set",
+        code=AuditCode.SESSION_CONFERENCE_SET,
         target=session,
         case=case,
         data={"speakers": len(order), "supporters": len(chosen), "joined": [p.pk for p in joining]},
@@ -247,8 +225,8 @@ def may_need_support(row: Attendance) -> bool:
 
 
 def _tell_staff(session: Meeting) -> int:
-    """Someone may need support: each facilitator of the case (or the circle's keeper) gets one alert for
-    this meeting, brought back to unread if it was read. It says no more than that."""
+    """Someone may need support: each facilitator of the case (or the circle's keeper) is alerted, once for
+    this meeting (mend.circles.minutes.needs_support_alert, through hooks.needs_support)."""
     if session.case_id is not None:
         users = list(
             Participant.objects.filter(
@@ -262,13 +240,8 @@ def _tell_staff(session: Meeting) -> int:
     else:
         users = [session.circle.keeper_id]
         program_id = session.circle.program_id
-    for user_id in dict.fromkeys(users):
-        StaffAlert.objects.update_or_create(
-            recipient_id=user_id,
-            kind=StaffAlert.Kind.NEEDS_SUPPORT,
-            session=session,
-            defaults={"program_id": program_id, "circle_id": session.circle_id, "read_at": None},
-        )
+    for alert in hooks.needs_support:  # circles keeps the staff alerts
+        alert(session=session, user_ids=list(dict.fromkeys(users)), program_id=program_id)
     return len(users)
 
 
@@ -298,7 +271,7 @@ def checkin_record(*, actor: User, session: Meeting, feeling: str, wants_support
     row.save(update_fields=["arrival", "arrival_at", "wants_support"])
     if may_need_support(row):
         _tell_staff(session)
-    audit.record(actor=actor, code="attendance.checked_in", target=row, **_scope(session))
+    audit.record(actor=actor, code=AuditCode.ATTENDANCE_CHECKED_IN, target=row, **_scope(session))
     return row
 
 
@@ -322,7 +295,7 @@ def checkout_record(*, actor: User, session: Meeting, feeling: str, wants_suppor
     row.save(update_fields=["departure", "departure_at", "wants_support"])
     if may_need_support(row):
         _tell_staff(session)
-    audit.record(actor=actor, code="attendance.checked_out", target=row, **_scope(session))
+    audit.record(actor=actor, code=AuditCode.ATTENDANCE_CHECKED_OUT, target=row, **_scope(session))
     return row
 
 
@@ -358,7 +331,7 @@ def attendance_record(*, actor: User, session: Meeting, present: list[int]) -> l
             row.save(update_fields=["attended"])
     audit.record(
         actor=actor,
-        code="attendance.recorded",
+        code=AuditCode.ATTENDANCE_RECORDED,
         target=session,
         case=case,
         data={"present": len(here), "of": len(rows)},
@@ -413,7 +386,7 @@ def _circle_meeting_open(*, actor: User, session: Meeting, person) -> Meeting:
     if person is None or not rules.facilitates(session, person):
         raise DomainError(_("Only the facilitator can do this."))
     session = Meeting.objects.select_for_update(of=("self",)).select_related("circle").get(pk=session.pk)
-    missing = rules.session_missing(session, person)
+    missing = rules.meeting_live_missing(session, person)
     if missing:
         raise Conflict(
             _("The meeting cannot open yet. Waiting for: %(items)s.") % {"items": "; ".join(missing)}
@@ -429,15 +402,17 @@ def _opened(*, actor: User, session: Meeting, **scope) -> None:
     session.opened_at = timezone.now()
     session.save(update_fields=["opened_at"])
     attendance_prepare(session=session)
-    audit.record(actor=actor, code="session.opened", target=session, **scope)
+    audit.record(actor=actor, code=AuditCode.SESSION_OPENED, target=session, **scope)
 
 
 @transaction.atomic
-def meeting_end(*, actor: User, session: Meeting) -> Meeting:
+def meeting_end(*, actor: User, session: Meeting, person=None) -> Meeting:
     """Ends a meeting, of a case (a facilitator attending, from its page or its room) or of a circle (its
-    keeper, from the room): the one ending service. The words for a meeting not open stay those each path
-    showed before the two were one."""
+    keeper, from the room: `person`, as mend.meetings.rules knows them): the one ending service. The words
+    for a meeting not open stay those each path showed before the two were one."""
     if session.case_id is None:
+        if person is None or not rules.facilitates(session, person):
+            raise DomainError(_("Only the facilitator can do this."))
         session = Meeting.objects.select_for_update(of=("self",)).select_related("circle").get(pk=session.pk)
         if session.opened_at is None or session.ended_at is not None:
             raise Conflict(_("This meeting is not open."))
@@ -458,7 +433,7 @@ def _ended(*, actor: User, session: Meeting, **scope) -> None:
     session.ended_at = timezone.now()
     session.on_break = False
     session.save(update_fields=["ended_at", "on_break"])
-    audit.record(actor=actor, code="session.ended", target=session, **scope)
+    audit.record(actor=actor, code=AuditCode.SESSION_ENDED, target=session, **scope)
 
 
 # --- invitations ------------------------------------------------------------------------------------------
@@ -478,8 +453,6 @@ def invitation_words(place: Participant) -> tuple[str, str]:
 
 def _reachable(place: Participant) -> bool:
     """Still in the case and taking part, and not on a break."""
-    from mend.consent.selectors import withdrawn_ids
-
     return (
         place.removed_at is None
         and place.joined_at is not None
@@ -500,8 +473,6 @@ def _deliver(messages: list[tuple[int, mail.EmailMessage]]) -> None:
 def invitations_send(*, actor: User, session: Meeting) -> int:
     """Emails each attendee who gave an email address as their contact method an invitation with the
     meeting's calendar file; sent once the change is committed. Returns how many will be sent."""
-    from mend.meetings.ics import meeting_ics
-
     _case_meeting(session)
     case, session = _locked(session)
     if session.status != MeetingStatus.SCHEDULED or session.starts_at <= timezone.now():
@@ -520,7 +491,7 @@ def invitations_send(*, actor: User, session: Meeting) -> int:
     attendance_prepare(session=session)
     audit.record(
         actor=actor,
-        code="session.invitations_sent",
+        code=AuditCode.SESSION_INVITATIONS_SENT,
         target=session,
         case=case,
         data={"emails": len(messages)},
@@ -543,7 +514,7 @@ def reminder_words(place: Participant, before: str) -> tuple[str, str]:
 
 def _recheck_room(session: Meeting) -> None:
     """Everyone in the meeting's room, or waiting at its door, checks again at once (after commit)."""
-    from mend.meetings.room import meetings_recheck
+    from mend.meetings.room import meetings_recheck  # layering: the room is built on these services
 
     meetings_recheck(session=session)
 

@@ -13,6 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import TaskResultStatus, task
 
+from mend.meetings import services as meetings
+from mend.meetings.models import Meeting, MeetingStatus
+
 BOOK_EVERY = timedelta(minutes=15)
 BEFORE = {"day": timedelta(days=1), "hour": timedelta(hours=1)}
 HORIZON = BEFORE["day"] + timedelta(hours=1)
@@ -34,8 +37,6 @@ def _book_run(job, *, after: timedelta) -> bool:
 @task()
 def meeting_remind(session_id: int, starts_at: str, before: str) -> int:
     """One reminder of one meeting; does nothing if the meeting moved, stopped or started meanwhile."""
-    from mend.meetings import services as meetings
-
     return meetings.remind(session_id=session_id, starts_at=starts_at, before=before)
 
 
@@ -58,8 +59,6 @@ def _booked(session_ids: list[int], now: datetime) -> set[tuple[int, str, str]]:
 @transaction.atomic
 def reminders_book(*, now: datetime) -> int:
     """Books the reminders due for the case meetings starting within the horizon; returns how many."""
-    from mend.meetings.models import Meeting, MeetingStatus
-
     sessions = list(
         Meeting.objects.select_for_update(of=("self",))
         .filter(

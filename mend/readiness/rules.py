@@ -3,11 +3,12 @@ the missing items in words a facilitator can act on, naming the people concerned
 an empty list when nothing is missing. No function here reads the database."""
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from mend.cases.models import FACILITATING_ROLES, PARTY_ROLES, Participant, Role
-from mend.readiness.snapshot import Snapshot
+from mend.cases.models import FACILITATING_ROLES, PARTY_ROLES, Case, Participant, Role
+from mend.readiness.snapshot import Snapshot, snapshot_of
 
 MODE_SCOPE = {"indirect": "indirect_exchange", "direct": "direct_meeting"}
 CONTACT_STAGES = ("encounter", "agreement", "follow_up")
@@ -82,6 +83,7 @@ def parties_missing(snap: Snapshot) -> list[str]:
 
 
 def conflict_missing(snap: Snapshot) -> list[str]:
+    snap.require_complete("conflict_missing")
     return [
         _("a conflict-of-interest declaration by %(name)s") % {"name": user.display_name}
         for user in snap.undeclared
@@ -105,6 +107,7 @@ def presence_missing(snap: Snapshot, place: Participant, modes: set[str]) -> lis
 
 
 def preparation_missing(snap: Snapshot) -> list[str]:
+    snap.require_complete("preparation_missing")
     missing = []
     joined = parties(snap)
     for place in joined:
@@ -131,6 +134,7 @@ def preparation_missing(snap: Snapshot) -> list[str]:
 def encounter_missing(snap: Snapshot) -> list[str]:
     """Everything the encounter needs: a facilitator, both parties, every choice made, consent and presence
     for the chosen modes, preparation, and no undeclared conflict of interest."""
+    snap.require_complete("encounter_missing")
     missing = facilitator_missing(snap) + parties_missing(snap)
     modes, undecided = chosen_modes(snap)
     missing += undecided
@@ -141,6 +145,7 @@ def encounter_missing(snap: Snapshot) -> list[str]:
 
 def break_missing(snap: Snapshot) -> list[str]:
     """No party on a break, and none who withdrew from taking part (one who never consented is not asked)."""
+    snap.require_complete("break_missing")
     missing = []
     for place in parties(snap):
         if place.paused_at is not None:
@@ -163,7 +168,27 @@ def guards_missing(snap: Snapshot, guard_names: tuple[str, ...]) -> list[str]:
     return _unique(item for name in guard_names for item in GUARDS[name](snap))
 
 
+def case_guards_missing(case: Case, guard_names: tuple[str, ...]) -> list[str]:
+    """The stage machine's question (mend.cases.hooks.guards_missing), on a snapshot read now."""
+    return guards_missing(snapshot_of(case), guard_names)
+
+
 # --- meetings -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Missing:
+    """One thing that stands between a meeting and its attendees, and whom it keeps out: the people named
+    in `concerns` (by participant id), or everyone attending when it is None. The video room admits a person
+    only when nothing concerns them (room_missing); scheduling refuses the meeting for anything at all
+    (meeting_missing). `in_room` is the room's own words for it, where they differ."""
+
+    text: str
+    concerns: frozenset[int] | None = None
+    in_room: str = ""
+
+    def about(self, place: Participant) -> bool:
+        return self.concerns is None or place.pk in self.concerns
 
 
 def _represented(snap: Snapshot, attendees: list[Participant], sides: dict[int, str]) -> list[Participant]:
@@ -177,19 +202,27 @@ def _represented(snap: Snapshot, attendees: list[Participant], sides: dict[int, 
     return represented
 
 
-def meeting_missing(snap: Snapshot, attendees: list[Participant], *, check_stage: bool = True) -> list[str]:
-    """What stands between these people and a meeting now. A meeting with people from both sides is contact
-    between the parties, and needs everything the encounter needs and the person harmed's choice to meet;
-    supporters and community members come only as the person harmed allowed."""
+def meeting_items(snap: Snapshot, attendees: list[Participant], *, check_stage: bool = True) -> list[Missing]:
+    """What stands between these people and a meeting now, each item with whom it concerns. A meeting with
+    people from both sides is contact between the parties, and needs everything the encounter needs and
+    the person harmed's choice to meet; supporters and community members come only as each person harmed
+    the meeting concerns allowed."""
+    snap.require_complete("meeting_missing")
     case = snap.case
-    missing: list[str] = []
+    items: list[Missing] = []
+
+    def about(place: Participant, texts: list[str]) -> None:
+        items.extend(Missing(text, frozenset({place.pk})) for text in texts)
+
     if check_stage and case.stage in ("paused", "closed", "referral"):
-        missing.append(
-            _("the case to be active (it is at the %(stage)s stage)")
-            % {"stage": case.get_stage_display().lower()}
+        items.append(
+            Missing(
+                _("the case to be active (it is at the %(stage)s stage)")
+                % {"stage": case.get_stage_display().lower()}
+            )
         )
     if not any(p.role in FACILITATING_ROLES for p in attendees):
-        missing.append(_("a facilitator among the people attending"))
+        items.append(Missing(_("a facilitator among the people attending")))
     sides = {p.pk: side_of(snap, p) for p in attendees}
     contact = "harmed" in sides.values() and "responsible" in sides.values()
     represented = _represented(snap, attendees, sides)
@@ -197,38 +230,52 @@ def meeting_missing(snap: Snapshot, attendees: list[Participant], *, check_stage
         if place.role in FACILITATING_ROLES:
             continue
         if not place.has_joined:
-            missing.append(_("the %(name)s to join the case") % {"name": name_of(snap, place)})
+            about(place, [_("the %(name)s to join the case") % {"name": name_of(snap, place)}])
             continue
         modes = {"direct"} if contact and place.role in PARTY_ROLES else set()
-        missing += presence_missing(snap, place, modes)
+        about(place, presence_missing(snap, place, modes))
         if place.role in PARTY_ROLES and "facilitator_contact" not in snap.scopes_of(place):
-            missing.append(
-                _("consent of the %(name)s to be contacted by the facilitator")
-                % {"name": name_of(snap, place)}
+            about(
+                place,
+                [
+                    _("consent of the %(name)s to be contacted by the facilitator")
+                    % {"name": name_of(snap, place)}
+                ],
             )
     if contact:
         for person in represented:
+            # The person harmed's side: themselves and the supporters who came for them.
+            theirs = frozenset(
+                p.pk
+                for p in attendees
+                if p == person or (p.role == Role.SUPPORTER and p.supports_id == person.pk)
+            )
             mode = snap.choices_of(person).mode
             if mode == "indirect":
-                missing.append(
-                    _(
-                        "a meeting that fits the choice of the %(name)s: "
-                        "they chose to communicate through the facilitator"
-                    )
-                    % {"name": name_of(snap, person)}
-                )
+                text = _(
+                    "a meeting that fits the choice of the %(name)s: "
+                    "they chose to communicate through the facilitator"
+                ) % {"name": name_of(snap, person)}
+                room_text = _("a meeting that fits the choice of the %(name)s") % {
+                    "name": name_of(snap, person)
+                }
+                items.append(Missing(text, theirs, room_text))
             elif mode == "undecided":
-                missing.append(_("the %(name)s to choose how to take part") % {"name": name_of(snap, person)})
+                text = _("the %(name)s to choose how to take part") % {"name": name_of(snap, person)}
+                items.append(Missing(text, theirs))
             if person not in attendees:
-                missing += presence_missing(snap, person, {"direct"})
-        missing += preparation_missing(snap) + conflict_missing(snap)
+                items.extend(Missing(text, theirs) for text in presence_missing(snap, person, {"direct"}))
+        items.extend(Missing(text) for text in preparation_missing(snap) + conflict_missing(snap))
     for place in attendees:
         if place.role == Role.SUPPORTER and place.supports_id:
             supported = snap.place(place.supports_id)
             if supported is not None and "supporters_present" not in snap.scopes_of(supported):
-                missing.append(
-                    _("consent of the %(name)s to have supporters present")
-                    % {"name": name_of(snap, supported)}
+                about(
+                    place,
+                    [
+                        _("consent of the %(name)s to have supporters present")
+                        % {"name": name_of(snap, supported)}
+                    ],
                 )
         if place.role in (Role.SUPPORTER, Role.COMMUNITY_MEMBER):
             for person_harmed in represented:
@@ -239,22 +286,31 @@ def meeting_missing(snap: Snapshot, attendees: list[Participant], *, check_stage
                 else:
                     allowed = snap.choices_of(person_harmed).community_may_attend
                 if not allowed:
-                    missing.append(
-                        _("the %(harmed)s to allow the %(name)s to attend")
-                        % {"harmed": name_of(snap, person_harmed), "name": name_of(snap, place)}
+                    about(
+                        place,
+                        [
+                            _("the %(harmed)s to allow the %(name)s to attend")
+                            % {"harmed": name_of(snap, person_harmed), "name": name_of(snap, place)}
+                        ],
                     )
-    return _unique(missing)
+    return items
+
+
+def meeting_missing(snap: Snapshot, attendees: list[Participant], *, check_stage: bool = True) -> list[str]:
+    """What stands between these people and a meeting now (meeting_items), in words: scheduling's question."""
+    return _unique(item.text for item in meeting_items(snap, attendees, check_stage=check_stage))
 
 
 # --- the video room: person by person -----------------------------------------------------------------------
 
 
 def room_missing(snap: Snapshot, invited: set[int], place: Participant) -> list[str]:
-    """What stands between this person and a case meeting's room now, about them alone. Each person must
-    hold alone with the facilitators (joined, consent to take part and to be contacted, not on a break; a
-    supporter or community member only as the person harmed allowed); when both sides are in the room it is
-    contact between the parties, and each person needs what contact needs of them. Whoever lacks it leaves;
-    the rest may go on (a break or withdrawal removes that person, not the meeting)."""
+    """What stands between this person and a case meeting's room now, about them alone: the items of
+    meeting_items that concern them, for the people in the room. Each person must first hold alone with
+    the facilitators (joined, consent to take part and to be contacted, not on a break; a supporter only as
+    the person they came for allowed); then the meeting of everyone who holds is asked as scheduling asks
+    it, and whoever something concerns leaves, until nobody else does. A break or withdrawal removes that
+    person, not the meeting; and nobody is in a room that could not have been scheduled for them."""
     present = [p for p in snap.places if p.pk in invited]
     me = next((p for p in present if p.pk == place.pk), None)
     if me is None:
@@ -264,14 +320,15 @@ def room_missing(snap: Snapshot, invited: set[int], place: Participant) -> list[
     facilitators = [p for p in present if p.role in FACILITATING_ROLES]
 
     def alone(p: Participant) -> list[str]:
-        return meeting_missing(snap, [*facilitators, p], check_stage=False)
+        return _in_room(meeting_items(snap, [*facilitators, p], check_stage=False), p)
 
     holding = [p for p in present if p in facilitators or not alone(p)]
     if me not in holding:
         return alone(me)
     while True:  # repeat until nobody else leaves
-        reasons = {p.pk: _contact_in_room(snap, p, holding) for p in holding if p not in facilitators}
-        leaving = {pk for pk, items in reasons.items() if items}
+        items = meeting_items(snap, holding, check_stage=False)
+        reasons = {p.pk: _in_room(items, p) for p in holding if p not in facilitators}
+        leaving = {pk for pk, texts in reasons.items() if texts}
         if me.pk in leaving:
             return reasons[me.pk]
         if not leaving:
@@ -279,40 +336,9 @@ def room_missing(snap: Snapshot, invited: set[int], place: Participant) -> list[
         holding = [p for p in holding if p.pk not in leaving]
 
 
-def _contact_in_room(snap: Snapshot, place: Participant, holding: list[Participant]) -> list[str]:
-    """What a meeting of both sides needs of this one person, as meeting_missing asks it of a whole meeting
-    (direct consent, the person harmed's choice, who they allowed to attend, preparation)."""
-    sides = {p.pk: side_of(snap, p) for p in holding}
-    if not {"harmed", "responsible"} <= set(sides.values()):
-        return []
-    missing = preparation_missing(snap) + conflict_missing(snap)
-    name = name_of(snap, place)
-    if place.role in PARTY_ROLES and "direct_meeting" not in snap.scopes_of(place):
-        missing.append(_("consent of the %(name)s to meet directly") % {"name": name})
-    represented = _represented(snap, holding, sides)
-    if sides[place.pk] == "harmed":
-        person = place if place.role == Role.HARMED_PARTY else snap.place(place.supports_id)
-        if person is not None:
-            if snap.choices_of(person).mode != "direct":
-                missing.append(
-                    _("a meeting that fits the choice of the %(name)s") % {"name": name_of(snap, person)}
-                )
-            if person not in holding:
-                missing += presence_missing(snap, person, {"direct"})
-    if place.role in (Role.SUPPORTER, Role.COMMUNITY_MEMBER):
-        for person_harmed in represented:
-            choices = snap.choices_of(person_harmed)
-            allowed = (
-                choices.supporters_may_attend
-                if place.role == Role.SUPPORTER
-                else choices.community_may_attend
-            )
-            if not allowed:
-                missing.append(
-                    _("the %(harmed)s to allow the %(name)s to attend")
-                    % {"harmed": name_of(snap, person_harmed), "name": name}
-                )
-    return missing
+def _in_room(items: list[Missing], place: Participant) -> list[str]:
+    """The items that concern this person, in the room's words."""
+    return _unique(item.in_room or item.text for item in items if item.about(place))
 
 
 # --- the dialogue -------------------------------------------------------------------------------------------

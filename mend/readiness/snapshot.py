@@ -11,7 +11,15 @@ from types import MappingProxyType
 from django.db.models import Exists, OuterRef
 
 from mend.accounts.models import Membership, User
+from mend.assessments.models import Acknowledgment, Assessment, ConflictDeclaration, SafetyPlan
 from mend.cases.models import FACILITATING_ROLES, Case, Participant
+from mend.consent.models import Consent, HarmedPartyChoices, Mode
+
+
+class PartialSnapshot(RuntimeError):
+    """A rule that reads every record was given a partial snapshot (consent_snapshot, choices_snapshot): a
+    programming error, never a person's. A partial snapshot's empty records mean "not read", not "nothing
+    missing", so such a rule would let through what it exists to stop."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,12 @@ class Snapshot:
     acknowledgments: Mapping[int, str] = field(default_factory=dict)  # "submitted" or "confirmed"
     plans: frozenset[int] = frozenset()  # who has a safety plan
     undeclared: tuple[User, ...] = ()  # assigned facilitators without a no-conflict declaration
+    complete: bool = False  # every record read (snapshot_of); a partial snapshot holds only some
+
+    def require_complete(self, rule: str) -> None:
+        """For a rule that reads every record: refuse a partial snapshot (PartialSnapshot)."""
+        if not self.complete:
+            raise PartialSnapshot(f"{rule} needs a complete snapshot (snapshot_of), not a partial one")
 
     def place(self, participant_id) -> Participant | None:
         return next((p for p in self.places if p.pk == participant_id), None)
@@ -37,8 +51,6 @@ class Snapshot:
 
     def choices_of(self, place):
         """The person harmed's choices, or the defaults (nothing decided, nobody else attends, no updates)."""
-        from mend.consent.models import HarmedPartyChoices, Mode
-
         found = self.choices.get(place.pk)
         return found or HarmedPartyChoices(participant=place, mode=Mode.UNDECIDED)
 
@@ -72,9 +84,6 @@ def places_of(case: Case) -> tuple[Participant, ...]:
 def snapshot_of(case: Case, places: tuple[Participant, ...] | None = None) -> Snapshot:
     """Everyone's records in seven queries (six when `places`, already read, are given), whatever the
     number of people."""
-    from mend.assessments.models import Acknowledgment, Assessment, ConflictDeclaration, SafetyPlan
-    from mend.consent.models import Consent, HarmedPartyChoices
-
     if places is None:
         places = places_of(case)
     scopes: dict[int, set[str]] = {p.pk: set() for p in places}
@@ -120,14 +129,13 @@ def snapshot_of(case: Case, places: tuple[Participant, ...] | None = None) -> Sn
         acknowledgments=MappingProxyType(acknowledged),
         plans=plans,
         undeclared=undeclared,
+        complete=True,
     )
 
 
 def consent_snapshot(case: Case, places: tuple[Participant, ...] | None = None) -> Snapshot:
     """The places and their current consent scopes only, in one query (two without `places`): enough for
     a check about one person's consent (mend.readiness.rules.facilitator_contact_missing), nothing more."""
-    from mend.consent.models import Consent
-
     if places is None:
         places = places_of(case)
     scopes: dict[int, set[str]] = {}
@@ -142,8 +150,6 @@ def consent_snapshot(case: Case, places: tuple[Participant, ...] | None = None) 
 def choices_snapshot(case: Case, places: tuple[Participant, ...] | None = None) -> Snapshot:
     """The places and the choices of the people harmed only, in one query (two without `places`): enough
     to know whether direct contact is chosen (mend.readiness.rules.direct_chosen), nothing more."""
-    from mend.consent.models import HarmedPartyChoices
-
     if places is None:
         places = places_of(case)
     choices = {c.participant_id: c for c in HarmedPartyChoices.objects.filter(participant__case_id=case.pk)}

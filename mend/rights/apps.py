@@ -10,6 +10,9 @@ class RightsConfig(AppConfig):
     label = "rights"
 
     def ready(self):
+        from mend.cases import hooks  # layering: needs the loaded models
+        from mend.rights.services import case_shred_if_asked  # layering: needs the loaded models
         from mend.rights.tasks import retention_schedule  # layering: needs the loaded models
 
         registry.register_job_schedule(retention_schedule)
+        hooks.case_closed.register(case_shred_if_asked)

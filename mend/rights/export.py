@@ -9,7 +9,9 @@ Facilitators' notes and assessments, and anything about the other people in the 
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
+from mend.assessments.models import SafetyPlan
 from mend.cases.models import Participant
+from mend.consent.models import HarmedPartyChoices
 from mend.dialogue import rules, selectors
 from mend.dialogue.models import Conversation, Message
 
@@ -35,8 +37,6 @@ def _consents(place: Participant) -> list[dict]:
 
 
 def _choices(place: Participant) -> dict | None:
-    from mend.consent.models import HarmedPartyChoices
-
     found = HarmedPartyChoices.objects.filter(participant=place).first()
     if found is None:
         return None
@@ -62,8 +62,6 @@ def _acknowledgments(place: Participant) -> list[dict]:
 
 
 def _safety_plan(place: Participant) -> dict | None:
-    from mend.assessments.models import SafetyPlan
-
     plan = SafetyPlan.objects.filter(participant=place).first()
     if plan is None:
         return None

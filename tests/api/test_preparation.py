@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from mend.meetings.models import Meeting as Session
+from mend.meetings.models import Meeting
 from tests.api.conftest import ApiCaller, token_for
 from tests.builders import prepare_for_encounter
 
@@ -38,7 +38,7 @@ def test_it_refuses_a_session_with_the_reason_and_writes_nothing(cast):
     response = api_client(cast.facilitator).post(_url(cast, "sessions"), _dialogue(cast))
     assert response.status_code == 409
     assert response.json()["detail"].startswith("Waiting for: ")
-    assert not Session.objects.exists()
+    assert not Meeting.objects.exists()
 
 
 def test_it_schedules_and_cancels_a_session_when_everything_holds(cast):
@@ -59,7 +59,7 @@ def test_it_keeps_people_of_other_cases_out_of_a_session(cast):
     body["attendee_ids"].append(cast.outsider.participations.get().pk)
     response = api_client(cast.facilitator).post(_url(cast, "sessions"), body)
     assert response.status_code == 404
-    assert not Session.objects.exists()
+    assert not Meeting.objects.exists()
 
 
 def test_it_signs_off_an_assessment_only_for_the_case_facilitators(cast):

@@ -10,7 +10,7 @@ from mend.accounts.models import User
 from mend.circles import standing
 from mend.circles.models import Circle, CircleMember
 from mend.core import envelope as env
-from mend.meetings.models import Meeting as Session
+from mend.meetings.models import Meeting
 from tests.builders import make_staff
 from tests.dialogue.helpers import give_keys
 
@@ -76,7 +76,7 @@ def more_volunteers(cast, count: int, *, start: int = 1) -> list[User]:
 
 def meeting(
     cast, circle: Circle, members, *, after=timedelta(days=1), minutes: int = 90, actor=None
-) -> Session:
+) -> Meeting:
     return standing.circle_meeting_schedule(
         actor=actor or cast.facilitator,
         circle=circle,
@@ -94,7 +94,7 @@ def recipients_now(circle: Circle) -> list[env.Recipient]:
     return [env.Recipient(b.key_id, env.unb64u(b.enc_public)) for b in bundles.values()]
 
 
-def seal_minutes(session: Session, writer: env.KeyPair, *, text: str = MINUTES_TEXT, recipients=None, **kw):
+def seal_minutes(session: Meeting, writer: env.KeyPair, *, text: str = MINUTES_TEXT, recipients=None, **kw):
     return env.seal(
         sender=writer,
         conversation=kw.pop("conversation", standing.minutes_conversation(session)),
@@ -120,7 +120,7 @@ def circle_for_matrix(cast):
 
     found = cosa(cast)
     ahead = meeting(cast, found.circle, [found.core, found.volunteer])
-    past = Session.objects.create(
+    past = Meeting.objects.create(
         circle=found.circle,
         kind="circle",
         format="in_person",

@@ -19,7 +19,7 @@ def seed(tag: str) -> dict:
     from mend.accounts.models import User
     from mend.cases.models import Participant
     from mend.circles import standing
-    from mend.meetings.models import Meeting as Session
+    from mend.meetings.models import Meeting
     from tests.e2e.dialogue_seed import seed as seed_case
 
     seeded = seed_case(tag)
@@ -35,7 +35,7 @@ def seed(tag: str) -> dict:
     )
     core = standing.member_add(actor=keeper, circle=circle, user=brook.user, role="core", name="Kauri")
     # Held already: set up directly, since a meeting is only ever scheduled ahead.
-    session = Session.objects.create(
+    session = Meeting.objects.create(
         circle=circle,
         kind="circle",
         format="in_person",

@@ -13,13 +13,13 @@ from mend.cases.models import Notice
 from mend.consent import services as consent_services
 from mend.consent.models import Consent, ConsentText
 from mend.core.errors import Conflict, DomainError
-from mend.meetings import scheduling as sessions
-from mend.meetings.models import Meeting as Session
+from mend.meetings import scheduling
+from mend.meetings.models import Meeting
 from tests.builders import consent, prepare_for_encounter
 
 
 def _dialogue(cast, *attendees, days=3):
-    return sessions.session_schedule(
+    return scheduling.meeting_schedule(
         actor=cast.facilitator,
         case=cast.case,
         kind="dialogue",
@@ -79,7 +79,7 @@ def test_inv_voluntary_withdrawal_is_one_action_and_pauses_at_once(cast):
     session.refresh_from_db()
     assert cast.case.stage == "paused" and cast.case.paused_from == "preparation"
     assert session.status == "cancelled"
-    assert not Session.objects.filter(attendees=cast.harmed, status="scheduled").exists()
+    assert not Meeting.objects.filter(attendees=cast.harmed, status="scheduled").exists()
 
 
 def test_inv_voluntary_others_hear_only_that_the_process_is_paused(cast):
@@ -107,10 +107,10 @@ def test_inv_voluntary_a_break_holds_sessions_until_a_facilitator_brings_them_ba
     session.refresh_from_db()
     assert session.status == "on_hold"
     with pytest.raises(Conflict, match="come back from their break"):
-        sessions.session_restore(actor=cast.facilitator, session=session)
+        scheduling.meeting_restore(actor=cast.facilitator, session=session)
     consent_services.participant_resume(actor=cast.responsible.user, place=cast.responsible)
     cases.case_transition(actor=cast.facilitator, case=cast.case, action="resume")
-    assert sessions.session_restore(actor=cast.facilitator, session=session).status == "scheduled"
+    assert scheduling.meeting_restore(actor=cast.facilitator, session=session).status == "scheduled"
 
 
 def test_inv_voluntary_the_case_does_not_resume_while_a_party_is_on_a_break(cast):

@@ -7,7 +7,7 @@ from django.utils import timezone
 from mend.assessments.models import Acknowledgment, Assessment, SafetyPlan
 from mend.cases.models import Case
 from mend.consent.models import Consent, ConsentText, HarmedPartyChoices
-from mend.meetings.models import Meeting as Session
+from mend.meetings.models import Meeting
 from tests.builders import prepare_for_encounter
 
 
@@ -119,7 +119,7 @@ def test_it_shows_the_facilitator_exactly_what_blocks_a_session(cast):
     )
     assert response.status_code == 409
     assert "Waiting for:" in response.content.decode() and "(Kestrel)" in response.content.decode()
-    assert not Session.objects.exists()
+    assert not Meeting.objects.exists()
 
 
 def test_it_schedules_a_session_when_everything_holds(cast):
@@ -141,7 +141,7 @@ def test_it_schedules_a_session_when_everything_holds(cast):
         },
     )
     assert response.status_code == 302
-    session = Session.objects.get()
+    session = Meeting.objects.get()
     assert session.time_zone == "Pacific/Auckland" and session.attendees.count() == 3
 
 

@@ -18,8 +18,8 @@ from mend.consent import services as consent_services
 from mend.consent.models import Consent, Scope
 from mend.consent.selectors import current_scopes, current_text
 from mend.core.errors import DomainError
-from mend.meetings import scheduling as sessions
-from mend.meetings.models import Meeting as Session
+from mend.meetings import scheduling
+from mend.meetings.models import Meeting
 from mend.readiness import rules as readiness
 from mend.readiness.snapshot import snapshot_of
 from tests.builders import join, make_program, make_staff
@@ -185,7 +185,7 @@ class ConsentMachine(RuleBasedStateMachine):
         case = Case.objects.get(pk=self.case.pk)
         facilitator_place = case.participants.get(user=self.facilitator, removed_at=None)
         self._try(
-            sessions.session_schedule,
+            scheduling.meeting_schedule,
             actor=self.facilitator,
             case=case,
             kind=kind,
@@ -217,7 +217,7 @@ class ConsentMachine(RuleBasedStateMachine):
             return
         for who, since in self.withdrawn_at.items():
             place = self._place(who)
-            assert not Session.objects.filter(
+            assert not Meeting.objects.filter(
                 attendees=place, status__in=["scheduled", "on_hold"], starts_at__gt=timezone.now()
             ).exists()
             assert not Notice.objects.filter(recipient=place, created_at__gte=since).exists()
@@ -227,7 +227,7 @@ class ConsentMachine(RuleBasedStateMachine):
         if not hasattr(self, "case"):
             return
         case = Case.objects.select_related("program").get(pk=self.case.pk)
-        for session in Session.objects.filter(case=case, status="scheduled", starts_at__gt=timezone.now()):
+        for session in Meeting.objects.filter(case=case, status="scheduled", starts_at__gt=timezone.now()):
             assert case.stage != "paused", "a paused case holds every session"
             assert readiness.meeting_missing(snapshot_of(case), list(session.attendees.all())) == []
 

@@ -26,8 +26,8 @@ def seed(tag: str) -> dict:
     from mend.accounts import services as account_services
     from mend.accounts.keys import join_credentials
     from mend.cases import services as case_services
-    from mend.meetings import scheduling as sessions
-    from mend.meetings.models import Meeting as Session
+    from mend.meetings import scheduling
+    from mend.meetings.models import Meeting
 
     program = account_services.program_create(
         actor=None, name=f"Harbour Light {tag}", slug=f"harbour-{tag}", jurisdictions=["NZ"]
@@ -88,7 +88,7 @@ def seed(tag: str) -> dict:
         actions=builders.TO_ENCOUNTER,
     )
     facilitator_place = case.participants.get(user=facilitator)
-    session = sessions.session_schedule(
+    session = scheduling.meeting_schedule(
         actor=facilitator,
         case=case,
         kind="dialogue",
@@ -99,7 +99,7 @@ def seed(tag: str) -> dict:
     )
     # The meeting's time has come (scheduling only takes times ahead): it began two minutes ago, not yet
     # opened. The facilitator opens it by joining its room.
-    Session.objects.filter(pk=session.pk).update(starts_at=timezone.now() - timedelta(minutes=2))
+    Meeting.objects.filter(pk=session.pk).update(starts_at=timezone.now() - timedelta(minutes=2))
     return {
         "case_reference": case.reference,
         "facilitator_email": email,

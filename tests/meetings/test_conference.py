@@ -8,7 +8,7 @@ from mend.core.errors import Conflict, DomainError
 from mend.meetings import services as meetings
 from mend.meetings.models import Attendance, Meeting, MeetingStatus
 from tests.builders import signed_in
-from tests.circles.meeting_builders import conference_case, prepared_dialogue, schedule_conference
+from tests.meetings.meeting_builders import conference_case, prepared_dialogue, schedule_conference
 
 
 def _set(

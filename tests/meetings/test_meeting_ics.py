@@ -14,7 +14,7 @@ from mend.meetings import ics
 from mend.meetings import services as meetings
 from mend.meetings.models import Meeting, MeetingStatus
 from tests.builders import signed_in
-from tests.circles.meeting_builders import facilitator_place, prepared_dialogue
+from tests.meetings.meeting_builders import facilitator_place, prepared_dialogue
 
 EMAIL = "wren.w@example.test"
 SUBJECT = "A note from Mend"

@@ -18,7 +18,7 @@ from mend.meetings import services as meetings
 from mend.meetings import tasks as meeting_tasks
 from mend.meetings.models import Attendance, Feeling, MeetingStatus
 from tests.builders import consent
-from tests.circles.meeting_builders import facilitator_place, prepared_dialogue
+from tests.meetings.meeting_builders import facilitator_place, prepared_dialogue
 
 EMAIL = "wren.w@example.test"
 
@@ -252,6 +252,19 @@ def test_every_change_on_the_day_is_in_the_audit_chain(cast):
     assert all("struggling" not in str(p) for p in payloads), "how someone feels is not audit data"
 
 
+def test_a_meetings_events_keep_the_target_name_they_were_first_recorded_under(cast):
+    """The class was renamed (circles.Session -> meetings.Meeting); one meeting's history in the chain must
+    not split across two target names, old events "session:<id>" and new ones "meeting:<id>"."""
+    from mend.audit.models import AuditEvent
+
+    session = prepared_dialogue(cast)
+    opened(cast, session)
+    targets = set(
+        AuditEvent.objects.filter(code__startswith="session.").values_list("target_type", "target_id")
+    )
+    assert targets == {("session", str(session.pk))}
+
+
 # --- the page ---------------------------------------------------------------------------------------------
 
 
@@ -280,7 +293,7 @@ def test_a_video_meeting_links_to_its_room(cast):
 
 
 def prepared_dialogue_in_person(cast):
-    from tests.circles.meeting_builders import dialogue
+    from tests.meetings.meeting_builders import dialogue
 
     return dialogue(cast, format="in_person", starts_at=timezone.now() + timedelta(days=5))
 

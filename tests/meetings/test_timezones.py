@@ -12,10 +12,10 @@ import pytest
 import time_machine
 
 from mend.cases.models import Participant
+from mend.meetings.clock import local_time
 from mend.meetings.models import Meeting
-from mend.meetings.services import local_time
 from tests.builders import signed_in
-from tests.circles.meeting_builders import facilitator_place
+from tests.meetings.meeting_builders import facilitator_place
 
 AUCKLAND, MADRID, NEW_YORK = "Pacific/Auckland", "Europe/Madrid", "America/New_York"
 

@@ -21,7 +21,7 @@ from mend.meetings import consumer, room_state
 from mend.meetings import room as room_services
 from mend.meetings.models import Meeting
 from tests.builders import signed_in
-from tests.circles.video_builders import circle_meeting, facilitator_place, live_dialogue
+from tests.meetings.video_builders import circle_meeting, facilitator_place, live_dialogue
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -583,3 +583,17 @@ def test_it_runs_a_circle_meeting_with_its_keeper(cast):
     assert session.ended_at is not None and not session.on_break
     codes = set(AuditEvent.objects.filter(target_id=str(session.pk)).values_list("code", flat=True))
     assert {"session.side_room", "session.break_started", "session.ended"} <= codes
+
+
+def test_only_the_keeper_ends_a_circle_meeting_even_when_the_service_is_called_directly(cast):
+    """The one ending service checks who ends a circle meeting itself, as opening does, rather than trusting
+    every caller to have checked first."""
+    from mend.core.errors import DomainError
+    from mend.meetings import services as meeting_services
+
+    session, core, volunteer = circle_meeting(cast)
+    for person in (None, volunteer):
+        with pytest.raises(DomainError, match="Only the facilitator"):
+            meeting_services.meeting_end(actor=cast.facilitator, session=session, person=person)
+    session.refresh_from_db()
+    assert session.ended_at is None

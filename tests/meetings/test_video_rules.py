@@ -12,7 +12,7 @@ from mend.consent import services as consent_services
 from mend.meetings import rules
 from mend.meetings.models import Meeting
 from tests.builders import join
-from tests.circles.video_builders import circle_meeting, facilitator_place, live_dialogue
+from tests.meetings.video_builders import circle_meeting, facilitator_place, live_dialogue
 
 pytestmark = pytest.mark.django_db
 

@@ -63,6 +63,7 @@ def snapshot(
         acknowledgments=MappingProxyType({3: acknowledgment} if acknowledgment != "none" else {}),
         plans=frozenset({2} if plan else set()),
         undeclared=tuple(undeclared),
+        complete=True,
     )
 
 
@@ -180,6 +181,19 @@ def test_the_room_lets_whoever_holds_stay_and_sends_away_whoever_does_not():
     assert rules.room_missing(snap, everyone, on_break["supporter"]) != []
     assert rules.room_missing(snap, everyone, on_break["responsible"]) == []
     assert rules.room_missing(snap, {1, 3}, on_break["harmed"]) == ["an invitation to this meeting"]
+
+
+def test_the_room_asks_the_person_harmed_s_leave_for_a_community_member_whichever_side_attends():
+    """The room admits a person only when the meeting, asked as scheduling asks it, has nothing about them:
+    a community member the person harmed did not allow stays out of a meeting of the harmed side only."""
+    places = people()
+    snap = snapshot(places, community=False)
+    harmed_side = {1, 2, 5}  # the facilitator, Wren and Rowan: nobody from the responsible side
+    refusal = "the person harmed (Wren) to allow the community member (Rowan) to attend"
+    attending = [places["facilitator"], places["harmed"], places["community"]]
+    assert rules.meeting_missing(snap, attending) == [refusal]
+    assert rules.room_missing(snap, harmed_side, places["community"]) == [refusal]
+    assert rules.room_missing(snap, harmed_side, places["harmed"]) == []
 
 
 def test_direct_contact_is_chosen_only_by_every_person_harmed():

@@ -12,7 +12,13 @@ from mend.cases.models import Case, Participant, Role
 from mend.consent import services as consent_services
 from mend.consent.models import HarmedPartyChoices
 from mend.readiness import rules
-from mend.readiness.snapshot import places_of, snapshot_of
+from mend.readiness.snapshot import (
+    PartialSnapshot,
+    choices_snapshot,
+    consent_snapshot,
+    places_of,
+    snapshot_of,
+)
 from tests.builders import consent, make_staff, prepare_for_encounter
 
 pytestmark = pytest.mark.django_db
@@ -73,3 +79,24 @@ def test_it_hangs_nothing_on_the_objects_and_a_new_snapshot_sees_a_change(cast):
     ]
     consent(cast.harmed, "take_part")
     assert rules.encounter_missing(snapshot_of(case)) == []
+
+
+def test_a_rule_that_reads_every_record_refuses_a_partial_snapshot(cast):
+    """A partial snapshot's empty records mean "not read", not "nothing missing": the rules that read them
+    refuse it rather than let through what they exist to stop."""
+    prepare_for_encounter(cast)
+    case = Case.objects.select_related("program").get(pk=cast.case.pk)
+    attendees = [cast.harmed, cast.responsible]
+    for partial in (consent_snapshot(case), choices_snapshot(case)):
+        assert not partial.complete
+        for rule in (rules.encounter_missing, rules.conflict_missing, rules.break_missing):
+            with pytest.raises(PartialSnapshot, match=rule.__name__):
+                rule(partial)
+        with pytest.raises(PartialSnapshot, match="preparation_missing"):
+            rules.preparation_missing(partial)
+        with pytest.raises(PartialSnapshot, match="meeting_missing"):
+            rules.meeting_missing(partial, attendees)
+    # What a partial snapshot is for still answers.
+    assert rules.facilitator_contact_missing(consent_snapshot(case), cast.harmed) == []
+    assert rules.direct_chosen(choices_snapshot(case))
+    assert snapshot_of(case).complete

@@ -870,7 +870,7 @@ async function start() {
   keyset = await e2e.loadKeyset();
   if (!keyset) {
     setConnection("", "locked");
-    showError(failure("keys_locked"));
+    showError(failure("keys_locked_messages"));
     if (composer) composer.hidden = true;
     return;
   }

@@ -697,7 +697,7 @@ export const AGREEMENT_SIGNATURE = "mend-agreement-signature/1";
 // A party's signature on an agreement version (docs/agreements.md): Ed25519 over the canonical JSON of
 // the purpose, the version's frozen document, and the name they typed.
 export async function signAgreement(keyset, documentText, typedName) {
-  if (!keyset) throw failure("keys_locked");
+  if (!keyset) throw failure("keys_locked_sign");
   const statement = { purpose: AGREEMENT_SIGNATURE, agreement: JSON.parse(documentText), name: typedName };
   const signature = await subtle.sign("Ed25519", keyset.signPrivate, canonicalBytes(statement));
   return { key_id: keyset.keyId, signature: b64u(new Uint8Array(signature)) };

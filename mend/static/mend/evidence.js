@@ -61,7 +61,7 @@ async function submit(event, keyset) {
   const button = form.querySelector("button[type=submit]");
   const busyText = "Locking your evidence on this device and sending it…";
   await whileSending({ button, status, errorBox, busyText }, async () => {
-    needKeys(keyset);
+    needKeys(keyset, "keys_locked_send");
     const { members } = await getJson(root.dataset.membersUrl);
     const entries = await uploadFiles(files);
     const meta = { kind: "message" };
@@ -86,7 +86,7 @@ async function start() {
     form.querySelector("button[type=submit]").disabled = false;
   }
   try {
-    if (list) needKeys(keyset);
+    if (list) needKeys(keyset, "keys_locked_evidence");
     await showEvidence(keyset);
   } catch (error) {
     showError(error);

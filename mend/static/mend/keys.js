@@ -3,8 +3,9 @@
 import { loadKeyset } from "./e2e.js";
 import { failure } from "./messages.js";
 
-export function needKeys(keyset) {
-  if (!keyset) throw failure("keys_locked");
+// `code` says what the keys were needed for (messages.js has the words for each).
+export function needKeys(keyset, code = "keys_locked") {
+  if (!keyset) throw failure(code);
   return keyset;
 }
 

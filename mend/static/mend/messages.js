@@ -10,6 +10,12 @@ const MESSAGES = {
 
   // --- keys on this device
   keys_locked: "Your keys are not unlocked on this device. Sign out, then sign in again.",
+  keys_locked_messages:
+    "Your keys are not unlocked on this device. Sign out, then sign in again to read and send messages.",
+  keys_locked_send: "Your keys are not unlocked on this device. Sign out, then sign in again to send.",
+  keys_locked_evidence:
+    "Your keys are not unlocked on this device. Sign out, then sign in again to read the evidence.",
+  keys_locked_sign: "Your keys are not unlocked on this device. Sign out, then sign in again to sign.",
   keys_pending_lost: "Your keys are not open on this device. Sign out, then sign in again to open them.",
   keys_did_not_open: "Your keys did not open. Sign out, then sign in again.",
   keys_do_not_open: "These keys do not open with that passphrase or code.",

@@ -28,7 +28,7 @@ form.addEventListener("submit", async (event) => {
     form.submit();
   } catch (error) {
     button.disabled = false;
-    showError(error && (error.code || error.message) ? error : failure("sign_failed"));
+    showError(error && (typeof error.code === "string" || error.message) ? error : failure("sign_failed"));
   }
 });
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from mend.circles.models import Circle, CircleMember
-from mend.meetings import scheduling as sessions
-from mend.meetings.models import Meeting as Session
+from mend.meetings import scheduling
+from mend.meetings.models import Meeting
 from tests import builders
 from tests.builders import consent, prepare_for_encounter
 
@@ -17,7 +17,7 @@ def facilitator_place(cast):
     return builders.facilitator_place(cast.case, cast.facilitator)
 
 
-def live_dialogue(cast, *, opened: bool = True, supporter: bool = False) -> Session:
+def live_dialogue(cast, *, opened: bool = True, supporter: bool = False) -> Meeting:
     """The person harmed and the person responsible, prepared to meet directly, with their facilitator
     (and the person harmed's supporter, if asked); scheduled through the guards, then moved to a time that
     has come, as if the clock had run on."""
@@ -27,7 +27,7 @@ def live_dialogue(cast, *, opened: bool = True, supporter: bool = False) -> Sess
         consent(cast.supporter, "take_part", "facilitator_contact")
         consent(cast.harmed, "supporters_present")
         people.append(cast.supporter)
-    session = sessions.session_schedule(
+    session = scheduling.meeting_schedule(
         actor=cast.facilitator,
         case=cast.case,
         kind="dialogue",
@@ -37,14 +37,14 @@ def live_dialogue(cast, *, opened: bool = True, supporter: bool = False) -> Sess
         attendees=people,
     )
     now = timezone.now()
-    Session.objects.filter(pk=session.pk).update(
+    Meeting.objects.filter(pk=session.pk).update(
         starts_at=now - timedelta(minutes=5), opened_at=now - timedelta(minutes=1) if opened else None
     )
     session.refresh_from_db()
     return session
 
 
-def circle_meeting(cast, *, opened: bool = True) -> tuple[Session, CircleMember, CircleMember]:
+def circle_meeting(cast, *, opened: bool = True) -> tuple[Meeting, CircleMember, CircleMember]:
     """A circle kept by the cast's facilitator, with the person responsible and the volunteer in it, meeting
     now. Made directly: who may join a circle is not the subject here."""
     circle = Circle.objects.create(
@@ -58,7 +58,7 @@ def circle_meeting(cast, *, opened: bool = True) -> tuple[Session, CircleMember,
     core = CircleMember.objects.create(circle=circle, user=cast.responsible.user, role="core", name="Rowan")
     volunteer = CircleMember.objects.create(circle=circle, user=cast.volunteer, role="volunteer", name="Sage")
     now = timezone.now()
-    session = Session.objects.create(
+    session = Meeting.objects.create(
         circle=circle,
         kind="circle",
         format="video",

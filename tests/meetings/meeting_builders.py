@@ -9,8 +9,8 @@ from django.utils import timezone
 from mend import builders
 from mend.cases import services as case_services
 from mend.cases.models import Case, Participant, Role
-from mend.meetings import scheduling as sessions
-from mend.meetings.models import Meeting as Session
+from mend.meetings import scheduling
+from mend.meetings.models import Meeting
 from tests.builders import consent, facilitator_place, join, prepare_for_encounter
 
 
@@ -19,11 +19,11 @@ def in_two_days() -> datetime:
     return (timezone.now() + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
 
 
-def dialogue(cast, *, starts_at: datetime | None = None, format: str = "video", attendees=None) -> Session:
+def dialogue(cast, *, starts_at: datetime | None = None, format: str = "video", attendees=None) -> Meeting:
     """A dialogue of the person harmed and the person responsible with their facilitator, scheduled through
     the guards (call prepare_for_encounter first)."""
     people = attendees if attendees is not None else [cast.harmed, cast.responsible]
-    return sessions.session_schedule(
+    return scheduling.meeting_schedule(
         actor=cast.facilitator,
         case=cast.case,
         kind="dialogue",
@@ -35,7 +35,7 @@ def dialogue(cast, *, starts_at: datetime | None = None, format: str = "video", 
     )
 
 
-def prepared_dialogue(cast, **kwargs) -> Session:
+def prepared_dialogue(cast, **kwargs) -> Meeting:
     prepare_for_encounter(cast, mode="direct")
     return dialogue(cast, **kwargs)
 
@@ -109,8 +109,8 @@ def conference_case(
     )
 
 
-def schedule_conference(cast, conference: Conference, *, extra=(), starts_at=None) -> Session:
-    return sessions.session_schedule(
+def schedule_conference(cast, conference: Conference, *, extra=(), starts_at=None) -> Meeting:
+    return scheduling.meeting_schedule(
         actor=cast.facilitator,
         case=conference.case,
         kind="conference",

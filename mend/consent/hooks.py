@@ -1,0 +1,29 @@
+"""What the apps above consent do when a person's consent or choices change.
+
+consent sits below meetings and agreements (docs/layers.md), so it never imports them: each registers its part
+here from its AppConfig.ready(), and mend.consent.services calls it where it once called the app, in the
+same transaction and the same order."""
+
+from typing import TYPE_CHECKING, Protocol
+
+from mend.core.hooks import Listeners
+
+if TYPE_CHECKING:
+    from mend.accounts.models import User
+    from mend.cases.models import Participant
+
+
+class PersonStep(Protocol):
+    def __call__(self, *, actor: "User", place: "Participant") -> object: ...
+
+
+class ChoicesStep(Protocol):
+    def __call__(self, *, place: "Participant") -> object: ...
+
+
+# Told (meetings): the person withdrew from taking part; every future meeting they would attend is cancelled.
+took_part_withdrawn: Listeners[PersonStep] = Listeners("a person withdrew from taking part")
+# Told (meetings): a party takes a break; their future meetings wait on hold.
+break_taken: Listeners[PersonStep] = Listeners("a party takes a break")
+# Told (agreements): the person harmed changed their choices; waiting progress updates follow them.
+choices_changed: Listeners[ChoicesStep] = Listeners("the person harmed changed their choices")

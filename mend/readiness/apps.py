@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class ReadinessConfig(AppConfig):
+    """What each step of a case waits for: no models, only the rules. Installed so that it can answer the
+    stage machine's question from ready() (cases sits below it and never imports it)."""
+
+    name = "mend.readiness"
+    label = "readiness"
+
+    def ready(self):
+        from mend.cases import hooks  # layering: needs the loaded models
+        from mend.readiness.rules import case_guards_missing  # layering: needs the loaded models
+
+        hooks.guards_missing.register(case_guards_missing)
