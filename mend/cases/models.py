@@ -146,6 +146,13 @@ class Participant(models.Model):
     deletion_requested_at = models.DateTimeField(null=True, blank=True)
     # Whether others in a conversation see when this person has read a message.
     read_receipts = models.BooleanField(default=True)
+    # Staff marked the person as no longer in the process (mend.cases.standing); the reason is for staff
+    # only. Giving consent to take part again brings the person back and clears both.
+    excluded_at = models.DateTimeField(null=True, blank=True)
+    exclusion_reason = SealedTextField(case_from="case_id")
+    # Whether the others on the same side (other people harmed, or other people responsible) may see this
+    # person: only people who both agreed see each other (mend.readiness.rules.visible_to).
+    seen_by_same_side = models.BooleanField(default=False)
 
     class Meta:
         indexes = [models.Index(fields=["user", "role"])]

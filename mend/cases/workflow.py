@@ -47,7 +47,7 @@ TRANSITIONS: list[Transition] = [
     *[_t("close", stage, CLOSED, label="Close the case") for stage in ACTIVE_STAGES],
     _t("close", PAUSED, CLOSED, label="Close the case"),
     *[_t("pause", stage, PAUSED, label="Pause the case") for stage in ACTIVE_STAGES],
-    _t("resume", PAUSED, RETURN_TO_PAUSED_FROM, ["no_party_on_break"], "Resume the case"),
+    _t("resume", PAUSED, RETURN_TO_PAUSED_FROM, ["each_side_taking_part"], "Resume the case"),
     _t("reopen", CLOSED, INTAKE, ["facilitator_assigned"], "Reopen the case"),
 ]
 

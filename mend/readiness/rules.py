@@ -39,9 +39,89 @@ def side_of(snap: Snapshot, place: Participant) -> str:
     return ""
 
 
-def parties(snap: Snapshot) -> list[Participant]:
-    """The parties who have joined."""
+# --- each person's path --------------------------------------------------------------------------------------
+# Each person in a case has their own standing. What one person's choice stops is what involves that person;
+# the case goes on for the others while at least one person on each side is still on their path.
+
+INVITED = "invited"  # has not taken up their place yet
+TAKING_PART = "taking_part"  # on their path (their consents and preparation may still be missing)
+ON_BREAK = "on_break"  # "I need a break": they come back when they say so
+STOPPED = "stopped"  # withdrew their consent to take part; giving it again brings them back
+EXCLUDED = "excluded"  # staff marked them as no longer in the process; consenting again brings them back
+FINISHED = "finished"  # the case has closed
+STANDINGS = (INVITED, TAKING_PART, ON_BREAK, STOPPED, EXCLUDED, FINISHED)
+# A person in one of these receives nothing new and is in no guard, meeting, conversation or signing.
+LEFT_OUT = frozenset({ON_BREAK, STOPPED, EXCLUDED})
+
+
+def standing_of(snap: Snapshot, place: Participant) -> str:
+    """Where this person stands on their own path. Needs their consents (snapshot_of or consent_snapshot)."""
+    if snap.case.stage == "closed":
+        return FINISHED
+    if place.excluded_at is not None:
+        return EXCLUDED
+    if place.pk in snap.took_part and "take_part" not in snap.scopes_of(place):
+        return STOPPED
+    if place.paused_at is not None:
+        return ON_BREAK
+    if not place.has_joined:
+        return INVITED
+    return TAKING_PART
+
+
+def on_path(snap: Snapshot, place: Participant) -> bool:
+    """Whether this person is on their path now: not on a break, stopped or excluded (the case may be closed)."""
+    return standing_of(snap, place) not in LEFT_OUT
+
+
+def all_parties(snap: Snapshot) -> list[Participant]:
+    """Every party who has joined, whatever their standing."""
     return [p for p in snap.places if p.role in PARTY_ROLES and p.has_joined]
+
+
+def parties(snap: Snapshot) -> list[Participant]:
+    """The parties who have joined and are on their path: the people the case's guards are about."""
+    return [p for p in all_parties(snap) if on_path(snap, p)]
+
+
+def left_out(snap: Snapshot) -> list[Participant]:
+    """The parties who joined and are off their path for now (on a break, stopped or excluded)."""
+    return [p for p in all_parties(snap) if not on_path(snap, p)]
+
+
+def sides_missing(snap: Snapshot) -> list[str]:
+    """At least one person harmed and one person responsible on their path (invited counts: they may still
+    join). When a side has nobody left, the whole case pauses."""
+    missing = []
+    for role in (Role.HARMED_PARTY, Role.RESPONSIBLE_PARTY):
+        places = [p for p in snap.places if p.role == role]
+        if places and not any(on_path(snap, p) for p in places):
+            missing.append(
+                _("at least one %(role)s taking part") % {"role": snap.case.program.word_for(role)}
+            )
+    return missing
+
+
+def visible_to(snap: Snapshot, viewer: Participant, place: Participant) -> bool:
+    """Whether `viewer` (a party or supporter) may see `place` at all, by pseudonym. Staff see everyone; a
+    person sees themselves, the facilitators, and their own supporters. People on the same side see each
+    other only when both agreed (seen_by_same_side); a supporter is seen only by the person they support
+    and by whoever may see that person. Across the sides, a person responsible (and their supporters) sees
+    only the people harmed who chose to meet them (mode direct); rules for particular places (a
+    conversation, a meeting) may narrow this further."""
+    if viewer.role in FACILITATING_ROLES or place.pk == viewer.pk or place.role in FACILITATING_ROLES:
+        return True
+    me = viewer if viewer.role in PARTY_ROLES else snap.place(viewer.supports_id)
+    them = place if place.role in PARTY_ROLES else snap.place(place.supports_id)
+    if me is None or them is None:
+        return False  # a community member or interpreter, or a supporter of nobody: staff introduce them
+    if me.pk == them.pk:
+        return True  # a person and their own supporters
+    if me.role == them.role:
+        return me.seen_by_same_side and them.seen_by_same_side
+    if me.role == Role.HARMED_PARTY:
+        return True
+    return snap.choices_of(them).mode == "direct"
 
 
 def chosen_modes(snap: Snapshot) -> tuple[set[str], list[str]]:
@@ -75,7 +155,7 @@ def parties_missing(snap: Snapshot) -> list[str]:
         if not places:
             missing.append(_("an invitation for the %(role)s") % {"role": snap.case.program.word_for(role)})
         for place in places:
-            if not place.has_joined:
+            if not place.has_joined and place.excluded_at is None:
                 missing.append(
                     _("the %(role)s to accept their invitation") % {"role": snap.case.program.word_for(role)}
                 )
@@ -94,6 +174,8 @@ def presence_missing(snap: Snapshot, place: Participant, modes: set[str]) -> lis
     """One person's break, consent to take part, and consent to each of these modes."""
     missing = []
     name = name_of(snap, place)
+    if place.excluded_at is not None:
+        missing.append(_("the %(name)s to be back in the process") % {"name": name})
     if place.paused_at is not None:
         missing.append(_("the %(name)s to come back from their break") % {"name": name})
     scopes = snap.scopes_of(place)
@@ -106,10 +188,11 @@ def presence_missing(snap: Snapshot, place: Participant, modes: set[str]) -> lis
     return missing
 
 
-def preparation_missing(snap: Snapshot) -> list[str]:
+def preparation_missing(snap: Snapshot, people: list[Participant] | None = None) -> list[str]:
+    """The preparation of these parties (all on their path when None): acknowledgment, readiness, safety plan."""
     snap.require_complete("preparation_missing")
     missing = []
-    joined = parties(snap)
+    joined = parties(snap) if people is None else [p for p in people if p.role in PARTY_ROLES]
     for place in joined:
         if place.role == Role.RESPONSIBLE_PARTY:
             state = snap.acknowledgment_of(place)
@@ -132,10 +215,11 @@ def preparation_missing(snap: Snapshot) -> list[str]:
 
 
 def encounter_missing(snap: Snapshot) -> list[str]:
-    """Everything the encounter needs: a facilitator, both parties, every choice made, consent and presence
-    for the chosen modes, preparation, and no undeclared conflict of interest."""
+    """Everything the encounter needs, for the people on their path: a facilitator, someone on each side,
+    every choice made, consent for the chosen modes, preparation, and no undeclared conflict of interest.
+    A person on a break, stopped or excluded is not waited for: the encounter goes on for the others."""
     snap.require_complete("encounter_missing")
-    missing = facilitator_missing(snap) + parties_missing(snap)
+    missing = facilitator_missing(snap) + parties_missing(snap) + sides_missing(snap)
     modes, undecided = chosen_modes(snap)
     missing += undecided
     for place in parties(snap):
@@ -143,16 +227,10 @@ def encounter_missing(snap: Snapshot) -> list[str]:
     return missing + preparation_missing(snap) + conflict_missing(snap)
 
 
-def break_missing(snap: Snapshot) -> list[str]:
-    """No party on a break, and none who withdrew from taking part (one who never consented is not asked)."""
-    snap.require_complete("break_missing")
-    missing = []
-    for place in parties(snap):
-        if place.paused_at is not None:
-            missing.append(_("the %(name)s to come back from their break") % {"name": name_of(snap, place)})
-        elif "take_part" not in snap.scopes_of(place) and place.pk in snap.consented:
-            missing.append(_("consent to take part from the %(name)s") % {"name": name_of(snap, place)})
-    return missing
+def each_side_missing(snap: Snapshot) -> list[str]:
+    """The resume guard: someone on each side on their path (mend.readiness.rules.sides_missing)."""
+    snap.require_complete("each_side_missing")
+    return sides_missing(snap)
 
 
 # The names the stage table (mend.cases.workflow) gives its guards: each the condition that must hold.
@@ -160,7 +238,7 @@ GUARDS: dict[str, Callable[[Snapshot], list[str]]] = {
     "facilitator_assigned": facilitator_missing,
     "parties_joined": parties_missing,
     "encounter_ready": encounter_missing,
-    "no_party_on_break": break_missing,
+    "each_side_taking_part": each_side_missing,
 }
 
 
@@ -265,7 +343,8 @@ def meeting_items(snap: Snapshot, attendees: list[Participant], *, check_stage: 
                 items.append(Missing(text, theirs))
             if person not in attendees:
                 items.extend(Missing(text, theirs) for text in presence_missing(snap, person, {"direct"}))
-        items.extend(Missing(text) for text in preparation_missing(snap) + conflict_missing(snap))
+        people = [p for p in attendees if p.role in PARTY_ROLES] + [p for p in represented if p not in attendees]
+        items.extend(Missing(text) for text in preparation_missing(snap, people) + conflict_missing(snap))
     for place in attendees:
         if place.role == Role.SUPPORTER and place.supports_id:
             supported = snap.place(place.supports_id)
@@ -344,15 +423,18 @@ def _in_room(items: list[Missing], place: Participant) -> list[str]:
 # --- the dialogue -------------------------------------------------------------------------------------------
 
 
-def direct_chosen(snap: Snapshot) -> bool:
-    """Every person harmed who has joined chooses direct contact (and there is at least one)."""
-    harmed = [p for p in parties(snap) if p.user_id and p.role == Role.HARMED_PARTY]
+def direct_chosen(snap: Snapshot, harmed: list[Participant] | None = None) -> bool:
+    """Every one of these people harmed (all on their path when None) chooses direct contact, and there is
+    at least one."""
+    if harmed is None:
+        harmed = [p for p in parties(snap) if p.user_id and p.role == Role.HARMED_PARTY]
     return bool(harmed) and all(snap.choices_of(p).mode == "direct" for p in harmed)
 
 
-def contact_missing(snap: Snapshot, *, mode: str) -> list[str]:
-    """What stands between the parties and contact in this mode: the stage, the encounter's guards, and
-    the choice of every person harmed."""
+def contact_missing(snap: Snapshot, *, mode: str, between: list[Participant] | None = None) -> list[str]:
+    """What stands between the parties and contact in this mode: the stage, and for the people `between`
+    (everyone on their path when None) their presence, preparation and the choice of each person harmed.
+    Contact between some people goes on while others are on a break, stopped or excluded."""
     case = snap.case
     missing = []
     if case.stage == "paused":
@@ -361,8 +443,17 @@ def contact_missing(snap: Snapshot, *, mode: str) -> list[str]:
         missing.append(_("the case to be open"))
     elif case.stage not in CONTACT_STAGES:
         missing.append(_("the case to reach the encounter stage"))
-    missing += encounter_missing(snap)
-    for place in parties(snap):
+    if between is None:
+        missing += encounter_missing(snap)
+        people = parties(snap)
+    else:
+        snap.require_complete("contact_missing")
+        people = [p for p in between if p.role in PARTY_ROLES]
+        missing += facilitator_missing(snap)
+        for place in people:
+            missing += presence_missing(snap, place, {mode})
+        missing += preparation_missing(snap, people) + conflict_missing(snap)
+    for place in people:
         if place.user_id and place.role == Role.HARMED_PARTY and snap.choices_of(place).mode != mode:
             missing.append(
                 _("the %(name)s to choose an exchange through the facilitator")
@@ -381,7 +472,9 @@ def facilitator_contact_missing(snap: Snapshot, place: Participant | None) -> li
     if snap.case.stage == "closed":
         missing.append(_("the case to be open"))
     scopes = snap.scopes_of(place)
-    if "take_part" not in scopes or "facilitator_contact" not in scopes:
+    if "take_part" not in scopes:
+        missing.append(_("consent to take part from the %(name)s") % {"name": name_of(snap, place)})
+    if "facilitator_contact" not in scopes:
         missing.append(
             _("consent of the %(name)s to be contacted by the facilitator") % {"name": name_of(snap, place)}
         )

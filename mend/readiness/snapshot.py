@@ -31,6 +31,7 @@ class Snapshot:
     places: tuple[Participant, ...]  # the active places, by pk, with `user` and `in_program`
     scopes: Mapping[int, frozenset[str]] = field(default_factory=dict)  # current consent scopes
     consented: frozenset[int] = frozenset()  # everyone who ever gave a consent, withdrawn or not
+    took_part: frozenset[int] = frozenset()  # everyone who ever consented to take part, withdrawn or not
     choices: Mapping = field(default_factory=dict)  # HarmedPartyChoices by participant id
     outcomes: Mapping[int, str] = field(default_factory=dict)  # the latest signed-off assessment
     acknowledgments: Mapping[int, str] = field(default_factory=dict)  # "submitted" or "confirmed"
@@ -88,10 +89,13 @@ def snapshot_of(case: Case, places: tuple[Participant, ...] | None = None) -> Sn
         places = places_of(case)
     scopes: dict[int, set[str]] = {p.pk: set() for p in places}
     consented: set[int] = set()
+    took_part: set[int] = set()
     for participant_id, scope, withdrawn_at in Consent.objects.filter(
         participant__case_id=case.pk
     ).values_list("participant_id", "scope", "withdrawn_at"):
         consented.add(participant_id)
+        if scope == "take_part":
+            took_part.add(participant_id)
         if withdrawn_at is None:
             scopes.setdefault(participant_id, set()).add(scope)
     choices = {c.participant_id: c for c in HarmedPartyChoices.objects.filter(participant__case_id=case.pk)}
@@ -124,6 +128,7 @@ def snapshot_of(case: Case, places: tuple[Participant, ...] | None = None) -> Sn
         places=places,
         scopes=MappingProxyType({pk: frozenset(s) for pk, s in scopes.items()}),
         consented=frozenset(consented),
+        took_part=frozenset(took_part),
         choices=MappingProxyType(choices),
         outcomes=MappingProxyType(outcomes),
         acknowledgments=MappingProxyType(acknowledged),
@@ -134,16 +139,24 @@ def snapshot_of(case: Case, places: tuple[Participant, ...] | None = None) -> Sn
 
 
 def consent_snapshot(case: Case, places: tuple[Participant, ...] | None = None) -> Snapshot:
-    """The places and their current consent scopes only, in one query (two without `places`): enough for
-    a check about one person's consent (mend.readiness.rules.facilitator_contact_missing), nothing more."""
+    """The places and their consent scopes only, in one query (two without `places`): enough for a check
+    about one person's consent (mend.readiness.rules.facilitator_contact_missing) or anyone's standing
+    (mend.readiness.rules.standing_of), nothing more."""
     if places is None:
         places = places_of(case)
     scopes: dict[int, set[str]] = {}
-    rows = Consent.objects.filter(participant__case_id=case.pk, withdrawn_at__isnull=True)
-    for participant_id, scope in rows.values_list("participant_id", "scope"):
-        scopes.setdefault(participant_id, set()).add(scope)
+    took_part: set[int] = set()
+    rows = Consent.objects.filter(participant__case_id=case.pk)
+    for participant_id, scope, withdrawn_at in rows.values_list("participant_id", "scope", "withdrawn_at"):
+        if scope == "take_part":
+            took_part.add(participant_id)
+        if withdrawn_at is None:
+            scopes.setdefault(participant_id, set()).add(scope)
     return Snapshot(
-        case=case, places=places, scopes=MappingProxyType({pk: frozenset(s) for pk, s in scopes.items()})
+        case=case,
+        places=places,
+        scopes=MappingProxyType({pk: frozenset(s) for pk, s in scopes.items()}),
+        took_part=frozenset(took_part),
     )
 
 
