@@ -39,7 +39,7 @@ def side_of(snap: Snapshot, place: Participant) -> str:
     return ""
 
 
-# --- each person's path --------------------------------------------------------------------------------------
+# --- each person's path ----------------------------------------------------------------------------------
 # Each person in a case has their own standing. What one person's choice stops is what involves that person;
 # the case goes on for the others while at least one person on each side is still on their path.
 
@@ -70,7 +70,7 @@ def standing_of(snap: Snapshot, place: Participant) -> str:
 
 
 def on_path(snap: Snapshot, place: Participant) -> bool:
-    """Whether this person is on their path now: not on a break, stopped or excluded (the case may be closed)."""
+    """Whether this person is on their path now: not on a break, stopped or excluded."""
     return standing_of(snap, place) not in LEFT_OUT
 
 
@@ -189,7 +189,7 @@ def presence_missing(snap: Snapshot, place: Participant, modes: set[str]) -> lis
 
 
 def preparation_missing(snap: Snapshot, people: list[Participant] | None = None) -> list[str]:
-    """The preparation of these parties (all on their path when None): acknowledgment, readiness, safety plan."""
+    """The preparation of these parties (all on their path when None): acknowledgment, assessment, plan."""
     snap.require_complete("preparation_missing")
     missing = []
     joined = parties(snap) if people is None else [p for p in people if p.role in PARTY_ROLES]
@@ -343,7 +343,9 @@ def meeting_items(snap: Snapshot, attendees: list[Participant], *, check_stage: 
                 items.append(Missing(text, theirs))
             if person not in attendees:
                 items.extend(Missing(text, theirs) for text in presence_missing(snap, person, {"direct"}))
-        people = [p for p in attendees if p.role in PARTY_ROLES] + [p for p in represented if p not in attendees]
+        people = [p for p in attendees if p.role in PARTY_ROLES] + [
+            p for p in represented if p not in attendees
+        ]
         items.extend(Missing(text) for text in preparation_missing(snap, people) + conflict_missing(snap))
     for place in attendees:
         if place.role == Role.SUPPORTER and place.supports_id:
