@@ -71,14 +71,19 @@ class AuditCode(StrEnum):
     MINUTES_SUBMITTED = "minutes.submitted"
     PARTICIPANT_DATA_DELETED = "participant.data_deleted"
     PARTICIPANT_DATA_EXPORTED = "participant.data_exported"
+    PARTICIPANT_EXCLUDED = "participant.excluded"
     PARTICIPANT_INVITED = "participant.invited"
     PARTICIPANT_JOINED = "participant.joined"
     PARTICIPANT_PAUSED = "participant.paused"
+    PARTICIPANT_READMITTED = "participant.readmitted"
     PARTICIPANT_RESUMED = "participant.resumed"
+    PARTICIPANT_SETTINGS_CHANGED = "participant.settings_changed"
+    PARTICIPANT_VISIBILITY_CHANGED = "participant.visibility_changed"
     PAYMENT_RECORDED = "payment.recorded"
     PROGRAM_CREATED = "program.created"
     PROGRAM_ROLE_WORDS_CHANGED = "program.role_words_changed"
     SAFETY_PLAN_SAVED = "safety_plan.saved"
+    SESSION_ATTENDEE_LEFT = "session.attendee_left"
     SESSION_BREAK_ENDED = "session.break_ended"
     SESSION_BREAK_STARTED = "session.break_started"
     SESSION_CANCELLED = "session.cancelled"
@@ -144,6 +149,10 @@ TIMELINE: dict[AuditCode, Words] = {
     C.CONSENT_WITHDRAWN: Words(_("%(who)s withdrew consent: %(what)s.")),
     C.PARTICIPANT_PAUSED: Words(_("%(who)s took a break.")),
     C.PARTICIPANT_RESUMED: Words(_("%(who)s is back from a break.")),
+    C.PARTICIPANT_EXCLUDED: Words(_("%(who)s marked a %(role)s as not taking part for now.")),
+    C.PARTICIPANT_READMITTED: Words(_("%(who)s is taking part again.")),
+    C.PARTICIPANT_SETTINGS_CHANGED: Words(_("%(who)s changed the time zone or language of a %(role)s.")),
+    C.PARTICIPANT_VISIBILITY_CHANGED: Words(_("%(who)s changed who on their side may see them.")),
     C.CHOICES_UPDATED: Words(_("%(who)s updated their choices.")),
     C.ASSESSMENT_SIGNED_OFF: Words(_("%(who)s signed off an assessment of a %(role)s: %(what)s.")),
     C.ACKNOWLEDGMENT_SUBMITTED: Words(_("%(who)s wrote an acknowledgment of the harm.")),
@@ -153,6 +162,7 @@ TIMELINE: dict[AuditCode, Words] = {
     C.CASE_FACILITATOR_UNASSIGNED: Words(_("%(who)s stepped off the case.")),
     C.SESSION_SCHEDULED: Words(_("%(who)s scheduled a session.")),
     C.SESSION_CANCELLED: Words(_("%(who)s cancelled a session.")),
+    C.SESSION_ATTENDEE_LEFT: Words(_("Someone no longer attends a session.")),
     C.SESSION_HELD: Words(_("A session went on hold.")),
     C.SESSION_RESTORED: Words(_("%(who)s brought a session back.")),
     C.PARTICIPANT_DATA_DELETED: Words(_("%(who)s asked for their information to be deleted.")),
