@@ -56,6 +56,11 @@ def give_consent(place: Participant, *scopes: str) -> None:
         consent_services.consent_give(actor=place.user, place=place, scope=scope, text_sha256=text.sha256)
 
 
+def stop(place: Participant) -> None:
+    """The person presses "Stop taking part": they withdraw their consent to take part."""
+    consent_services.consent_withdraw(actor=place.user, place=place, scope="take_part")
+
+
 @dataclass(frozen=True)
 class Readiness:
     """What the people of a case say and choose while they prepare. The defaults are plain invented words;
@@ -139,12 +144,14 @@ def prepared_case(
     ready: bool = True,
     actions: Sequence[str] = TO_PREPARATION,
     credentials: Callable[[str], dict] | None = None,
+    time_zones: Callable[[str], str] | None = None,
     actor: User | None = None,
     **case_fields,
 ) -> PreparedCase:
     """A new case of `program` run by `facilitator` (opened by `actor`, the facilitator unless given), its
     people harmed and responsible joined under the given pseudonyms and prepared (see `prepare`).
-    `credentials(pseudonym)` gives a person known sign-in credentials; `case_fields` go to case_create."""
+    `credentials(pseudonym)` gives a person known sign-in credentials, `time_zones(pseudonym)` their time
+    zone (UTC otherwise); `case_fields` go to case_create."""
     case = case_services.case_create(
         actor=actor or facilitator,
         program=program,
@@ -155,7 +162,8 @@ def prepared_case(
 
     def joined(role: str, pseudonym: str) -> Participant:
         given = credentials(pseudonym) if credentials else None
-        return join(actor=facilitator, case=case, role=role, pseudonym=pseudonym, credentials=given)
+        zone = {"time_zone": time_zones(pseudonym)} if time_zones else {}
+        return join(actor=facilitator, case=case, role=role, pseudonym=pseudonym, credentials=given, **zone)
 
     places = PreparedCase(
         case=case,

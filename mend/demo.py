@@ -6,6 +6,7 @@ from mend import builders
 from mend.accounts import services as account_services
 from mend.accounts.keys import credentials_from_secret, join_credentials, key_bundle_create
 from mend.accounts.models import Program, User
+from mend.assessments import services as assessments
 from mend.cases import services as case_services
 from mend.cases.models import Role
 
@@ -40,8 +41,9 @@ def _join(*, actor, case, role, pseudonym, supports=None, sign_in_name=None, tz=
 
 
 @transaction.atomic
-def load() -> bool:
-    """Creates the demo program once; returns False when it was already there."""
+def load(*, one_stopped: bool = True) -> bool:
+    """Creates the demo program once; returns False when it was already there. `one_stopped`: see
+    data_breach."""
     if Program.objects.filter(slug=DEMO_SLUG).exists():
         return False
     program = account_services.program_create(
@@ -110,6 +112,37 @@ def load() -> bool:
     )
 
     # 2. A data breach: five people whose records were exposed, one person responsible, across borders.
+    # All five chose to meet; one of them has since stopped taking part, and the case goes on for the others.
+    data_breach(program, coordinator=coordinator, facilitator=ilo, one_stopped=one_stopped)
+
+    # 3. Three teenagers who got into their school's system, each with their own supporter, and two of the
+    # school's staff they harmed: everyone is prepared, and the case is ready for its community conference.
+    school_case(program, coordinator=coordinator, facilitator=tamsin, co_facilitator=ilo)
+    return True
+
+
+# Each person gets a time zone of their own (invented people in real places): dates on their pages are in it.
+BREACH_HARMED = [
+    ("Heron", "heron-demo", "Pacific/Auckland"),
+    ("Tern", "tern-demo", "Australia/Sydney"),
+    ("Plover", "plover-demo", "Australia/Perth"),
+    ("Godwit", "godwit-demo", "Pacific/Chatham"),
+    ("Dotterel", "dotterel-demo", "Australia/Hobart"),
+]
+BREACH_RESPONSIBLE = ("Falcon", "falcon-demo", "Australia/Brisbane")
+BREACH_STOPPED = "Dotterel"  # the one of the five who stopped taking part
+SCHOOL_HARMED = [("Kauri", "kauri-demo", "Pacific/Auckland"), ("Rimu", "rimu-demo", "Pacific/Auckland")]
+# Each youth, and the supporter attached to that youth only.
+SCHOOL_YOUTHS = [
+    ("Sparrow", "sparrow-demo", "Totara", "totara-demo"),
+    ("Finch", "finch-demo", "Hinau", "hinau-demo"),
+    ("Linnet", "linnet-demo", "Miro", "miro-demo"),
+]
+
+
+def data_breach(program: Program, *, coordinator: User, facilitator: User, one_stopped: bool = True):
+    """The data-breach case: everyone prepared, the case at its encounter; with `one_stopped`, Dotterel has
+    withdrawn her consent to take part (the browser journey leaves that to her, and passes False)."""
     breach = case_services.case_create(
         actor=coordinator,
         program=program,
@@ -117,15 +150,45 @@ def load() -> bool:
         jurisdictions=["NZ", "AU-NSW"],
         referral_source="prosecutor",
         referral_details="Diversion referral after a breach of a clinic's booking system.",
-        facilitator=ilo,
+        facilitator=facilitator,
     )
-    case_services.case_transition(actor=coordinator, case=breach, action="accept_referral")
-    for name in ["Heron", "Tern", "Plover", "Godwit", "Dotterel"]:
-        _join(actor=ilo, case=breach, role=Role.HARMED_PARTY, pseudonym=name)
-    _join(actor=ilo, case=breach, role=Role.RESPONSIBLE_PARTY, pseudonym="Falcon")
-    case_services.case_transition(actor=ilo, case=breach, action="start_assessment")
+    harmed = [
+        _join(
+            actor=facilitator, case=breach, role=Role.HARMED_PARTY, pseudonym=name, sign_in_name=login, tz=tz
+        )
+        for name, login, tz in BREACH_HARMED
+    ]
+    name, login, tz = BREACH_RESPONSIBLE
+    falcon = _join(
+        actor=facilitator, case=breach, role=Role.RESPONSIBLE_PARTY, pseudonym=name, sign_in_name=login, tz=tz
+    )
+    breach = builders.prepare(
+        breach,
+        facilitator=facilitator,
+        harmed=harmed,
+        responsible=[falcon],
+        readiness=builders.Readiness(
+            mode="direct",
+            extra_scopes=("data_processing",),
+            harmed_scopes=("progress_updates",),
+            progress_updates="at_end",
+            acknowledgment="I copied the clinic's booking records and left them where anyone could see them.",
+            motivation="Wants to understand why it happened.",
+            risks="Worry about where the records went.",
+            measures="The facilitator is present; no contact outside the process.",
+        ),
+        actions=builders.TO_ENCOUNTER,
+    )
+    if one_stopped:
+        # Her own path stops; the case goes on for the four others and the person responsible.
+        builders.stop(next(p for p in harmed if p.pseudonym == BREACH_STOPPED))
+        breach.refresh_from_db()
+    return breach
 
-    # 3. Three teenagers who got into their school's system, heading for a community conference.
+
+def school_case(program: Program, *, coordinator: User, facilitator: User, co_facilitator: User):
+    """The school case: everyone prepared, the staff harmed chose to meet the youths, supporters may come;
+    the case at its encounter with no conference scheduled yet."""
     school = case_services.case_create(
         actor=coordinator,
         program=program,
@@ -133,25 +196,78 @@ def load() -> bool:
         jurisdictions=["NZ"],
         referral_source="education",
         referral_details="Referred by the school board after the grades system was entered.",
-        facilitator=tamsin,
+        facilitator=facilitator,
     )
-    case_services.facilitator_assign(actor=coordinator, case=school, user=ilo, role=Role.CO_FACILITATOR)
-    case_services.case_transition(actor=coordinator, case=school, action="accept_referral")
-    teens = [
-        _join(actor=tamsin, case=school, role=Role.RESPONSIBLE_PARTY, pseudonym=n)
-        for n in ["Sparrow", "Finch", "Linnet"]
+    case_services.facilitator_assign(
+        actor=coordinator, case=school, user=co_facilitator, role=Role.CO_FACILITATOR
+    )
+    youths, supporters = [], []
+    for youth, youth_login, supporter, supporter_login in SCHOOL_YOUTHS:
+        place = _join(
+            actor=facilitator,
+            case=school,
+            role=Role.RESPONSIBLE_PARTY,
+            pseudonym=youth,
+            sign_in_name=youth_login,
+            tz="Pacific/Auckland",
+        )
+        youths.append(place)
+        supporters.append(
+            _join(
+                actor=facilitator,
+                case=school,
+                role=Role.SUPPORTER,
+                pseudonym=supporter,
+                supports=place,
+                sign_in_name=supporter_login,
+                tz="Pacific/Auckland",
+            )
+        )
+    staff_harmed = [
+        _join(
+            actor=facilitator, case=school, role=Role.HARMED_PARTY, pseudonym=name, sign_in_name=login, tz=tz
+        )
+        for name, login, tz in SCHOOL_HARMED
     ]
-    _join(actor=tamsin, case=school, role=Role.HARMED_PARTY, pseudonym="Kauri")
-    _join(actor=tamsin, case=school, role=Role.HARMED_PARTY, pseudonym="Rimu")
-    _join(actor=tamsin, case=school, role=Role.SUPPORTER, pseudonym="Totara", supports=teens[0])
-    _join(actor=tamsin, case=school, role=Role.COMMUNITY_MEMBER, pseudonym="Matai")
-    case_services.case_transition(actor=tamsin, case=school, action="start_assessment")
-    case_services.case_transition(actor=tamsin, case=school, action="start_preparation")
-    return True
+    community = _join(actor=facilitator, case=school, role=Role.COMMUNITY_MEMBER, pseudonym="Matai")
+    for place in (*supporters, community):
+        builders.give_consent(place, "take_part", "facilitator_contact")
+    assessments.conflict_declare(actor=co_facilitator, case=school, has_conflict=False)
+    return builders.prepare(
+        school,
+        facilitator=facilitator,
+        harmed=staff_harmed,
+        responsible=youths,
+        readiness=builders.Readiness(
+            mode="direct",
+            extra_scopes=("data_processing", "supporters_present"),
+            supporters_may_attend=True,
+            community_may_attend=True,
+            progress_updates="at_end",
+            acknowledgment="We got into the school's grades system and changed marks. It hurt the staff.",
+            motivation="Wants to put it right with the staff.",
+            risks="Talk about it at school.",
+            measures="The facilitators are present; the school knows the plan.",
+        ),
+        actions=builders.TO_ENCOUNTER,
+    )
+
+
+def _names(people) -> str:
+    return ", ".join(people)
+
+
+_YOUTHS = _names(y[1] for y in SCHOOL_YOUTHS)
+_SUPPORTERS = _names(y[3] for y in SCHOOL_YOUTHS)
 
 
 SIGN_IN_HELP = f"""Demo sign-in (demo mode skips the second step for these accounts):
   staff:   facilitator@demo.mend.test   password: {DEMO_PASSWORD}
+           facilitator2@demo.mend.test  password: {DEMO_PASSWORD}  (runs the data-breach case)
            coordinator@demo.mend.test   password: {DEMO_PASSWORD}
-  person harmed:      sign-in name wren-demo     phrase: {DEMO_PHRASE}
-  person responsible: sign-in name kestrel-demo  phrase: {DEMO_PHRASE}"""
+  people in the cases, each with the phrase: {DEMO_PHRASE}
+    person harmed:      sign-in name wren-demo     person responsible: kestrel-demo
+    data breach, people harmed: {_names(login for _n, login, _tz in BREACH_HARMED)}
+      ({BREACH_STOPPED} has stopped taking part); person responsible: {BREACH_RESPONSIBLE[1]}
+    school, staff harmed: {_names(login for _n, login, _tz in SCHOOL_HARMED)}
+      youths: {_YOUTHS}; each with their own supporter: {_SUPPORTERS}"""

@@ -10,6 +10,7 @@ from mend.agreements.urls import agreement_patterns
 from mend.api import api
 from mend.assessments import views as assessment_views
 from mend.cases import views as case_views
+from mend.cases.urls import person_patterns
 from mend.circles.circle_urls import circle_patterns
 from mend.consent import views as consent_views
 from mend.core import views as core_views
@@ -128,6 +129,7 @@ urlpatterns = [
     path("join/<str:token>/", account_views.join, name="join"),
     path("cases/", include(case_patterns)),
     path("cases/<str:reference>/", include(consent_patterns)),
+    path("cases/<str:reference>/", include(person_patterns)),
     path("cases/<str:reference>/", include(assessment_patterns)),
     path("cases/<str:reference>/sessions/", include(session_patterns)),
     path("cases/<str:reference>/messages/", include(dialogue_patterns)),

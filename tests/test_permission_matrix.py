@@ -43,7 +43,7 @@ from mend.consent.models import Consent
 from mend.dialogue import services as dialogue_services
 from mend.dialogue.models import Attachment, Message, Recipient
 from mend.meetings.models import Meeting
-from tests.builders import FAST_HASHERS, Cast, build_cast, make_staff
+from tests.builders import FAST_HASHERS, Cast, build_cast, make_staff, signed_in
 from tests.circles.builders import circle_for_matrix
 from tests.dialogue.helpers import give_keys
 
@@ -274,6 +274,16 @@ PAGE_CALLS = {
     ),
     ("cases:revoke_invitation", "POST"): lambda c, x, ref: Call(
         "POST", f"/cases/{ref}/invitations/{x.invitation_id}/revoke/"
+    ),
+    ("cases_people:exclude", "POST"): lambda c, x, ref: Call(
+        "POST",
+        f"/cases/{ref}/people/{c.responsible.pk}/exclude/",
+        {f"x{c.responsible.pk}-reason": "Not safe to go on for now."},
+    ),
+    ("cases_people:settings", "POST"): lambda c, x, ref: Call(
+        "POST",
+        f"/cases/{ref}/people/{c.responsible.pk}/settings/",
+        {f"p{c.responsible.pk}-time_zone": "Asia/Kathmandu", f"p{c.responsible.pk}-preferred_language": "es"},
     ),
     ("cases:assign", "POST"): lambda c, x, ref: Call(
         "POST",
@@ -559,6 +569,10 @@ PAGE_MATRIX = {
         (LOGIN,   CASE,    CASE,    CASE,    404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("cases:assign", "POST"):
         (LOGIN,   CASE,    CASE,    CASE,    404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
+    ("cases_people:exclude", "POST"):  # staff who run the case reach it; only its facilitators may do it
+        (LOGIN,   400,     400,     CASE,    404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
+    ("cases_people:settings", "POST"):  # a person's time zone and language: the same
+        (LOGIN,   400,     400,     CASE,    404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("cases:assignment_decide", "POST"):  # the coordinator's own request to join: a colleague approves it
         (LOGIN,   CASE,    400,     CASE,    404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     # A party's own pages: staff running the case have no place of their own there, so 404.
@@ -1280,3 +1294,64 @@ def test_inv_privacy_it_answers_a_get_on_a_post_only_page_alike_for_everyone_sig
     answers = {role: normalised(client_for(cast, role).get(path)) for role in ("facilitator", "outsider")}
     assert answers["facilitator"][0] == 405
     assert answers["facilitator"] == answers["outsider"]
+
+
+# --- many people on a side (issue 16): nobody finds a person harmed who did not agree to be seen -------------
+
+SECOND_HARMED_ZONE = "Asia/Kathmandu"
+
+
+def second_person_harmed(cast) -> Participant:
+    """Yarrow, a second person harmed in the cast's case, who chose the facilitator's relay and did not agree
+    to be seen by the other person harmed: nobody but staff may see her, and she sees neither Wren nor
+    Wren's supporter (mend.readiness.rules.visible_to)."""
+    from mend import builders
+    from mend.consent import services as consent_services
+
+    place = builders.join(
+        actor=cast.facilitator,
+        case=cast.case,
+        role=Role.HARMED_PARTY,
+        pseudonym="Yarrow",
+        time_zone=SECOND_HARMED_ZONE,
+    )
+    builders.give_consent(place, "take_part", "facilitator_contact", "indirect_exchange")
+    consent_services.choices_update(
+        actor=place.user,
+        place=place,
+        mode="indirect",
+        supporters_may_attend=False,
+        community_may_attend=False,
+        progress_updates="at_end",
+        progress_every_weeks=None,
+    )
+    return place
+
+
+@pytest.mark.parametrize("role", ["harmed", "responsible", "supporter", "second_harmed"])
+def test_inv_privacy_no_page_or_api_answer_shows_a_person_harmed_who_did_not_agree(cast, extra, role):
+    """Every page and API row of the matrix a party can read, as each party, with a second person harmed in
+    the case: her pseudonym, sign-in name, key id and time zone appear nowhere (and she, in turn, finds
+    neither Wren nor Wren's supporter). Ids are left to tests/test_same_side_privacy.py, where they are made
+    distinctive."""
+    from tests.test_same_side_privacy import leaks_in
+
+    yarrow = second_person_harmed(cast)
+    viewer, hidden = (
+        (yarrow, [cast.harmed, cast.supporter])
+        if role == "second_harmed"
+        else (getattr(cast, role), [yarrow])
+    )
+    client = signed_in(viewer.user)
+    calls = [PAGE_CALLS[key](cast, extra, cast.case.reference) for key in PAGE_MATRIX if key[1] == "GET"]
+    calls += [api_call(key, cast, extra, cast.case.reference) for key in API_MATRIX if key[0] == "GET"]
+    found, read = [], 0
+    for call in calls:
+        response = call.send(client)
+        if response.status_code != 200 or response.streaming:
+            continue
+        read += 1
+        text = response.content.decode(errors="replace")
+        found += [f"{call.path}: {leak}" for leak in leaks_in(text, hidden, ids=False)]
+    assert read >= 10, f"{role} read only {read} pages"
+    assert not found, "\n".join(found)

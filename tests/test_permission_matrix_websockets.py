@@ -96,3 +96,24 @@ def test_inv_privacy_it_lets_each_role_open_each_websocket_as_the_matrix_says(
     if not expected:
         assert code == 4404
         assert async_to_sync(_opens)(WEBSOCKET_MISSING[route], cookie) == (False, 4404)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inv_privacy_a_second_person_harmed_opens_only_her_own_channels(cast, extra):
+    """Many people on a side (issue 16): a second person harmed in the case, who did not agree to be seen,
+    opens her own conversation with the facilitator, and neither the first person harmed's conversation nor
+    the meeting she is not invited to: the same refusal as for a channel that does not exist."""
+    from mend.dialogue.models import Conversation
+    from mend.dialogue.services import conversation_open
+    from tests.builders import signed_in
+    from tests.test_permission_matrix import second_person_harmed
+
+    yarrow = second_person_harmed(cast)
+    cookie = _cookie(signed_in(yarrow.user))
+    own = conversation_open(case=cast.case, kind=Conversation.Kind.SUPPORT, party=yarrow)
+    assert async_to_sync(_opens)(f"/ws/conversations/{own.public_id}/", cookie)[0] is True
+    for path in (f"/ws/conversations/{extra.conversation_id}/", f"/ws/meetings/{extra.session_id}/"):
+        assert async_to_sync(_opens)(path, cookie) == (False, 4404), path
+    # And the first person harmed cannot open hers
+    wren = _cookie(client_for(cast, "harmed"))
+    assert async_to_sync(_opens)(f"/ws/conversations/{own.public_id}/", wren) == (False, 4404)

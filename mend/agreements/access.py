@@ -5,8 +5,9 @@ from dataclasses import dataclass
 
 from django.http import Http404
 
+from mend.agreements.document import party_ids
 from mend.agreements.models import Agreement, CheckIn, Commitment, Item, Version
-from mend.agreements.selectors import board_for, items_in_force
+from mend.agreements.selectors import away, board_for, items_in_force
 from mend.cases import access
 from mend.cases.models import FACILITATING_ROLES, PARTY_ROLES, Case, Participant, Role
 
@@ -78,6 +79,8 @@ def access_version(viewer: Viewer, number: int) -> Version:
         or (not viewer.staff and version.state == Version.State.DRAFT)
     ):
         raise Http404
+    if viewer.party and viewer.place.pk not in party_ids(version) and away(viewer):
+        raise Http404  # a version opened while they were away is nothing of theirs until they are back
     return version
 
 
@@ -111,11 +114,20 @@ def access_item(viewer: Viewer, commitment: Commitment) -> tuple[Item, str]:
     """The item of the version in force behind `commitment`, and the state this viewer may see of it.
 
     The person harmed sees an item of the other side only as their status board shows it: not at all with
-    "never" or "only at the end", and otherwise only whether it is done and checked."""
+    "never" or "only at the end", or when it is owed to another person harmed, and otherwise only whether
+    it is done and checked."""
     found = next((i for i in items_in_force(commitment.agreement) if i.uid == commitment.item_uid), None)
     if found is None:
         raise Http404
     state = commitment.state
+    if (
+        viewer.harmed
+        and found.owner_id != viewer.place.pk
+        and found.owed_to_id not in (None, viewer.place.pk)
+    ):
+        raise Http404  # owed to another person harmed: not this person's to follow
+    if viewer.party and found.owner_id != viewer.place.pk and away(viewer):
+        raise Http404  # away from the process: only their own part
     if viewer.harmed and found.owner_id != viewer.place.pk:
         if board_for(viewer, commitment.agreement)["shows"] != "verified":
             raise Http404

@@ -90,7 +90,7 @@ def commitment_submit(*, actor: User, place: Participant, commitment: Commitment
 def commitment_verify(*, actor: User, commitment: Commitment) -> Commitment:
     """A facilitator has checked the evidence: the item is done. Progress updates follow the person
     harmed's choice; when the last item is done, the agreement is complete."""
-    commitment, _item = _locked(commitment)
+    commitment, item = _locked(commitment)
     case = commitment.agreement.case
     _facilitating(actor, case)
     if commitment.state == Commitment.State.VERIFIED:
@@ -106,7 +106,7 @@ def commitment_verify(*, actor: User, commitment: Commitment) -> Commitment:
         case=case,
         data={"item": commitment.item_uid},
     )
-    progress.item_verified(case=case)
+    progress.item_verified(case=case, item=item)
     in_force = {i.uid for i in selectors.items_in_force(commitment.agreement)}
     done = set(
         Commitment.objects.filter(
@@ -121,7 +121,7 @@ def commitment_verify(*, actor: User, commitment: Commitment) -> Commitment:
 @transaction.atomic
 def commitment_ask_more(*, actor: User, commitment: Commitment, note: str) -> Commitment:
     """The facilitator needs more before the item counts as done; the note says what, kindly."""
-    commitment, _item = _locked(commitment)
+    commitment, item = _locked(commitment)
     case = commitment.agreement.case
     _facilitating(actor, case)
     if commitment.state == Commitment.State.VERIFIED:

@@ -116,10 +116,11 @@ def _kind_label(kind: str) -> str:
     return str(dict(ItemKind.choices).get(kind, kind))
 
 
-def _words_of(version: Version) -> dict:
-    """What the PDF shows: the frozen document once the version was opened for signing, else the draft."""
+def _words_of(version: Version) -> tuple[dict, dict[str, int]]:
+    """What the PDF shows: the frozen document once the version was opened for signing, else the draft;
+    and the document's references back to participant ids (format 1 names them by id)."""
     if version.document_sha256:
-        return json.loads(str(version.document))
+        return json.loads(str(version.document)), doc.ids_by_ref(version)
     items = version.items.select_related("owner").order_by("position", "pk")
     return {
         "case": version.case.reference,
@@ -127,7 +128,11 @@ def _words_of(version: Version) -> dict:
         "terms": str(version.terms),
         "parties": [],
         "items": [doc.item_entry(item) for item in items],
-    }
+    }, {}
+
+
+def _id_of(value, ids: dict[str, int]):
+    return value if isinstance(value, int) or value is None else ids.get(value)
 
 
 def _state_line(version: Version, tz: ZoneInfo) -> tuple[str, str | None]:
@@ -145,31 +150,47 @@ def _state_line(version: Version, tz: ZoneInfo) -> tuple[str, str | None]:
     return _("Draft, not signed."), _("DRAFT: NOT SIGNED")
 
 
-def agreement_pdf(version: Version) -> bytes:
-    """The version as a PDF: its state, shared terms, items and signatures, with pseudonyms only."""
+def agreement_pdf(
+    version: Version, *, names: dict[int, str] | None = None, seen: set[int] | None = None
+) -> bytes:
+    """The version as a PDF: its state, shared terms, items and signatures, with pseudonyms only. `names`
+    and `seen` (mend.agreements.names.names_and_visible) name people as the reader may see them: someone
+    they may not see is "another person harmed", and the name they typed to sign is left out."""
     _fonts()
     program = version.case.program
     tz = ZoneInfo(program.time_zone)
-    words = _words_of(version)
+    words, ids = _words_of(version)
     reference = str(words.get("case") or version.case.reference)
     number = words.get("version") or version.number
-    frozen_names = {party["id"]: party["name"] for party in words.get("parties", [])}
-    owner_ids = {entry.get("owner") for entry in words["items"]}
+    frozen_names = {party["id"]: party.get("name") for party in doc.parties_of(version) if party["id"]}
+    if words.get("v") == doc.FORMAT_1:
+        frozen_names = {party["id"]: party["name"] for party in words.get("parties", [])}
+    owner_ids = {_id_of(entry.get("owner"), ids) for entry in words["items"]}
+    owed_ids = {_id_of(entry.get("owed_to"), ids) for entry in words["items"]} - {None}
     answers = list(version.signatures.order_by("at", "pk"))
     places = {
         p.pk: p
         for p in Participant.objects.filter(
             case_id=version.case_id,
-            pk__in=owner_ids | set(frozen_names) | {a.participant_id for a in answers},
+            pk__in=owner_ids | owed_ids | set(frozen_names) | {a.participant_id for a in answers},
         )
     }
 
     def who(participant_id) -> str:
-        return _person(places.get(participant_id), program, frozen_name=frozen_names.get(participant_id))
+        place = places.get(participant_id)
+        if names is not None and place is not None and place.role not in FACILITATING_ROLES:
+            return names.get(participant_id, _("someone in the case"))
+        return _person(place, program, frozen_name=frozen_names.get(participant_id))
 
     def role_of(participant_id) -> str:
         place = places.get(participant_id)
         return program.word_for(place.role) if place else ""
+
+    def label_of(participant_id) -> str:
+        """Their name and place; someone the reader may not see is named by their place alone."""
+        if seen is not None and participant_id not in seen:
+            return who(participant_id)
+        return f"{who(participant_id)} ({role_of(participant_id)})"
 
     base = ParagraphStyle("body", fontName=FONT, fontSize=10, leading=14)
     small = ParagraphStyle(
@@ -205,8 +226,10 @@ def agreement_pdf(version: Version) -> bytes:
 
     story.append(Paragraph(escape(_("Commitments")), heading))
     for position, entry in enumerate(words["items"], start=1):
+        owed = _id_of(entry.get("owed_to"), ids)
         rows = [
-            (_("Who"), who(entry.get("owner"))),
+            (_("Who"), who(_id_of(entry.get("owner"), ids))),
+            *([(_("Who it is for"), who(owed))] if owed is not None else []),
             (_("Due"), _day(date.fromisoformat(entry["due_on"]))),
             (_("How it will be checked"), entry.get("verification", "")),
             *_detail_lines(entry.get("kind", ""), entry.get("details") or {}),
@@ -242,11 +265,17 @@ def agreement_pdf(version: Version) -> bytes:
     answered = set()
     for answer in answers:
         answered.add(answer.participant_id)
-        party = f"{who(answer.participant_id)} ({role_of(answer.participant_id)})"
+        party = label_of(answer.participant_id)
         day = _local_day(answer.at, tz)
         if answer.decision == Signature.Decision.SIGNED:
+            typed = seen is None or answer.participant_id in seen
             lines = [
-                Paragraph(_markup(_("Signed as “%(name)s”") % {"name": str(answer.typed_name)}), label),
+                Paragraph(
+                    _markup(
+                        _("Signed as “%(name)s”") % {"name": str(answer.typed_name)} if typed else _("Signed")
+                    ),
+                    label,
+                ),
                 Paragraph(_markup(_("%(party)s, on %(day)s") % {"party": party, "day": day}), base),
                 Paragraph(
                     _markup(
@@ -262,9 +291,9 @@ def agreement_pdf(version: Version) -> bytes:
                 Paragraph(_markup(_("Chose not to sign, on %(day)s") % {"day": day}), base),
             ]
         story += [KeepTogether([*lines, Spacer(1, 6)])]
-    for party_id in frozen_names:
+    for party_id in frozen_names if version.state == Version.State.SIGNING else ():
         if party_id not in answered:
-            party = f"{who(party_id)} ({role_of(party_id)})"
+            party = label_of(party_id)
             story.append(Paragraph(_markup(_("%(party)s: not signed yet") % {"party": party}), base))
     if not answers and not frozen_names:
         story.append(Paragraph(escape(_("Nobody has signed this version: it is a draft.")), base))

@@ -26,6 +26,14 @@ class ItemForm(forms.Form):
         label=_("What will be done"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
     )
     owner = forms.TypedChoiceField(label=_("Who does it"), coerce=int, choices=())
+    owed_to = forms.TypedChoiceField(
+        label=_("Who it is for"),
+        help_text=_("Only the people it is for hear how it is going."),
+        coerce=int,
+        empty_value=None,
+        required=False,
+        choices=(),
+    )
     due_on = forms.DateField(label=_("Due by"), widget=DATE)
     verification = forms.CharField(
         label=_("How it will be checked"),
@@ -66,9 +74,10 @@ class ItemForm(forms.Form):
         "what",
     )
 
-    def __init__(self, *args, owners=(), **kwargs):
+    def __init__(self, *args, owners=(), owed=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].choices = list(owners)
+        self.fields["owed_to"].choices = list(owed) or [("", "")]
 
     def details(self) -> dict:
         return {name: self.cleaned_data.get(name, "") for name in self.DETAIL_FIELDS}

@@ -62,6 +62,9 @@ class Version(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     opened_at = models.DateTimeField(null=True, blank=True)
     signed_at = models.DateTimeField(null=True, blank=True)
+    # Frozen with the document: the opaque reference the document gives each person it names, by
+    # participant id ({"<id>": "<ref>"}), so that what every party signs names nobody (docs/agreements.md).
+    refs = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["agreement", "number"], name="one_number_per_version")]
@@ -80,6 +83,10 @@ class Item(models.Model):
     description = SealedTextField(case_from="case_id")
     details = SealedJSONField(case_from="case_id")
     owner = models.ForeignKey("cases.Participant", on_delete=models.PROTECT, related_name="+")
+    # The person harmed the item is owed to; None: owed to every person harmed in the case.
+    owed_to = models.ForeignKey(
+        "cases.Participant", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     due_on = models.DateField()
     verification = SealedTextField(case_from="case_id")
 

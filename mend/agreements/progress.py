@@ -5,7 +5,14 @@ the job worker delivers it when it is due, and only if their choice and consent 
 a change of mind applies at once, even to updates already waiting. An update is a short system notice
 that carries a count at most ("2 of 5 items are done and checked"), never what an item is or anything
 anyone wrote. It goes to the person harmed only: nothing about them travels to the person responsible
-this way."""
+this way.
+
+With several people harmed, each hears only of the items owed to them (`Item.owed_to` them, or to every
+person harmed): the figures count those items alone, and an item checked queues an update only for the
+people it is owed to. A person off their path (on a break, stopped or excluded: mend.readiness.rules)
+gets nothing while away: nothing is queued for someone who stopped or was excluded, and nothing waiting
+is delivered while they are away (a break or an exclusion holds it until they are back; withdrawing
+consent cancels it). Someone on a break hears where things stand when they come back."""
 
 from datetime import datetime, timedelta
 
@@ -17,6 +24,8 @@ from mend.agreements.models import Agreement, Commitment, Outcome, ProgressUpdat
 from mend.cases.models import Case, Notice, Participant, Role, Stage
 from mend.consent.models import HarmedPartyChoices, ProgressUpdates, Scope
 from mend.consent.selectors import choices_of, current_scopes, withdrawn_ids
+from mend.readiness import rules
+from mend.readiness.snapshot import consent_snapshot
 
 Trigger = ProgressUpdate.Trigger
 State = ProgressUpdate.State
@@ -36,12 +45,28 @@ def wanted(place: Participant) -> set[str]:
 
 
 def _recipients(case: Case) -> list[Participant]:
-    """The people harmed in the case, and only them: never the person responsible, never a supporter."""
-    return list(
-        case.participants.filter(
-            role=Role.HARMED_PARTY, removed_at__isnull=True, joined_at__isnull=False, user__isnull=False
-        ).order_by("pk")
-    )
+    """The people harmed in the case, and only them: never the person responsible, never a supporter,
+    never someone who stopped or was excluded. Someone on a break is queued for, and the update waits
+    for their return (_deliver)."""
+    snap = consent_snapshot(case)
+    return [
+        p
+        for p in snap.places
+        if p.role == Role.HARMED_PARTY
+        and p.user_id
+        and p.has_joined
+        and rules.standing_of(snap, p) not in (rules.STOPPED, rules.EXCLUDED)
+    ]
+
+
+def standing(place: Participant) -> str:
+    """Where the person stands on their own path now (mend.readiness.rules.standing_of)."""
+    return rules.standing_of(consent_snapshot(place.case), place)
+
+
+def owed_to(item, place: Participant) -> bool:
+    """Whether this item is owed to this person harmed: to them, or to every person harmed."""
+    return item.owed_to_id is None or item.owed_to_id == place.pk
 
 
 def _reachable(place: Participant) -> bool:
@@ -56,9 +81,10 @@ def _reachable(place: Participant) -> bool:
     )
 
 
-def figures_of(agreement: Agreement | None) -> tuple[int, int]:
-    """How many items of the version in force are done and checked, out of how many."""
-    uids = [item.uid for item in selectors.items_in_force(agreement)]
+def figures_of(agreement: Agreement | None, place: Participant | None = None) -> tuple[int, int]:
+    """How many items of the version in force are done and checked, out of how many: of those owed to
+    `place` when given (a person harmed hears only of their own), else of them all."""
+    uids = [item.uid for item in selectors.items_in_force(agreement) if place is None or owed_to(item, place)]
     if not uids:
         return 0, 0
     done = Commitment.objects.filter(
@@ -88,12 +114,13 @@ def _queue(place: Participant, trigger: str, due_at: datetime) -> ProgressUpdate
     )
 
 
-def item_verified(*, case: Case) -> list[ProgressUpdate]:
-    """A commitment was checked and done: an update for each person harmed who asked to hear each time.
-    One waiting update is enough, as its count is taken when it is delivered."""
+def item_verified(*, case: Case, item=None) -> list[ProgressUpdate]:
+    """A commitment was checked and done: an update for each person harmed who asked to hear each time and
+    whom the item (when given) is owed to. One waiting update is enough, as its count is taken when it is
+    delivered."""
     queued = []
     for place in _recipients(case):
-        if Trigger.VERIFIED not in wanted(place):
+        if Trigger.VERIFIED not in wanted(place) or (item is not None and not owed_to(item, place)):
             continue
         if ProgressUpdate.objects.filter(
             recipient=place, trigger=Trigger.VERIFIED, state=State.QUEUED
@@ -179,6 +206,8 @@ def periodic_due(*, now: datetime) -> int:
             continue
         if selectors.version_in_force(agreement) is None or not _reachable(place):
             continue
+        if standing(place) in (rules.STOPPED, rules.EXCLUDED):
+            continue  # nothing new while they are away (a break holds the summary until they are back)
         last = (
             ProgressUpdate.objects.filter(recipient=place, trigger=Trigger.PERIODIC)
             .exclude(state=State.CANCELLED)
@@ -201,12 +230,12 @@ def _deliver(update: ProgressUpdate, now: datetime) -> bool:
         update.state = State.CANCELLED
         update.save(update_fields=["state"])
         return False
-    if place.paused_at is not None:
-        return False  # taking a break: the update waits until they are ready again
+    if place.paused_at is not None or standing(place) in rules.LEFT_OUT:
+        return False  # on a break or excluded: the update waits until they are back
     if update.trigger == Trigger.COMPLETION:
         notice = Notice(case_id=place.case_id, recipient=place, kind=Notice.Kind.AGREEMENT_COMPLETE)
     else:
-        done, total = figures_of(selectors.agreement_of(place.case))
+        done, total = figures_of(selectors.agreement_of(place.case), place)
         figures = {"done": done, "of": total} if total else None
         notice = Notice(
             case_id=place.case_id, recipient=place, kind=Notice.Kind.PROGRESS_UPDATE, figures=figures

@@ -22,6 +22,8 @@ from mend.agreements.models import Agreement, Commitment, Version
 from mend.cases import notices
 from mend.cases.models import Participant, Stage
 from mend.consent.selectors import withdrawn_ids
+from mend.readiness import rules
+from mend.readiness.snapshot import consent_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +41,16 @@ def email_of(place: Participant) -> str | None:
 
 
 def _reachable(owner: Participant) -> bool:
-    """Still in the case and taking part, and not on a break (scheduled contact waits for them)."""
+    """Still in the case and on their path: not on a break, stopped or excluded (nothing reaches a person
+    while they are away; mend.readiness.rules.LEFT_OUT)."""
     return (
         owner.removed_at is None
         and owner.joined_at is not None
         and owner.user_id is not None
         and owner.paused_at is None
+        and owner.excluded_at is None
         and owner.pk not in withdrawn_ids([owner])
+        and rules.on_path(consent_snapshot(owner.case), owner)
     )
 
 

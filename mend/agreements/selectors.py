@@ -10,6 +10,8 @@ from mend.agreements import document as doc
 from mend.agreements.models import Agreement, Commitment, Item, Signature, Version
 from mend.agreements.services import build_document
 from mend.consent.selectors import choices_of
+from mend.readiness import rules
+from mend.readiness.snapshot import consent_snapshot
 
 
 def agreement_of(case) -> Agreement | None:
@@ -26,7 +28,7 @@ def version_in_force(agreement: Agreement | None) -> Version | None:
 def items_of(version: Version | None) -> list[Item]:
     if version is None:
         return []
-    return list(version.items.select_related("owner").order_by("position", "pk"))
+    return list(version.items.select_related("owner", "owed_to").order_by("position", "pk"))
 
 
 def items_in_force(agreement: Agreement | None) -> list[Item]:
@@ -96,7 +98,18 @@ def version_check(version: Version) -> VersionCheck:
 # --- the status board -----------------------------------------------------------------------------------
 
 
-def board_for(viewer, agreement: Agreement | None) -> dict:
+def away(viewer) -> bool:
+    """A party off their path (on a break, stopped or excluded): their pages show nothing new while they
+    are away, only their own part."""
+    return bool(viewer.party and not rules.on_path(consent_snapshot(viewer.case), viewer.place))
+
+
+def owed_to_viewer(viewer, item: Item) -> bool:
+    """Whether a person harmed hears of this item: owed to them, or to every person harmed."""
+    return item.owed_to_id is None or item.owed_to_id == viewer.place.pk
+
+
+def board_for(viewer, agreement: Agreement | None, names: dict[int, str] | None = None) -> dict:
     """The status board, limited to what the viewer's role may see:
 
     - staff who run the case: every item, its state, owner, due date, and whether it is overdue;
@@ -106,7 +119,9 @@ def board_for(viewer, agreement: Agreement | None) -> dict:
     - anyone else taking part: whether there is an agreement in force, and whether it is complete.
 
     Items the viewer carries themselves are always theirs to see, with where they stand (`own`, when the
-    rest of the board does not show them)."""
+    rest of the board does not show them). With several people harmed, each sees and counts only the items
+    owed to them (or to everyone harmed). `names` (mend.agreements.names.names_for) names the owner and the
+    person owed on each row as this viewer may see them."""
 
     version = version_in_force(agreement)
     board = {
@@ -121,13 +136,19 @@ def board_for(viewer, agreement: Agreement | None) -> dict:
     if version is None:
         return board
     items = items_of(version)
+    if viewer.harmed:
+        items = [i for i in items if owed_to_viewer(viewer, i) or i.owner_id == viewer.place.pk]
+    names = names or {}
     states = commitments_by_uid(agreement)
     board["total"] = len(items)
     board["done"] = sum(
         1 for i in items if i.uid in states and states[i.uid].state == Commitment.State.VERIFIED
     )
     board["complete"] = agreement.completed_at is not None or (bool(items) and board["done"] == len(items))
-    if viewer.staff or (viewer.party and not viewer.harmed):
+    if away(viewer):
+        board["shows"] = "away"  # only their own items, below
+        board["total"] = board["done"] = 0
+    elif viewer.staff or (viewer.party and not viewer.harmed):
         board["shows"] = "all"
     elif viewer.harmed:
         choice = choices_of(viewer.place).progress_updates
@@ -153,6 +174,8 @@ def board_for(viewer, agreement: Agreement | None) -> dict:
                 "state": state,
                 "mine": mine,
                 "overdue": state != Commitment.State.VERIFIED and item.due_on < today,
+                "owner_name": names.get(item.owner_id, ""),
+                "owed_name": names.get(item.owed_to_id, "") if item.owed_to_id else "",
             }
         )
     return board

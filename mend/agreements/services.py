@@ -14,9 +14,11 @@ from mend.accounts.models import KeyBundle, User
 from mend.agreements import document as doc
 from mend.agreements.models import Agreement, Commitment, Item, ItemKind, Signature, Version
 from mend.audit.codes import AuditCode
-from mend.cases.models import FACILITATING_ROLES, PARTY_ROLES, Case, Participant
+from mend.cases.models import FACILITATING_ROLES, PARTY_ROLES, Case, Participant, Role
 from mend.core import validators
 from mend.core.errors import Conflict, DomainError
+from mend.readiness import rules
+from mend.readiness.snapshot import consent_snapshot
 
 DRAFTING_STAGES = ("encounter", "agreement", "follow_up")
 MAX_TEXT = 2000
@@ -39,12 +41,10 @@ def _facilitating(actor: User, case: Case) -> None:
 
 
 def signing_parties(case: Case) -> list[Participant]:
-    """Who signs: every party (harmed and responsible) who joined and is still in the case."""
-    return list(
-        case.participants.filter(
-            role__in=PARTY_ROLES, joined_at__isnull=False, removed_at__isnull=True, user__isnull=False
-        ).order_by("pk")
-    )
+    """Who signs: every party (harmed and responsible) who joined and is on their path now. A person on a
+    break, stopped or excluded is left out of what is signed while they are away; when they come back, an
+    amendment includes them (mend.readiness.rules.parties)."""
+    return [p for p in rules.parties(consent_snapshot(case)) if p.user_id]
 
 
 def _draft_of(version: Version) -> Version:
@@ -88,6 +88,7 @@ def agreement_draft(*, actor: User, case: Case) -> Version:
                 description=str(item.description),
                 details=dict(item.details or {}),
                 owner_id=item.owner_id,
+                owed_to_id=item.owed_to_id,
                 due_on=item.due_on,
                 verification=str(item.verification),
             )
@@ -138,7 +139,7 @@ def clean_details(kind: str, details: dict) -> dict:
         return {
             "amount": _money(details.get("amount", ""), "amount"),
             "currency": currency,
-            "schedule": text("schedule", _("the payment schedule"), required=True),
+            "schedule": text("schedule", _("payment schedule"), required=True),
         }
     if kind == ItemKind.SERVICE:
         try:
@@ -147,15 +148,17 @@ def clean_details(kind: str, details: dict) -> dict:
             raise DomainError(_("Write the hours as a whole number, like 20."), field="hours") from None
         if not 1 <= hours <= 2000:
             raise DomainError(_("The hours must be from 1 to 2000."), field="hours")
-        return {"hours": hours, "where": text("where", _("where the service happens"))}
+        return {"hours": hours, "where": text("where", _("place where the service happens"))}
     if kind in (ItemKind.LEARNING, ItemKind.COUNSELLING):
-        return {"programme": text("programme", _("the course or programme"), required=True)}
+        return {"programme": text("programme", _("course or programme"), required=True)}
     if kind == ItemKind.APOLOGY:
-        return {"channel": text("channel", _("how the letter is passed on"))}
+        return {"channel": text("channel", _("way the letter is passed on"))}
     if kind == ItemKind.BEHAVIOUR:
-        return {"spaces": text("spaces", _("the spaces or kinds of contact"))}
+        return {"spaces": text("spaces", _("spaces or kinds of contact"))}
     if kind == ItemKind.DIGITAL_REPAIR:
-        return {"what": text("what", _("what is taken down, deleted, returned or fixed"), required=True)}
+        return {
+            "what": text("what", _("list of what is taken down, deleted, returned or fixed"), required=True)
+        }
     return {}
 
 
@@ -171,8 +174,10 @@ def item_save(
     verification: str,
     details: dict | None = None,
     uid: str | None = None,
+    owed_to: Participant | None = None,
 ) -> Item:
-    """Adds an item to a draft, or changes one (`uid`)."""
+    """Adds an item to a draft, or changes one (`uid`). `owed_to` is the person harmed it is owed to;
+    None: every person harmed."""
     _facilitating(actor, version.case)
     version = _draft_of(version)
     if kind not in ItemKind.values:
@@ -190,6 +195,16 @@ def item_save(
         )
     ):
         raise DomainError(_("Choose who will do this from the people in the case."), field="owner")
+    if owed_to is not None and (
+        owed_to.case_id != version.case_id
+        or owed_to.removed_at is not None
+        or owed_to.role != Role.HARMED_PARTY
+    ):
+        word = version.case.program.word_for(Role.HARMED_PARTY)
+        raise DomainError(
+            _("Choose whom this is for from the %(people)s in the case, or everyone.") % {"people": word},
+            field="owed_to",
+        )
     if not isinstance(due_on, date):
         raise DomainError(_("Give a due date, like 2027-03-31."), field="due_on")
     if due_on < timezone.localdate():
@@ -199,6 +214,7 @@ def item_save(
         "description": description,
         "details": cleaned,
         "owner": owner,
+        "owed_to": owed_to,
         "due_on": due_on,
         "verification": verification,
     }
@@ -231,9 +247,25 @@ def item_remove(*, actor: User, version: Version, uid: str) -> None:
 
 
 def build_document(version: Version) -> dict:
-    items = list(version.items.select_related("owner").order_by("position", "pk"))
-    parties = [p for p in signing_parties(version.case)]
-    return doc.document_of(version, items, parties)
+    """The version's document: as frozen (its parties and references) once it was opened for signing, else
+    as it would be frozen now, with new references."""
+    return document_with_ids(version)[0]
+
+
+def document_with_ids(version: Version) -> tuple[dict, dict[str, int]]:
+    """build_document, and its references back to participant ids (for staff and the pages' names)."""
+    items = list(version.items.select_related("owner", "owed_to").order_by("position", "pk"))
+    frozen = doc.parties_of(version)
+    if frozen:
+        by_id = {p.pk: p for p in Participant.objects.filter(pk__in=[f["id"] for f in frozen])}
+        parties = [by_id[f["id"]] for f in frozen if f["id"] in by_id]
+        if doc.frozen(version).get("v") == doc.FORMAT_1:
+            return doc.document_v1_of(version, items, parties), {}
+    else:
+        parties = signing_parties(version.case)
+    people = [*parties, *(i.owner for i in items), *(i.owed_to for i in items)]
+    refs = doc.refs_for(version, people)
+    return doc.document_of(version, items, parties, refs), {ref: int(pk) for pk, ref in refs.items()}
 
 
 @transaction.atomic
@@ -247,12 +279,16 @@ def version_open(*, actor: User, version: Version) -> Version:
     roles = {p.role for p in parties}
     if not set(PARTY_ROLES) <= roles:
         raise Conflict(_("Both sides need to be in the case before they can sign."))
-    text = doc.canonical_text(build_document(version))
+    items = list(version.items.select_related("owner", "owed_to").order_by("position", "pk"))
+    version.refs = {}
+    refs = doc.refs_for(version, [*parties, *(i.owner for i in items), *(i.owed_to for i in items)])
+    text = doc.canonical_text(doc.document_of(version, items, parties, refs))
+    version.refs = refs
     version.document = text
     version.document_sha256 = doc.sha256_of(text)
     version.state = Version.State.SIGNING
     version.opened_at = timezone.now()
-    version.save(update_fields=["document", "document_sha256", "state", "opened_at"])
+    version.save(update_fields=["document", "document_sha256", "refs", "state", "opened_at"])
     audit.record(
         actor=actor,
         code=AuditCode.AGREEMENT_OPENED,
@@ -276,8 +312,9 @@ def version_withdraw(*, actor: User, version: Version) -> Version:
     version.state = Version.State.DRAFT
     version.document = ""
     version.document_sha256 = ""
+    version.refs = {}
     version.opened_at = None
-    version.save(update_fields=["state", "document", "document_sha256", "opened_at"])
+    version.save(update_fields=["state", "document", "document_sha256", "refs", "opened_at"])
     audit.record(
         actor=actor,
         code=AuditCode.AGREEMENT_WITHDRAWN,
@@ -294,8 +331,15 @@ def _answering(actor: User, place: Participant, version: Version) -> Version:
     version = Version.objects.select_for_update().select_related("case").get(pk=version.pk)
     if version.case_id != place.case_id or version.state != Version.State.SIGNING:
         raise Conflict(_("This version is not waiting for signatures."))
-    if place.pk not in {party["id"] for party in doc.parties_of(version)}:
+    if place.pk not in doc.party_ids(version):
         raise Conflict(_("This version was written before you joined. Ask your facilitator for a new one."))
+    if not rules.on_path(consent_snapshot(version.case), place):
+        raise Conflict(
+            _(
+                "You are away from the process for now, so there is nothing to sign. "
+                "Your facilitator can help."
+            )
+        )
     if version.signatures.filter(participant=place).exists():
         raise Conflict(_("You have already answered for this version. Nothing more is needed."))
     return version
@@ -336,15 +380,44 @@ def version_sign(
         case=version.case,
         data={"version": version.number, "role": place.role},
     )
-    signed = set(
-        version.signatures.filter(decision=Signature.Decision.SIGNED).values_list("participant_id", flat=True)
-    )
-    if {party["id"] for party in doc.parties_of(version)} <= signed:
-        _version_in_force(actor=actor, version=version)
+    _in_force_when_signed(actor=actor, version=version)
     return answer
 
 
-def _version_in_force(*, actor: User, version: Version) -> None:
+def _in_force_when_signed(*, actor: User, version: Version) -> bool:
+    """The version comes into force once every party it names who is on their path has signed, with at
+    least one person on each side among them. A person on a break, stopped or excluded is left out of it
+    and not bound by it; an amendment includes them when they come back."""
+    named = doc.party_ids(version)
+    bound = {p.pk: p for p in rules.parties(consent_snapshot(version.case)) if p.pk in named}
+    if not set(PARTY_ROLES) <= {p.role for p in bound.values()}:
+        return False
+    signed = set(
+        version.signatures.filter(decision=Signature.Decision.SIGNED).values_list("participant_id", flat=True)
+    )
+    if not set(bound) <= signed:
+        return False
+    _version_in_force(actor=actor, version=version, left_out=len(named - set(bound)))
+    return True
+
+
+@transaction.atomic
+def signing_recheck(*, actor: User, place: Participant) -> Version | None:
+    """A person left their path (stopped, a break, excluded) while a version naming them waits for
+    signatures: it is checked again, and comes into force when everyone else has signed. Registered on
+    mend.consent.hooks from AgreementsConfig.ready(); returns the version put in force, if any."""
+    version = (
+        Version.objects.select_for_update()
+        .select_related("case__program", "agreement")
+        .filter(case_id=place.case_id, state=Version.State.SIGNING)
+        .first()
+    )
+    if version is None or place.pk not in doc.party_ids(version):
+        return None
+    return version if _in_force_when_signed(actor=actor, version=version) else None
+
+
+def _version_in_force(*, actor: User, version: Version, left_out: int = 0) -> None:
     now = timezone.now()
     Version.objects.filter(agreement=version.agreement, state=Version.State.SIGNED).update(
         state=Version.State.SUPERSEDED
@@ -365,7 +438,7 @@ def _version_in_force(*, actor: User, version: Version) -> None:
         code=AuditCode.AGREEMENT_IN_FORCE,
         target=version,
         case=version.case,
-        data={"version": version.number},
+        data={"version": version.number, "left_out": left_out},
     )
 
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_POST
 
-from mend.agreements import access, commitments, contexts, exports, forms, selectors, services
+from mend.agreements import access, commitments, contexts, exports, forms, names, services
 from mend.agreements.models import Commitment
 from mend.core import at_rest, edges
 from mend.dialogue import services as dialogue_services
@@ -87,9 +87,15 @@ def _item_save(request, viewer, version, form):
 
     def save(data):
         owner = contexts.participant_of(viewer.case, data["owner"])
+        owed_to = contexts.participant_of(viewer.case, data["owed_to"]) if data.get("owed_to") else None
         fields = {k: data[k] for k in ("kind", "description", "due_on", "verification")}
         return services.item_save(
-            actor=request.user, version=version, owner=owner, details=form.details(), **fields
+            actor=request.user,
+            version=version,
+            owner=owner,
+            owed_to=owed_to,
+            details=form.details(),
+            **fields,
         )
 
     return save
@@ -100,7 +106,9 @@ def _item_save(request, viewer, version, form):
 def draft_item(request, reference, number):
     viewer = access.access_facilitator(request.user, reference)
     version = access.access_version(viewer, number)
-    form = forms.ItemForm(request.POST, owners=contexts.owners(viewer.case))
+    form = forms.ItemForm(
+        request.POST, owners=contexts.owners(viewer.case), owed=contexts.owed_choices(viewer.case)
+    )
     if edges.submit(request, form, _item_save(request, viewer, version, form)).ok:
         messages.success(request, _("The item is added."))
         return _to_version(reference, number)
@@ -188,7 +196,10 @@ def version_decline(request, reference, number):
 def version_pdf(request, reference, number):
     viewer = access.access_agreement_viewer(request.user, reference)
     version = access.access_version(viewer, number)
-    response = HttpResponse(exports.agreement_pdf(version), content_type="application/pdf")
+    who, seen = names.names_and_visible(viewer)
+    response = HttpResponse(
+        exports.agreement_pdf(version, names=who, seen=seen), content_type="application/pdf"
+    )
     response["Content-Disposition"] = f'attachment; filename="{exports.pdf_filename(version)}"'
     return response
 
@@ -202,7 +213,7 @@ def calendar(request, reference):
     agreement = access.access_agreement(viewer)
     body = exports.agreement_ics(
         agreement,
-        items=selectors.items_in_force(agreement),
+        items=contexts.calendar_items(viewer, agreement),
         check_ins=contexts.calendar_check_ins(viewer, agreement),
         program_tz=viewer.case.program.time_zone,
     )

@@ -127,6 +127,12 @@ def manages_case(user: User, case_id: int) -> bool:
     return Case.objects.filter(managed_case_test(user), pk=case_id).exists()
 
 
+def facilitates_case(user: User, case_id: int) -> bool:
+    """Whether the user facilitates this case themselves (a current place as facilitator or co-facilitator,
+    still a member of its program, account active): the decisions about one person's path are theirs."""
+    return _runs_cases(user) and _places_run(user).filter(case_id=case_id).exists()
+
+
 def _with_requests_flag(cases: QuerySet[Case]) -> QuerySet[Case]:
     # Whether anyone waits for approval to join the case's team, in the same query: the staff case page
     # reads the requests only when there are some (selectors.pending_assignment_requests).

@@ -2,6 +2,7 @@
 
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from mend.accounts.models import User
 from mend.assessments.models import Outcome, SafetyPlan
@@ -13,8 +14,19 @@ from mend.circles.minutes import alerts_for
 from mend.consent.models import Consent, HarmedPartyChoices, Scope
 from mend.consent.selectors import choices_of, current_scopes
 from mend.meetings.models import Meeting
+from mend.readiness import rules
 from mend.readiness.rules import contact_missing, encounter_missing
 from mend.readiness.snapshot import snapshot_of
+
+# Each person's standing on their own path, in the staff page's plain words (mend.readiness.rules).
+STANDING_WORDS = {
+    rules.INVITED: _("invited"),
+    rules.TAKING_PART: _("taking part"),
+    rules.ON_BREAK: _("on a break"),
+    rules.STOPPED: _("stopped taking part"),
+    rules.EXCLUDED: _("not in the process for now"),
+    rules.FINISHED: _("finished"),
+}
 
 
 def participant_home(user) -> dict:
@@ -163,8 +175,10 @@ def participant_overview(place: Participant) -> dict:
         "facilitators": facilitators,
         "notices": notices,
         "sessions": sessions,
-        "taking_part": "take_part" in current_scopes(place),
+        "taking_part": "take_part" in current_scopes(place) and place.excluded_at is None,
         "on_break": place.paused_at is not None,
+        # Staff marked them as not in the process for now: they come back by consenting to take part again.
+        "excluded": place.excluded_at is not None,
         "has_safety_plan": SafetyPlan.objects.filter(participant=place).exists(),
         "is_party": place.role in (Role.HARMED_PARTY, Role.RESPONSIBLE_PARTY),
     }
@@ -174,7 +188,7 @@ def participant_overview(place: Participant) -> dict:
         overview["acknowledgment"] = acknowledgment_state(place)
 
         harmed = case.participants.filter(
-            role=Role.HARMED_PARTY, removed_at__isnull=True, joined_at__isnull=False
+            role=Role.HARMED_PARTY, removed_at__isnull=True, joined_at__isnull=False, excluded_at__isnull=True
         )
 
         chosen = dict(
@@ -218,12 +232,20 @@ def preparation_overview(case: Case, user: User) -> dict:
             "acknowledgment": snap.acknowledgment_of(p) if p.role == Role.RESPONSIBLE_PARTY else "",
             "has_safety_plan": snap.has_safety_plan(p),
             "on_break": p.paused_at is not None,
+            "standing": rules.standing_of(snap, p),
+            "standing_label": STANDING_WORDS[rules.standing_of(snap, p)],
             "facilitates": facilitates,
+            "settings_form": forms.PersonSettingsForm(
+                initial={"time_zone": p.time_zone, "preferred_language": p.preferred_language},
+                prefix=f"p{p.pk}",
+            ),
+            "exclude_form": forms.ExcludeForm(prefix=f"x{p.pk}"),
         }
         for p in parties
     ]
     return {
         "preparation": rows,
+        "person_forms": facilitates,
         "missing_for_encounter": encounter_missing(snap),
         "sessions": list(Meeting.objects.filter(case=case).order_by("-starts_at")[:20]),
     }

@@ -6,9 +6,11 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from mend.accounts.forms import TIME_ZONE_CHOICES
 from mend.cases import selectors, workflow
 from mend.cases.models import ClosureReason, HarmCategory, ReferralSource, Role, Stage
 from mend.cases.services import INVITABLE_ROLES
+from mend.core.validators import LANGUAGE_CHOICES
 
 
 class IntakeForm(forms.Form):
@@ -157,3 +159,17 @@ class AssignForm(forms.Form):
     def __init__(self, *args, candidates, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["facilitator"].choices = [(u.pk, u.display_name) for u in candidates]
+
+
+class ExcludeForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why, for the team only (the person and the others never see it)"),
+        min_length=3,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class PersonSettingsForm(forms.Form):
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=TIME_ZONE_CHOICES)
+    preferred_language = forms.ChoiceField(label=_("Language"), choices=LANGUAGE_CHOICES)

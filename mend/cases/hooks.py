@@ -25,6 +25,10 @@ class WithdrawnIds(Protocol):
     def __call__(self, participants: list["Participant"]) -> set[int]: ...
 
 
+class ToldOfLeaving(Protocol):
+    def __call__(self, case: "Case", place: "Participant") -> list["Participant"]: ...
+
+
 class CaseStep(Protocol):
     def __call__(self, *, actor: "User", case: "Case") -> object: ...
 
@@ -39,6 +43,9 @@ guards_missing: Answer[GuardsMissing] = Answer("the guards of a case's step")
 conflict_declared: Answer[ConflictDeclared] = Answer("a staff member's conflict of interest in a case")
 # Asked (consent): which of these people withdrew from taking part; no notice reaches them.
 withdrawn_ids: Answer[WithdrawnIds] = Answer("who withdrew from taking part")
+# Asked (readiness): the parties on their path who are told, with no name, that one person will not take part
+# for now: everyone on the other side, and those on the same side who may see that person.
+told_of_leaving: Answer[ToldOfLeaving] = Answer("who is told that one person will not take part")
 
 # Told (meetings): a facilitator's place ended; they leave the case's open meetings at once.
 place_left: Listeners[PlaceStep] = Listeners("a facilitator's place ended")

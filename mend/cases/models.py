@@ -192,6 +192,7 @@ class Notice(models.Model):
         ITEM_OVERDUE = "item_overdue", _("an item is past its due date")
         MEETING_REMINDER = "meeting_reminder", _("meeting coming up")
         TEAM_JOINED = "team_joined", _("someone joined the team")
+        ONE_NOT_TAKING_PART = "one_not_taking_part", _("one person will not take part for now")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notices")
     recipient = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="notices")

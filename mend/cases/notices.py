@@ -8,7 +8,8 @@ from mend.cases.models import FACILITATING_ROLES, Case, Notice, Participant, Rol
 
 
 def _joined(case: Case):
-    """People who can be told things: joined, still in the case, and not withdrawn (nothing reaches them)."""
+    """People who can be told things: joined, still in the case, and neither withdrawn nor marked as not
+    in the process (nothing reaches them)."""
     people = list(case.participants.filter(removed_at__isnull=True, joined_at__isnull=False))
     gone = hooks.withdrawn_ids.ask(people)
     return [p for p in people if p.pk not in gone]
@@ -27,6 +28,26 @@ def process_paused(*, case: Case, because_of: Participant) -> None:
         [p for p in people if p.role in FACILITATING_ROLES],
         Notice.Kind.SUPPORT_PROMPT,
         about=because_of,
+    )
+
+
+def one_not_taking_part(*, case: Case, who: Participant) -> None:
+    """A party stepped back (stopped, took a break, or staff marked them as not in the process) while the case
+    goes on for the others. The facilitators hear who, to offer support; the parties who had contact with
+    them hear only that one person will not take part for now: never who or why. Nothing reaches the
+    person."""
+    people = _joined(case)
+    told = {p.pk for p in hooks.told_of_leaving.ask(case, who)}
+    _send(
+        case,
+        [p for p in people if p.pk in told and p.pk != who.pk and p.role not in FACILITATING_ROLES],
+        Notice.Kind.ONE_NOT_TAKING_PART,
+    )
+    _send(
+        case,
+        [p for p in people if p.role in FACILITATING_ROLES],
+        Notice.Kind.SUPPORT_PROMPT,
+        about=who,
     )
 
 
@@ -118,6 +139,7 @@ def text_of(notice: Notice) -> str:
         Notice.Kind.AGREEMENT_COMPLETE: _(
             "The agreement has been completed. Your facilitator can tell you more if you would like."
         ),
+        Notice.Kind.ONE_NOT_TAKING_PART: _("One person will not take part for now."),
         Notice.Kind.TEAM_JOINED: _(
             "%(name)s has joined the facilitators of this process. From now on they also receive the "
             "messages you send to your facilitators."

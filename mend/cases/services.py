@@ -14,7 +14,7 @@ from mend.accounts.keys import check_auth_key, key_bundle_create
 from mend.accounts.models import Invitation, Membership, Program, User
 from mend.audit.codes import AuditCode
 from mend.cases import hooks, notices, workflow
-from mend.cases.access import manages_case
+from mend.cases.access import facilitates_case, manages_case
 from mend.cases.models import (
     FACILITATING_ROLES,
     AssignmentRequest,
@@ -234,13 +234,19 @@ def case_transition(
     return case
 
 
+# What pauses an encounter of its own accord: no facilitator left, or nobody left on one side. One person's
+# narrower consent stops only what involves them (their meetings, their conversations), not the case.
+ENCOUNTER_HOLDS = ("facilitator_assigned", "each_side_taking_part")
+
+
 def case_recheck(*, actor: User, case: Case) -> Case:
     """After any change to consent, choices, preparation records or assignments: meetings that no longer
-    meet their guards are cancelled, and an encounter whose guards stopped holding pauses at once."""
+    meet their guards are cancelled, and an encounter pauses at once when it has no facilitator or nobody
+    left on one side (ENCOUNTER_HOLDS)."""
     case = Case.objects.select_for_update().select_related("program").get(pk=case.pk)
     for step in hooks.case_rechecked:
         step(actor=actor, case=case)
-    if case.stage == workflow.ENCOUNTER and hooks.guards_missing.ask(case, ("encounter_ready",)):
+    if case.stage == workflow.ENCOUNTER and hooks.guards_missing.ask(case, ENCOUNTER_HOLDS):
         return case_transition(actor=actor, case=case, action="pause")
     return case
 
@@ -286,6 +292,39 @@ def participant_invite(
         actor=actor, code=AuditCode.PARTICIPANT_INVITED, target=place, case=case, data={"role": role}
     )
     return invitation, raw
+
+
+@transaction.atomic
+def participant_settings_update(
+    *, actor: User, place: Participant, time_zone: str, preferred_language: str
+) -> Participant:
+    """A facilitator of the case changes a person's time zone and language in this case (dates and the
+    words of their pages and notices follow them). Their account's own settings stay theirs."""
+    if not facilitates_case(actor, place.case_id):
+        raise DomainError(_("Only a facilitator of this case can do this."))
+    if place.role in FACILITATING_ROLES or place.removed_at is not None:
+        raise DomainError(_("Choose a person taking part in this case."))
+    time_zone = validators.time_zone((time_zone or "").strip())
+    preferred_language = validators.language((preferred_language or "").strip())
+    place = Participant.objects.select_for_update(of=("self",)).select_related("case").get(pk=place.pk)
+    if (place.time_zone, place.preferred_language) == (time_zone, preferred_language):
+        return place
+    changed = [
+        name
+        for name, value in (("time_zone", time_zone), ("preferred_language", preferred_language))
+        if getattr(place, name) != value
+    ]
+    place.time_zone = time_zone
+    place.preferred_language = preferred_language
+    place.save(update_fields=changed)
+    audit.record(
+        actor=actor,
+        code=AuditCode.PARTICIPANT_SETTINGS_CHANGED,
+        target=place,
+        case=place.case,
+        data={"role": place.role, "changed": changed},
+    )
+    return place
 
 
 @transaction.atomic

@@ -9,11 +9,19 @@ from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mend.cases import access, contexts, forms, selectors, services
+from mend.consent import services as consent_services
 from mend.core import edges
 
 UNKNOWN_STEP = gettext_noop("That step is not one Mend knows. Use the buttons below.")
 CHOOSE_DECISION = gettext_noop("Choose to approve or decline the request.")
 ASSIGNED = gettext_noop("%(name)s is assigned. They will be asked to declare any conflict of interest.")
+WRITE_A_REASON = gettext_noop("Write a short reason, 3 to 500 characters. Only the team will see it.")
+CHOOSE_SETTINGS = gettext_noop("Choose a time zone and a language from the lists.")
+EXCLUDED = gettext_noop(
+    "%(name)s is marked as not taking part for now. The others are told only that one person will not "
+    "take part for now. They can come back by giving their consent to take part again."
+)
+SETTINGS_SAVED = gettext_noop("The time zone and language of %(name)s are saved.")
 JOIN_REQUESTED = gettext_noop(
     "Your request to join this case is waiting. Another staff member who runs the case must approve "
     "it; the people in the case will then be told that you joined."
@@ -205,4 +213,40 @@ def assignment_decide(request, reference, request_id):
         else _("The request of %(name)s is closed.")
     )
     messages.success(request, done % {"name": waiting.requested_by.display_name})
+    return redirect("cases:detail", reference=reference)
+
+
+@require_POST
+def person_exclude(request, reference, participant_id):
+    """Marks a party as not taking part for now, with a reason kept for the team."""
+    case = access.access_managed_case(request.user, reference)
+    place = access.access_case_place(request.user, case, participant_id)
+    form = forms.ExcludeForm(request.POST, prefix=f"x{participant_id}")
+    if not form.is_valid():
+        return _staff_detail(request, case, error=_(WRITE_A_REASON), status=400)
+    outcome = edges.attempt(
+        lambda: consent_services.participant_exclude(
+            actor=request.user, place=place, reason=form.cleaned_data["reason"]
+        )
+    )
+    if not outcome.ok:
+        return _staff_refused(request, case, outcome)
+    messages.success(request, _(EXCLUDED) % {"name": place.pseudonym})
+    return redirect("cases:detail", reference=reference)
+
+
+@require_POST
+def person_settings(request, reference, participant_id):
+    """A person's time zone and language in this case."""
+    case = access.access_managed_case(request.user, reference)
+    place = access.access_case_place(request.user, case, participant_id)
+    form = forms.PersonSettingsForm(request.POST, prefix=f"p{participant_id}")
+    if not form.is_valid():
+        return _staff_detail(request, case, error=_(CHOOSE_SETTINGS), status=400)
+    outcome = edges.attempt(
+        lambda: services.participant_settings_update(actor=request.user, place=place, **form.cleaned_data)
+    )
+    if not outcome.ok:
+        return _staff_refused(request, case, outcome)
+    messages.success(request, _(SETTINGS_SAVED) % {"name": place.pseudonym})
     return redirect("cases:detail", reference=reference)

@@ -1,6 +1,7 @@
 """The consent pages' contexts: what each page shows, read through the consent selectors."""
 
-from mend.consent import selectors
+from mend.cases.models import Role
+from mend.consent import forms, selectors
 from mend.consent.models import Scope
 from mend.consent.services import SCOPES_FOR_ROLE
 
@@ -25,7 +26,21 @@ def consent_rows(place) -> list[dict]:
 
 def choices_initial(place) -> dict:
     current = selectors.choices_of(place)
-    return {name: getattr(current, name) for name in CHOICE_FIELDS}
+    return {name: getattr(current, name) for name in CHOICE_FIELDS} | {
+        "seen_by_same_side": place.seen_by_same_side
+    }
+
+
+def visibility_form(place, data=None):
+    """The same-side choice on the consent page, for a person responsible only (the person harmed has it on
+    their choices page); None for everyone else."""
+    if place.role != Role.RESPONSIBLE_PARTY:
+        return None
+    return forms.VisibilityForm(
+        data,
+        role_word=place.case.program.word_for(place.role),
+        initial={"seen_by_same_side": place.seen_by_same_side},
+    )
 
 
 def program_texts(program) -> list:

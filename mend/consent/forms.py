@@ -27,6 +27,28 @@ class ChoicesForm(forms.Form):
         label=_("If a summary: every how many weeks?"), required=False, min_value=1, max_value=52
     )
 
+    def __init__(self, *args, role_word: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["seen_by_same_side"] = seen_field(role_word)
+
+
+SEEN_LABEL = _(
+    "Other people in this case who are also a %(role)s may see my pseudonym (only if they agree too)"
+)
+
+
+def seen_field(role_word: str) -> forms.BooleanField:
+    """The choice to be seen by the others on one's own side: off unless the person turns it on."""
+    return forms.BooleanField(label=SEEN_LABEL % {"role": role_word}, required=False)
+
+
+class VisibilityForm(forms.Form):
+    """The same-side choice of a person responsible (a person harmed makes it on their choices page)."""
+
+    def __init__(self, *args, role_word: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["seen_by_same_side"] = seen_field(role_word)
+
 
 class ConsentTextForm(forms.Form):
     scope = forms.ChoiceField(label=_("Consent"), choices=Scope.choices)

@@ -21,9 +21,12 @@ class ChoicesStep(Protocol):
     def __call__(self, *, place: "Participant") -> object: ...
 
 
-# Told (meetings): the person withdrew from taking part; every future meeting they would attend is cancelled.
+# Told (meetings, agreements): the person withdrew from taking part or was excluded; they leave the meetings
+# ahead (a meeting the others cannot hold without them is cancelled); a version waiting for signatures is
+# checked again.
 took_part_withdrawn: Listeners[PersonStep] = Listeners("a person withdrew from taking part")
-# Told (meetings): a party takes a break; their future meetings wait on hold.
+# Told (meetings, agreements): a party takes a break; they leave the meetings ahead (one the others cannot
+# hold without them waits on hold); a version waiting for signatures is checked again.
 break_taken: Listeners[PersonStep] = Listeners("a party takes a break")
 # Told (agreements): the person harmed changed their choices; waiting progress updates follow them.
 choices_changed: Listeners[ChoicesStep] = Listeners("the person harmed changed their choices")

@@ -32,8 +32,10 @@ def choices_of(participant) -> HarmedPartyChoices:
 
 
 def withdrawn_ids(participants) -> set[int]:
-    """Of these people, those who withdrew from taking part and have not come back."""
+    """Of these people, those who withdrew from taking part, or whom staff marked as not in the process, and
+    who have not come back: nothing new reaches them."""
     ids = [p.pk for p in participants]
+    excluded = {p.pk for p in participants if p.excluded_at is not None}
     ever = set(
         Consent.objects.filter(participant__in=ids, scope="take_part").values_list(
             "participant_id", flat=True
@@ -44,4 +46,4 @@ def withdrawn_ids(participants) -> set[int]:
             "participant_id", flat=True
         )
     )
-    return ever - current
+    return (ever - current) | excluded

@@ -9,12 +9,14 @@ from django.utils.translation import gettext as _
 from mend import audit
 from mend.accounts.models import Program, User
 from mend.audit.codes import AuditCode
+from mend.cases import hooks as case_hooks
 from mend.cases import notices, workflow
 from mend.cases import services as case_services
+from mend.cases.access import facilitates_case
 from mend.cases.models import PARTY_ROLES, Case, Participant, Role
 from mend.consent import hooks
 from mend.consent.models import Consent, ConsentText, HarmedPartyChoices, Mode, ProgressUpdates, Scope
-from mend.consent.selectors import current_text
+from mend.consent.selectors import current_text, withdrawn_ids
 from mend.consent.texts import DEFAULT_TEXTS
 from mend.core.errors import Conflict, DomainError
 
@@ -86,7 +88,11 @@ def _check_scope(place: Participant, scope: str) -> None:
 
 @transaction.atomic
 def consent_give(*, actor: User, place: Participant, scope: str, text_sha256: str) -> Consent:
-    """Records consent to the exact wording the person saw; if it changed meanwhile, they read it again."""
+    """Records consent to the exact wording the person saw; if it changed meanwhile, they read it again.
+    Consent to take part given again brings the person back onto their own path: someone staff marked as
+    not in the process is readmitted (their take-part consent, if still current, is renewed), and the
+    facilitators hear that they are ready to continue. A case that paused stays paused until staff resume
+    it."""
     if place.user_id != actor.pk:
         raise DomainError(_("Only the person themselves can give their consent."))
     _check_scope(place, scope)
@@ -96,28 +102,47 @@ def consent_give(*, actor: User, place: Participant, scope: str, text_sha256: st
         raise Conflict(
             _("The wording of this consent has just changed. Please read it again before you agree.")
         )
-    if (
+    readmitted = scope == Scope.TAKE_PART and place.excluded_at is not None
+    coming_back = readmitted or (scope == Scope.TAKE_PART and place.pk in withdrawn_ids([place]))
+    current = (
         Consent.objects.select_for_update()
         .filter(participant=place, scope=scope, withdrawn_at__isnull=True)
-        .exists()
-    ):
-        raise Conflict(_("You have already given this consent."))
+        .first()
+    )
+    now = timezone.now()
+    if current is not None:
+        if not readmitted:
+            raise Conflict(_("You have already given this consent."))
+        # Coming back after staff marked them as not in the process: the consent is given anew, now.
+        current.withdrawn_at = now
+        current.save(update_fields=["withdrawn_at"])
     consent = Consent.objects.create(
-        participant=place, scope=scope, text=text, text_sha256=text.sha256, given_at=timezone.now()
+        participant=place, scope=scope, text=text, text_sha256=text.sha256, given_at=now
     )
-    audit.record(
-        actor=actor,
-        code=AuditCode.CONSENT_GIVEN,
-        target=consent,
-        case=place.case,
-        data={"scope": scope, "version": text.version},
-    )
+    data = {"scope": scope, "version": text.version}
+    if current is not None:
+        data["renews"] = current.pk
+    audit.record(actor=actor, code=AuditCode.CONSENT_GIVEN, target=consent, case=place.case, data=data)
+    if readmitted:
+        place.excluded_at = None
+        place.exclusion_reason = ""
+        place.save(update_fields=["excluded_at", "exclusion_reason"])
+        audit.record(
+            actor=actor,
+            code=AuditCode.PARTICIPANT_READMITTED,
+            target=place,
+            case=place.case,
+            data={"role": place.role},
+        )
+    if coming_back:
+        notices.ready_to_continue(case=place.case, who=place)
     return consent
 
 
 @transaction.atomic
 def consent_withdraw(*, actor: User, place: Participant, scope: str) -> Consent:
-    """One action, no reason asked, effective at once. Withdrawing from taking part pauses the process."""
+    """One action, no reason asked, effective at once. Withdrawing from taking part pauses that person's own
+    path; the whole case pauses only when nobody is left on their side (_step_back)."""
     if place.user_id != actor.pk:
         raise DomainError(_("Only the person themselves can withdraw their consent."))
     _check_scope(place, scope)
@@ -129,6 +154,7 @@ def consent_withdraw(*, actor: User, place: Participant, scope: str) -> Consent:
     )
     if consent is None:
         raise Conflict(_("This consent is already withdrawn. Nothing more is needed."))
+    was_on_path = _on_path(place)
     consent.withdrawn_at = timezone.now()
     consent.save(update_fields=["withdrawn_at"])
     audit.record(
@@ -138,11 +164,11 @@ def consent_withdraw(*, actor: User, place: Participant, scope: str) -> Consent:
         for step in hooks.took_part_withdrawn:
             step(actor=actor, place=place)
         if place.role in PARTY_ROLES:
-            _pause_process(actor=actor, place=place)
+            _step_back(actor=actor, place=place, was_on_path=was_on_path)
         else:
             # A supporter or community member stepping back does not stop the parties' process.
             notices.stepped_back(case=place.case, who=place)
-    # Meetings that needed this consent cannot happen now, nor can an encounter that needed it.
+    # Meetings that needed this consent cannot happen now; an encounter pauses only when a side is empty.
     _recheck(actor=actor, case=place.case)
     return consent
 
@@ -151,32 +177,51 @@ def _recheck(*, actor: User, case) -> None:
     case_services.case_recheck(actor=actor, case=case)
 
 
-def _pause_process(*, actor: User, place: Participant) -> None:
+def _on_path(place: Participant) -> bool:
+    """Whether the person is on their own path now (not on a break, stopped or excluded): read before a
+    change, so that a person already off their path is not announced a second time."""
+    return place.paused_at is None and place.pk not in withdrawn_ids([place])
+
+
+def _step_back(*, actor: User, place: Participant, was_on_path: bool = True) -> None:
+    """A party stepped off their own path: they stopped, took a break, or staff marked them as not in the
+    process. The whole case pauses only when nobody is left on one side (mend.readiness.rules.sides_missing,
+    the resume guard each_side_taking_part); otherwise it goes on for the others, and they are told only
+    that one person will not take part for now, never who or why."""
     case = Case.objects.select_related("program").get(pk=place.case_id)  # locked by _lock already
-    if case.stage in workflow.ACTIVE_STAGES:
-        case_services.case_transition(actor=actor, case=case, action="pause")
-    notices.process_paused(case=case, because_of=place)
+    if case.stage == workflow.CLOSED or not was_on_path:
+        # Nothing goes on for the others to be told of, or they already were: the facilitators hear.
+        notices.stepped_back(case=case, who=place)
+    elif case_hooks.guards_missing.ask(case, ("each_side_taking_part",)):
+        if case.stage in workflow.ACTIVE_STAGES:
+            case_services.case_transition(actor=actor, case=case, action="pause")
+        notices.process_paused(case=case, because_of=place)
+    else:
+        notices.one_not_taking_part(case=case, who=place)
 
 
 @transaction.atomic
 def participant_pause(*, actor: User, place: Participant) -> Participant:
-    """ "I need a break": scheduled contact stops until the person says they are ready again."""
+    """ "I need a break": scheduled contact with this person stops until they say they are ready again."""
     if place.user_id != actor.pk or place.role not in (Role.HARMED_PARTY, Role.RESPONSIBLE_PARTY):
         raise DomainError(_("Only a party can take a break for themselves."))
     place = _lock(place)
     if place.paused_at is not None:
         raise Conflict(_("You are already taking a break. Take all the time you need."))
+    was_on_path = _on_path(place)
     place.paused_at = timezone.now()
     place.save(update_fields=["paused_at"])
     audit.record(actor=actor, code=AuditCode.PARTICIPANT_PAUSED, target=place, case=place.case)
     for step in hooks.break_taken:
         step(actor=actor, place=place)
-    _pause_process(actor=actor, place=place)
+    _step_back(actor=actor, place=place, was_on_path=was_on_path)
     return place
 
 
 @transaction.atomic
 def participant_resume(*, actor: User, place: Participant) -> Participant:
+    """The end of a break: the person is back on their own path, and the facilitators hear it. A case that
+    paused because nobody was left on a side stays paused until staff resume it."""
     if place.user_id != actor.pk:
         raise DomainError(_("Only the person who took the break can end it."))
     place = _lock(place)
@@ -186,6 +231,71 @@ def participant_resume(*, actor: User, place: Participant) -> Participant:
     place.save(update_fields=["paused_at"])
     audit.record(actor=actor, code=AuditCode.PARTICIPANT_RESUMED, target=place, case=place.case)
     notices.ready_to_continue(case=place.case, who=place)
+    return place
+
+
+EXCLUSION_REASON_MIN, EXCLUSION_REASON_MAX = 3, 500
+
+
+@transaction.atomic
+def participant_exclude(*, actor: User, place: Participant, reason: str) -> Participant:
+    """A facilitator of the case marks a party as not in the process for now. The reason is kept sealed for
+    staff only, never in the audit payload and never shown to anyone in the case. It stops what involves
+    that person as a withdrawal does (took_part_withdrawn, then _step_back); they come back by giving their
+    consent to take part again (consent_give)."""
+    if not facilitates_case(actor, place.case_id):
+        raise DomainError(_("Only a facilitator of this case can do this."))
+    if place.role not in PARTY_ROLES:
+        raise DomainError(_("Only a person harmed or a person responsible can be marked this way."))
+    reason = " ".join((reason or "").split())
+    if not EXCLUSION_REASON_MIN <= len(reason) <= EXCLUSION_REASON_MAX:
+        raise DomainError(
+            _("Write the reason in %(min)d to %(max)d characters. Only staff will see it.")
+            % {"min": EXCLUSION_REASON_MIN, "max": EXCLUSION_REASON_MAX},
+            field="reason",
+        )
+    place = _lock(place)
+    if place.excluded_at is not None:
+        raise Conflict(_("This person is already marked as not taking part for now."))
+    was_on_path = _on_path(place)
+    place.excluded_at = timezone.now()
+    place.exclusion_reason = reason
+    place.save(update_fields=["excluded_at", "exclusion_reason"])
+    audit.record(
+        actor=actor,
+        code=AuditCode.PARTICIPANT_EXCLUDED,
+        target=place,
+        case=place.case,
+        data={"role": place.role},
+    )
+    for step in hooks.took_part_withdrawn:
+        step(actor=actor, place=place)
+    _step_back(actor=actor, place=place, was_on_path=was_on_path)
+    _recheck(actor=actor, case=place.case)
+    return place
+
+
+@transaction.atomic
+def same_side_visibility_set(*, actor: User, place: Participant, seen: bool) -> Participant:
+    """The person's own choice whether the others on their side (other people harmed, or other people
+    responsible) may see their pseudonym. Two people on the same side see each other only when both agreed
+    (mend.readiness.rules.visible_to). Off unless they turn it on."""
+    if place.user_id != actor.pk or place.role not in PARTY_ROLES:
+        raise DomainError(_("Only the person themselves can make this choice."))
+    place = _lock(place)
+    if place.seen_by_same_side == bool(seen):
+        return place
+    place.seen_by_same_side = bool(seen)
+    place.save(update_fields=["seen_by_same_side"])
+    audit.record(
+        actor=actor,
+        code=AuditCode.PARTICIPANT_VISIBILITY_CHANGED,
+        target=place,
+        case=place.case,
+        data={"seen": place.seen_by_same_side},
+    )
+    # Who may be in a meeting or conversation together may have changed.
+    _recheck(actor=actor, case=place.case)
     return place
 
 
@@ -199,6 +309,7 @@ def choices_update(
     community_may_attend: bool,
     progress_updates: str,
     progress_every_weeks: int | None = None,
+    seen_by_same_side: bool | None = None,
 ) -> HarmedPartyChoices:
     """The person harmed decides; a change applies at once. The other side learns only what they need."""
     if place.user_id != actor.pk or place.role != Role.HARMED_PARTY:
@@ -235,4 +346,6 @@ def choices_update(
         step(place=place)
     if mode_changed:
         notices.mode_chosen(case=place.case, mode=mode)
+    if seen_by_same_side is not None:
+        same_side_visibility_set(actor=actor, place=place, seen=seen_by_same_side)
     return choices

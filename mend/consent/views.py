@@ -14,9 +14,10 @@ from mend.core import edges
 
 USE_THE_BUTTONS = gettext_noop("Please use the buttons on this page to give or withdraw consent.")
 STOPPED = gettext_noop(
-    "You have stopped taking part. The process is paused. "
+    "You have stopped taking part. Nothing new will be scheduled or sent to you. "
     "If you ever want to come back, you can give your consent again."
 )
+SEEN_SAVED = gettext_noop("Your choice is saved. You can change it at any time.")
 ON_BREAK = gettext_noop("You are taking a break. Nothing will be scheduled with you until you come back.")
 
 
@@ -36,6 +37,8 @@ def _consent_decide(request, place, data):
 def consent(request, reference):
     place = access_own_party_place(request.user, reference)
     error, status = "", 200
+    if request.method == "POST" and "visibility" in request.POST:
+        return _visibility(request, place)
     if request.method == "POST":
         form = forms.ConsentForm(request.POST)
         outcome = edges.submit(request, form, lambda data: _consent_decide(request, place, data))
@@ -45,8 +48,32 @@ def consent(request, reference):
             error, status = outcome.error.message, outcome.error.status
         else:
             error, status = _(USE_THE_BUTTONS), 400
-    context = {"case": place.case, "place": place, "rows": contexts.consent_rows(place), "error": error}
+    return _consent_page(request, place, error=error, status=status)
+
+
+def _consent_page(request, place, *, error="", status=200, visibility_form=None):
+    context = {
+        "case": place.case,
+        "place": place,
+        "rows": contexts.consent_rows(place),
+        "error": error,
+        "visibility_form": visibility_form or contexts.visibility_form(place),
+    }
     return render(request, "consent/consent.html", context, status=status)
+
+
+def _visibility(request, place):
+    """A person responsible's choice whether the others responsible may see them."""
+    form = contexts.visibility_form(place, request.POST)
+    if form is None:
+        return render(request, "404.html", status=404)
+    seen = lambda data: services.same_side_visibility_set(  # noqa: E731
+        actor=request.user, place=place, seen=data["seen_by_same_side"]
+    )
+    if edges.submit(request, form, seen).ok:
+        messages.success(request, _(SEEN_SAVED))
+        return redirect("consent:consent", reference=place.case.reference)
+    return _consent_page(request, place, status=edges.form_status(request), visibility_form=form)
 
 
 @require_POST
@@ -78,7 +105,11 @@ def choices(request, reference):
     place = access_own_party_place(request.user, reference)
     if not may_choose(place):
         return render(request, "404.html", status=404)
-    form = forms.ChoicesForm(request.POST or None, initial=contexts.choices_initial(place))
+    form = forms.ChoicesForm(
+        request.POST or None,
+        initial=contexts.choices_initial(place),
+        role_word=place.case.program.word_for(place.role),
+    )
     update = lambda data: services.choices_update(actor=request.user, place=place, **data)  # noqa: E731
     if edges.submit(request, form, update).ok:
         messages.success(request, _("Your choices are saved. You can change them at any time."))

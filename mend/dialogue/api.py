@@ -12,7 +12,7 @@ from mend.cases.access import access_case
 from mend.cases.schemas import ErrorOut
 from mend.core.envelope import MESSAGE_KINDS
 from mend.core.errors import DomainError
-from mend.dialogue import selectors, services
+from mend.dialogue import rules, selectors, services
 from mend.dialogue.access import access_conversation, access_conversation_and_places
 
 router = Router(tags=["dialogue"])
@@ -34,6 +34,8 @@ class ConversationOut(Schema):
     id: str
     kind: str
     title: str
+    # For a direct conversation: the other people in it, as you may know them; empty for other kinds.
+    with_: str = Field("", alias="with")
 
 
 class MemberOut(Schema):
@@ -118,13 +120,21 @@ def my_keys(request):
     return bundle_for_owner(bundle)
 
 
-@router.get("/cases/{reference}/conversations", response={200: list[ConversationOut], **_errors()})
+@router.get(
+    "/cases/{reference}/conversations", response={200: list[ConversationOut], **_errors()}, by_alias=True
+)
 def conversations(request, reference: str):
     """The conversations you have in a case."""
     case = access_case(request.user, reference)
+    snap = rules.people_snapshot(case)  # who is where, read once for the whole answer
     return [
-        {"id": c.public_id, "kind": c.kind, "title": selectors.conversation_title(c, request.user)}
-        for c in services.conversations_open_for(case=case, user=request.user)
+        {
+            "id": c.public_id,
+            "kind": c.kind,
+            "title": selectors.conversation_title(c, request.user),
+            "with": selectors.conversation_with(c, request.user, snap=snap),
+        }
+        for c in services.conversations_open_for(case=case, user=request.user, snap=snap)
     ]
 
 

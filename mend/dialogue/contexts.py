@@ -41,6 +41,7 @@ def conversation_page(case, conversation: Conversation, user) -> dict:
         "case": case,
         "conversation": conversation,
         "title": selectors.conversation_title(conversation, user),
+        "with": selectors.conversation_with(conversation, user, places),
         "place": place,
         "kind": kind,
         "guide": place.role == "responsible_party" and conversation.kind in GUIDED_KINDS,
@@ -52,7 +53,15 @@ def conversation_page(case, conversation: Conversation, user) -> dict:
 
 
 def conversation_list(case, user) -> dict:
-    conversations = services.conversations_open_for(case=case, user=user)
-    rows = [{"conversation": c, "title": selectors.conversation_title(c, user)} for c in conversations]
+    snap = rules.people_snapshot(case)  # who is where, their choices and standing: read once for the page
+    conversations = services.conversations_open_for(case=case, user=user, snap=snap)
+    rows = [
+        {
+            "conversation": c,
+            "title": selectors.conversation_title(c, user),
+            "with": selectors.conversation_with(c, user, snap=snap),
+        }
+        for c in conversations
+    ]
     has_team = any(c.kind == Conversation.Kind.TEAM for c in conversations)
     return {"case": case, "rows": rows, "queue": selectors.pending_relays(case) if has_team else None}

@@ -14,22 +14,42 @@ class Conversation(models.Model):
 
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="conversations")
     kind = models.CharField(max_length=8, choices=Kind.choices)
-    # The party a support or relay conversation belongs to; empty for direct and team conversations.
+    # The party a support or relay conversation belongs to; empty for a team conversation. A direct
+    # conversation is between two "units": `party` is its person harmed, or empty for the group of the people
+    # harmed who each agreed to be seen by the others; `counterpart` is its person responsible, or empty for
+    # the group of the people responsible who each agreed (mend.dialogue.rules.direct_readers).
     party = models.ForeignKey(
         "cases.Participant", null=True, blank=True, on_delete=models.CASCADE, related_name="conversations"
+    )
+    counterpart = models.ForeignKey(
+        "cases.Participant", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     public_id = models.CharField(max_length=16, unique=True)
     last_seq = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        # One conversation per key. NULLs never clash in a unique index (PostgreSQL), so each mix of empty
+        # and set fields has its own conditional constraint.
         constraints = [
             models.UniqueConstraint(
-                fields=["case", "kind", "party"], name="one_conversation_per_kind_and_party"
+                fields=["case", "kind", "party", "counterpart"],
+                condition=models.Q(party__isnull=False, counterpart__isnull=False),
+                name="one_conversation_per_pair",
+            ),
+            models.UniqueConstraint(
+                fields=["case", "kind", "party"],
+                condition=models.Q(party__isnull=False, counterpart__isnull=True),
+                name="one_conversation_per_kind_and_party",
+            ),
+            models.UniqueConstraint(
+                fields=["case", "kind", "counterpart"],
+                condition=models.Q(party__isnull=True, counterpart__isnull=False),
+                name="one_conversation_per_kind_and_counterpart",
             ),
             models.UniqueConstraint(
                 fields=["case", "kind"],
-                condition=models.Q(party__isnull=True),
+                condition=models.Q(party__isnull=True, counterpart__isnull=True),
                 name="one_shared_conversation_per_kind",
             ),
         ]

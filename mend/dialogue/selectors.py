@@ -22,9 +22,10 @@ def _name(conversation: Conversation, place) -> str:
 
 
 def members(conversation: Conversation, places: tuple | None = None) -> list[dict]:
-    """The people in the conversation with their current keys: whom a message here is encrypted to.
-    `places`: the case's places, when the caller has read them already (mend.readiness.snapshot.places_of)."""
-    places = rules.readers(conversation, places)
+    """The people a new message here goes to, with their current keys: whom it is encrypted to (the readers
+    on their path, mend.dialogue.rules.recipients; nobody else is named). `places`: the case's places, when
+    the caller has read them already (mend.readiness.snapshot.places_of)."""
+    places = rules.recipients(conversation, places)
     bundles = {
         b.user_id: b
         for b in KeyBundle.objects.filter(user__in=[p.user_id for p in places], replaced_at__isnull=True)
@@ -200,6 +201,22 @@ def pending_relays(case) -> list[Message]:
         .select_related("conversation__party")
         .order_by("created_at")
     )
+
+
+def conversation_with(conversation: Conversation, user, places: tuple | None = None, snap=None) -> str:
+    """Whom a direct conversation is with, as this person may know them: the other people in it (for staff,
+    both sides). Only people in the conversation are named, and they are in it by their own choice
+    (mend.dialogue.rules.direct_people). Empty for other kinds."""
+    if conversation.kind != Conversation.Kind.DIRECT:
+        return ""
+    readers = rules.readers(conversation, places, snap)
+    me = next((p for p in readers if p.user_id == user.pk), None)
+    if me is None:
+        return ""
+    names = [_name(conversation, p) for p in readers if not p.is_facilitating and p.user_id != user.pk]
+    if not names:
+        return _("nobody yet: no one has chosen to write directly")
+    return ", ".join(names)
 
 
 def conversation_title(conversation: Conversation, user) -> str:

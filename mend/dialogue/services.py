@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from mend import audit
 from mend.accounts.models import KeyBundle, User
 from mend.audit.codes import AuditCode
-from mend.cases.models import FACILITATING_ROLES, Case, Participant
+from mend.cases.models import FACILITATING_ROLES, Case, Participant, Role
 from mend.core import envelope as env
 from mend.core import throttle
 from mend.core.errors import Conflict, DomainError
@@ -21,7 +21,7 @@ from mend.dialogue import rules
 from mend.dialogue.models import Attachment, Conversation, Message, Recipient
 from mend.dialogue.selectors import message_frame_text
 from mend.readiness import rules as readiness
-from mend.readiness.snapshot import choices_snapshot, places_of
+from mend.readiness.snapshot import places_of
 
 
 def conversation_group(conversation_id: int) -> str:
@@ -29,20 +29,43 @@ def conversation_group(conversation_id: int) -> str:
 
 
 @transaction.atomic
-def conversation_open(*, case: Case, kind: str, party: Participant | None = None) -> Conversation:
-    """The conversation of this kind (and party) in the case, made the first time it is needed."""
+def conversation_open(
+    *,
+    case: Case,
+    kind: str,
+    party: Participant | None = None,
+    counterpart: Participant | None = None,
+) -> Conversation:
+    """The conversation of this kind (and party) in the case, made the first time it is needed. A direct
+    conversation is keyed by its person harmed (`party`, None for the group of the people harmed who agreed
+    to be seen by each other) and its person responsible (`counterpart`, None likewise): see
+    mend.dialogue.rules. Asked with neither, in a case with exactly one person on each side, it is theirs."""
     if kind in (Conversation.Kind.SUPPORT, Conversation.Kind.RELAY) and party is None:
         raise DomainError(_("Say whose conversation this is."))
-    found = Conversation.objects.filter(case=case, kind=kind, party=party).first()
+    if kind != Conversation.Kind.DIRECT:
+        counterpart = None
+    elif party is None and counterpart is None:
+        party, counterpart = _only_pair(case)
+    key = {"case": case, "kind": kind, "party": party, "counterpart": counterpart}
+    found = Conversation.objects.filter(**key).first()
     if found is not None:
         return found
     try:
         with transaction.atomic():
-            return Conversation.objects.create(
-                case=case, kind=kind, party=party, public_id=reference_code("D")
-            )
+            return Conversation.objects.create(**key, public_id=reference_code("D"))
     except IntegrityError:  # opened at the same moment by someone else
-        return Conversation.objects.get(case=case, kind=kind, party=party)
+        return Conversation.objects.get(**key)
+
+
+def _only_pair(case: Case, places: tuple | None = None) -> tuple[Participant | None, Participant | None]:
+    """The one person harmed and the one person responsible with a place, when there is exactly one of each
+    (their direct conversation, as the migration keyed the old shared one); otherwise the two groups."""
+    people = [p for p in (places_of(case) if places is None else places) if p.user_id]
+    harmed = [p for p in people if p.role == Role.HARMED_PARTY]
+    responsible = [p for p in people if p.role == Role.RESPONSIBLE_PARTY]
+    if len(harmed) == 1 and len(responsible) == 1:
+        return harmed[0], responsible[0]
+    return None, None
 
 
 def current_bundles(users) -> dict[int, KeyBundle]:
@@ -153,10 +176,13 @@ def message_post(*, actor: User, conversation: Conversation, envelope: dict) -> 
     waiting = throttle.wait_for_person("message.person", actor.pk)
     if waiting:
         raise SendingTooFast(waiting)
-    readers = rules.readers(conversation, places)
-    # The sender is one of the readers: one read gives their keys and everyone else's.
-    expected = current_bundles([p.user for p in readers])
+    # Whom a new message goes to: the readers on their path (someone on a break, stopped or excluded
+    # receives nothing further). The sender's keys come with the same read.
+    recipients = rules.recipients(conversation, places)
+    expected = current_bundles([p.user for p in recipients] + [actor])
     bundle = expected.get(actor.pk)
+    if actor.pk not in {p.user_id for p in recipients}:
+        del expected[actor.pk]  # left out for now: refused below (writing_missing), never a recipient
     if bundle is None or bundle.key_id != envelope["sender"]:
         raise _refuse(
             _(
@@ -388,36 +414,76 @@ def unsent_files(user: User) -> int:
     return Attachment.objects.filter(uploader=user, message__isnull=True).count()
 
 
-def conversations_open_for(*, case: Case, user: User) -> list[Conversation]:
+def _side_stepped_back(case: Case, snap, party_id: int | None, counterpart_id: int | None) -> bool:
+    """Whether a direct conversation not yet opened would be around people of whom nobody on one side is on
+    their path now: it is not opened then (for the team either), so the person left out finds nothing new
+    and the others nothing named after them."""
+    unopened = Conversation(
+        case=case, kind=Conversation.Kind.DIRECT, party_id=party_id, counterpart_id=counterpart_id
+    )
+    people = rules.direct_people(unopened, snap)
+    going = {p.role for p in people if readiness.on_path(snap, p)}
+    return bool(people) and len(going) < 2
+
+
+def conversations_open_for(*, case: Case, user: User, snap=None) -> list[Conversation]:
     """The conversations this person has in the case, opened the first time they look: a facilitator has
-    the case team, one with each person, each party's exchange through the facilitator and the direct one;
-    a party has their own with the facilitator, their exchange, and the direct one once it is chosen."""
+    the case team, one with each person, each party's exchange through the facilitator and every direct
+    one; a party has their own with the facilitator, their exchange, and their direct ones once chosen (one
+    with each unit of the other side, mend.dialogue.rules). Someone left out of the case for now still
+    finds the direct conversations they had, and no new one."""
     Kind = Conversation.Kind
-    snap = choices_snapshot(case)  # who is where, and whether direct contact is chosen
+    # Who is where, their choices and their standing (`snap`: the caller's rules.people_snapshot, if any).
+    snap = snap or rules.people_snapshot(case)
     places = [p for p in snap.places if p.user_id == user.pk]
     if not places:
         return []
-    wanted: list[tuple[str, Participant | None]] = []
+    existing = {
+        (c.kind, c.party_id, c.counterpart_id): c
+        for c in Conversation.objects.filter(case=case).select_related(
+            "case__program", "party", "counterpart"
+        )
+    }
+    wanted: list[tuple[str, int | None, int | None]] = []
+    units = rules.direct_units(snap)
     if any(p.is_facilitating for p in places):
-        wanted.append((Kind.TEAM, None))
+        wanted.append((Kind.TEAM, None, None))
         for other in snap.places:
             if other.user_id and other.has_joined and not other.is_facilitating:
-                wanted.append((Kind.SUPPORT, other))
-        wanted += [(Kind.RELAY, party) for party in rules.parties(case, snap.places)]
-        wanted.append((Kind.DIRECT, None))
+                wanted.append((Kind.SUPPORT, other.pk, None))
+        wanted += [(Kind.RELAY, party.pk, None) for party in rules.parties(case, snap.places)]
+        pair = _only_pair(case, snap.places)
+        if pair[0] is not None:
+            units = [(pair[0].pk, pair[1].pk), *[u for u in units if u != (pair[0].pk, pair[1].pk)]]
+        wanted += [(Kind.DIRECT, h, r) for h, r in units]
+        wanted += [key for key in existing if key[0] == Kind.DIRECT and key not in wanted]
     else:
         place = places[0]
-        wanted.append((Kind.SUPPORT, place))
+        wanted.append((Kind.SUPPORT, place.pk, None))
         if place in rules.parties(case, snap.places):
-            wanted.append((Kind.RELAY, place))
-            if readiness.direct_chosen(snap):
-                wanted.append((Kind.DIRECT, None))
-    existing = {
-        (c.kind, c.party_id): c
-        for c in Conversation.objects.filter(case=case).select_related("case__program", "party")
-    }
+            wanted.append((Kind.RELAY, place.pk, None))
+            mine = rules.direct_unit_key(snap, place)
+            index = 0 if place.role == Role.HARMED_PARTY else 1
+            direct = [(Kind.DIRECT, *unit) for unit in units if unit[index] == mine]
+            if not readiness.on_path(snap, place):
+                direct = [key for key in direct if key in existing]  # nothing new while left out
+            wanted += direct
     result = []
-    for kind, party in wanted:
-        found = existing.get((kind, party.pk if party else None))
-        result.append(found or conversation_open(case=case, kind=kind, party=party))
-    return result
+    for kind, party_id, counterpart_id in wanted:
+        found = existing.get((kind, party_id, counterpart_id))
+        if found is None and kind == Kind.DIRECT and _side_stepped_back(case, snap, party_id, counterpart_id):
+            continue  # nothing new is opened around a person left out, whoever looks first
+        if found is None:
+            found = conversation_open(
+                case=case, kind=kind, party=snap.place(party_id), counterpart=snap.place(counterpart_id)
+            )
+        result.append(found)
+    # Listed only where the person is in it now (a direct conversation whose unit changed is not theirs).
+    facilitating = any(p.is_facilitating for p in places)
+    return [
+        c
+        for c in result
+        if c.kind != Kind.DIRECT
+        or facilitating
+        or any(p.user_id == user.pk for p in rules.direct_readers(c, snap))
+    ]

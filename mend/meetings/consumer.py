@@ -112,6 +112,8 @@ class MeetingConsumer(AsyncJsonWebsocketConsumer):
         if getattr(self, "pid", pid) != pid:
             raise Http404
         everyone = rules.attendees(meeting)
+        # Whom this person may not see, nor be seen by (rules.unseen_by): never connected, never named.
+        unseen = rules.unseen_by(meeting, person, both_ways=True)
         return {
             "session": meeting,
             "person": person,
@@ -121,6 +123,7 @@ class MeetingConsumer(AsyncJsonWebsocketConsumer):
             "meeting_missing": rules.meeting_live_missing(meeting, person),
             "facilitators": {rules.person_id(p) for p in everyone if rules.facilitates(meeting, p)},
             "attendees": [rules.person_id(p) for p in everyone],
+            "unseen": {f"p{pk}" for pk in unseen},
             "on_break": meeting.on_break,
         }
 
@@ -156,7 +159,11 @@ class MeetingConsumer(AsyncJsonWebsocketConsumer):
         present = await self._present()
         self.side = set(await cache.aget(room_key(self.session_id, "side")) or [])
         ids = rules.peers_for(self.pid, self.state["facilitators"], set(present), self.side)
-        return {pid: present[pid] for pid in sorted(ids)}
+        return {pid: present[pid] for pid in sorted(ids - self.state["unseen"])}
+
+    def _side_seen(self) -> list[str]:
+        """Who is in the side room, of the people this person may see."""
+        return sorted(self.side - self.state["unseen"])
 
     async def _sync_peers(self) -> None:
         """Works out afresh whom this browser should be connected with, and tells it who came and who went."""
@@ -258,7 +265,7 @@ class MeetingConsumer(AsyncJsonWebsocketConsumer):
                 "nonce": self.nonce,
                 "peers": [_public(pid, value) for pid, value in now.items()],
                 "break": state["on_break"],
-                "side": sorted(self.side),
+                "side": self._side_seen(),
             }
         )
 
@@ -394,7 +401,7 @@ class MeetingConsumer(AsyncJsonWebsocketConsumer):
         if not self.joined:
             return
         await self._sync_peers()
-        await self.send_json({"type": "room", "side": sorted(self.side)})
+        await self.send_json({"type": "room", "side": self._side_seen()})
 
     async def meeting_remove(self, event):
         if event["id"] == self.pid:

@@ -7,22 +7,31 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mend.cases.models import Role
+from mend.cases.models import Participant, Role
 from mend.meetings import clock, rules
 from mend.meetings import forms as meeting_forms
 from mend.meetings import services as meetings
 from mend.meetings.access import MeetingAccess
 from mend.meetings.models import Attendance, MeetingFormat, MeetingKind, MeetingStatus
+from mend.readiness.rules import LEFT_OUT, standing_of
+from mend.readiness.snapshot import consent_snapshot
 
 
 def people(meeting: MeetingAccess) -> list[dict]:
-    """The people attending a case meeting, each with their name, role word and own clock."""
+    """The people attending a case meeting, each with their name, role word and own clock. A viewer who is
+    not staff sees the people they may not see (rules.unseen_by) only as "another participant": no name,
+    no role, no place, no clock."""
     case = meeting.case
+    hidden = set() if meeting.staff else rules.unseen_by(meeting.session, meeting.place)
     rows = []
     for place in meetings.attendees_of(meeting.session):
+        if place.pk in hidden:
+            rows.append({"place": None, "pk": place.pk, "name": _("another participant"), "role_word": ""})
+            continue
         rows.append(
             {
                 "place": place,
+                "pk": place.pk,
                 "name": rules.name_of(meeting.session, place, staff_by_name=False),
                 "role_word": case.program.word_for(place.role),
                 "time_zone": clock.zone(place.time_zone).key,
@@ -33,7 +42,7 @@ def people(meeting: MeetingAccess) -> list[dict]:
 
 
 def people_choices(meeting: MeetingAccess) -> list[tuple[int, str]]:
-    return [(row["place"].pk, row["name"]) for row in people(meeting)]
+    return [(row["pk"], row["name"]) for row in people(meeting)]
 
 
 def _supporters(meeting: MeetingAccess, attendee_ids: list[int]) -> dict[int, list[tuple[int, str]]]:
@@ -54,7 +63,7 @@ def meeting_page(meeting: MeetingAccess, *, refusal: str = "", **forms) -> dict:
     forms this viewer may use now (check-in, check-out, attendance); `forms` are ones shown again."""
     session = meeting.session
     rows_people = people(meeting)
-    names = {row["place"].pk: row["name"] for row in rows_people}
+    names = {row["pk"]: row["name"] for row in rows_people}
     rows = {a.participant_id: a for a in Attendance.objects.filter(session=session, participant_id__in=names)}
     mine = rows.get(meeting.place.pk) if meeting.place is not None else None
     now = timezone.now()
@@ -154,10 +163,13 @@ def room_page(meeting: MeetingAccess) -> dict:
     """The video room's page: whether this person may enter it here (a room of more than ROOM_SIZE goes to
     the program's Jitsi), what they wait for, and what the browser needs, as JSON for data attributes."""
     session, person = meeting.session, meeting.person
-    everyone = rules.attendees(session)
+    # The people this person may not see, nor be seen by, are not in their room at all (rules.unseen_by).
+    hidden = rules.unseen_by(session, person, both_ways=True)
+    attending = rules.attendees(session)
+    everyone = [p for p in attending if not (isinstance(p, Participant) and p.pk in hidden)]
     program = session.case.program if session.case_id else session.circle.program
     facilitates = rules.facilitates(session, person)
-    large = len(everyone) > rules.ROOM_SIZE
+    large = len(attending) > rules.ROOM_SIZE
     barred = rules.person_missing(session, person)
     missing = rules.signalling_missing(session, person)
     ice = settings.MEND_ICE_SERVERS
@@ -202,8 +214,22 @@ def _urls(server: dict) -> list[str]:
 
 
 def schedule_people(case) -> list:
-    """The people in a case who could attend a meeting of it (joined, not removed), with their role word."""
+    """The people in a case who could attend a meeting of it (joined, not removed, on their path), with
+    their role word. A person on a break, stopped or excluded is not offered (schedule_left_out)."""
+    return [place for place, away in _joined_people(case) if not away]
+
+
+def schedule_left_out(case) -> list:
+    """The people not offered for now (on a break, stopped or excluded), for the staff scheduling: shown
+    as "not taking part for now", never why."""
+    return [place for place, away in _joined_people(case) if away]
+
+
+def _joined_people(case) -> list[tuple]:
+    snap = consent_snapshot(case)
     people = list(case.participants.filter(removed_at__isnull=True, joined_at__isnull=False).order_by("pk"))
+    rows = []
     for place in people:
         place.role_word = case.program.word_for(place.role)
-    return people
+        rows.append((place, standing_of(snap, place) in LEFT_OUT))
+    return rows

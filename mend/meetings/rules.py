@@ -19,8 +19,8 @@ from mend.cases import workflow
 from mend.cases.access import manages_case
 from mend.cases.models import FACILITATING_ROLES, Case, Participant
 from mend.meetings.models import Meeting, MeetingFormat, MeetingStatus
-from mend.readiness.rules import room_missing
-from mend.readiness.snapshot import snapshot_of
+from mend.readiness.rules import room_missing, visible_to
+from mend.readiness.snapshot import choices_snapshot, snapshot_of
 
 ROOM_SIZE = 6  # Mend's own room is a mesh: every browser sends to every other. Larger groups use Jitsi.
 OPENS_BEFORE = timedelta(minutes=15)  # a facilitator can open the room this long before the start
@@ -183,6 +183,28 @@ def signalling_missing(session: Meeting, person: Person) -> list[str]:
     if session is None:
         return [_("a meeting that exists")]
     return meeting_live_missing(session, person) + person_missing(session, person)
+
+
+# --- who sees whom ----------------------------------------------------------------------------------------
+
+
+def unseen_by(session: Meeting, viewer: Person | None, *, both_ways: bool = False) -> set[int]:
+    """The places attending a case meeting whom this viewer may not see (readiness.rules.visible_to): on
+    every page, file, message and frame they are "another participant", with no pseudonym, id or time zone.
+    `both_ways` (the video room) adds the people who may not see the viewer: the two never connect. Staff
+    running the case (viewer None), facilitators and circle meetings: nobody is hidden."""
+    if session.case_id is None or not isinstance(viewer, Participant) or viewer.role in FACILITATING_ROLES:
+        return set()
+    case = session.case
+    snap = choices_snapshot(case)
+    me = snap.place(viewer.pk) or viewer
+    hidden = set()
+    for place in snap.places:
+        if place.pk == me.pk or place.role in FACILITATING_ROLES:
+            continue
+        if not visible_to(snap, me, place) or (both_ways and not visible_to(snap, place, me)):
+            hidden.add(place.pk)
+    return hidden
 
 
 # --- case meetings ------------------------------------------------------------------------------------------

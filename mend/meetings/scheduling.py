@@ -10,13 +10,13 @@ from django.utils.translation import gettext as _
 from mend import audit
 from mend.accounts.models import User
 from mend.audit.codes import AuditCode
-from mend.cases.models import Case, Participant
+from mend.cases.models import FACILITATING_ROLES, Case, Participant, Role
 from mend.core import validators
 from mend.core.errors import Conflict, DomainError
 from mend.meetings import room
-from mend.meetings.models import Meeting, MeetingFormat, MeetingKind, MeetingStatus
-from mend.readiness.rules import meeting_missing
-from mend.readiness.snapshot import snapshot_of
+from mend.meetings.models import Attendance, Meeting, MeetingFormat, MeetingKind, MeetingStatus
+from mend.readiness.rules import meeting_items, meeting_missing, side_of
+from mend.readiness.snapshot import Snapshot, snapshot_of
 
 
 def _future(case: Case, statuses=(MeetingStatus.SCHEDULED,)):
@@ -134,42 +134,138 @@ def _set_status(*, actor: User, sessions, status: str, code: str) -> int:
     return count
 
 
-def meetings_cancel_for(*, actor: User, place: Participant) -> int:
-    """Withdrawal: every future session the person would attend is cancelled, and they leave any meeting
-    under way at once (its room closes their connections); the others there may go on."""
-    # A meeting under way: opened and not ended, whenever it was due to start.
-    for meeting in Meeting.objects.filter(attendees=place, opened_at__isnull=False, ended_at__isnull=True):
-        room.meeting_remove_person(place=place, session=meeting)
-    sessions = _future(place.case, (MeetingStatus.SCHEDULED, MeetingStatus.ON_HOLD)).filter(
-        attendees=place, opened_at__isnull=True
+# --- one person's step back: their meetings, not the others' ---------------------------------------------
+# A person who stops, takes a break or is excluded leaves the meetings ahead of them, with the supporters
+# who come for them; the others meet as planned when they still can (readiness.rules.meeting_missing).
+# When they cannot (nobody left but the facilitators, the meeting mixed the sides and one side is gone, or
+# something the rest needs is missing), the meeting is cancelled, or for a break put on hold, as before.
+
+
+def with_their_supporters(attendees: list[Participant], people: set[int]) -> set[int]:
+    """These people and the supporters attending who come for one of them."""
+    return people | {p.pk for p in attendees if p.role == Role.SUPPORTER and p.supports_id in people}
+
+
+def others_can_meet(snap: Snapshot, attendees: list[Participant], rest: list[Participant]) -> bool:
+    """Whether the rest of a meeting's attendees can still meet without the people leaving: someone besides
+    the facilitators, both sides still there if the meeting was between the sides, and every guard
+    holding for the rest."""
+    if not any(p.role not in FACILITATING_ROLES for p in rest):
+        return False
+    sides_before = {side_of(snap, p) for p in attendees} - {""}
+    sides_after = {side_of(snap, p) for p in rest} - {""}
+    if len(sides_before) == 2 and len(sides_after) < 2:
+        return False
+    return not meeting_missing(snap, rest, check_stage=False)
+
+
+def _leave_or_stop(
+    *, actor: User, snap: Snapshot, session: Meeting, people: set[int], status: str, code: str
+) -> str:
+    """The one rule: `people` (with their supporters) leave this meeting's attendees when the others can
+    still meet; otherwise the meeting takes `status` (cancelled or on hold). Returns "left", "stopped" or ""
+    (nobody of them attends it)."""
+    attendees = list(session.attendees.all())
+    leaving = with_their_supporters(attendees, people) & {p.pk for p in attendees}
+    if not leaving:
+        return ""
+    rest = [p for p in attendees if p.pk not in leaving]
+    if not others_can_meet(snap, attendees, rest):
+        if session.status == status:
+            return ""  # already on hold: it waits as it was
+        _set_status(actor=actor, sessions=[session], status=status, code=code)
+        return "stopped"
+    session.attendees.remove(*leaving)
+    # Nothing of theirs stays in the meeting: no turn in the round, no row of attendance, no one coming with
+    # them; nobody comes with them either.
+    if any(pk in leaving for pk in session.speaking_order):
+        session.speaking_order = [pk for pk in session.speaking_order if pk not in leaving]
+        session.save(update_fields=["speaking_order"])
+    Attendance.objects.filter(session=session, participant_id__in=leaving).delete()
+    Attendance.objects.filter(session=session, supporter_id__in=leaving).update(supporter=None)
+    for _pk in sorted(leaving):
+        # No name, no id of the person: only that someone no longer attends.
+        audit.record(
+            actor=actor,
+            code=AuditCode.SESSION_ATTENDEE_LEFT,
+            target=session,
+            case=session.case,
+            data={"attendees": len(rest)},
+        )
+    return "left"
+
+
+def _step_back(*, actor: User, place: Participant, status: str, code: str) -> int:
+    """A person stepped back (stopped, on a break, excluded): they and the supporters who come for them leave
+    any meeting under way at once (its room closes their connections), and each meeting ahead of them goes
+    on without them or, if the others cannot meet, takes `status`. Returns how many meetings changed."""
+    for meeting in Meeting.objects.filter(
+        attendees=place, opened_at__isnull=False, ended_at__isnull=True
+    ).prefetch_related("attendees"):
+        attending = list(meeting.attendees.all())
+        for pk in sorted(with_their_supporters(attending, {place.pk})):
+            person = next((p for p in attending if p.pk == pk), None)
+            if person is not None:
+                room.meeting_remove_person(place=person, session=meeting)
+    case = Case.objects.select_related("program").get(pk=place.case_id)
+    sessions = list(
+        _future(case, (MeetingStatus.SCHEDULED, MeetingStatus.ON_HOLD))
+        .filter(attendees=place, opened_at__isnull=True)
+        .select_related("case")
     )
-    return _set_status(
-        actor=actor, sessions=list(sessions), status=MeetingStatus.CANCELLED, code=AuditCode.SESSION_CANCELLED
+    if not sessions:
+        return 0
+    snap = snapshot_of(case)  # their step back is already saved: the rest is judged as things are now
+    changed = [
+        _leave_or_stop(actor=actor, snap=snap, session=session, people={place.pk}, status=status, code=code)
+        for session in sessions
+    ]
+    return sum(1 for outcome in changed if outcome)
+
+
+def meetings_cancel_for(*, actor: User, place: Participant) -> int:
+    """Withdrawal or exclusion: the person leaves their meetings; one the others cannot hold is cancelled."""
+    return _step_back(
+        actor=actor, place=place, status=MeetingStatus.CANCELLED, code=AuditCode.SESSION_CANCELLED
     )
 
 
 def meetings_hold_for(*, actor: User, place: Participant) -> int:
-    """A break: future sessions with the person wait on hold until a facilitator brings them back, and they
-    leave any meeting under way at once; the others there may go on."""
-    # A meeting under way: opened and not ended, whenever it was due to start.
-    for meeting in Meeting.objects.filter(attendees=place, opened_at__isnull=False, ended_at__isnull=True):
-        room.meeting_remove_person(place=place, session=meeting)
-    sessions = _future(place.case).filter(attendees=place, opened_at__isnull=True)
-    return _set_status(
-        actor=actor, sessions=list(sessions), status=MeetingStatus.ON_HOLD, code=AuditCode.SESSION_HELD
-    )
+    """A break: the person leaves their meetings; one the others cannot hold waits on hold until a
+    facilitator brings it back."""
+    return _step_back(actor=actor, place=place, status=MeetingStatus.ON_HOLD, code=AuditCode.SESSION_HELD)
 
 
 def meetings_cancel_unconsented(*, actor: User, case: Case) -> int:
-    """After a consent or a choice narrows, meetings that no longer meet every guard are cancelled."""
-    to_cancel = []
+    """After a consent or a choice narrows: in each meeting ahead, the people something now stands in the way
+    of leave it (meeting_items' concerns), with their supporters; the meeting is cancelled only when an item
+    concerns everyone, or the rest cannot meet."""
+    count = 0
     snap = snapshot_of(case)  # everyone's records as they are now: something just changed
-    for session in _future(case).prefetch_related("attendees"):
-        if meeting_missing(snap, list(session.attendees.all()), check_stage=False):
-            to_cancel.append(session)
-    return _set_status(
-        actor=actor, sessions=to_cancel, status=MeetingStatus.CANCELLED, code=AuditCode.SESSION_CANCELLED
-    )
+    for session in _future(case).prefetch_related("attendees").select_related("case"):
+        items = meeting_items(snap, list(session.attendees.all()), check_stage=False)
+        if not items:
+            continue
+        if any(item.concerns is None for item in items):
+            _set_status(
+                actor=actor,
+                sessions=[session],
+                status=MeetingStatus.CANCELLED,
+                code=AuditCode.SESSION_CANCELLED,
+            )
+        else:
+            people = set().union(*(item.concerns for item in items))
+            if not _leave_or_stop(
+                actor=actor,
+                snap=snap,
+                session=session,
+                people=people,
+                status=MeetingStatus.CANCELLED,
+                code=AuditCode.SESSION_CANCELLED,
+            ):
+                continue
+        count += 1
+    return count
 
 
 def meetings_hold_all(*, actor: User, case: Case) -> int:

@@ -20,6 +20,12 @@ class MeetingForm(forms.Form):
         label=_("Who attends"), coerce=int, widget=forms.CheckboxSelectMultiple
     )
 
-    def __init__(self, *args, people, **kwargs):
+    def __init__(self, *args, people, left_out=(), **kwargs):
+        """`people` are offered. `left_out` (on a break, stopped or excluded) are not offered, and listed
+        under the form as not taking part for now; a form sent with one of them anyway (they stepped back
+        while it was open) still reaches the service, which says exactly what is missing."""
         super().__init__(*args, **kwargs)
-        self.fields["attendees"].choices = [(p.pk, f"{p.pseudonym} ({p.role_word})") for p in people]
+        offered = [(p.pk, f"{p.pseudonym} ({p.role_word})") for p in people]
+        self.fields["attendees"].choices = offered + [(p.pk, p.pseudonym) for p in left_out]
+        self.fields["attendees"].widget.choices = offered
+        self.left_out = [f"{p.pseudonym} ({p.role_word})" for p in left_out]

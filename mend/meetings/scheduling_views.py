@@ -18,10 +18,14 @@ from mend.meetings.access import access_meeting
 @require_http_methods(["GET", "POST"])
 def schedule(request, reference):
     case = access.access_managed_case(request.user, reference)
-    people = contexts.schedule_people(case)
+    people, left_out = contexts.schedule_people(case), contexts.schedule_left_out(case)
     zone = request.user.time_zone or case.program.time_zone
-    form = forms.MeetingForm(request.POST or None, people=people, initial={"time_zone": zone})
-    outcome, refusal = form_refusal.submit(request, form, lambda data: _schedule(request, case, people, data))
+    form = forms.MeetingForm(
+        request.POST or None, people=people, left_out=left_out, initial={"time_zone": zone}
+    )
+    outcome, refusal = form_refusal.submit(
+        request, form, lambda data: _schedule(request, case, people + left_out, data)
+    )
     if outcome.ok:
         messages.success(request, _("The session is scheduled."))
         return redirect("cases:detail", reference=reference)

@@ -18,15 +18,14 @@ from mend.accounts.models import User
 from mend.audit.codes import AuditCode
 from mend.cases import notices
 from mend.cases.models import FACILITATING_ROLES, Case, Participant, Role
-from mend.consent.selectors import withdrawn_ids
 from mend.core import validators
 from mend.core.errors import Conflict, DomainError
 from mend.meetings import hooks, rules
 from mend.meetings.clock import ends_at
 from mend.meetings.ics import meeting_ics
 from mend.meetings.models import Attendance, Feeling, Meeting, MeetingKind, MeetingStatus
-from mend.readiness.rules import meeting_missing
-from mend.readiness.snapshot import snapshot_of
+from mend.readiness.rules import meeting_missing, on_path
+from mend.readiness.snapshot import consent_snapshot, snapshot_of
 
 log = logging.getLogger(__name__)
 
@@ -451,14 +450,10 @@ def invitation_words(place: Participant) -> tuple[str, str]:
         )
 
 
-def _reachable(place: Participant) -> bool:
-    """Still in the case and taking part, and not on a break."""
-    return (
-        place.removed_at is None
-        and place.joined_at is not None
-        and place.paused_at is None
-        and place.pk not in withdrawn_ids([place])
-    )
+def _reachable(place: Participant, snap) -> bool:
+    """Still in the case and on their path: a person on a break, stopped or excluded hears nothing of a
+    meeting (readiness.rules.on_path)."""
+    return place.removed_at is None and place.joined_at is not None and on_path(snap, place)
 
 
 def _deliver(messages: list[tuple[int, mail.EmailMessage]]) -> None:
@@ -478,9 +473,10 @@ def invitations_send(*, actor: User, session: Meeting) -> int:
     if session.status != MeetingStatus.SCHEDULED or session.starts_at <= timezone.now():
         raise Conflict(_("Invitations go out only for a meeting that is still ahead and going ahead."))
     messages = []
+    snap = consent_snapshot(case)
     for place in attendees_of(session):
         address = email_of(place)
-        if address is None or not _reachable(place):
+        if address is None or not _reachable(place, snap):
             continue
         subject, body = invitation_words(place)
         message = mail.EmailMessage(subject, body, None, [address])
@@ -535,7 +531,8 @@ def remind(*, session_id: int, starts_at: str, before: str) -> int:
     ):
         return 0
     messages = []
-    reachable = [place for place in attendees_of(session) if _reachable(place)]
+    snap = consent_snapshot(session.case)
+    reachable = [place for place in attendees_of(session) if _reachable(place, snap)]
     notices.meeting_reminder(case=session.case, places=[p for p in reachable if not p.is_facilitating])
     for place in reachable:
         address = email_of(place)

@@ -10,6 +10,10 @@ class ReadinessConfig(AppConfig):
 
     def ready(self):
         from mend.cases import hooks  # layering: needs the loaded models
-        from mend.readiness.rules import case_guards_missing  # layering: needs the loaded models
+        from mend.readiness.rules import (  # layering: needs the loaded models
+            case_guards_missing,
+            case_told_of_leaving,
+        )
 
         hooks.guards_missing.register(case_guards_missing)
+        hooks.told_of_leaving.register(case_told_of_leaving)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from mend.cases.models import FACILITATING_ROLES, PARTY_ROLES, Case, Participant, Role
-from mend.readiness.snapshot import Snapshot, snapshot_of
+from mend.readiness.snapshot import Snapshot, consent_snapshot, snapshot_of
 
 MODE_SCOPE = {"indirect": "indirect_exchange", "direct": "direct_meeting"}
 CONTACT_STAGES = ("encounter", "agreement", "follow_up")
@@ -122,6 +122,21 @@ def visible_to(snap: Snapshot, viewer: Participant, place: Participant) -> bool:
     if me.role == Role.HARMED_PARTY:
         return True
     return snap.choices_of(them).mode == "direct"
+
+
+def told_of_leaving(snap: Snapshot, place: Participant) -> list[Participant]:
+    """Who hears, with no name, that one person will not take part for now when `place` steps back: the
+    parties on their path on the other side, and those on the same side who may see that person. Never the
+    person themselves; the facilitators hear who, separately (mend.cases.notices.one_not_taking_part)."""
+    return [
+        p for p in parties(snap) if p.pk != place.pk and (p.role != place.role or visible_to(snap, p, place))
+    ]
+
+
+def case_told_of_leaving(case: Case, place: Participant) -> list[Participant]:
+    """told_of_leaving on the consents read now (mend.cases.hooks.told_of_leaving)."""
+    snap = consent_snapshot(case)
+    return told_of_leaving(snap, snap.place(place.pk) or place)
 
 
 def chosen_modes(snap: Snapshot) -> tuple[set[str], list[str]]:

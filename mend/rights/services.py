@@ -35,7 +35,8 @@ def _lock(place: Participant) -> Participant:
 @transaction.atomic
 def participant_data_delete(*, actor: User, place: Participant) -> Participant:
     """The person leaves and their information goes, in one step: every consent withdrawn (with its usual
-    effects: the process pauses, sessions are cancelled), the messages they wrote and their own
+    effects: their own path stops, their sessions are left or cancelled; the case pauses only when nobody is
+    left on their side), the messages they wrote and their own
     conversations deleted, their contact details and name in the case blanked, their place ended and, when
     it was their only one, their account closed. When every party has asked, or the case is closed, the
     whole case is crypto-shredded at once; otherwise the records facilitators keep stay sealed until then."""
@@ -93,7 +94,7 @@ def _withdraw_all_consent(*, actor: User, place: Participant) -> None:
     held = set(
         Consent.objects.filter(participant=place, withdrawn_at__isnull=True).values_list("scope", flat=True)
     )
-    # Taking part first, so that the process pauses once, with the usual neutral notice to the others.
+    # Taking part first, so that their path stops once, with the usual neutral notice to the others.
     for scope in sorted(held, key=lambda s: s != Scope.TAKE_PART):
         consent_withdraw(actor=actor, place=place, scope=scope)
 

@@ -123,12 +123,22 @@ def test_both_parties_sign_and_the_version_comes_into_force_with_its_commitments
     ]
 
 
-def test_the_signed_document_holds_pseudonyms_only(ready):
+def test_the_signed_document_names_nobody(ready):
+    """Every party signs the same bytes, so the document names people by role and an opaque reference
+    only (issue 16: signing must not reveal one person harmed to another)."""
     cast = ready
     version = signed(cast, items=1)
     text = str(version.document)
-    names = {p["name"] for p in json.loads(text)["parties"]}
-    assert names == {cast.harmed.pseudonym, cast.responsible.pseudonym}
+    parties = json.loads(text)["parties"]
+    assert sorted(p["role"] for p in parties) == ["harmed_party", "responsible_party"]
+    assert all(set(p) == {"ref", "role"} for p in parties)
+    named = json.dumps({k: v for k, v in json.loads(text).items() if k != "terms"})  # terms: staff's words
+    for place in (cast.harmed, cast.responsible):
+        assert place.pseudonym not in named
+        assert '"id"' not in named
+    refs = version.refs
+    assert {refs[str(cast.harmed.pk)], refs[str(cast.responsible.pk)]} == {p["ref"] for p in parties}
+    assert json.loads(text)["items"][0]["owner"] == refs[str(cast.responsible.pk)]
     assert cast.facilitator.display_name not in text, "staff are not named in what the parties sign"
     for user in (cast.harmed.user, cast.responsible.user, cast.facilitator):
         assert user.username not in text
@@ -282,3 +292,19 @@ def test_tamper_a_signature_moved_to_another_typed_name_is_detected(ready):
     answer.typed_name = "Someone Else"
     answer.save(update_fields=["typed_name"])
     assert selectors.version_check(version).bad_signatures == [cast.harmed.pk]
+
+
+def test_a_missing_detail_is_named_once_in_plain_words(ready):
+    version = services.agreement_draft(actor=ready.facilitator, case=ready.case)
+    with pytest.raises(DomainError) as raised:
+        services.item_save(
+            actor=ready.facilitator,
+            version=version,
+            kind="restitution",
+            description="Pay back the phone.",
+            owner=ready.responsible,
+            due_on=timezone.localdate() + timedelta(days=5),
+            verification="A receipt.",
+            details={"amount": "20", "currency": "NZD", "schedule": ""},
+        )
+    assert raised.value.message == "Please fill in the payment schedule."

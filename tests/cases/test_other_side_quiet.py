@@ -3,9 +3,12 @@ directly reads, on every page the person responsible has, exactly like a process
 that point (invariants 1 and 2: others are told only what they need, never who or why)."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
+from mend.assessments import services as assessments
 from mend.cases import services as case_services
 from mend.cases.models import Participant
 from mend.consent import services as consent_services
@@ -75,22 +78,31 @@ def test_it_reads_the_same_during_preparation_whether_or_not_the_other_side_with
 
 
 def test_it_reads_the_same_during_the_encounter_as_a_pause_for_any_other_reason(cast, keys):
+    """Since issue 16 withdrawing the consent to meet directly no longer pauses the whole encounter: it stops
+    contact with that person. The person responsible's pages read exactly as when contact stops for a reason
+    of the facilitator's (here a readiness assessment signed off as not yet)."""
     prepare_for_encounter(cast, mode="direct")
     case_services.case_transition(actor=cast.facilitator, case=cast.case, action="begin_encounter")
-    cast.case.refresh_from_db()
-    # The facilitator pauses the process (the process is simply not at that point)...
-    case_services.case_transition(actor=cast.facilitator, case=cast.case, action="pause")
-    paused = pages_of_the_person_responsible(cast)
-    cast.case.refresh_from_db()
-    case_services.case_transition(actor=cast.facilitator, case=cast.case, action="resume")
+    # The facilitator's record stops contact (the process is simply not at that point for now)...
+    assessments.assessment_sign_off(
+        actor=cast.facilitator,
+        place=cast.harmed,
+        answers={},
+        outcome="not_yet",
+        reassess_on=timezone.localdate() + timedelta(days=7),
+    )
     cast.case.refresh_from_db()
     assert cast.case.stage == "encounter"
-    # ...or the person harmed withdraws their consent to meet directly, which pauses it too.
+    not_now = pages_of_the_person_responsible(cast)
+    assessments.assessment_sign_off(
+        actor=cast.facilitator, place=cast.harmed, answers={"motivation": "Ready."}, outcome="ready"
+    )
+    # ...or the person harmed withdraws their consent to meet directly.
     withdraw_direct_meeting(cast)
     cast.case.refresh_from_db()
-    assert cast.case.stage == "paused"
+    assert cast.case.stage == "encounter"
     withdrawn = pages_of_the_person_responsible(cast)
-    assert differences(paused, withdrawn) == {}
+    assert differences(not_now, withdrawn) == {}
 
 
 def test_it_tells_the_person_responsible_the_channel_while_contact_is_open(cast, keys):

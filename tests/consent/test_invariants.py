@@ -114,9 +114,11 @@ def test_inv_voluntary_a_break_holds_sessions_until_a_facilitator_brings_them_ba
 
 
 def test_inv_voluntary_the_case_does_not_resume_while_a_party_is_on_a_break(cast):
+    """Wren is the only person harmed: her break leaves her side empty, so the case paused and does not
+    resume until someone harmed is back on their path."""
     prepare_for_encounter(cast)
     consent_services.participant_pause(actor=cast.harmed.user, place=cast.harmed)
-    with pytest.raises(Conflict, match=r"the person harmed \(Wren\) to come back from their break"):
+    with pytest.raises(Conflict, match=r"at least one person harmed taking part"):
         cases.case_transition(actor=cast.facilitator, case=cast.case, action="resume")
 
 
@@ -228,10 +230,22 @@ def test_inv_acknowledgment_must_be_confirmed_by_a_facilitator(cast):
         cases.case_transition(actor=cast.facilitator, case=cast.case, action="begin_encounter")
 
 
-def test_inv_acknowledgment_an_encounter_pauses_when_a_guard_stops_holding(cast):
+def test_inv_acknowledgment_a_narrowed_consent_stops_that_persons_contact_not_the_encounter(cast):
+    """Since issue 16 one person's narrower consent stops what involves them (their meetings of both sides),
+    not the whole encounter; the encounter pauses of its own accord only when a side is empty."""
     prepare_for_encounter(cast)
     cases.case_transition(actor=cast.facilitator, case=cast.case, action="begin_encounter")
     consent_services.consent_withdraw(actor=cast.harmed.user, place=cast.harmed, scope="direct_meeting")
+    cast.case.refresh_from_db()
+    assert cast.case.stage == "encounter"
+    with pytest.raises(Conflict, match=r"consent of the person harmed \(Wren\) to meet directly"):
+        _dialogue(cast, cast.harmed, cast.responsible)
+
+
+def test_inv_acknowledgment_an_encounter_pauses_when_a_side_is_empty(cast):
+    prepare_for_encounter(cast)
+    cases.case_transition(actor=cast.facilitator, case=cast.case, action="begin_encounter")
+    consent_services.consent_withdraw(actor=cast.harmed.user, place=cast.harmed, scope="take_part")
     cast.case.refresh_from_db()
     assert cast.case.stage == "paused" and cast.case.paused_from == "encounter"
 
@@ -325,7 +339,8 @@ def test_inv_acknowledgment_resuming_into_the_encounter_needs_every_guard_again(
         reassess_on=timezone.localdate() + timedelta(days=7),
     )
     cast.case.refresh_from_db()
-    assert cast.case.stage == "paused"
+    assert cast.case.stage == "encounter"  # a sign-off no longer pauses it; staff may
+    cases.case_transition(actor=cast.facilitator, case=cast.case, action="pause")
     with pytest.raises(Conflict, match=r"readiness assessment of the person harmed \(Wren\)"):
         cases.case_transition(actor=cast.facilitator, case=cast.case, action="resume")
 

@@ -93,6 +93,11 @@ def test_it_lists_a_facilitators_conversations_in_the_case(cast, api):
     ]
     ids = {c.public_id for c in Conversation.objects.filter(case=cast.case)}
     assert {c["id"] for c in body} == ids
+    # Whom a direct conversation is with: nobody yet, until the person harmed chooses to write directly.
+    assert [c["with"] for c in body if c["kind"] == "direct"] == [
+        "nobody yet: no one has chosen to write directly"
+    ]
+    assert {c["with"] for c in body if c["kind"] != "direct"} == {""}
 
 
 def test_it_lists_no_conversations_for_a_coordinator_without_a_place_in_the_case(cast, api):

@@ -245,7 +245,9 @@ def test_it_sends_to_a_party_and_reads_their_answer(cast, key_file, facilitator_
 
 def test_it_exits_non_zero_with_the_servers_message_when_a_send_is_refused(cast, key_file, facilitator_token):
     support = services.conversation_open(case=cast.case, kind=Conversation.Kind.SUPPORT, party=cast.harmed)
-    with pytest.raises(CommandError, match="cannot be sent yet. Still needed: consent of the") as raised:
+    with pytest.raises(
+        CommandError, match="cannot be sent yet. Still needed: consent to take part from the"
+    ) as raised:
         mend_chat(
             "send", "--url", URL, "--token", facilitator_token, "--keys", str(key_file),
             support.public_id, "Hi",

@@ -111,8 +111,7 @@ def test_it_accepts_a_message_for_relay_in_queries_that_do_not_grow_with_people(
     meta = {"kind": "for_relay", "approved": True}
     cost_of_sending(cast.responsible.user, relay, keys, meta=meta)
     few = cost_of_sending(cast.responsible.user, relay, keys, meta=meta)
-    # More facilitators (each declares no conflict of interest, as the encounter needs; the case waits
-    # paused until then) and supporters.
+    # More facilitators (each declares no conflict of interest, as the encounter needs) and supporters.
     for i in range(3):
         colleague = make_staff(cast.program, "facilitator", f"relay{i}@riverbend.test", f"Rue {i}")
         case_services.facilitator_assign(
@@ -127,7 +126,9 @@ def test_it_accepts_a_message_for_relay_in_queries_that_do_not_grow_with_people(
             pseudonym=f"Sedge {i}",
             supports=cast.harmed,
         )
-    case_services.case_transition(actor=cast.facilitator, case=cast.case, action="resume")
+    cast.case.refresh_from_db()
+    if cast.case.stage == "paused":  # where assigning someone undeclared pauses the case until they declare
+        case_services.case_transition(actor=cast.facilitator, case=cast.case, action="resume")
     assert cost_of_sending(cast.responsible.user, relay, keys, meta=meta) == few <= MOST_QUERIES[Kind.RELAY]
 
 

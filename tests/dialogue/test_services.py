@@ -22,10 +22,8 @@ from tests.builders import consent, prepare_for_encounter
 from tests.dialogue.helpers import give_keys, recipients_now, seal
 
 Kind = Conversation.Kind
-CALM = (
-    "Messages here are paused for now, so this one was not sent. Your facilitator will let you know "
-    "when you can write again."
-)
+# Changed on purpose (issue 16): nothing about a message not sent, the same words as the paused banner.
+CALM = "Messages are paused for now. Your facilitator will let you know when you can write again."
 CHANGED_RECIPIENTS = "The people in this conversation or their keys have changed. Reload it and send again."
 NOT_UPLOADED = "An attached file was not uploaded to this conversation, or is already sent."
 

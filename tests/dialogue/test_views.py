@@ -278,9 +278,10 @@ def test_it_tells_a_party_calmly_why_they_cannot_write_and_a_facilitator_what_is
             messages_url(cast, f"{conversation(cast, 'support', cast.responsible).public_id}/")
         )
     )
+    # Each consent missing named on its own (issue 16).
     assert (
-        "Still needed: consent of the person responsible (Kestrel) to be contacted by the facilitator."
-        in support
+        "Still needed: consent to take part from the person responsible (Kestrel); consent of the person "
+        "responsible (Kestrel) to be contacted by the facilitator." in support
     )
     team = text(
         cast.client("facilitator").get(messages_url(cast, f"{conversation(cast, 'team').public_id}/"))

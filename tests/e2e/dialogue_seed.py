@@ -83,7 +83,13 @@ def seed(tag: str, *, agreement: bool = False) -> dict:
         ),
         actions=builders.TO_ENCOUNTER,
     )
-    direct = dialogue_services.conversation_open(case=case, kind=Conversation.Kind.DIRECT)
+    # The direct conversation of the first person harmed and the person responsible (issue 16: one per pair).
+    direct = dialogue_services.conversation_open(
+        case=case,
+        kind=Conversation.Kind.DIRECT,
+        party=places["harmed_party"],
+        counterpart=places["responsible_party"],
+    )
     extra = {}
     if agreement:
         extra = {"second_harmed_sign_in": names["second_harmed"], "second_harmed_pseudonym": "Tui"}

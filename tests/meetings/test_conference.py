@@ -70,8 +70,19 @@ def test_the_page_shows_everyone_attending_the_agenda_and_the_round(cast):
     assert page.status_code == 200
     text = page.content.decode()
     assert "Welcome &lt;and&gt; what happened" in text, "the agenda is escaped"
-    assert '<ol data-testid="speaking-order"><li>Kauri</li><li>Sparrow</li><li>Matai</li></ol>' in text
+    # Issue 16: Finch sees Sparrow, the other person responsible, only when both agreed to be seen by their
+    # own side, and a community member is introduced by staff: until then each is "another participant".
+    assert (
+        '<ol data-testid="speaking-order"><li>Kauri</li><li>another participant</li>'
+        "<li>another participant</li></ol>"
+    ) in text
+    assert "Sparrow" not in text and "Matai" not in text
     assert "Kauri, with Puriri" in text
+    type(finch).objects.filter(pk__in=[finch.pk, sparrow.pk]).update(seen_by_same_side=True)
+    text = signed_in(finch.user).get(f"/cases/{c.case.reference}/sessions/{session.pk}/").content.decode()
+    assert (
+        '<ol data-testid="speaking-order"><li>Kauri</li><li>Sparrow</li><li>another participant</li></ol>'
+    ) in text
 
 
 def test_a_supporter_is_someone_supporting_that_very_person(cast):

@@ -128,7 +128,10 @@ def world(cast) -> World:
         facilitator=facilitator_place(case, facilitator),
         meeting=meeting,
         relay=dialogue_services.conversation_open(case=case, kind="relay", party=cast.responsible),
-        direct=dialogue_services.conversation_open(case=case, kind="direct"),
+        # Wren's and Kestrel's own direct conversation (one per pair since issue 16).
+        direct=dialogue_services.conversation_open(
+            case=case, kind="direct", party=cast.harmed, counterpart=cast.responsible
+        ),
     )
 
 
@@ -346,15 +349,28 @@ def test_inv_voluntary_scheduling_the_room_the_stage_table_and_the_dialogue_deci
         ),
     ]:
         event(f"{name}: {answer}")
-    # The dialogue's contact is the encounter's readiness, at a stage of contact, in the mode every person
-    # harmed chose.
+    # The dialogue's contact is the encounter's readiness, at a stage of contact, in the mode the people
+    # harmed chose. With one person on each side, Wren's and Kestrel's direct conversation is the case's.
     in_contact = stage in CONTACT
-    assert decisions.direct == (in_contact and encounter_ok and harmed_modes == {"direct"}), decisions
-    assert decisions.relay == (in_contact and encounter_ok and harmed_modes == {"indirect"}), decisions
-    # The resume guard: no party in the case on a break, none who withdrew from taking part.
-    withdrawn = {who for who, scope, _how in example["consents"] if scope == "take_part"}
-    held_back = (example["on_break"] | withdrawn) & set(PARTIES) & here
-    assert decisions.resume[0] == (not held_back), decisions
+    alone = not here & {"hazel", "tui"}
+    if alone:
+        assert decisions.direct == (in_contact and encounter_ok and harmed_modes == {"direct"}), decisions
+    # With more people, it turns on the pair: never outside the stages of contact or without Wren's choice.
+    if decisions.direct:
+        assert in_contact and example["choices"]["harmed"][0] == "direct", decisions
+    # The exchange through the facilitator: open to Kestrel whenever the encounter could begin with everyone
+    # harmed choosing it and Kestrel on his path (the encounter then holds his records too); never outside
+    # the stages of contact, nor when nobody harmed chose it.
+    stopped = {who for who, scope, how in example["consents"] if scope == "take_part" and how == "withdrawn"}
+    off_path = example["on_break"] | stopped
+    if in_contact and encounter_ok and harmed_modes == {"indirect"} and "responsible" not in off_path:
+        assert decisions.relay, decisions
+    if decisions.relay:
+        assert in_contact and "indirect" in harmed_modes, decisions
+    # The resume guard: someone on each side on their own path. A party on a break or who withdrew from
+    # taking part is off their path; one who never consented to take part is not (they may still).
+    side_empty = any(all(who in off_path for who in side if who in here) for side in (HARMED, RESPONSIBLE))
+    assert decisions.resume[0] == (not side_empty), decisions
     # Scheduling a meeting and everyone it counts being let into its room are one decision (a case that is
     # not active schedules nothing, and its open room is judged person by person). Whoever has left the
     # case is not counted, and is not let in.

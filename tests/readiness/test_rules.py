@@ -45,6 +45,7 @@ def snapshot(
     plan=True,
     undeclared=(),
     consented=None,
+    took_part=None,
 ):
     program = Program(name="Riverbend", slug="riverbend", role_words={})
     case = Case(program=program, stage=stage)
@@ -58,6 +59,7 @@ def snapshot(
         places=tuple(places.values()),
         scopes=MappingProxyType(scopes if scopes is not None else {pk: EVERYTHING for pk in ids}),
         consented=frozenset(ids if consented is None else consented),
+        took_part=frozenset(ids if took_part is None else took_part),
         choices=MappingProxyType({harmed.pk: choices}),
         outcomes=MappingProxyType({pk: outcome for pk in (2, 3)}),
         acknowledgments=MappingProxyType({3: acknowledgment} if acknowledgment != "none" else {}),
@@ -70,7 +72,9 @@ def snapshot(
 def test_it_finds_nothing_missing_for_a_prepared_case():
     snap = snapshot(people())
     assert rules.encounter_missing(snap) == []
-    assert rules.facilitator_missing(snap) == rules.parties_missing(snap) == rules.break_missing(snap) == []
+    assert (
+        rules.facilitator_missing(snap) == rules.parties_missing(snap) == rules.each_side_missing(snap) == []
+    )
     assert rules.guards_missing(snap, tuple(rules.GUARDS)) == []
 
 
@@ -92,9 +96,9 @@ def test_it_lists_what_the_encounter_misses_in_the_old_order():
         places, scopes=scopes, acknowledgment="submitted", plan=False, undeclared=[places["facilitator"].user]
     )
     assert rules.encounter_missing(snap) == [
+        # Kestrel's break takes him off his path: nothing of his is waited for, but his side is empty.
+        "at least one person responsible taking part",
         "consent of the person harmed (Wren) to meet directly",
-        "the person responsible (Kestrel) to come back from their break",
-        "a facilitator's confirmation of the acknowledgment by the person responsible (Kestrel)",
         "safety plan for the person harmed (Wren)",
         "a conflict-of-interest declaration by Fen Facilitator",
     ]
@@ -106,11 +110,20 @@ def test_it_asks_an_undecided_person_harmed_to_choose():
     assert rules.chosen_modes(snap) == (set(), ["the person harmed (Wren) to choose how to take part"])
 
 
-def test_it_asks_only_those_who_withdrew_to_come_back_before_resuming():
-    never = snapshot(people(), scopes={}, consented=[])
-    assert rules.break_missing(never) == []
-    withdrew = snapshot(people(), scopes={}, consented=[2])
-    assert rules.break_missing(withdrew) == ["consent to take part from the person harmed (Wren)"]
+def test_it_resumes_while_someone_on_each_side_is_on_their_path():
+    """The resume guard asks for someone on each side on their own path: a person who never consented to
+    take part is not held against it (they may still), one who withdrew is, when nobody else is left."""
+    never = snapshot(people(), scopes={}, consented=[], took_part=[])
+    assert rules.each_side_missing(never) == []
+    withdrew = snapshot(people(), scopes={}, consented=[2], took_part=[2])
+    assert rules.each_side_missing(withdrew) == ["at least one person harmed taking part"]
+    places = people()
+    places["responsible"].paused_at = NOW
+    assert rules.each_side_missing(snapshot(places)) == ["at least one person responsible taking part"]
+    places["second"] = Participant(
+        pk=6, role=Role.RESPONSIBLE_PARTY, pseudonym="Tui", joined_at=NOW, user_id=6
+    )
+    assert rules.each_side_missing(snapshot(places)) == []
 
 
 def test_it_needs_a_facilitator_and_both_parties():
@@ -160,7 +173,17 @@ def test_contact_in_the_dialogue_needs_the_stage_the_encounter_and_the_choice():
 def test_the_facilitator_may_write_to_a_person_only_with_their_consent():
     places = people()
     assert rules.facilitator_contact_missing(snapshot(places), places["harmed"]) == []
+    # Each refusal names the exact consent missing: taking part and being contacted are two consents.
     assert rules.facilitator_contact_missing(snapshot(places, scopes={}), places["harmed"]) == [
+        "consent to take part from the person harmed (Wren)",
+        "consent of the person harmed (Wren) to be contacted by the facilitator",
+    ]
+    stopped = {pk: EVERYTHING - {"take_part"} for pk in range(1, 6)}
+    assert rules.facilitator_contact_missing(snapshot(places, scopes=stopped), places["harmed"]) == [
+        "consent to take part from the person harmed (Wren)"
+    ]
+    not_contacted = {pk: EVERYTHING - {"facilitator_contact"} for pk in range(1, 6)}
+    assert rules.facilitator_contact_missing(snapshot(places, scopes=not_contacted), places["harmed"]) == [
         "consent of the person harmed (Wren) to be contacted by the facilitator"
     ]
     assert rules.facilitator_contact_missing(snapshot(places), None) == ["the person to be in the case"]
@@ -199,3 +222,53 @@ def test_the_room_asks_the_person_harmed_s_leave_for_a_community_member_whicheve
 def test_direct_contact_is_chosen_only_by_every_person_harmed():
     assert rules.direct_chosen(snapshot(people()))
     assert not rules.direct_chosen(snapshot(people(), mode="indirect"))
+
+
+def test_each_person_has_their_own_standing_and_only_those_on_their_path_count():
+    places = people()
+    places["second"] = Participant(pk=6, role=Role.HARMED_PARTY, pseudonym="Hazel", joined_at=NOW, user_id=6)
+    places["third"] = Participant(pk=7, role=Role.HARMED_PARTY, pseudonym="Kiwi", joined_at=NOW, user_id=7)
+    places["invited"] = Participant(pk=8, role=Role.HARMED_PARTY)
+    places["second"].paused_at = NOW
+    places["third"].excluded_at = NOW
+    places["third"].paused_at = NOW  # an exclusion says more than a break
+    scopes = {pk: EVERYTHING for pk in range(1, 9)}
+    scopes[2] = EVERYTHING - {"take_part"}  # Wren withdrew from taking part
+    snap = snapshot(places, scopes=scopes, took_part=[2, 3, 6, 7])
+    standing = {name: rules.standing_of(snap, p) for name, p in places.items()}
+    assert standing == {
+        "facilitator": rules.TAKING_PART,
+        "harmed": rules.STOPPED,
+        "responsible": rules.TAKING_PART,
+        "supporter": rules.TAKING_PART,
+        "community": rules.TAKING_PART,
+        "second": rules.ON_BREAK,
+        "third": rules.EXCLUDED,
+        "invited": rules.INVITED,
+    }
+    assert [p.pk for p in rules.parties(snap)] == [3]
+    assert [p.pk for p in rules.all_parties(snap)] == [2, 3, 6, 7]
+    assert [p.pk for p in rules.left_out(snap)] == [2, 6, 7]
+    # The invited person harmed may still join: the harmed side is not empty.
+    assert rules.sides_missing(snap) == []
+    del places["invited"]
+    assert rules.sides_missing(snapshot(places, scopes=scopes, took_part=[2, 3, 6, 7])) == [
+        "at least one person harmed taking part"
+    ]
+    closed = snapshot(places, scopes=scopes, took_part=[2, 3, 6, 7], stage="closed")
+    assert {rules.standing_of(closed, p) for p in places.values()} == {rules.FINISHED}
+
+
+def test_inv_privacy_only_those_who_may_see_a_person_hear_that_one_person_stepped_back():
+    places = people()
+    places["second"] = Participant(pk=6, role=Role.HARMED_PARTY, pseudonym="Hazel", joined_at=NOW, user_id=6)
+    places["third"] = Participant(pk=7, role=Role.HARMED_PARTY, pseudonym="Kiwi", joined_at=NOW, user_id=7)
+    places["harmed"].seen_by_same_side = places["second"].seen_by_same_side = True
+    snap = snapshot(places)
+    # Wren steps back: Kestrel (the other side) and Hazel (both agreed to see each other) hear; Kiwi does not,
+    # nor Wren herself, nor anyone who is not a party.
+    assert [p.pk for p in rules.told_of_leaving(snap, places["harmed"])] == [3, 6]
+    # Kestrel steps back: every person harmed on their path hears, whatever they chose.
+    assert [p.pk for p in rules.told_of_leaving(snap, places["responsible"])] == [2, 6, 7]
+    places["third"].paused_at = NOW  # someone off their own path hears nothing new
+    assert [p.pk for p in rules.told_of_leaving(snapshot(places), places["responsible"])] == [2, 6]
