@@ -12,7 +12,7 @@ from mend.cases.models import FACILITATING_ROLES, PARTY_ROLES, Case, Notice, Par
 from mend.cases.notices import text_of
 from mend.circles.minutes import alerts_for
 from mend.consent.models import Consent, HarmedPartyChoices, Scope
-from mend.consent.selectors import choices_of, current_scopes
+from mend.consent.selectors import choices_of, scopes_and_stopped
 from mend.meetings.models import Meeting
 from mend.readiness import rules
 from mend.readiness.rules import contact_missing, encounter_missing
@@ -96,7 +96,13 @@ def participant_detail(case, place) -> dict:
         place=place,
         role_word=case.program.word_for(place.role),
         next_step=guidance.NEXT_FOR_PARTICIPANT[case.stage],
+        off_path=False,
     )
+    if case.stage != workflow.CLOSED:
+        if context["on_break"]:
+            context.update(next_step=guidance.ON_A_BREAK, off_path=True)
+        elif context["excluded"] or context["stopped"]:
+            context.update(next_step=guidance.STEPPED_BACK, off_path=True)
     return context
 
 
@@ -159,6 +165,7 @@ def participant_overview(place: Participant) -> dict:
     responsible) only the channel the person harmed chose, never their reasons or other choices."""
 
     case = place.case
+    scopes, stopped = scopes_and_stopped(place)
     facilitators = list(
         case.participants.filter(role__in=FACILITATING_ROLES, removed_at__isnull=True).order_by("pk")
     )
@@ -175,7 +182,8 @@ def participant_overview(place: Participant) -> dict:
         "facilitators": facilitators,
         "notices": notices,
         "sessions": sessions,
-        "taking_part": "take_part" in current_scopes(place) and place.excluded_at is None,
+        "taking_part": "take_part" in scopes and place.excluded_at is None,
+        "stopped": stopped,
         "on_break": place.paused_at is not None,
         # Staff marked them as not in the process for now: they come back by consenting to take part again.
         "excluded": place.excluded_at is not None,

@@ -21,3 +21,13 @@ NEXT_FOR_PARTICIPANT = {
     workflow.CLOSED: _("This process has ended. Thank you for taking part."),
     workflow.PAUSED: _("The process is paused for now. Nothing will happen until it starts again."),
 }
+
+# For a person off their own path, whatever the case's stage: what happens for them, and how they come back.
+ON_A_BREAK = _(
+    "You are taking a break. Nothing is scheduled with you until you say you are ready again. "
+    "The others may go on in the meantime."
+)
+STEPPED_BACK = _(
+    "You are not taking part at the moment, so nothing new will reach you. "
+    "If you want to come back, you can give your consent again whenever you are ready."
+)

@@ -12,6 +12,19 @@ def current_scopes(participant) -> set[str]:
     )
 
 
+def scopes_and_stopped(participant) -> tuple[set[str], bool]:
+    """The scopes one person holds now, and whether they withdrew from taking part (consented once, not
+    now), in one query: what their own page needs to say where they stand."""
+    current, took_part = set(), False
+    for scope, withdrawn_at in Consent.objects.filter(participant=participant).values_list(
+        "scope", "withdrawn_at"
+    ):
+        took_part = took_part or scope == "take_part"
+        if withdrawn_at is None:
+            current.add(scope)
+    return current, took_part and "take_part" not in current
+
+
 def current_text(program, scope: str) -> ConsentText | None:
     """The wording of one scope that a person agrees to now: its newest version."""
     return ConsentText.objects.filter(program=program, scope=scope).order_by("-version").first()

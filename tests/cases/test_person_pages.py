@@ -139,3 +139,21 @@ def test_inv_privacy_a_person_harmed_chooses_on_their_choices_page(cast, school)
     # The person harmed does not get the responsible side's form on the consent page.
     consent_page = client.get(reverse("consent:consent", args=[school.case.reference])).content.decode()
     assert "who are also a person harmed" not in consent_page
+
+
+def test_inv_voluntary_a_person_off_their_path_reads_what_happens_for_them_not_the_stage(cast, school):
+    """The case goes on at its stage for the others; the home page of someone who stepped back says what
+    happens for them (nothing new reaches them; how to come back), not what the stage means for the others."""
+    kea, tui, weka = school.responsible
+    builders.stop(kea)
+    consent_services.participant_pause(actor=tui.user, place=tui)
+    home = reverse("cases:detail", args=[school.case.reference])
+    stopped = signed_in(kea.user).get(home).content.decode()
+    on_break = signed_in(tui.user).get(home).content.decode()
+    going_on = signed_in(weka.user).get(home).content.decode()
+    assert "You are not taking part at the moment, so nothing new will reach you." in stopped
+    assert "You are taking part as" not in stopped
+    assert "You are taking a break. Nothing is scheduled with you" in on_break
+    assert "You are not taking part at the moment" not in on_break
+    assert "You are taking part as the person responsible." in going_on
+    assert "nothing new will reach you" not in going_on and "You are taking a break" not in going_on
