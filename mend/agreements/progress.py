@@ -11,8 +11,8 @@ With several people harmed, each hears only of the items owed to them (`Item.owe
 person harmed): the figures count those items alone, and an item checked queues an update only for the
 people it is owed to. A person off their path (on a break, stopped or excluded: mend.readiness.rules)
 gets nothing while away: nothing is queued for someone who stopped or was excluded, and nothing waiting
-is delivered while they are away (a break or an exclusion holds it until they are back; withdrawing
-consent cancels it). Someone on a break hears where things stand when they come back."""
+is delivered while they are away (a break holds it until they are back; withdrawing consent or an
+exclusion cancels it). Someone on a break hears where things stand when they come back."""
 
 from datetime import datetime, timedelta
 

@@ -387,10 +387,13 @@ def version_sign(
 def _in_force_when_signed(*, actor: User, version: Version) -> bool:
     """The version comes into force once every party it names who is on their path has signed, with at
     least one person on each side among them. A person on a break, stopped or excluded is left out of it
-    and not bound by it; an amendment includes them when they come back."""
+    and not bound by it; an amendment includes them when they come back. Nobody is bound by what they did
+    not sign: while an item is owned by a person left out, the version waits for staff to amend it."""
     named = doc.party_ids(version)
     bound = {p.pk: p for p in rules.parties(consent_snapshot(version.case)) if p.pk in named}
     if not set(PARTY_ROLES) <= {p.role for p in bound.values()}:
+        return False
+    if version.items.filter(owner_id__in=named - set(bound)).exists():
         return False
     signed = set(
         version.signatures.filter(decision=Signature.Decision.SIGNED).values_list("participant_id", flat=True)

@@ -230,7 +230,8 @@ def participant_resume(*, actor: User, place: Participant) -> Participant:
     place.paused_at = None
     place.save(update_fields=["paused_at"])
     audit.record(actor=actor, code=AuditCode.PARTICIPANT_RESUMED, target=place, case=place.case)
-    notices.ready_to_continue(case=place.case, who=place)
+    if _on_path(place):  # not when they also stopped or were marked as not in the process
+        notices.ready_to_continue(case=place.case, who=place)
     return place
 
 

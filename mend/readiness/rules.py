@@ -50,7 +50,9 @@ STOPPED = "stopped"  # withdrew their consent to take part; giving it again brin
 EXCLUDED = "excluded"  # staff marked them as no longer in the process; consenting again brings them back
 FINISHED = "finished"  # the case has closed
 STANDINGS = (INVITED, TAKING_PART, ON_BREAK, STOPPED, EXCLUDED, FINISHED)
-# A person in one of these receives nothing new and is in no guard, meeting, conversation or signing.
+# A person in one of these is in no guard, meeting ahead, new message or signing. Stopped or excluded, they
+# receive nothing new at all; on a break, they still find neutral notices on their own page (the case
+# closing, who joined the team) for when they come back, and nothing is scheduled with them.
 LEFT_OUT = frozenset({ON_BREAK, STOPPED, EXCLUDED})
 
 
@@ -92,10 +94,15 @@ def left_out(snap: Snapshot) -> list[Participant]:
 def sides_missing(snap: Snapshot) -> list[str]:
     """At least one person harmed and one person responsible on their path (invited counts: they may still
     join). When a side has nobody left, the whole case pauses."""
+    case = snap.case
+    # From preparation on, both sides have joined (the guard parties_joined): a side with no place left (the
+    # last person on it asked for their information to be deleted) is empty, not merely not invited yet.
+    stage = case.paused_from if case.stage == "paused" else case.stage
+    both_joined = stage in ("preparation", "encounter", "agreement", "follow_up")
     missing = []
     for role in (Role.HARMED_PARTY, Role.RESPONSIBLE_PARTY):
         places = [p for p in snap.places if p.role == role]
-        if places and not any(on_path(snap, p) for p in places):
+        if (places or both_joined) and not any(on_path(snap, p) for p in places):
             missing.append(
                 _("at least one %(role)s taking part") % {"role": snap.case.program.word_for(role)}
             )

@@ -196,6 +196,23 @@ def test_inv_voluntary_an_excluded_person_is_left_out_of_signing(youths):
             _sign(youths, place, version)
     consent_services.participant_exclude(actor=youths.facilitator, place=tui, reason="Not safe for now")
     version.refresh_from_db()
+    # Tui owns an item he never signed: nobody is bound by it, so the version waits for an amendment.
+    assert version.state == Version.State.SIGNING
+    assert not Commitment.objects.filter(agreement=version.agreement).exists()
+
+
+def test_inv_voluntary_a_person_left_out_who_owns_nothing_does_not_hold_the_others_up(youths):
+    version = services.agreement_draft(actor=youths.facilitator, case=youths.case)
+    tui = youths.by("Tui")
+    for youth in youths.responsible:
+        if youth != tui:
+            _item(youths, version, description=f"{youth.pseudonym} writes a letter.", owner=youth)
+    services.version_open(actor=youths.facilitator, version=version)
+    for place in youths.parties:
+        if place != tui:
+            _sign(youths, place, version)
+    consent_services.participant_exclude(actor=youths.facilitator, place=tui, reason="Not safe for now")
+    version.refresh_from_db()
     assert version.state == Version.State.SIGNED
 
 

@@ -157,3 +157,21 @@ def test_inv_voluntary_a_person_off_their_path_reads_what_happens_for_them_not_t
     assert "You are not taking part at the moment" not in on_break
     assert "You are taking part as the person responsible." in going_on
     assert "nothing new will reach you" not in going_on and "You are taking a break" not in going_on
+
+
+def test_inv_voluntary_an_excluded_person_can_still_take_back_their_consent(cast, school):
+    """Staff marking someone as not in the process does not take away their own choice: their consent to take
+    part, still given, can be taken back from their consent page in one action."""
+    kea = school.responsible[0]
+    consent_services.participant_exclude(actor=cast.facilitator, place=kea, reason="Said so by phone.")
+    client = signed_in(kea.user)
+    page = client.get(reverse("consent:consent", args=[school.case.reference])).content.decode()
+    take_part = page[page.index('data-scope="take_part"') :].split("</li>")[0]
+    assert 'value="withdraw"' in take_part and "I want to take part again" in take_part
+    text = current_text(cast.program, "take_part")
+    answer = client.post(
+        reverse("consent:consent", args=[school.case.reference]),
+        {"scope": "take_part", "decision": "withdraw", "text_sha256": text.sha256},
+    )
+    assert answer.status_code == 302
+    assert not kea.consents.filter(scope="take_part", withdrawn_at__isnull=True).exists()

@@ -360,3 +360,43 @@ def test_inv_voluntary_someone_already_off_their_path_is_not_announced_twice(cas
     builders.stop(aspen)  # on a break, and now stopping too
     assert _told(falcon) == []
     assert _told(facilitator_place(breach.case, cast.facilitator)) == [("support_prompt", aspen.pk)]
+
+
+def test_inv_voluntary_a_side_emptied_by_deletion_keeps_the_case_paused(cast):
+    """The only person responsible asks for their information to be deleted: their place ends, so the side
+    has no place left at all. The case pauses, and staff cannot resume it with nobody on that side."""
+    from mend.rights import services as rights  # layering: tests may reach any app
+
+    pair = builders.prepared_case(
+        program=cast.program, facilitator=cast.facilitator, harmed=("Sorrel",), responsible=("Quill",)
+    )
+    rights.participant_data_delete(actor=pair.responsible[0].user, place=pair.responsible[0])
+    assert _stage(pair.case) == "paused"
+    with pytest.raises(Conflict, match="at least one person responsible taking part"):
+        cases.case_transition(actor=cast.facilitator, case=pair.case, action="resume")
+
+
+def test_a_case_paused_before_anyone_was_invited_can_resume(cast):
+    case = cases.case_create(
+        actor=cast.facilitator,
+        program=cast.program,
+        jurisdictions=["NZ"],
+        facilitator=cast.facilitator,
+        harm_category="fraud",
+        referral_source="self",
+    )
+    cases.case_transition(actor=cast.facilitator, case=case, action="accept_referral")
+    cases.case_transition(actor=cast.facilitator, case=case, action="pause")
+    assert cases.case_transition(actor=cast.facilitator, case=case, action="resume").stage == "intake"
+
+
+def test_ending_a_break_while_still_stopped_tells_the_facilitators_nothing(cast, breach):
+    """Back from a break but still without consent to take part: not back on their path, so nobody is told
+    they are ready to continue."""
+    aspen = breach.harmed[0]
+    consent_services.participant_pause(actor=aspen.user, place=aspen)
+    builders.stop(aspen)
+    Notice.objects.all().delete()
+    consent_services.participant_resume(actor=aspen.user, place=aspen)
+    assert _standing(aspen) == rules.STOPPED
+    assert _told(facilitator_place(breach.case, cast.facilitator)) == []
