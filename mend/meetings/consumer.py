@@ -112,8 +112,6 @@ class MeetingConsumer(AsyncJsonWebsocketConsumer):
         if getattr(self, "pid", pid) != pid:
             raise Http404
         everyone = rules.attendees(meeting)
-        # Whom this person may not see, nor be seen by (rules.unseen_by): never connected, never named.
-        unseen = rules.unseen_by(meeting, person, both_ways=True)
         return {
             "session": meeting,
             "person": person,
@@ -123,7 +121,8 @@ class MeetingConsumer(AsyncJsonWebsocketConsumer):
             "meeting_missing": rules.meeting_live_missing(meeting, person),
             "facilitators": {rules.person_id(p) for p in everyone if rules.facilitates(meeting, p)},
             "attendees": [rules.person_id(p) for p in everyone],
-            "unseen": {f"p{pk}" for pk in unseen},
+            # Whom this person may not see, nor be seen by (rules.unseen_by): never connected, never named.
+            "unseen": {f"p{pk}" for pk in rules.unseen_by(meeting, person, both_ways=True)},
             "on_break": meeting.on_break,
         }
 

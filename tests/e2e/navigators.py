@@ -146,6 +146,18 @@ class StaffMember:
     def people_in_case(self) -> str:
         return self.page.locator("table.people").inner_text()
 
+    def scheduling_offers(self, reference: str) -> tuple[list[str], str]:
+        """The scheduling page's offer: the names of the people who can be chosen as attendees, and the line
+        naming those who are not taking part for now ("" when everyone is)."""
+        self.page.goto(f"/cases/{reference}/sessions/new/")
+        boxes = self.page.locator('input[name="attendees"]')
+        offered = [
+            self.page.locator(f'label[for="{boxes.nth(i).get_attribute("id")}"]').inner_text().strip()
+            for i in range(boxes.count())
+        ]
+        left_out = self.page.get_by_test_id("not-taking-part")
+        return offered, (left_out.inner_text() if left_out.count() else "")
+
     def try_to_schedule_a_dialogue(self, reference: str, attendees: list[str]) -> str:
         """Fills in a dialogue session with these people; returns what the page says back."""
         self.page.goto(f"/cases/{reference}/sessions/new/")
