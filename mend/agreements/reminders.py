@@ -21,7 +21,6 @@ from mend.agreements import selectors
 from mend.agreements.models import Agreement, Commitment, Version
 from mend.cases import notices
 from mend.cases.models import Participant, Stage
-from mend.consent.selectors import withdrawn_ids
 from mend.readiness import rules
 from mend.readiness.snapshot import consent_snapshot
 
@@ -47,9 +46,6 @@ def _reachable(owner: Participant) -> bool:
         owner.removed_at is None
         and owner.joined_at is not None
         and owner.user_id is not None
-        and owner.paused_at is None
-        and owner.excluded_at is None
-        and owner.pk not in withdrawn_ids([owner])
         and rules.on_path(consent_snapshot(owner.case), owner)
     )
 

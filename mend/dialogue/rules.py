@@ -119,6 +119,12 @@ def direct_readers(conversation: Conversation, snap) -> list[Participant]:
     return [p for p in people if not readiness.on_path(snap, p) or _other_role(p.role) in going]
 
 
+def side_away(conversation: Conversation, snap) -> bool:
+    """Whether nobody on one side of this direct conversation (opened or not yet) is on their path now."""
+    people = direct_people(conversation, snap)
+    return bool(people) and len({p.role for p in people if readiness.on_path(snap, p)}) < 2
+
+
 def _other_role(role: str) -> str:
     return Role.RESPONSIBLE_PARTY if role == Role.HARMED_PARTY else Role.HARMED_PARTY
 

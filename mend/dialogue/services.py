@@ -414,18 +414,6 @@ def unsent_files(user: User) -> int:
     return Attachment.objects.filter(uploader=user, message__isnull=True).count()
 
 
-def _side_stepped_back(case: Case, snap, party_id: int | None, counterpart_id: int | None) -> bool:
-    """Whether a direct conversation not yet opened would be around people of whom nobody on one side is on
-    their path now: it is not opened then (for the team either), so the person left out finds nothing new
-    and the others nothing named after them."""
-    unopened = Conversation(
-        case=case, kind=Conversation.Kind.DIRECT, party_id=party_id, counterpart_id=counterpart_id
-    )
-    people = rules.direct_people(unopened, snap)
-    going = {p.role for p in people if readiness.on_path(snap, p)}
-    return bool(people) and len(going) < 2
-
-
 def conversations_open_for(*, case: Case, user: User, snap=None) -> list[Conversation]:
     """The conversations this person has in the case, opened the first time they look: a facilitator has
     the case team, one with each person, each party's exchange through the facilitator and every direct
@@ -471,8 +459,10 @@ def conversations_open_for(*, case: Case, user: User, snap=None) -> list[Convers
     result = []
     for kind, party_id, counterpart_id in wanted:
         found = existing.get((kind, party_id, counterpart_id))
-        if found is None and kind == Kind.DIRECT and _side_stepped_back(case, snap, party_id, counterpart_id):
-            continue  # nothing new is opened around a person left out, whoever looks first
+        if found is None and kind == Kind.DIRECT:
+            unopened = Conversation(case=case, kind=kind, party_id=party_id, counterpart_id=counterpart_id)
+            if rules.side_away(unopened, snap):
+                continue  # nothing new is opened around a person left out, whoever looks first
         if found is None:
             found = conversation_open(
                 case=case, kind=kind, party=snap.place(party_id), counterpart=snap.place(counterpart_id)
