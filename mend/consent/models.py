@@ -14,11 +14,15 @@ class Scope(models.TextChoices):
     PROGRESS_UPDATES = "progress_updates", _("Hearing about progress")
     SHARE_STATEMENT = "share_statement", _("Sharing my statement with the other side")
     DATA_PROCESSING = "data_processing", _("Keeping and using my information")
+    INTERPRETER = "interpreter", _("An interpreter helping me")
 
 
 class ConsentText(models.Model):
     program = models.ForeignKey("accounts.Program", on_delete=models.CASCADE, related_name="consent_texts")
     scope = models.CharField(max_length=24, choices=Scope.choices)
+    # Each language's text has its own versions; a person reads the text of their language (or, where the
+    # program wrote none, of the program's default language).
+    language = models.CharField(max_length=12, default="en")
     version = models.PositiveIntegerField()
     text = models.TextField()
     sha256 = models.CharField(max_length=64)
@@ -29,11 +33,13 @@ class ConsentText(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["program", "scope", "version"], name="one_text_per_version")
+            models.UniqueConstraint(
+                fields=["program", "scope", "language", "version"], name="one_text_per_language_version"
+            )
         ]
 
     def __str__(self):
-        return f"{self.scope} v{self.version}"
+        return f"{self.scope} {self.language} v{self.version}"
 
 
 class Consent(models.Model):
@@ -43,6 +49,7 @@ class Consent(models.Model):
     scope = models.CharField(max_length=24, choices=Scope.choices)
     text = models.ForeignKey(ConsentText, on_delete=models.PROTECT, related_name="+")
     text_sha256 = models.CharField(max_length=64)
+    language = models.CharField(max_length=12, default="en")  # the language of the text the person read
     given_at = models.DateTimeField()
     withdrawn_at = models.DateTimeField(null=True, blank=True)
 

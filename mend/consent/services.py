@@ -22,8 +22,8 @@ from mend.core.errors import Conflict, DomainError
 
 # Which scopes each role is asked about; others do not apply to them.
 SCOPES_FOR_ROLE = {
-    Role.HARMED_PARTY: list(Scope.values),
-    Role.RESPONSIBLE_PARTY: [s for s in Scope.values if s != Scope.PROGRESS_UPDATES],
+    Role.HARMED_PARTY: [s for s in Scope.values if s != Scope.INTERPRETER],
+    Role.RESPONSIBLE_PARTY: [s for s in Scope.values if s not in (Scope.PROGRESS_UPDATES, Scope.INTERPRETER)],
     Role.SUPPORTER: [Scope.TAKE_PART, Scope.FACILITATOR_CONTACT, Scope.DATA_PROCESSING],
     Role.COMMUNITY_MEMBER: [Scope.TAKE_PART, Scope.FACILITATOR_CONTACT, Scope.DATA_PROCESSING],
     Role.INTERPRETER: [Scope.TAKE_PART, Scope.DATA_PROCESSING],

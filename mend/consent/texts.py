@@ -27,4 +27,8 @@ DEFAULT_TEXTS = {
         "The program may keep what I share and use it for this process only. It keeps it for a set time, "
         "which it will tell me. I can ask to see my information, or ask for it to be deleted."
     ),
+    "interpreter": _(
+        "An interpreter may join my conversations and meetings to help me. They read what I read and write, "
+        "and keep it private. I can take this back at any time, and they leave at once."
+    ),
 }
