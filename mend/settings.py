@@ -241,7 +241,8 @@ CONTENT_SECURITY_POLICY = {
 }
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English")]
+# Each language in its own name, as the switcher offers it. docs/languages.md says how to add one.
+LANGUAGES = [("en", "English"), ("es", "Español"), ("fr", "Français"), ("ar", "العربية")]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"

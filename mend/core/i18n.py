@@ -1,0 +1,41 @@
+"""Which language a person reads Mend in: one rule for pages, notices, emails, files and consent texts.
+
+A person's own choice (`User.language`) comes first, then the program's default language, then Mend's
+default (English). A code Mend has no interface in (a preferred language such as mi) falls through to the
+next; docs/languages.md says how to add one.
+"""
+
+from contextlib import AbstractContextManager
+
+from django.conf import settings
+from django.utils import translation
+
+
+def supported(code: str | None) -> str | None:
+    """The interface language for `code` (its base language for a regional code such as es-MX), or None."""
+    if not code:
+        return None
+    codes = {c for c, _ in settings.LANGUAGES}
+    code = code.lower()
+    if code in codes:
+        return code
+    base = code.split("-")[0]
+    return base if base in codes else None
+
+
+def language_of(user=None, *, fallback: str | None = None) -> str:
+    """The interface language of `user` (a User or None); `fallback` is the program's default language."""
+    return (
+        supported(getattr(user, "language", None)) or supported(fallback) or settings.LANGUAGE_CODE
+    )
+
+
+def in_language_of(user=None, *, fallback: str | None = None) -> AbstractContextManager:
+    """`with in_language_of(recipient):` around what is written for someone other than the viewer."""
+    return translation.override(language_of(user, fallback=fallback))
+
+
+def direction(code: str | None = None) -> str:
+    """"rtl" or "ltr" for `code` (the active language when None)."""
+    code = supported(code or translation.get_language()) or settings.LANGUAGE_CODE
+    return "rtl" if translation.get_language_info(code)["bidi"] else "ltr"
