@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test lint install browser clean bench
+.PHONY: run test lint install browser clean bench messages system
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -17,7 +17,33 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-install: $(STAMP)
+# Debian's gettext (msgfmt, xgettext) and DejaVu fonts (Arabic glyphs in PDFs), when missing and we are root.
+system:
+	@if ! command -v msgfmt >/dev/null || [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext fonts-dejavu-core) >/dev/null \
+	      || echo "Could not install gettext and fonts-dejavu-core."; \
+	  else echo "Install gettext and fonts-dejavu-core (Debian) for the translations and PDFs."; fi; \
+	fi
+
+# The translations (docs/languages.md): each .po compiled to .mo, then the browser modules' catalogues.
+LOCALES := es fr ar
+MO := $(patsubst %.po,%.mo,$(wildcard mend/locale/*/LC_MESSAGES/*.po))
+JSI18N := mend/static/jsi18n/.built
+
+mend/locale/%.mo: mend/locale/%.po | system
+	msgfmt --check -o $@ $<
+
+$(JSI18N): $(MO) | $(STAMP)
+	$(BIN)/mend compilejsi18n -v 0
+	touch $@
+
+install: $(STAMP) $(MO) $(JSI18N)
+
+# After changing or adding words: refresh every language's catalogues from the code (then translate them).
+messages: install
+	cd mend && ../$(BIN)/mend makemessages $(addprefix -l ,$(LOCALES)) --no-obsolete --add-location file -i 'static/jsi18n/*' -v 0
+	cd mend && ../$(BIN)/mend makemessages -d djangojs $(addprefix -l ,$(LOCALES)) --no-obsolete --add-location file -i 'static/jsi18n/*' -v 0
 
 run: install
 	$(BIN)/mend migrate --no-input -v 0

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "channels",
     "csp",
+    "statici18n",
     "mend.core",
     "mend.audit",
     "mend.accounts",
@@ -53,6 +54,7 @@ MIDDLEWARE = [
     "mend.core.middleware.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -82,6 +84,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
                 "mend.core.context_processors.mend",
             ],
         },
@@ -253,6 +256,10 @@ STATICFILES_DIRS = [BASE_DIR / "mend" / "static"]
 STATIC_ROOT = ENV.var_dir / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
+# The browser modules' translations: Django's JavaScript catalogue of each language, written as a static file
+# (mend/static/jsi18n/<lang>/djangojs.js) by `make install`, so that the CSP needs no inline script.
+STATICI18N_ROOT = BASE_DIR / "mend" / "static"
+STATICI18N_OUTPUT_DIR = "jsi18n"
 WHITENOISE_AUTOREFRESH = DEBUG
 
 OTP_TOTP_ISSUER = "Mend"

@@ -1,10 +1,11 @@
-"""Mend's URLs. Every page needs sign-in except those marked login_not_required: sign-in, join, health."""
+"""Mend's URLs. Every page needs sign-in except those marked login_not_required: sign-in, join, health,
+the language switcher."""
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
-from mend.accounts import staff_views
+from mend.accounts import language_views, staff_views
 from mend.accounts import views as account_views
 from mend.agreements.urls import agreement_patterns
 from mend.api import api
@@ -125,6 +126,7 @@ program_patterns = (
 urlpatterns = [
     path("", case_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("language/", language_views.language, name="language"),
     path("account/", include(account_patterns)),
     path("join/<str:token>/", account_views.join, name="join"),
     path("cases/", include(case_patterns)),

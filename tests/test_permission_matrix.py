@@ -241,6 +241,7 @@ def join_form() -> dict:
 PAGE_CALLS = {
     ("home", "GET"): lambda c, x, ref: Call("GET", "/"),
     ("healthz", "GET"): lambda c, x, ref: Call("GET", "/healthz"),
+    ("language", "POST"): lambda c, x, ref: Call("POST", "/language/", {"language": "es", "next": "/"}),
     ("accounts:sign_in", "GET"): lambda c, x, ref: Call("GET", "/account/sign-in/"),
     ("accounts:sign_in", "POST"): lambda c, x, ref: Call(
         "POST", "/account/sign-in/", {"identifier": "fac@riverbend.test", "secret": "not the password"}
@@ -523,6 +524,8 @@ PAGE_MATRIX = {
         (LOGIN,   200,     200,     200,     200,     200,     200,     MINE,    200,     MINE,    MINE,    200,     LOGIN),
     ("healthz", "GET"):
         (200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200),
+    ("language", "POST"):  # anyone may choose the language they read in; back to where they were
+        (HOME,    HOME,    HOME,    HOME,    HOME,    HOME,    HOME,    HOME,    HOME,    HOME,    HOME,    HOME,    HOME),
     ("accounts:sign_in", "GET"):
         (200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200),
     ("accounts:sign_in", "POST"):  # a wrong password
@@ -976,8 +979,8 @@ def expected_location(cast, where: str) -> str | None:
         CASE: f"/cases/{cast.case.reference}/",
         INVITED: f"/cases/{cast.case.reference}/#invite",
         TOKENS: "/account/tokens/",
-        TEXTS: f"/programs/{cast.program.pk}/consent/",
-        WORDS: f"/programs/{cast.program.pk}/words/",
+        TEXTS: f"/programs/{cast.program.pk}/consent/?language=en",
+        WORDS: f"/programs/{cast.program.pk}/words/?language=en",
         QUESTIONS: f"/programs/{cast.program.pk}/questions/",
         PEOPLE: f"/programs/{cast.program.pk}/people/",
         MESSAGES: f"/cases/{cast.case.reference}/messages/",
@@ -1086,7 +1089,7 @@ def test_inv_privacy_it_has_a_row_for_every_api_route():
     assert set(API_BODIES) == {key for key in API_MATRIX if key[0] != "GET"}
 
 
-PUBLIC_PAGES = {"healthz", "accounts:sign_in", "accounts:sign_out", "accounts:recover", "join"}
+PUBLIC_PAGES = {"healthz", "language", "accounts:sign_in", "accounts:sign_out", "accounts:recover", "join"}
 
 
 def test_inv_privacy_it_lets_only_the_listed_pages_be_seen_without_signing_in():

@@ -3,13 +3,17 @@
 import zoneinfo
 
 from django import forms
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from mend.accounts.credentials import normalise_phrase
 from mend.accounts.keys import check_auth_key
 from mend.accounts.models import DEFAULT_ROLE_WORDS
+from mend.core import i18n
 from mend.core.errors import DomainError
-from mend.core.validators import LANGUAGE_CHOICES
+from mend.core.validators import language_choices
 
 TIME_ZONE_CHOICES = [
     (tz, tz.replace("_", " "))
@@ -77,7 +81,7 @@ class JoinForm(forms.Form):
     )
     preferred_language = forms.ChoiceField(
         label=_("The language you would like to use"),
-        choices=[("", "")] + LANGUAGE_CHOICES,
+        choices=lambda: [("", "")] + language_choices(),
         required=False,
         help_text=_("Your facilitator can arrange an interpreter."),
     )
@@ -101,16 +105,22 @@ class ApiTokenForm(forms.Form):
 
 
 class RoleWordsForm(forms.Form):
-    """One field per role; left empty, Mend's own word is used."""
+    """The words of one language, one field per role; left empty, Mend's own word is used."""
+
+    # Left out, the words are the program's default language's.
+    language = forms.ChoiceField(label=_("Language of these words"), choices=settings.LANGUAGES, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        language = self["language"].value() or settings.LANGUAGE_CODE
         for role, default in DEFAULT_ROLE_WORDS.items():
+            with translation.override(i18n.supported(language) or settings.LANGUAGE_CODE):
+                in_language = gettext(default)
             self.fields[role] = forms.CharField(
-                label=default.capitalize(),
+                label=gettext(default).capitalize(),
                 required=False,
                 max_length=40,
-                help_text=_("Left empty, Mend says “%(word)s”.") % {"word": default},
+                help_text=_("Left empty, Mend says “%(word)s”.") % {"word": in_language},
             )
 
 

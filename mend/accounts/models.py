@@ -1,20 +1,24 @@
 """People, programs (the tenants), memberships with their roles, and personal API tokens."""
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager
+from django.conf import settings
 from django.db import models
+from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from mend.accounts.sealing import SealedBundleField
 from mend.core.envelope import safety_code_of, unb64u
 
+# Mend's own words for the roles, translated where shown; a program may choose its own, per language.
 DEFAULT_ROLE_WORDS = {
-    "harmed_party": "person harmed",
-    "responsible_party": "person responsible",
-    "facilitator": "facilitator",
-    "co_facilitator": "co-facilitator",
-    "supporter": "supporter",
-    "community_member": "community member",
-    "interpreter": "interpreter",
+    "harmed_party": gettext_noop("person harmed"),
+    "responsible_party": gettext_noop("person responsible"),
+    "facilitator": gettext_noop("facilitator"),
+    "co_facilitator": gettext_noop("co-facilitator"),
+    "supporter": gettext_noop("supporter"),
+    "community_member": gettext_noop("community member"),
+    "interpreter": gettext_noop("interpreter"),
 }
 
 
@@ -65,7 +69,7 @@ class Program(models.Model):
     default_language = models.CharField(max_length=12, default="en")
     time_zone = models.CharField(max_length=64, default="UTC")
     jurisdictions = models.JSONField(default=list)
-    role_words = models.JSONField(default=dict)
+    role_words = models.JSONField(default=dict)  # {language: {role: word}}: the program's own words
     retention_days = models.PositiveIntegerField(default=365 * 7)
     # For meetings larger than Mend's own video (six people): the program's self-hosted Jitsi, if any.
     jitsi_url = models.URLField(blank=True)
@@ -75,7 +79,13 @@ class Program(models.Model):
         return self.name
 
     def word_for(self, role: str) -> str:
-        return self.role_words.get(role) or DEFAULT_ROLE_WORDS.get(role, role)
+        """The word for `role` in the language being shown: the program's own, else Mend's, translated."""
+        language = translation.get_language() or settings.LANGUAGE_CODE
+        own = self.words_in(language).get(role)
+        return own or (gettext(DEFAULT_ROLE_WORDS[role]) if role in DEFAULT_ROLE_WORDS else role)
+
+    def words_in(self, language: str) -> dict[str, str]:
+        return dict(self.role_words.get(language) or {})
 
 
 class Membership(models.Model):

@@ -7,15 +7,24 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mend import audit
 from mend.accounts.keys import credentials_from_secret
 from mend.accounts.models import DEFAULT_ROLE_WORDS, ApiToken, Membership, Program, User
 from mend.audit.codes import AuditCode
-from mend.core import validators
+from mend.core import i18n, validators
 from mend.core.errors import Conflict, DomainError
 from mend.core.ids import token, token_digest
+
+# Words Mend never shows for a person, in each interface language (issue 17: none on screen in any).
+NEVER_ON_SCREEN = {
+    *("victim", "offender", "perpetrator", "abuser"),
+    *("víctima", "victima", "agresor", "agresora", "ofensor", "ofensora", "delincuente", "victimario"),
+    *("victime", "agresseur", "délinquant", "délinquante", "auteur", "coupable"),
+    *("ضحية", "الضحية", "الجاني", "جاني", "المعتدي", "معتدي", "المجرم"),
+}
 
 # What a new program starts with, app by app (consent: the default consent texts). Accounts sits below them
 # in the layers (docs/layers.md), so each registers `setup(actor=, program=)` in its AppConfig.ready().
@@ -51,16 +60,16 @@ def program_create(
     words = dict(role_words or {})
     unknown = set(words) - set(DEFAULT_ROLE_WORDS)
     if unknown:
-        raise DomainError(f"These are not roles Mend knows: {', '.join(sorted(unknown))}.")
+        raise DomainError(_("These are not roles Mend knows: %(roles)s.") % {"roles": ", ".join(sorted(unknown))})
     if retention_days < 30:
-        raise DomainError("Keep case records for at least 30 days.")
+        raise DomainError(_("Keep case records for at least 30 days."))
     program = Program.objects.create(
         name=_clean_name(name, "program name", 120),
         slug=slug,
         default_language=validators.language(default_language),
         time_zone=validators.time_zone(time_zone),
         jurisdictions=validators.jurisdictions(jurisdictions),
-        role_words=words,
+        role_words={default_language: words} if words else {},
         retention_days=retention_days,
     )
     audit.record(actor=actor, code=AuditCode.PROGRAM_CREATED, target=program, program=program)
@@ -173,25 +182,28 @@ def api_token_revoke(*, actor: User, api_token: ApiToken) -> ApiToken:
 
 
 @transaction.atomic
-def program_role_words_update(*, actor: User, program: Program, words: dict[str, str]) -> Program:
-    """A program's own words for the roles, shown on every page; an empty word falls back to Mend's."""
+def program_role_words_update(
+    *, actor: User, program: Program, words: dict[str, str], language: str | None = None
+) -> Program:
+    """A program's own words for the roles in one language, shown on every page in that language; an empty
+    word falls back to Mend's own word, translated."""
+    language = i18n.chosen(language or program.default_language)
     cleaned = {}
     for role, word in words.items():
         if role not in DEFAULT_ROLE_WORDS:
-            raise DomainError(f"“{role}” is not a role Mend knows.")
+            raise DomainError(_("“%(role)s” is not a role Mend knows.") % {"role": role})
         word = " ".join((word or "").split())
         if len(word) > 40:
-            raise DomainError("Each word for a role can be at most 40 characters.", field=role)
-        if word.lower() in {"victim", "offender", "perpetrator", "abuser"}:
+            raise DomainError(_("Each word for a role can be at most 40 characters."), field=role)
+        if word.lower() in NEVER_ON_SCREEN:
             raise DomainError(
-                "Mend never shows that word on screen. "
-                "Try words like “person harmed” or “person responsible”.",
+                _("Mend never shows that word on screen. Try words like “person harmed” or “person responsible”."),
                 field=role,
             )
         if word:
             cleaned[role] = word
     program = Program.objects.select_for_update().get(pk=program.pk)
-    program.role_words = cleaned
+    program.role_words = {**program.role_words, language: cleaned}
     program.save(update_fields=["role_words"])
     audit.record(actor=actor, code=AuditCode.PROGRAM_ROLE_WORDS_CHANGED, target=program, program=program)
     return program
@@ -202,3 +214,13 @@ def account_lock_record(sender=None, *, user: User, scope: str, **kwargs) -> Non
     """The audit event for a name paused for one address (throttle.name_paused): who was targeted and at
     which door, nothing they typed and not the address."""
     audit.record(actor=None, code=AuditCode.ACCOUNT_LOCKED, target=user, data={"scope": scope})
+
+
+@transaction.atomic
+def user_language_set(*, user: User, language: str) -> User:
+    """The language a person reads Mend in, chosen by them (the switcher at the foot of every page)."""
+    code = i18n.chosen(language)
+    if user.language != code:
+        user.language = code
+        user.save(update_fields=["language"])
+    return user

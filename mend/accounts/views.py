@@ -25,7 +25,7 @@ from mend.accounts import credentials, forms, keys, selectors, services
 from mend.accounts.access import access_own_api_token, access_program_admin
 from mend.accounts.middleware import second_factor_missing
 from mend.cases import services as case_services
-from mend.core import edges, throttle
+from mend.core import edges, i18n, throttle
 from mend.core.errors import DomainError
 
 SIGN_IN_FAILED = gettext_noop("That did not match an account. Check both parts and try again.")
@@ -361,7 +361,8 @@ def join(request, token):
         return unusable
     program = invitation.participant.case.program
     data = request.POST if request.method == "POST" else None
-    initial = {"time_zone": program.time_zone, "preferred_language": program.default_language}
+    # The language this page is shown in (the browser's, or the switcher's) is the first guess.
+    initial = {"time_zone": program.time_zone, "preferred_language": request.LANGUAGE_CODE}
     form, key_form = forms.JoinForm(data, initial=initial), forms.JoinKeysForm(data)
     if request.method == "GET":
         return render(request, "accounts/join.html", _join_context(form, invitation.participant))
@@ -419,10 +420,19 @@ def api_token_revoke(request, token_id):
 @require_http_methods(["GET", "POST"])
 def program_words(request, program_id):
     program = access_program_admin(request.user, program_id)
-    form = forms.RoleWordsForm(request.POST if request.method == "POST" else None, initial=program.role_words)
-    update = lambda data: services.program_role_words_update(actor=request.user, program=program, words=data)  # noqa: E731
+    language = i18n.supported(request.GET.get("language")) or program.default_language
+    initial = {"language": language, **program.words_in(language)}
+    form = forms.RoleWordsForm(request.POST if request.method == "POST" else None, initial=initial)
+    chosen = lambda: form.cleaned_data["language"] or program.default_language  # noqa: E731
+    update = lambda data: services.program_role_words_update(  # noqa: E731
+        actor=request.user, program=program, language=chosen(), words=_without(data, "language")
+    )
     if edges.submit(request, form, update).ok:
-        messages.success(request, _("Saved. Every page of this program now uses these words."))
-        return redirect("programs:words", program_id=program.pk)
-    context = {"program": program, "form": form}
+        messages.success(request, _("Saved. Every page of this program in that language now uses these words."))
+        return redirect(f"{reverse('programs:words', args=[program.pk])}?language={chosen()}")
+    context = {"program": program, "form": form, "language": language}
     return render(request, "accounts/program_words.html", context, status=edges.form_status(request))
+
+
+def _without(data: dict, key: str) -> dict:
+    return {k: v for k, v in data.items() if k != key}

@@ -1,5 +1,6 @@
 """The default readiness and safety questions, drawn from restorative-justice practice."""
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_noop as _
 
 # Each question: a stable id, the section it belongs to, and the words a facilitator asks or reads.
@@ -56,4 +57,5 @@ DIGITAL_QUESTIONS = [
 
 
 def default_questions(*, cybercrime: bool) -> list[dict]:
-    return DEFAULT_QUESTIONS + (DIGITAL_QUESTIONS if cybercrime else [])
+    """Mend's questions in the language being shown (a program's own questions are in its own words)."""
+    return [{**q, "text": gettext(q["text"])} for q in DEFAULT_QUESTIONS + (DIGITAL_QUESTIONS if cybercrime else [])]

@@ -72,7 +72,11 @@ class ProgramOut(Schema):
     time_zone: str
     default_language: str
     jurisdictions: list[str]
-    role_words: dict[str, str]
+    role_words: dict[str, str]  # in the program's default language
+
+    @staticmethod
+    def resolve_role_words(program) -> dict[str, str]:
+        return program.words_in(program.default_language)
 
 
 class FacilitatorOut(Schema):

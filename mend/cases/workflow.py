@@ -7,6 +7,8 @@ evaluated by `mend.readiness.rules.GUARDS`, which says what is still missing for
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_noop as _
+
 REFERRAL = "referral"
 INTAKE = "intake"
 ASSESSMENT = "assessment"
@@ -38,17 +40,17 @@ def _t(action, source, target, guards=(), label=""):
 
 
 TRANSITIONS: list[Transition] = [
-    _t("accept_referral", REFERRAL, INTAKE, label="Accept the referral"),
-    _t("start_assessment", INTAKE, ASSESSMENT, ["facilitator_assigned"], "Start assessment"),
-    _t("start_preparation", ASSESSMENT, PREPARATION, ["parties_joined"], "Start preparation"),
-    _t("begin_encounter", PREPARATION, ENCOUNTER, ["encounter_ready"], "Begin the encounter"),
-    _t("draft_agreement", ENCOUNTER, AGREEMENT, label="Move to the agreement"),
-    _t("start_follow_up", AGREEMENT, FOLLOW_UP, label="Start follow-up"),
-    *[_t("close", stage, CLOSED, label="Close the case") for stage in ACTIVE_STAGES],
-    _t("close", PAUSED, CLOSED, label="Close the case"),
-    *[_t("pause", stage, PAUSED, label="Pause the case") for stage in ACTIVE_STAGES],
-    _t("resume", PAUSED, RETURN_TO_PAUSED_FROM, ["each_side_taking_part"], "Resume the case"),
-    _t("reopen", CLOSED, INTAKE, ["facilitator_assigned"], "Reopen the case"),
+    _t("accept_referral", REFERRAL, INTAKE, label=_("Accept the referral")),
+    _t("start_assessment", INTAKE, ASSESSMENT, ["facilitator_assigned"], _("Start assessment")),
+    _t("start_preparation", ASSESSMENT, PREPARATION, ["parties_joined"], _("Start preparation")),
+    _t("begin_encounter", PREPARATION, ENCOUNTER, ["encounter_ready"], _("Begin the encounter")),
+    _t("draft_agreement", ENCOUNTER, AGREEMENT, label=_("Move to the agreement")),
+    _t("start_follow_up", AGREEMENT, FOLLOW_UP, label=_("Start follow-up")),
+    *[_t("close", stage, CLOSED, label=_("Close the case")) for stage in ACTIVE_STAGES],
+    _t("close", PAUSED, CLOSED, label=_("Close the case")),
+    *[_t("pause", stage, PAUSED, label=_("Pause the case")) for stage in ACTIVE_STAGES],
+    _t("resume", PAUSED, RETURN_TO_PAUSED_FROM, ["each_side_taking_part"], _("Resume the case")),
+    _t("reopen", CLOSED, INTAKE, ["facilitator_assigned"], _("Reopen the case")),
 ]
 
 ACTIONS = sorted({t.action for t in TRANSITIONS})

@@ -9,6 +9,9 @@ from contextlib import AbstractContextManager
 
 from django.conf import settings
 from django.utils import translation
+from django.utils.translation import gettext as _
+
+from mend.core.errors import DomainError
 
 
 def supported(code: str | None) -> str | None:
@@ -37,5 +40,12 @@ def in_language_of(user=None, *, fallback: str | None = None) -> AbstractContext
 
 def direction(code: str | None = None) -> str:
     """"rtl" or "ltr" for `code` (the active language when None)."""
-    code = supported(code or translation.get_language()) or settings.LANGUAGE_CODE
-    return "rtl" if translation.get_language_info(code)["bidi"] else "ltr"
+    code = (code or translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
+    return "rtl" if code in settings.LANGUAGES_BIDI else "ltr"
+
+
+def chosen(code: str | None) -> str:
+    """A language someone picked from the list of interface languages, or a DomainError saying so."""
+    if not code or supported(code) != code:
+        raise DomainError(_("Choose a language from the list."), field="language")
+    return code

@@ -1,4 +1,4 @@
-"""Headers every response carries, session time-outs, and the viewer's time zone for the dates on a page."""
+"""Headers every response carries, session time-outs, and the viewer's time zone and language."""
 
 import time
 import zoneinfo
@@ -8,9 +8,11 @@ from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
+
+from mend.core import i18n
 
 PERMISSIONS_POLICY = (
     "camera=(self), microphone=(self), geolocation=(), payment=(), usb=(), interest-cohort=()"
@@ -92,13 +94,20 @@ def _start_session_clocks(sender, request, user, **kwargs):
 
 
 class ViewerTimezoneMiddleware:
+    """A signed-in person's pages are in their own time zone and language (mend.core.i18n); before sign-in,
+    Django's LocaleMiddleware has chosen the language from the switcher's cookie or Accept-Language."""
+
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        tz_name = getattr(request.user, "time_zone", "") if request.user.is_authenticated else ""
+        signed_in = request.user.is_authenticated
+        tz_name = getattr(request.user, "time_zone", "") if signed_in else ""
         try:
             timezone.activate(zoneinfo.ZoneInfo(tz_name) if tz_name else timezone.get_default_timezone())
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             timezone.deactivate()
+        if signed_in:
+            translation.activate(i18n.language_of(request.user, fallback=request.LANGUAGE_CODE))
+            request.LANGUAGE_CODE = translation.get_language()
         return self.get_response(request)

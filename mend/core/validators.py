@@ -1,9 +1,12 @@
 """Checks for values that several forms and schemas share: country codes, time zones, languages."""
 
 import functools
+import gettext as gnu_gettext
 import zoneinfo
 
 import pycountry
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from mend.core.errors import DomainError
@@ -15,6 +18,26 @@ LANGUAGE_CHOICES = sorted(
 )
 LANGUAGE_CODES = {code for code, _ in LANGUAGE_CHOICES}
 
+
+@functools.cache
+def _language_names(language: str):
+    # pycountry ships the ISO 639 names in many languages (the iso639-3 gettext domain).
+    return gnu_gettext.translation("iso639-3", pycountry.LOCALES_DIR, languages=[language], fallback=True)
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """Every language a person may prefer, named in the reader's language: Mend's own interface languages
+    first, each in its own name, then the rest (an interpreter can help with those)."""
+    names = _language_names(translation.get_language() or settings.LANGUAGE_CODE)
+    own = {code for code, _name in settings.LANGUAGES}
+    others = sorted(
+        ((code, names.gettext(name)) for code, name in LANGUAGE_CHOICES if code not in own), key=lambda c: c[1]
+    )
+    return [
+        (_("Languages Mend is written in"), list(settings.LANGUAGES)),
+        (_("Other languages (your facilitator can arrange an interpreter)"), others),
+    ]
+
 # Walking the time-zone files takes tens of milliseconds; the set does not change while we run.
 _time_zones = functools.cache(zoneinfo.available_timezones)
 
@@ -24,7 +47,9 @@ def jurisdiction(code: str) -> str:
     code = code.strip().upper()
     if pycountry.countries.get(alpha_2=code) or (len(code) > 3 and pycountry.subdivisions.get(code=code)):
         return code
-    raise DomainError(f"“{code}” is not a country or region code we know. Use codes like NZ, GB or AU-NSW.")
+    raise DomainError(
+        _("“%(code)s” is not a country or region code we know. Use codes like NZ, GB or AU-NSW.") % {"code": code}
+    )
 
 
 def jurisdictions(codes: list[str]) -> list[str]:
@@ -35,7 +60,7 @@ def jurisdictions(codes: list[str]) -> list[str]:
             if value not in cleaned:
                 cleaned.append(value)
     if not cleaned:
-        raise DomainError("Add at least one country or region code, like NZ or AU-NSW.")
+        raise DomainError(_("Add at least one country or region code, like NZ or AU-NSW."))
     return cleaned
 
 
@@ -53,11 +78,15 @@ def text(value: str, what: str, *, max_length: int, required: bool = False) -> s
 
 def time_zone(name: str) -> str:
     if name not in _time_zones():
-        raise DomainError(f"“{name}” is not a time zone we know. Use a name like Pacific/Auckland.")
+        raise DomainError(
+            _("“%(name)s” is not a time zone we know. Use a name like Pacific/Auckland.") % {"name": name}
+        )
     return name
 
 
 def language(code: str) -> str:
     if code not in LANGUAGE_CODES:
-        raise DomainError(f"“{code}” is not a language code we know. Use a code like en, fr or mi.")
+        raise DomainError(
+            _("“%(code)s” is not a language code we know. Use a code like en, fr or mi.") % {"code": code}
+        )
     return code

@@ -3,6 +3,7 @@
 // stores only the envelope. The owner and the facilitators open the evidence here, on their own device.
 import * as e2e from "./e2e.js";
 import { getJson, sendJson } from "./http.js";
+import { dateTime, format, gettext } from "./i18n.js";
 import { needKeys } from "./keys.js";
 import { failure } from "./messages.js";
 import { hideError, showError as showIn, whileSending } from "./ui.js";
@@ -24,7 +25,7 @@ async function showEvidence(keyset) {
     item.dataset.evidence = frame.id;
     const when = document.createElement("time");
     when.dateTime = frame.at;
-    when.textContent = new Date(frame.at).toLocaleString();
+    when.textContent = dateTime(frame.at);
     const { content, problem } = await e2e.openFrame(frame, keyset);
     const text = document.createElement("p");
     text.dataset.text = "";
@@ -32,7 +33,10 @@ async function showEvidence(keyset) {
     item.append(when, text);
     for (const file of (content && content.files) || []) {
       const note = document.createElement("p");
-      note.textContent = `${file.name} (${Math.ceil(file.size / 1024)} KB): open it in your conversation with your facilitator.`;
+      note.textContent = format(
+        gettext("%(name)s (%(size)s KB): open it in your conversation with your facilitator."),
+        { name: file.name, size: Math.ceil(file.size / 1024) },
+      );
       item.append(note);
     }
     list.append(item);
@@ -59,7 +63,7 @@ async function submit(event, keyset) {
     return;
   }
   const button = form.querySelector("button[type=submit]");
-  const busyText = "Locking your evidence on this device and sending it…";
+  const busyText = gettext("Locking your evidence on this device and sending it…");
   await whileSending({ button, status, errorBox, busyText }, async () => {
     needKeys(keyset, "keys_locked_send");
     const { members } = await getJson(root.dataset.membersUrl);
@@ -74,7 +78,7 @@ async function submit(event, keyset) {
       meta,
     });
     await sendJson(root.dataset.submitUrl, envelope, { fallback: "evidence_not_sent" });
-    status.textContent = "Sent. Your facilitator will check it and let you know.";
+    status.textContent = gettext("Sent. Your facilitator will check it and let you know.");
     window.location.reload();
   });
 }

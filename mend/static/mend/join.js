@@ -2,6 +2,7 @@
 // sign-in key and the wrapped keys, and shows the phrase and recovery code once. Neither leaves here.
 import * as e2e from "./e2e.js";
 import { busy, messagesFrom, postForm, showErrors } from "./forms.js";
+import { gettext } from "./i18n.js";
 import { wordsOf } from "./messages.js";
 
 const PHRASE_WORDS = 6; // the EFF long list: about 77 bits
@@ -45,7 +46,7 @@ function showWelcome(name, phrase, code, next) {
 async function join(event) {
   event.preventDefault();
   showErrors(errors, []);
-  busy(form, true, "Making your keys…");
+  busy(form, true, gettext("Making your keys…"));
   try {
     const made = await credentials(form.dataset.signInName);
     const fields = Object.fromEntries(new FormData(form));

@@ -3,6 +3,7 @@
 // envelope and whether a concern was raised. The people they were sealed to open them here too.
 import * as e2e from "./e2e.js";
 import { getJson, sendJson } from "./http.js";
+import { gettext } from "./i18n.js";
 import { keysOrNull, needKeys } from "./keys.js";
 import { failure } from "./messages.js";
 import { el, hideError, showError as showIn, whileSending } from "./ui.js";
@@ -37,7 +38,7 @@ async function submit(event, keyset) {
     return;
   }
   const button = form.querySelector("button[type=submit]");
-  const busyText = "Locking the minutes on this device and sending them…";
+  const busyText = gettext("Locking the minutes on this device and sending them…");
   await whileSending({ button, status, errorBox, busyText }, async () => {
     needKeys(keyset);
     const { recipients } = await getJson(root.dataset.recipientsUrl);
@@ -53,8 +54,8 @@ async function submit(event, keyset) {
     });
     await sendJson(root.dataset.submitUrl, { envelope, concern }, { fallback: "minutes_not_sent" });
     status.textContent = concern
-      ? "Sent. The coordinators have been told about the concern."
-      : "Sent. Thank you.";
+      ? gettext("Sent. The coordinators have been told about the concern.")
+      : gettext("Sent. Thank you.");
     window.location.reload();
   });
 }

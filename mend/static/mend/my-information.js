@@ -2,6 +2,7 @@
 // encrypted; this page opens each message with the keys unlocked on this device, checks who sent it, and
 // hands the whole as one JSON file to the browser's downloads. Nothing opened here goes back to the server.
 import * as e2e from "./e2e.js";
+import { format, gettext, ngettext } from "./i18n.js";
 import { failure } from "./messages.js";
 import { hideError, showError as showIn } from "./ui.js";
 
@@ -11,10 +12,10 @@ const status = root.querySelector("[data-status]");
 const errorBox = root.querySelector("[data-errors]");
 
 const KINDS = {
-  message: "message",
-  for_relay: "written for the other side, through the facilitator",
-  relayed: "passed on by the facilitator",
-  returned: "returned by the facilitator",
+  message: gettext("message"),
+  for_relay: gettext("written for the other side, through the facilitator"),
+  relayed: gettext("passed on by the facilitator"),
+  returned: gettext("returned by the facilitator"),
 };
 
 const showError = (problem) => showIn(errorBox, problem);
@@ -26,7 +27,7 @@ async function opened(frame, keyset) {
     kind: KINDS[frame.kind] || frame.kind,
     relay_state: frame.relay_state || undefined,
   };
-  if (!keyset) return { ...message, problem: "Not unlocked: this device had no keys when the file was made." };
+  if (!keyset) return { ...message, problem: gettext("Not unlocked: this device had no keys when the file was made.") };
   const { content, problem } = await e2e.openFrame(frame, keyset);
   if (problem) return { ...message, problem };
   const { files, ...rest } = content;
@@ -48,7 +49,7 @@ async function build(data, keyset) {
     }
     conversation.messages = messages;
   }
-  data.messages_unlocked_on = keyset ? "this device" : null;
+  data.messages_unlocked_on = keyset ? gettext("this device") : null;
   return { data, total, unlocked };
 }
 
@@ -68,7 +69,7 @@ function save(data) {
 async function download() {
   hideError(errorBox);
   button.disabled = true;
-  status.textContent = "Getting your information ready…";
+  status.textContent = gettext("Getting your information ready…");
   try {
     const response = await fetch(root.dataset.url, {
       credentials: "same-origin",
@@ -79,13 +80,28 @@ async function download() {
     const { data, total, unlocked } = await build(await response.json(), keyset);
     save(data);
     if (!keyset && total) {
-      status.textContent =
+      status.textContent = gettext(
         "Your file is ready, but your messages could not be unlocked on this device, so they are not in it in words. " +
-        "Sign out, sign in again, and download once more to include them.";
+          "Sign out, sign in again, and download once more to include them.",
+      );
     } else if (unlocked < total) {
-      status.textContent = `Your file is ready. ${unlocked} of ${total} messages were unlocked; the file says why for the others.`;
+      status.textContent = format(
+        ngettext(
+          "Your file is ready. %(unlocked)s of %(total)s message was unlocked; the file says why for the others.",
+          "Your file is ready. %(unlocked)s of %(total)s messages were unlocked; the file says why for the others.",
+          total,
+        ),
+        { unlocked, total },
+      );
     } else {
-      status.textContent = `Your file is ready, with ${total} ${total === 1 ? "message" : "messages"}. Look for it in your downloads.`;
+      status.textContent = format(
+        ngettext(
+          "Your file is ready, with %(total)s message. Look for it in your downloads.",
+          "Your file is ready, with %(total)s messages. Look for it in your downloads.",
+          total,
+        ),
+        { total },
+      );
     }
     status.dataset.state = "ready";
   } catch (error) {

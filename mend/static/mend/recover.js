@@ -4,6 +4,7 @@ import * as e2e from "./e2e.js";
 import { busy, messagesFrom, showErrors } from "./forms.js";
 import { postJson } from "./http.js";
 import { words, wordsOf } from "./messages.js";
+import { gettext } from "./i18n.js";
 
 const form = document.querySelector("form[data-recover]");
 const errors = document.querySelector("[data-errors]");
@@ -36,7 +37,7 @@ async function recover(event) {
     showErrors(errors, [words("password_too_short")]);
     return;
   }
-  busy(form, true, "Checking…");
+  busy(form, true, gettext("Checking…"));
   try {
     const recovery = await e2e.deriveRecovery(code);
     const first = await postJson(form.action, { identifier, recovery_auth: recovery.authKey }, { scope: form });

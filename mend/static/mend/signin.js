@@ -6,6 +6,7 @@ import * as e2e from "./e2e.js";
 import { busy, messagesFrom, postForm, showErrors } from "./forms.js";
 import { postJson } from "./http.js";
 import { failure, words, wordsOf } from "./messages.js";
+import { gettext } from "./i18n.js";
 
 const form = document.querySelector("form[data-sign-in]");
 const unlockForm = document.querySelector("form[data-unlock]");
@@ -84,7 +85,7 @@ async function signIn(event) {
     showErrors(errors, [words("sign_in_fields_missing")]);
     return;
   }
-  busy(form, true, "Checking…");
+  busy(form, true, gettext("Checking…"));
   try {
     const { authKey, wrapKey } = await e2e.deriveSignIn(identifier, secret, form.dataset.installId);
     // An account from before this install's salt: its keys, derived once more the older way.

@@ -4,6 +4,7 @@
 // The server says whom to connect with and whom to drop (side room, someone leaving or withdrawing); this
 // page follows it at once.
 import { el, hideError, showError as showIn } from "./ui.js";
+import { format, gettext } from "./i18n.js";
 
 const root = document.querySelector("[data-room]");
 const me = root.dataset.me;
@@ -88,17 +89,18 @@ function showMedia(id, audio, video) {
   item.dataset.audio = audio ? "1" : "0";
   item.dataset.video = video ? "1" : "0";
   const words = [];
-  if (!audio) words.push("microphone off");
-  if (!video) words.push("camera off");
-  if (facilitates && side.has(id)) words.push("in the side room");
+  if (!audio) words.push(gettext("microphone off"));
+  if (!video) words.push(gettext("camera off"));
+  if (facilitates && side.has(id)) words.push(gettext("in the side room"));
   item.querySelector("[data-tile-state]").textContent = words.length ? ` (${words.join(", ")})` : "";
 }
 
 function showOwnMedia() {
   const audio = Boolean(tracks.audio) && micOn;
   showMedia(me, audio, Boolean(tracks.video));
-  audioButton.textContent = tracks.audio && micOn ? "Mute" : tracks.audio ? "Unmute" : "Turn microphone on";
-  videoButton.textContent = tracks.video ? "Turn camera off" : "Turn camera on";
+  audioButton.textContent =
+    tracks.audio && micOn ? gettext("Mute") : tracks.audio ? gettext("Unmute") : gettext("Turn microphone on");
+  videoButton.textContent = tracks.video ? gettext("Turn camera off") : gettext("Turn camera on");
 }
 
 // --- one connection with one person (perfect negotiation) ----------------------------------------------
@@ -232,7 +234,7 @@ function meet(id, nonce, audio = true, video = true) {
   const known = expected.get(id);
   if (known && known.nonce !== nonce) closePeer(id, false); // they came back from a new window or a reload
   expected.set(id, { nonce, audio, video });
-  if (!known) say(`${nameOf(id)} is here.`);
+  if (!known) say(format(gettext("%(name)s is here."), { name: nameOf(id) }));
   showMedia(id, audio, video);
   if (me > id) ensurePeer(id, nonce, { answering: false });
 }
@@ -259,7 +261,7 @@ function closePeer(id, tell = true) {
     const tile = tiles.querySelector(`[data-peer="${CSS.escape(id)}"]`);
     if (tile) tile.remove();
   }
-  if (tell && (peer || wasExpected)) say(`${nameOf(id)} has left.`);
+  if (tell && (peer || wasExpected)) say(format(gettext("%(name)s has left."), { name: nameOf(id) }));
 }
 
 function closeAll() {
@@ -275,8 +277,8 @@ async function capture(kind) {
   } catch (error) {
     showError(
       kind === "audio"
-        ? "Your microphone could not start. You can still see and hear the others."
-        : "Your camera could not start. You can still take part with your microphone.",
+        ? gettext("Your microphone could not start. You can still see and hear the others.")
+        : gettext("Your camera could not start. You can still take part with your microphone."),
     );
     return null;
   }
@@ -331,7 +333,7 @@ function setBreak(on) {
     facilitation.querySelector("[data-pause]").hidden = on;
     facilitation.querySelector("[data-resume]").hidden = !on;
   }
-  say(on ? "The meeting is paused for a break." : "The break is over.");
+  say(on ? gettext("The meeting is paused for a break.") : gettext("The break is over."));
 }
 
 function setSide(ids) {
@@ -351,7 +353,7 @@ if (facilitation) {
   facilitation.querySelector("[data-pause]").addEventListener("click", () => send({ type: "pause" }));
   facilitation.querySelector("[data-resume]").addEventListener("click", () => send({ type: "resume" }));
   facilitation.querySelector("[data-end]").addEventListener("click", () => {
-    if (window.confirm("End the meeting for everyone?")) send({ type: "end" });
+    if (window.confirm(gettext("End the meeting for everyone?"))) send({ type: "end" });
   });
   const caucus = facilitation.querySelector("[data-caucus-form]");
   if (caucus) {
@@ -359,7 +361,7 @@ if (facilitation) {
       event.preventDefault();
       const people = [...caucus.querySelectorAll("[data-side-choice]:checked")].map((box) => box.value);
       if (people.length) send({ type: "caucus", people });
-      else showError("Choose who goes to the side room.");
+      else showError(gettext("Choose who goes to the side room."));
     });
     caucus.querySelector("[data-rejoin]").addEventListener("click", () => send({ type: "rejoin" }));
   }
@@ -376,7 +378,7 @@ const handlers = {
     clearTimeout(retryTimer);
     reconnectDelay = 1000;
     attempts = 0;
-    setState("in", "You are in the meeting.");
+    setState("in", gettext("You are in the meeting."));
     const listed = new Set(frame.peers.map((p) => p.id));
     for (const id of new Set([...peers.keys(), ...expected.keys()])) if (!listed.has(id)) closePeer(id);
     for (const p of frame.peers) meet(p.id, p.nonce, p.audio, p.video);
@@ -444,15 +446,15 @@ function connect() {
     if (root.dataset.state === "left") return;
     // Refused or removed, ended, signed out, or joined elsewhere: the room is over for this page.
     if ([1000, 4401, 4404, 4409].includes(event.code) || closedMessage) {
-      finish(closedMessage || "You are not in the meeting any more.");
+      finish(closedMessage || gettext("You are not in the meeting any more."));
       return;
     }
     attempts += 1;
     if (attempts > 6) {
-      finish("The connection to the meeting was lost. Reload this page to try again.");
+      finish(gettext("The connection to the meeting was lost. Reload this page to try again."));
       return;
     }
-    setState("reconnecting", "The connection dropped. Reconnecting…");
+    setState("reconnecting", gettext("The connection dropped. Reconnecting…"));
     setTimeout(connect, reconnectDelay);
     reconnectDelay = Math.min(reconnectDelay * 2, 15000);
   });
@@ -472,21 +474,21 @@ function finish(message) {
   if (facilitation) facilitation.hidden = true;
   sideNotice.hidden = true;
   setState("left", message);
-  leftNote.textContent = "Your microphone and camera are off. To come back, reload this page.";
+  leftNote.textContent = gettext("Your microphone and camera are off. To come back, reload this page.");
   leftNote.hidden = false;
   if (socket) socket.close(1000);
 }
 
 leaveButton.addEventListener("click", () => {
   send({ type: "leave" });
-  finish("You have left the meeting.");
+  finish(gettext("You have left the meeting."));
 });
 
 joinForm.addEventListener("submit", async (event) => {
   event.preventDefault();
   hideError(errors);
   joinForm.querySelector("button").disabled = true;
-  setState("joining", "Starting…");
+  setState("joining", gettext("Starting…"));
   micOn = joinForm.querySelector("[data-join-audio]").checked;
   const wantVideo = joinForm.querySelector("[data-join-video]").checked;
   if (micOn) tracks.audio = await capture("audio");
@@ -498,7 +500,7 @@ joinForm.addEventListener("submit", async (event) => {
   controls.hidden = false;
   if (facilitation) facilitation.hidden = false;
   showOwnMedia();
-  setState("connecting", "Connecting…");
+  setState("connecting", gettext("Connecting…"));
   connect();
 });
 
