@@ -16,7 +16,7 @@ from mend.assessments import services as assessments
 from mend.cases import services as case_services
 from mend.cases.models import Case, Participant, Role
 from mend.consent import services as consent_services
-from mend.consent.selectors import current_text
+from mend.consent.selectors import language_of_place, text_to_read
 
 # The stage actions that take a new case to preparation, and on to the encounter.
 TO_PREPARATION = ("accept_referral", "start_assessment", "start_preparation")
@@ -50,9 +50,10 @@ def join(
 
 
 def give_consent(place: Participant, *scopes: str) -> None:
-    """The person gives each consent to the program's current wording, as the consent page does."""
+    """The person gives each consent to the program's current wording in their language, as the consent page
+    shows it to them."""
     for scope in scopes:
-        text = current_text(place.case.program, scope)
+        text = text_to_read(place.case.program, scope, language_of_place(place)).text
         consent_services.consent_give(actor=place.user, place=place, scope=scope, text_sha256=text.sha256)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.utils import translation
 
 from mend.accounts import services as account_services
 from mend.cases import services as case_services
@@ -66,6 +67,15 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = FAST_HASHERS
+
+
+@pytest.fixture(autouse=True)
+def _english_outside_requests():
+    """A request activates its reader's language for its thread (Django's LocaleMiddleware and ours); in tests
+    one thread serves them all, so each test starts, and ends, with Mend's default language."""
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

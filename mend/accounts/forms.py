@@ -108,7 +108,9 @@ class RoleWordsForm(forms.Form):
     """The words of one language, one field per role; left empty, Mend's own word is used."""
 
     # Left out, the words are the program's default language's.
-    language = forms.ChoiceField(label=_("Language of these words"), choices=settings.LANGUAGES, required=False)
+    language = forms.ChoiceField(
+        label=_("Language of these words"), choices=settings.LANGUAGES, required=False
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,7 +1,7 @@
 """People, programs (the tenants), memberships with their roles, and personal API tokens."""
 
-from django.contrib.auth.models import AbstractBaseUser, BaseUserManager
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext, gettext_noop

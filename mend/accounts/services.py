@@ -60,7 +60,9 @@ def program_create(
     words = dict(role_words or {})
     unknown = set(words) - set(DEFAULT_ROLE_WORDS)
     if unknown:
-        raise DomainError(_("These are not roles Mend knows: %(roles)s.") % {"roles": ", ".join(sorted(unknown))})
+        raise DomainError(
+            _("These are not roles Mend knows: %(roles)s.") % {"roles": ", ".join(sorted(unknown))}
+        )
     if retention_days < 30:
         raise DomainError(_("Keep case records for at least 30 days."))
     program = Program.objects.create(
@@ -197,7 +199,10 @@ def program_role_words_update(
             raise DomainError(_("Each word for a role can be at most 40 characters."), field=role)
         if word.lower() in NEVER_ON_SCREEN:
             raise DomainError(
-                _("Mend never shows that word on screen. Try words like “person harmed” or “person responsible”."),
+                _(
+                    "Mend never shows that word on screen. "
+                    "Try words like “person harmed” or “person responsible”."
+                ),
                 field=role,
             )
         if word:

@@ -428,7 +428,9 @@ def program_words(request, program_id):
         actor=request.user, program=program, language=chosen(), words=_without(data, "language")
     )
     if edges.submit(request, form, update).ok:
-        messages.success(request, _("Saved. Every page of this program in that language now uses these words."))
+        messages.success(
+            request, _("Saved. Every page of this program in that language now uses these words.")
+        )
         return redirect(f"{reverse('programs:words', args=[program.pk])}?language={chosen()}")
     context = {"program": program, "form": form, "language": language}
     return render(request, "accounts/program_words.html", context, status=edges.form_status(request))

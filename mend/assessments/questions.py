@@ -58,4 +58,7 @@ DIGITAL_QUESTIONS = [
 
 def default_questions(*, cybercrime: bool) -> list[dict]:
     """Mend's questions in the language being shown (a program's own questions are in its own words)."""
-    return [{**q, "text": gettext(q["text"])} for q in DEFAULT_QUESTIONS + (DIGITAL_QUESTIONS if cybercrime else [])]
+    return [
+        {**q, "text": gettext(q["text"])}
+        for q in DEFAULT_QUESTIONS + (DIGITAL_QUESTIONS if cybercrime else [])
+    ]

@@ -31,12 +31,14 @@ def language_choices() -> list[tuple[str, str]]:
     names = _language_names(translation.get_language() or settings.LANGUAGE_CODE)
     own = {code for code, _name in settings.LANGUAGES}
     others = sorted(
-        ((code, names.gettext(name)) for code, name in LANGUAGE_CHOICES if code not in own), key=lambda c: c[1]
+        ((code, names.gettext(name)) for code, name in LANGUAGE_CHOICES if code not in own),
+        key=lambda c: c[1],
     )
     return [
         (_("Languages Mend is written in"), list(settings.LANGUAGES)),
         (_("Other languages (your facilitator can arrange an interpreter)"), others),
     ]
+
 
 # Walking the time-zone files takes tens of milliseconds; the set does not change while we run.
 _time_zones = functools.cache(zoneinfo.available_timezones)
@@ -48,7 +50,8 @@ def jurisdiction(code: str) -> str:
     if pycountry.countries.get(alpha_2=code) or (len(code) > 3 and pycountry.subdivisions.get(code=code)):
         return code
     raise DomainError(
-        _("“%(code)s” is not a country or region code we know. Use codes like NZ, GB or AU-NSW.") % {"code": code}
+        _("“%(code)s” is not a country or region code we know. Use codes like NZ, GB or AU-NSW.")
+        % {"code": code}
     )
 
 

@@ -28,7 +28,7 @@ def transform(text: str) -> str:
 
 
 def build(folder: Path) -> Path:
-    """Writes xx's catalogues (Django's and the browser's), made from the Spanish ones' msgids, to `folder`."""
+    """Writes xx's catalogues (Django's and the browser's), made from the Spanish ones' msgids."""
     source = Path(settings.LOCALE_PATHS[0]) / "es" / "LC_MESSAGES"
     target = folder / CODE / "LC_MESSAGES"
     target.mkdir(parents=True, exist_ok=True)

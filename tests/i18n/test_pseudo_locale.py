@@ -159,7 +159,6 @@ def test_the_checker_catches_an_unmarked_sentence_and_passes_data_and_marked_wor
 
 
 def test_the_pseudo_locale_keeps_placeholders_tags_and_entities():
-    assert pseudo.transform("Hi <a href=\"/x\">%(name)s</a> &amp; {n}") == "⟦Hí <a href=\"/x\">%(name)s</a> &ámp; {n}⟧".replace(
-        "&ámp;", "&amp;"
-    )
+    marked = pseudo.transform('Hi <a href="/x">%(name)s</a> &amp; {n}')
+    assert marked == '⟦Hí <a href="/x">%(name)s</a> &amp; {n}⟧'
     assert pseudo.transform(" Send ") == " ⟦Séñd⟧ "
