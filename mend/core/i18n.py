@@ -28,9 +28,7 @@ def supported(code: str | None) -> str | None:
 
 def language_of(user=None, *, fallback: str | None = None) -> str:
     """The interface language of `user` (a User or None); `fallback` is the program's default language."""
-    return (
-        supported(getattr(user, "language", None)) or supported(fallback) or settings.LANGUAGE_CODE
-    )
+    return supported(getattr(user, "language", None)) or supported(fallback) or settings.LANGUAGE_CODE
 
 
 def in_language_of(user=None, *, fallback: str | None = None) -> AbstractContextManager:
@@ -39,7 +37,7 @@ def in_language_of(user=None, *, fallback: str | None = None) -> AbstractContext
 
 
 def direction(code: str | None = None) -> str:
-    """"rtl" or "ltr" for `code` (the active language when None)."""
+    """ "rtl" or "ltr" for `code` (the active language when None)."""
     code = (code or translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
     return "rtl" if code in settings.LANGUAGES_BIDI else "ltr"
 

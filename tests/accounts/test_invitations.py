@@ -369,6 +369,7 @@ def test_it_answers_an_unknown_link_like_a_used_one(cast, invitation):
     join(invitation.raw)
     used = Client().get(f"/join/{invitation.raw}/")
     unknown = Client().get("/join/not-a-real-token/")
+
     # The language switcher's form carries a CSRF token, masked afresh for every response.
     def same(response):
         return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", text(response))

@@ -152,9 +152,9 @@ def new_context(browser, mend_server, request) -> Iterator[Callable[..., Browser
     always with MEND_E2E_SCREENSHOTS=1 (to look at what a journey leaves on screen)."""
     contexts: list[BrowserContext] = []
 
-    def make(storage_state=None) -> BrowserContext:
+    def make(storage_state=None, locale="en-GB") -> BrowserContext:
         context = browser.new_context(
-            base_url=mend_server.url, storage_state=storage_state, locale="en-GB", timezone_id="UTC"
+            base_url=mend_server.url, storage_state=storage_state, locale=locale, timezone_id="UTC"
         )
         context.set_default_timeout(10_000)
         serve_neutral_sites(context)

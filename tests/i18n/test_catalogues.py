@@ -89,7 +89,7 @@ def test_every_catalogue_holds_exactly_the_words_of_todays_code(extracted, langu
 # A sentence in a browser module: a string literal starting with a capital letter and holding a space, or
 # ending like a sentence. Technical words (key names, element names) start lower-case and do not end so.
 _LITERAL = re.compile(r'"((?:[^"\\\n]|\\.)*)"|`([^`]*)`')
-_SENTENCE = re.compile(r"^[A-Z][a-z]+[ ,].*[a-z]|[a-z]{2,}[.?!…]$")
+_SENTENCE = re.compile(r"^[A-Z][a-z]+[ ,].*[a-z]|[a-z]{2,}[.?!…]$|\b[a-z]+ [a-z]+ [a-z]+ [a-z]+\b")
 # Inside gettext( or ngettext("…", (or continuing one with +); or words for developers only (the console, an
 # Error that is never shown: the page shows a coded failure's words from messages.js instead).
 _MARKED_OR_FOR_DEVELOPERS = re.compile(
@@ -121,6 +121,7 @@ def test_the_scan_finds_an_unmarked_sentence_and_passes_a_marked_one():
     assert not _sentences_outside_gettext('status.textContent = gettext("Sent. Thank you.");')
     assert not _sentences_outside_gettext('gettext(\n  "Sign out, " +\n    "then sign in again.",\n)')
     assert not _sentences_outside_gettext('unb64u(value, 32, "file key")')
+    assert _sentences_outside_gettext('const ask = "ask your facilitator now";')
     assert not _sentences_outside_gettext('ngettext(\n  "One file.",\n  "Many files.",\n  n,\n)')
     assert not _sentences_outside_gettext('console.warn("Signal failed", error);')
     assert not _sentences_outside_gettext('// Say "Hello there." here\nconst x = 1;')

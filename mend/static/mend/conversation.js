@@ -3,6 +3,7 @@
 // the last sequence number it saw. The server only ever gets envelopes.
 import * as e2e from "./e2e.js";
 import { getJson, sendJson } from "./http.js";
+import { dateTime, format, gettext } from "./i18n.js";
 import { failure } from "./messages.js";
 import { el, showError as showIn } from "./ui.js";
 import { uploadEncrypted } from "./upload.js";
@@ -125,16 +126,16 @@ async function membershipChanges(conversation, checked, options) {
 function holdReason() {
   if (memberRefusals.some((person) => person.user === me)) {
     // Their own notice says what to do (sign out and in again); the administrator cannot help with that.
-    return "Sending is paused in this conversation until you have signed in again.";
+    return gettext("Sending is paused in this conversation until you have signed in again.");
   }
   if (memberRefusals.length) {
-    return (
+    return gettext(
       "Sending is paused in this conversation: the keys listed for someone here could not be checked. " +
-      "Your messages are safe. Please let your program's administrator know."
+        "Your messages are safe. Please let your program's administrator know.",
     );
   }
   if (pendingChanges.length) {
-    return "Sending is paused in this conversation until you have checked the change shown above.";
+    return gettext("Sending is paused in this conversation until you have checked the change shown above.");
   }
   return "";
 }
@@ -142,23 +143,35 @@ function holdReason() {
 function refusalNotice(person) {
   const text =
     person.user === me
-      ? "The keys on this device are not your current keys. Sign out, then sign in again before you send anything."
-      : `The keys listed for ${person.name} do not match their key id, so nothing will be encrypted to them.`;
+      ? gettext("The keys on this device are not your current keys. Sign out, then sign in again before you send anything.")
+      : format(gettext("The keys listed for %(name)s do not match their key id, so nothing will be encrypted to them."), {
+          name: person.name,
+        });
   return el("p", { "data-key-refused": person.user }, text);
 }
 
-const askSomeone = isFacilitator ? "ask a colleague who runs the case" : "ask your facilitator";
-
 function changeText({ person, change }) {
+  const values = { role: person.roleName, name: person.name };
   if (change === "new") {
-    return (
-      `A new ${person.roleName}, ${person.name}, has joined this conversation. Please check that they should ` +
-      `be here: compare your safety code with ${person.name} (below), or ${askSomeone}.`
+    return format(
+      isFacilitator
+        ? gettext(
+            "A new %(role)s, %(name)s, has joined this conversation. Please check that they should be here: " +
+              "compare your safety code with %(name)s (below), or ask a colleague who runs the case.",
+          )
+        : gettext(
+            "A new %(role)s, %(name)s, has joined this conversation. Please check that they should be here: " +
+              "compare your safety code with %(name)s (below), or ask your facilitator.",
+          ),
+      values,
     );
   }
-  return (
-    `${person.name}'s keys have changed since you last saw them. Please compare your safety code with ` +
-    `${person.name} (below) with the one on their screen.`
+  return format(
+    gettext(
+      "%(name)s's keys have changed since you last saw them. Please compare your safety code with " +
+        "%(name)s (below) with the one on their screen.",
+    ),
+    values,
   );
 }
 
@@ -169,7 +182,7 @@ function changeNotice(item) {
       ? { "data-new-member": person.user, "data-role": person.role }
       : { "data-key-changed": person.user };
   const p = el("p", attrs, changeText(item));
-  const button = el("button", { type: "button", class: "secondary", "data-checked-change": "" }, "I have checked");
+  const button = el("button", { type: "button", class: "secondary", "data-checked-change": "" }, gettext("I have checked"));
   button.addEventListener("click", () => {
     button.disabled = true;
     serially(async () => {
@@ -209,14 +222,14 @@ async function showSafetyCodes(checked, refused) {
   const rows = [];
   for (const person of [...checked, ...refused]) {
     if (person.user === me) continue;
-    const label = el("dt", {}, `Your safety code with ${person.name} (${person.role})`);
+    const label = el("dt", {}, format(gettext("Your safety code with %(name)s (%(role)s)"), person));
     const code = el("code", { "data-safety-code": "", "data-user": person.user, "data-name": person.name });
     let value;
     if (refused.includes(person)) {
       code.dataset.checked = "0";
-      value = el("span", {}, "Their keys do not match their key id, so there is no code to compare.");
+      value = el("span", {}, gettext("Their keys do not match their key id, so there is no code to compare."));
     } else if (!person.keyId) {
-      value = el("span", {}, "No keys yet: they will not be able to read messages until they sign in.");
+      value = el("span", {}, gettext("No keys yet: they will not be able to read messages until they sign in."));
     } else {
       code.textContent = await e2e.safetyCodeBetween(keyset, {
         encPublic: person.enc_public,
@@ -305,7 +318,8 @@ function keyMarkOf(entry) {
   const state = keyStateOf(entry);
   entry.keyState = state;
   if (state === "pinned") return null;
-  const words = state === "changed" ? "Signed with keys that changed" : "Signed with keys you have not checked";
+  const words =
+    state === "changed" ? gettext("Signed with keys that changed") : gettext("Signed with keys you have not checked");
   return el("span", { class: "marker marker-keys", "data-key-mark": state }, words);
 }
 
@@ -316,16 +330,18 @@ function redrawKeyMarks() {
   }
 }
 
-const NOT_SENT_CHANGED =
-  "Not sent: the people in this conversation or their keys changed. Check what is shown above, then send it again.";
+const NOT_SENT_CHANGED = gettext(
+  "Not sent: the people in this conversation or their keys changed. Check what is shown above, then send it again.",
+);
 
-const NOT_SENT_OLDER =
+const NOT_SENT_OLDER = gettext(
   "Not sent: it was locked in an older format before an update. Send it again to lock it the new way for " +
-  "the people here now.";
+    "the people here now.",
+);
 
 // After a refusal because the people or keys changed: the person sends again, once any change is checked.
 function resendButton(entry) {
-  const button = el("button", { type: "button", class: "secondary", "data-resend": "" }, "Send again");
+  const button = el("button", { type: "button", class: "secondary", "data-resend": "" }, gettext("Send again"));
   button.addEventListener("click", async () => {
     if (holdReason()) {
       pointToWarnings();
@@ -348,13 +364,13 @@ function resendButton(entry) {
 function misplacedProblem(frame) {
   const envelope = frame.envelope || {};
   if (envelope.conversation !== conversationId || envelope.id !== frame.id) {
-    return "This message was written for another conversation, so it is not shown here.";
+    return gettext("This message was written for another conversation, so it is not shown here.");
   }
   // What the server says beside it must be what the sender signed (the signature is checked next).
   const meta = envelope.meta || {};
   const sameRef = (frame.ref || null) === (meta.ref || null);
   if (frame.kind !== meta.kind || !sameRef || !!frame.approved !== (meta.approved === true)) {
-    return "This message is not shown: what the server says about it differs from what its sender signed.";
+    return gettext("This message is not shown: what the server says about it differs from what its sender signed.");
   }
   return "";
 }
@@ -362,20 +378,20 @@ function misplacedProblem(frame) {
 // --- showing messages -------------------------------------------------------------------------------
 
 const STATUS_WORDS = {
-  sending: "Sending…",
-  sent: "Sent",
-  delivered: "Delivered",
-  read: "Read",
-  pending: "Waiting for your facilitator to review",
-  returned: "Returned to you with a note",
-  forwarded: "Passed on",
+  sending: gettext("Sending…"),
+  sent: gettext("Sent"),
+  delivered: gettext("Delivered"),
+  read: gettext("Read"),
+  pending: gettext("Waiting for your facilitator to review"),
+  returned: gettext("Returned to you with a note"),
+  forwarded: gettext("Passed on"),
 };
 
 // What a facilitator sees on a message written for the other side.
 const FACILITATOR_RELAY_WORDS = {
-  pending: "Waiting for your review",
-  returned: "Returned with a note",
-  forwarded: "Passed on",
+  pending: gettext("Waiting for your review"),
+  returned: gettext("Returned with a note"),
+  forwarded: gettext("Passed on"),
 };
 
 function statusOf(entry) {
@@ -389,9 +405,9 @@ function statusOf(entry) {
 }
 
 function labelOf(frame) {
-  if (frame.kind === "relayed") return "Relayed by your facilitator";
-  if (frame.kind === "returned") return "Returned with a note";
-  if (frame.kind === "for_relay") return frame.approved ? "For the other side" : "For the facilitator only";
+  if (frame.kind === "relayed") return gettext("Relayed by your facilitator");
+  if (frame.kind === "returned") return gettext("Returned with a note");
+  if (frame.kind === "for_relay") return frame.approved ? gettext("For the other side") : gettext("For the facilitator only");
   return "";
 }
 
@@ -454,7 +470,7 @@ function refNote(frame) {
   if (!referred || !referred.content || !referred.content.text) return null;
   const text = referred.content.text;
   const quote = text.length > 80 ? `${text.slice(0, 80)}…` : text;
-  const note = el("p", { class: "ref" }, "About: ");
+  const note = el("p", { class: "ref" }, `${gettext("About:")} `);
   note.append(el("q", {}, quote));
   return note;
 }
@@ -467,10 +483,10 @@ function draw(entry) {
   if (frame.seq) item.dataset.seq = frame.seq;
   item.dataset.kind = frame.kind;
   const meta = el("p", { class: "meta" });
-  meta.append(el("strong", {}, mine ? "You" : frame.from.name || ""));
+  meta.append(el("strong", {}, mine ? gettext("You") : frame.from.name || ""));
   const label = labelOf(frame);
   if (label) meta.append(" ", el("span", { class: `marker marker-${frame.kind}`, "data-marker": frame.kind }, label));
-  if (frame.at) meta.append(" ", el("time", { datetime: frame.at }, new Date(frame.at).toLocaleString()));
+  if (frame.at) meta.append(" ", el("time", { datetime: frame.at }, dateTime(frame.at)));
   const keyMark = keyMarkOf(entry);
   if (keyMark) meta.append(" ", keyMark);
   const children = [meta];
@@ -479,8 +495,11 @@ function draw(entry) {
   const sealNote = sealNotes.get(frame.id) || "";
   if (entry.problem) children.push(el("p", { class: "error", "data-problem": sealNote }, entry.problem));
   if (content && (sealNote === "v1" || sealNote === "unchecked")) {
-    const why = sealNote === "v1" ? "an older message" : "someone's keys are no longer kept";
-    children.push(el("p", { class: "help", "data-unchecked": sealNote }, `Not checked for everyone here: ${why}.`));
+    const why =
+      sealNote === "v1"
+        ? gettext("Not checked for everyone here: an older message.")
+        : gettext("Not checked for everyone here: someone's keys are no longer kept.");
+    children.push(el("p", { class: "help", "data-unchecked": sealNote }, why));
   }
   if (entry.resend) children.push(resendButton(entry));
   if (content) {
@@ -520,16 +539,16 @@ function place(item) {
 
 async function unlock(frame) {
   const from = frame.from;
-  if (!from.sign_public || !from.enc_public) return { problem: "This message's sender has no known keys." };
+  if (!from.sign_public || !from.enc_public) return { problem: gettext("This message's sender has no known keys.") };
   const keyId = await e2e.keyIdOf(e2e.unb64u(from.enc_public), e2e.unb64u(from.sign_public));
   if (keyId !== frame.envelope.sender || !(await e2e.verify(frame.envelope, from.sign_public))) {
-    return { problem: "This message could not be checked as coming from its sender, so it is not shown." };
+    return { problem: gettext("This message could not be checked as coming from its sender, so it is not shown.") };
   }
   // Older (version 1) messages are shown only from before the first version 2 one this device saw here.
   const firstV2 = pinRecord && pinRecord.firstV2;
   if (frame.envelope.v === 1 && frame.seq && firstV2 && frame.seq > firstV2) {
     sealNotes.set(frame.id, "v1_late");
-    return { problem: "This message is in the older format but came after newer ones, so it is not shown." };
+    return { problem: gettext("This message is in the older format but came after newer ones, so it is not shown.") };
   }
   if (frame.envelope.v === 2 && frame.seq && !(firstV2 <= frame.seq)) {
     await serially(async () => {
@@ -546,11 +565,17 @@ async function unlock(frame) {
   } catch (error) {
     sealNotes.set(frame.id, error.reason || "altered");
     if (error.reason === "unreadable" && isFacilitator) {
-      const others =
+      const problem =
         frame.envelope.v === 1
-          ? "It was sealed in the older format, so the others here may have read it."
-          : "The others in this conversation are not shown it either.";
-      return { problem: `Not readable for you: it was not sealed so that you can read it. ${others}` };
+          ? gettext(
+              "Not readable for you: it was not sealed so that you can read it. " +
+                "It was sealed in the older format, so the others here may have read it.",
+            )
+          : gettext(
+              "Not readable for you: it was not sealed so that you can read it. " +
+                "The others in this conversation are not shown it either.",
+            );
+      return { problem };
     }
     return { problem: error.message };
   }
@@ -656,7 +681,7 @@ async function onRefused(frame) {
     }
   }
   if (entry) {
-    entry.problem = changed ? NOT_SENT_CHANGED : older ? NOT_SENT_OLDER : `Not sent: ${frame.error}`;
+    entry.problem = changed ? NOT_SENT_CHANGED : older ? NOT_SENT_OLDER : format(gettext("Not sent: %(reason)s"), { reason: frame.error });
     entry.status = "";
     entry.resend = (changed || older) && !!entry.content;
     draw(entry);
@@ -684,10 +709,10 @@ function onState(frame) {
 function relayActions(entry) {
   const box = el("div", { class: "relay-actions", "data-relay-actions": "" });
   const noteId = `note-${entry.frame.id}`;
-  const label = el("label", { for: noteId }, "A note for the writer");
+  const label = el("label", { for: noteId }, gettext("A note for the writer"));
   const note = el("textarea", { id: noteId, rows: "2", maxlength: "20000", "data-return-note": "" });
   const buttons = el("div", { class: "actions" });
-  const back = el("button", { type: "button", class: "secondary", "data-return": "" }, "Return with this note");
+  const back = el("button", { type: "button", class: "secondary", "data-return": "" }, gettext("Return with this note"));
   back.addEventListener("click", async () => {
     if (!note.value.trim()) {
       showError(failure("return_note_missing"));
@@ -708,7 +733,7 @@ function relayActions(entry) {
   const approved = meta.kind === "for_relay" && meta.approved === true;
   if (approved) {
     for (const target of targets) {
-      const forward = el("button", { type: "button", "data-forward": target.id }, `Pass on to ${target.name}`);
+      const forward = el("button", { type: "button", "data-forward": target.id }, format(gettext("Pass on to %(name)s"), target));
       forward.addEventListener("click", async () => {
         forward.disabled = true;
         try {
@@ -723,7 +748,9 @@ function relayActions(entry) {
   }
   box.append(label, note, buttons);
   if (!approved) {
-    box.append(el("p", { class: "help" }, "The writer has not agreed to have this one passed on. You can return it with a note."));
+    box.append(
+      el("p", { class: "help" }, gettext("The writer has not agreed to have this one passed on. You can return it with a note.")),
+    );
   }
   return box;
 }
@@ -786,7 +813,7 @@ const HANDLERS = {
   receipt: onReceipt,
   state: onState,
   ready: () => {
-    setConnection("Connected. Messages are locked on this device before they are sent.", "connected");
+    setConnection(gettext("Connected. Messages are locked on this device before they are sent."), "connected");
     retryDelay = 1000;
     return flushOutbox();
   },
@@ -811,17 +838,17 @@ function connect() {
   });
   socket.addEventListener("close", (event) => {
     if (event.code === 4404) {
-      setConnection("This conversation is closed to you now.", "closed");
+      setConnection(gettext("This conversation is closed to you now."), "closed");
       if (composer) composer.hidden = true;
       return;
     }
-    setConnection("Not connected. Trying again… Messages you send wait here until then.", "offline");
+    setConnection(gettext("Not connected. Trying again… Messages you send wait here until then."), "offline");
     // A refused handshake looks like a dropped line to the browser: ask the page's own address whether
     // this person still belongs here before trying again.
     fetch(root.dataset.membersUrl, { credentials: "same-origin" })
       .then((answer) => {
         if (answer.status === 404 || answer.redirected) {
-          setConnection("This conversation is closed to you now.", "closed");
+          setConnection(gettext("This conversation is closed to you now."), "closed");
           if (composer) composer.hidden = true;
         } else {
           setTimeout(connect, retryDelay);
