@@ -203,7 +203,7 @@ def test_the_item_page_shows_the_restitution_ledger_to_the_owner_and_staff(cast,
     )
     for user in (cast.responsible.user, cast.facilitator):
         page = signed_in(user).get(item_path(cast, restitution.item_uid)).content.decode()
-        assert "150.00 of 250.00 NZD paid; 100.00 left." in page
+        assert "150.00 of 250.00 <bdi>NZD</bdi> paid; 100.00 left." in page
     choose(cast, "each_verified")
     page = signed_in(cast.harmed.user).get(item_path(cast, restitution.item_uid)).content.decode()
     assert 'data-testid="ledger"' not in page

@@ -1,4 +1,5 @@
 from django.template import Context, Template
+from django.utils import translation
 
 
 def render(text: str, **context) -> str:
@@ -20,3 +21,12 @@ def test_a_name_inside_a_translated_sentence_stays_isolated():
         name="هيرون",
     )
     assert rendered == "<bdi>هيرون</bdi> is ready to continue."
+
+
+def test_an_amount_is_in_the_readers_number_format_with_its_currency_isolated():
+    with translation.override("en"):
+        assert render("{{ v|money:'NZD' }}", v="1234.5") == "1,234.50 <bdi>NZD</bdi>"
+    with translation.override("es"):
+        assert render("{{ v|money:'EUR' }}", v="1234.5") == "1\xa0234,50 <bdi>EUR</bdi>"
+    with translation.override("ar"):
+        assert render("{{ v|money }}", v="1234.5") == "1234,50"

@@ -2,7 +2,10 @@
 pseudonym in an Arabic sentence (or an Arabic one in an English sentence) keeps the words around it in
 order."""
 
+from decimal import Decimal
+
 from django import template
+from django.utils import formats
 from django.utils.html import format_html
 
 register = template.Library()
@@ -13,3 +16,13 @@ def bdi(value) -> str:
     if value in (None, ""):
         return ""
     return format_html("<bdi>{}</bdi>", value)
+
+
+@register.filter
+def money(value, currency: str = "") -> str:
+    """An amount in the reader's number format (grouped, two decimals: 1,234.50 in English, 1.234,50 in
+    Spanish), with its ISO currency code isolated beside it."""
+    if value in (None, ""):
+        return ""
+    amount = formats.number_format(Decimal(str(value)), decimal_pos=2, use_l10n=True, force_grouping=True)
+    return format_html("{} <bdi>{}</bdi>", amount, currency) if currency else amount
