@@ -14,13 +14,13 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from mend.agreements import selectors
 from mend.agreements.models import Agreement, Commitment, Version
 from mend.cases import notices
 from mend.cases.models import Participant, Stage
+from mend.core import i18n
 from mend.readiness import rules
 from mend.readiness.snapshot import consent_snapshot
 
@@ -101,7 +101,7 @@ def _email(owner: Participant) -> None:
     address = email_of(owner)
     if address is None:
         return
-    with translation.override(owner.preferred_language or "en"):
+    with i18n.in_language_of(owner.user, fallback=owner.case.program.default_language):
         subject = _("A note from Mend")
         body = _("Something in your agreement is due. When you are ready, sign in to see it.")
     try:
@@ -115,7 +115,7 @@ def overdue_remind(*, today: date) -> int:
     reminded = 0
     for agreement in _agreements(today):
         for owner_id, commitment_ids in _due_by_owner(agreement, today).items():
-            owner = Participant.objects.select_related("case").get(pk=owner_id)
+            owner = Participant.objects.select_related("case__program", "user").get(pk=owner_id)
             if not _reachable(owner):
                 continue
             if _remind(agreement=agreement, owner=owner, commitment_ids=commitment_ids, today=today):

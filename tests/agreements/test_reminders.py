@@ -5,9 +5,10 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tasks_db.models import DBTaskResult
 
+from mend.accounts.models import User
 from mend.agreements import reminders, tasks
 from mend.agreements.models import Commitment
 from mend.cases.models import Notice
@@ -176,3 +177,15 @@ def test_the_daily_job_reminds_and_books_its_next_run(cast):
         following = DBTaskResult.objects.get(task_path=tasks.reminders_run.module_path, status="READY")
         assert following.run_after == timezone.now() + timedelta(days=1)
     assert len(mail.outbox) == 1
+
+
+def test_its_email_is_in_the_language_the_person_reads_mend_in(cast):
+    give_contact(cast.responsible, EMAIL)
+    User.objects.filter(pk=cast.responsible.user_id).update(language="es")
+    with travel(start_time()) as traveller:
+        signed = signed_agreement(cast, first_due_days=10)
+        remind_on(signed, traveller, 11)
+    [email] = mail.outbox
+    with translation.override("es"):
+        assert email.subject == translation.gettext("A note from Mend") != "A note from Mend"
+        assert email.body == translation.gettext(NEUTRAL)
