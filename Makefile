@@ -4,18 +4,26 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+HASH := $(shell cat pyproject.toml | sha1sum | cut -c1-12)
+STAMP := $(VENV)/.installed-run-$(HASH)
+DEV_STAMP := $(VENV)/.installed-dev-$(HASH)
 
-.PHONY: run test lint install browser clean bench messages system
+.PHONY: run test lint install install-dev browser clean bench messages system
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
+# What serving needs (`make run`); the test and lint tools come on top with `make test` and `make lint`.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev]'
-	rm -f $(VENV)/.installed-*
+	$(BIN)/pip install -q -e .
+	rm -f $(VENV)/.installed-run-*
 	touch $(STAMP)
+
+$(DEV_STAMP): pyproject.toml | $(STAMP)
+	$(BIN)/pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-dev-*
+	touch $(DEV_STAMP)
 
 # Debian's gettext (msgfmt, xgettext) and DejaVu fonts (Arabic glyphs in PDFs), when missing and we are root.
 system:
@@ -40,6 +48,8 @@ $(JSI18N): $(MO) | $(STAMP)
 
 install: $(STAMP) $(MO) $(JSI18N)
 
+install-dev: install $(DEV_STAMP)
+
 # After changing or adding words: refresh every language's catalogues from the code (then translate them).
 messages: install
 	cd mend && ../$(BIN)/mend makemessages $(addprefix -l ,$(LOCALES)) --no-obsolete --add-location file -i 'static/jsi18n/*' -v 0
@@ -60,17 +70,17 @@ browser:
 	fi
 
 # ruff, then the layers of docs/layers.md (the import-linter contract in pyproject.toml).
-lint: install
+lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-logo --no-cache
 
-test: install browser lint
+test: install-dev browser lint
 	bash scripts/test-all.sh
 
 # Mend against bare Django and Channels baselines, embedded and (with PostgreSQL and Redis) scaled:
 # BENCH lines and bench/results/latest.md. BENCH_QUICK=1 for a short smoke run (bench/README.md).
-bench: install
+bench: install-dev
 	$(BIN)/python bench/run.py
 
 clean:

@@ -3,14 +3,17 @@
 import time
 import zoneinfo
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.signals import user_logged_in
+from django.core.handlers.asgi import ASGIRequest
 from django.dispatch import receiver
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
+from whitenoise.middleware import WhiteNoiseMiddleware
 
 from mend.core import i18n
 
@@ -111,3 +114,24 @@ class ViewerTimezoneMiddleware:
             translation.activate(i18n.language_of(request.user, fallback=request.LANGUAGE_CODE))
             request.LANGUAGE_CODE = translation.get_language()
         return self.get_response(request)
+
+
+class StaticFilesMiddleware(WhiteNoiseMiddleware):
+    """WhiteNoise, with its files handed to an ASGI server as an asynchronous iterator: Django would otherwise
+    warn, on every file, that it must consume a synchronous iterator. The file is read in a worker thread, as
+    Django itself would; over WSGI (and in the test client) nothing changes."""
+
+    def __call__(self, request):
+        response = super().__call__(request)
+        if (
+            isinstance(request, ASGIRequest)
+            and getattr(response, "streaming", False)
+            and not response.is_async
+        ):
+            response.streaming_content = _read_in_a_thread(response.streaming_content)
+        return response
+
+
+async def _read_in_a_thread(chunks):
+    for chunk in await sync_to_async(list, thread_sensitive=False)(chunks):
+        yield chunk
