@@ -120,7 +120,8 @@ def _progress_text(figures: dict | None) -> str:
 
 
 def text_of(notice: Notice) -> str:
-    name = notice.about.pseudonym if notice.about_id else ""
+    # A person who deleted their information has no name left: the sentence still reads whole.
+    name = (notice.about.pseudonym if notice.about_id else "") or _("A person in this case")
     if notice.kind == Notice.Kind.PROGRESS_UPDATE:
         return _progress_text(notice.figures)
     texts = {

@@ -1,0 +1,72 @@
+"""Issue 18's numbered bugs that new users met, each checked where they met it."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from mend.agreements import services as agreement_services
+from mend.cases import notices
+from mend.cases.models import Notice
+from mend.circles.models import Circle
+from mend.core.errors import DomainError
+from mend.rights import services as rights_services
+from tests.agreements.builders import at_encounter, drafted
+from tests.circles.builders import circle_for_matrix
+
+
+def test_the_assessment_page_names_the_case_it_is_about(cast):
+    page = cast.client("facilitator").get(f"/cases/{cast.case.reference}/people/{cast.harmed.pk}/assessment/")
+    text = page.content.decode()
+    assert f"in case <bdi>{cast.case.reference}</bdi>." in text
+    assert "in case ." not in text
+
+
+def test_a_party_reads_that_the_agreement_is_being_written_while_only_a_draft_exists(cast):
+    at_encounter(cast)
+    drafted(cast)
+    page = cast.client("harmed").get(f"/cases/{cast.case.reference}/agreement/").content.decode()
+    assert "Your facilitator is writing the agreement." in page
+
+
+def test_a_notice_about_someone_who_deleted_their_information_still_reads_whole(cast):
+    notices.stepped_back(case=cast.case, who=cast.harmed)
+    rights_services.participant_data_delete(actor=cast.harmed.user, place=cast.harmed)
+    notice = Notice.objects.filter(kind=Notice.Kind.SUPPORT_PROMPT, about=cast.harmed).latest("pk")
+    assert notices.text_of(notice) == (
+        "A person in this case has stepped back for now. You may want to offer them support."
+    )
+
+
+def test_a_digital_repair_item_without_its_list_says_what_to_fill_in(cast):
+    at_encounter(cast)
+    version = agreement_services.agreement_draft(actor=cast.facilitator, case=cast.case)
+    with pytest.raises(DomainError) as refused:
+        agreement_services.item_save(
+            actor=cast.facilitator,
+            version=version,
+            kind="digital_repair",
+            description="Delete every copy.",
+            owner=cast.responsible,
+            due_on=timezone.localdate() + timedelta(days=30),
+            verification="The facilitator sees it gone.",
+            details={},
+        )
+    assert refused.value.message == (
+        "Please fill in the list of what is taken down, deleted, returned or fixed."
+    )
+    assert refused.value.field == "what"
+
+
+def test_tab_titles_name_nothing_about_a_case_or_a_circle(cast):
+    """A tab title shows in the task bar, the history and on a shared screen: it names no case or circle."""
+    made = circle_for_matrix(cast)
+    circle = Circle.objects.get(pk=made.circle_id)
+    client = cast.client("coordinator")
+    pages = [f"/circles/{circle.pk}/", f"/circles/{circle.pk}/meetings/{made.past_meeting_id}/minutes/"]
+    for path in pages:
+        page = client.get(path)
+        assert page.status_code == 200, path
+        title = re.search(r"<title>(.*?)</title>", page.content.decode(), re.S).group(1)
+        assert circle.name not in title, path
