@@ -247,6 +247,7 @@ LANGUAGE_CODE = "en"
 # Each language in its own name, as the switcher offers it. docs/languages.md says how to add one.
 LANGUAGES = [("en", "English"), ("es", "Español"), ("fr", "Français"), ("ar", "العربية")]
 USE_I18N = True
+FORMAT_MODULE_PATH = ["mend.formats"]  # one set of date formats per language (mend/formats/en/formats.py)
 USE_TZ = True
 TIME_ZONE = "UTC"
 LOCALE_PATHS = [BASE_DIR / "mend" / "locale"]

@@ -151,7 +151,7 @@ def alerts_for(user: User, limit: int = 10) -> list[dict]:
     for alert in alerts:
         session = alert.session
         what = alert.circle.name if alert.circle_id else (session.case.reference if session else "")
-        when = date_format(timezone.localtime(session.starts_at), "j M Y") if session else ""
+        when = date_format(timezone.localtime(session.starts_at), "DATE_FORMAT") if session else ""
         words = str(ALERT_WORDS.get(alert.kind, _("Something needs your attention in %(what)s.")))
         result.append(
             {

@@ -22,13 +22,26 @@ export function pageLanguage() {
 }
 
 // A date and time in the page's language and the viewer's own time zone (the page's data-time-zone, which
-// the server sets from the person's settings), in one format everywhere.
+// the server sets from the person's settings), in the same short form as the server's SHORT_DATETIME_FORMAT
+// (mend/formats): "7 Dec 2026, 15:09", with Western digits as the server writes them.
+const INTL_LOCALE = { en: "en-GB" };
+
 export function dateTime(iso) {
-  const timeZone = document.documentElement.dataset.timeZone || undefined;
-  const options = { dateStyle: "medium", timeStyle: "short", timeZone };
+  const language = pageLanguage();
+  const options = {
+    day: "numeric",
+    month: language === "ar" ? "long" : "short",
+    year: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+    numberingSystem: "latn",
+  };
+  const timeZone = document.documentElement.dataset.timeZone;
+  const locale = INTL_LOCALE[language] || language;
   try {
-    return new Intl.DateTimeFormat(pageLanguage(), options).format(new Date(iso));
+    return new Intl.DateTimeFormat(locale, { ...options, timeZone }).format(new Date(iso));
   } catch {
-    return new Intl.DateTimeFormat(pageLanguage(), { dateStyle: "medium", timeStyle: "short" }).format(new Date(iso));
+    return new Intl.DateTimeFormat(locale, options).format(new Date(iso)); // a zone this browser does not know
   }
 }
