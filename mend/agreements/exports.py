@@ -7,59 +7,30 @@ words that were signed; a draft's PDF is made from its items and says on every p
 signed."""
 
 import json
-import os
 import re
-import unicodedata
 from datetime import date, datetime, timedelta
-from functools import cache
 from io import BytesIO
-from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 import icalendar
-import reportlab
-from django.utils import dateformat, timezone
+from django.conf import settings
+from django.utils import dateformat, timezone, translation
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from mend.agreements import document as doc
+from mend.agreements import pdf_text
 from mend.agreements.models import CheckIn, ItemKind, Signature, Version
+from mend.agreements.pdf_text import FONT, FONT_BOLD
 from mend.cases.models import FACILITATING_ROLES, Participant
 
-FONT = "MendVera"
-FONT_BOLD = "MendVera-Bold"
 PRODID = "-//Mend//Agreements//EN"
 FINGERPRINT_SHOWN = 16
-# Characters other than line breaks and tabs that are not printable (controls, unassigned) are dropped:
-# reportlab's paragraph parser and the PDF have no use for them.
-_UNPRINTABLE = {"Cc", "Cf", "Cs", "Co", "Cn"}
-
-
-@cache
-def _fonts() -> None:
-    """Registers the Vera fonts reportlab ships, embedded (subset) so the text can be extracted and
-    Latin letters beyond ASCII print; a character Vera lacks prints as an empty box, never an error."""
-    folder = os.path.join(os.path.dirname(reportlab.__file__), "fonts")
-    pdfmetrics.registerFont(TTFont(FONT, os.path.join(folder, "Vera.ttf")))
-    pdfmetrics.registerFont(TTFont(FONT_BOLD, os.path.join(folder, "VeraBd.ttf")))
-    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD, italic=FONT, boldItalic=FONT_BOLD)
-
-
-def _plain(text) -> str:
-    return "".join(
-        ch for ch in str(text or "") if ch in "\n\t" or unicodedata.category(ch) not in _UNPRINTABLE
-    )
-
-
-def _markup(text) -> str:
-    """Text as paragraph markup that prints literally: `<b>` and `&` are words here, not formatting."""
-    return escape(_plain(text)).replace("\t", " ").replace("\n", "<br/>")
+_plain = pdf_text.plain
 
 
 def _day(value: date) -> str:
@@ -150,13 +121,37 @@ def _state_line(version: Version, tz: ZoneInfo) -> tuple[str, str | None]:
     return _("Draft, not signed."), _("DRAFT: NOT SIGNED")
 
 
+def _item_table(rows: list[tuple[str, str]], *, label, body, rtl: bool) -> Table:
+    """An item's details, a label beside each value: the label first in the PDF's reading direction."""
+    cells = [[pdf_text.paragraph(name, label), pdf_text.paragraph(value, body)] for name, value in rows]
+    widths, edge = [50 * mm, None], ("LEFTPADDING", (0, 0), (0, -1), 0)
+    if rtl:
+        cells, widths, edge = (
+            [row[::-1] for row in cells],
+            widths[::-1],
+            ("RIGHTPADDING", (-1, 0), (-1, -1), 0),
+        )
+    table = Table(cells, colWidths=widths, splitInRow=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                edge,
+                ("LINEBELOW", (0, 0), (-1, -2), 0.25, colors.HexColor("#cccccc")),
+            ]
+        )
+    )
+    return table
+
+
 def agreement_pdf(
     version: Version, *, names: dict[int, str] | None = None, seen: set[int] | None = None
 ) -> bytes:
     """The version as a PDF: its state, shared terms, items and signatures, with pseudonyms only. `names`
     and `seen` (mend.agreements.names.names_and_visible) name people as the reader may see them: someone
     they may not see is "another person harmed", and the name they typed to sign is left out."""
-    _fonts()
+    pdf_text.fonts()
+    rtl = pdf_text.right_to_left()
     program = version.case.program
     tz = ZoneInfo(program.time_zone)
     words, ids = _words_of(version)
@@ -206,25 +201,25 @@ def agreement_pdf(
 
     state_line, page_warning = _state_line(version, tz)
     story = [
-        Paragraph(escape(_("Agreement")), title),
-        Paragraph(
-            escape(_("Case %(reference)s · Version %(n)s") % {"reference": reference, "n": number}), base
+        pdf_text.paragraph(_("Agreement"), title),
+        pdf_text.paragraph(
+            _("Case %(reference)s · Version %(n)s") % {"reference": reference, "n": number}, base
         ),
         Spacer(1, 4),
-        Paragraph(escape(state_line), warning if page_warning else label),
+        pdf_text.paragraph(state_line, warning if page_warning else label),
     ]
     if version.document_sha256:
         story.append(
-            Paragraph(
-                escape(_("Document fingerprint (SHA-256): %(sha)s") % {"sha": version.document_sha256}), small
+            pdf_text.paragraph(
+                _("Document fingerprint (SHA-256): %(sha)s") % {"sha": version.document_sha256}, small
             )
         )
 
-    story.append(Paragraph(escape(_("What everyone agrees")), heading))
-    terms = _markup(words.get("terms"))
-    story.append(Paragraph(terms or escape(_("No shared terms were written.")), base))
+    story.append(pdf_text.paragraph(_("What everyone agrees"), heading))
+    terms = _plain(words.get("terms")).strip()
+    story.append(pdf_text.paragraph(terms or _("No shared terms were written."), base))
 
-    story.append(Paragraph(escape(_("Commitments")), heading))
+    story.append(pdf_text.paragraph(_("Commitments"), heading))
     for position, entry in enumerate(words["items"], start=1):
         owed = _id_of(entry.get("owed_to"), ids)
         rows = [
@@ -234,34 +229,21 @@ def agreement_pdf(
             (_("How it will be checked"), entry.get("verification", "")),
             *_detail_lines(entry.get("kind", ""), entry.get("details") or {}),
         ]
-        table = Table(
-            [[Paragraph(_markup(name), label), Paragraph(_markup(value), base)] for name, value in rows],
-            colWidths=[50 * mm, None],
-            splitInRow=1,
-        )
-        table.setStyle(
-            TableStyle(
-                [
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    ("LEFTPADDING", (0, 0), (0, -1), 0),
-                    ("LINEBELOW", (0, 0), (-1, -2), 0.25, colors.HexColor("#cccccc")),
-                ]
-            )
-        )
+        table = _item_table(rows, label=label, body=base, rtl=rtl)
         story += [
             KeepTogether(
                 [
-                    Paragraph(escape(f"{position}. {_kind_label(entry.get('kind', ''))}"), item_heading),
-                    Paragraph(_markup(entry.get("description")), base),
+                    pdf_text.paragraph(f"{position}. {_kind_label(entry.get('kind', ''))}", item_heading),
+                    pdf_text.paragraph(entry.get("description"), base),
                 ]
             ),
             Spacer(1, 3),
             table,
         ]
     if not words["items"]:
-        story.append(Paragraph(escape(_("No commitments yet.")), base))
+        story.append(pdf_text.paragraph(_("No commitments yet."), base))
 
-    story.append(Paragraph(escape(_("Signatures")), heading))
+    story.append(pdf_text.paragraph(_("Signatures"), heading))
     answered = set()
     for answer in answers:
         answered.add(answer.participant_id)
@@ -270,47 +252,44 @@ def agreement_pdf(
         if answer.decision == Signature.Decision.SIGNED:
             typed = seen is None or answer.participant_id in seen
             lines = [
-                Paragraph(
-                    _markup(
-                        _("Signed as “%(name)s”") % {"name": str(answer.typed_name)} if typed else _("Signed")
-                    ),
+                pdf_text.paragraph(
+                    _("Signed as “%(name)s”") % {"name": str(answer.typed_name)} if typed else _("Signed"),
                     label,
                 ),
-                Paragraph(_markup(_("%(party)s, on %(day)s") % {"party": party, "day": day}), base),
-                Paragraph(
-                    _markup(
-                        _("Key %(key)s · document %(sha)s")
-                        % {"key": answer.key_id, "sha": version.document_sha256[:FINGERPRINT_SHOWN]}
-                    ),
+                pdf_text.paragraph(_("%(party)s, on %(day)s") % {"party": party, "day": day}, base),
+                pdf_text.paragraph(
+                    _("Key %(key)s · document %(sha)s")
+                    % {"key": answer.key_id, "sha": version.document_sha256[:FINGERPRINT_SHOWN]},
                     small,
                 ),
             ]
         else:
             lines = [
-                Paragraph(_markup(party), label),
-                Paragraph(_markup(_("Chose not to sign, on %(day)s") % {"day": day}), base),
+                pdf_text.paragraph(party, label),
+                pdf_text.paragraph(_("Chose not to sign, on %(day)s") % {"day": day}, base),
             ]
         story += [KeepTogether([*lines, Spacer(1, 6)])]
     for party_id in frozen_names if version.state == Version.State.SIGNING else ():
         if party_id not in answered:
             party = label_of(party_id)
-            story.append(Paragraph(_markup(_("%(party)s: not signed yet") % {"party": party}), base))
+            story.append(pdf_text.paragraph(_("%(party)s: not signed yet") % {"party": party}, base))
     if not answers and not frozen_names:
-        story.append(Paragraph(escape(_("Nobody has signed this version: it is a draft.")), base))
+        story.append(pdf_text.paragraph(_("Nobody has signed this version: it is a draft."), base))
 
     running = _("Agreement %(reference)s, version %(n)s") % {"reference": reference, "n": number}
 
     def on_page(canvas, template):
         canvas.saveState()
         width, height = template.pagesize
+        edges = {"left": template.leftMargin, "right": width - template.rightMargin}
         if page_warning:
             canvas.setFont(FONT_BOLD, 10)
             canvas.setFillColor(colors.HexColor("#8a1c1c"))
-            canvas.drawString(template.leftMargin, height - 12 * mm, _plain(f"{page_warning} · {running}"))
+            pdf_text.draw_line(canvas, f"{page_warning} · {running}", y=height - 12 * mm, **edges)
         canvas.setFont(FONT, 8)
         canvas.setFillColor(colors.HexColor("#555555"))
         footer = _("%(running)s · page %(page)d") % {"running": running, "page": canvas.getPageNumber()}
-        canvas.drawString(template.leftMargin, 10 * mm, _plain(footer))
+        pdf_text.draw_line(canvas, footer, y=10 * mm, **edges)
         canvas.restoreState()
 
     out = BytesIO()
@@ -321,7 +300,8 @@ def agreement_pdf(
         rightMargin=20 * mm,
         topMargin=22 * mm,
         bottomMargin=20 * mm,
-        title=f"Agreement {reference} v{number}",
+        title=_("Agreement %(reference)s v%(n)s") % {"reference": reference, "n": number},
+        lang=translation.get_language(),
         author="",
         subject="",
         creator="Mend",
@@ -330,22 +310,28 @@ def agreement_pdf(
 
 
 def _all_day(*, uid: str, day: date, summary: str, description: str, stamp: datetime) -> icalendar.Event:
+    """One all-day event; its title is marked with the language it is written in (the active one)."""
     event = icalendar.Event()
     event.add("uid", uid)
     event.add("dtstamp", stamp)
     event.add("dtstart", day)
     event.add("dtend", day + timedelta(days=1))
-    event.add("summary", summary)
-    if description:
+    event.add("summary", summary, parameters={"LANGUAGE": _language()})
+    if description:  # the item's own words, in whatever language they were written
         event.add("description", description)
     event.add("transp", "TRANSPARENT")
     return event
 
 
+def _language() -> str:
+    return translation.get_language() or settings.LANGUAGE_CODE
+
+
 def agreement_ics(agreement, *, items, check_ins, program_tz) -> bytes:
     """The due dates of the items in force and the follow-up check-ins, as all-day events. Titles are
-    short and neutral (a calendar shows them on a lock screen); the item's words are in the description,
-    as the file is only given to people in the case. UIDs are stable, so importing it again updates."""
+    short and neutral (a calendar shows them on a lock screen), in the active language (the reader's); the
+    item's words are in the description, as the file is only given to people in the case. UIDs are
+    stable, so importing it again updates."""
     reference = agreement.case.reference
     stamp = timezone.now().astimezone(ZoneInfo("UTC")).replace(microsecond=0)
     calendar = icalendar.Calendar()

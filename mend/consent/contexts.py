@@ -1,9 +1,13 @@
 """The consent pages' contexts: what each page shows, read through the consent selectors."""
 
+from django.conf import settings
+from django.utils import translation
+
 from mend.cases.models import Role
 from mend.consent import forms, selectors
 from mend.consent.models import Scope
-from mend.consent.services import SCOPES_FOR_ROLE
+from mend.consent.services import scopes_for
+from mend.core import i18n
 
 CHOICE_FIELDS = (
     "mode",
@@ -15,13 +19,36 @@ CHOICE_FIELDS = (
 
 
 def consent_rows(place) -> list[dict]:
-    """Each scope this person's role is asked about, its current wording, and whether they gave it."""
-    texts = selectors.current_texts(place.case.program)
-    current = selectors.current_scopes(place)
-    return [
-        {"scope": scope, "label": Scope(scope).label, "text": texts[scope], "given": scope in current}
-        for scope in SCOPES_FOR_ROLE.get(place.role, [])
-    ]
+    """Each scope this person's role is asked about, the wording they read now (in their language, or the
+    fallback, said so), whether they gave it, and whether the wording changed since they did."""
+    texts = selectors.texts_to_read(place.case.program, selectors.language_of_place(place))
+    current = selectors.current_consents(place)
+    rows = []
+    for scope in scopes_for(place):
+        if scope not in texts:  # a scope newer than the program's texts: consent/migrations/0003 adds them
+            continue
+        to_read, consent = texts[scope], current.get(scope)
+        rows.append(
+            {
+                "scope": scope,
+                "label": Scope(scope).label,
+                "text": to_read.text,
+                "dir": i18n.direction(to_read.text.language),
+                # The name of the language the text is shown in, when it is not the person's own.
+                "fell_back": _name_of(to_read.text.language) if to_read.fell_back else None,
+                "given": consent is not None,
+                "read_again": consent is not None and not selectors.reads_current(consent, to_read.text),
+            }
+        )
+    return rows
+
+
+def _name_of(code: str) -> str:
+    """A language's name in the language of the page (a code Django does not know is shown as it is)."""
+    try:
+        return translation.get_language_info(code)["name_translated"]
+    except KeyError:
+        return code
 
 
 def choices_initial(place) -> dict:
@@ -43,6 +70,25 @@ def visibility_form(place, data=None):
     )
 
 
-def program_texts(program) -> list:
-    """The program's current consent texts, in the order of the scopes."""
-    return sorted(selectors.current_texts(program).values(), key=lambda t: Scope.values.index(t.scope))
+def texts_language(program, requested: str | None) -> str:
+    """The language whose texts the staff page shows and edits: the one asked for, else the program's."""
+    return i18n.supported(requested) or i18n.language_of(fallback=program.default_language)
+
+
+def program_texts(program, language: str) -> dict:
+    """The staff page's context: each scope's newest text in `language` (each language has its own
+    versions), what a reader sees where none is written yet, and the languages to choose from."""
+    texts = selectors.current_texts(program, language)
+    fallback = selectors.texts_to_read(program, language)
+    rows = [
+        {
+            "label": Scope(scope).label,
+            "text": texts.get(scope),
+            "shown_in": _name_of(fallback[scope].text.language) if scope in fallback else None,
+        }
+        for scope in Scope.values
+    ]
+    languages = [
+        {"code": code, "name": name, "current": code == language} for code, name in settings.LANGUAGES
+    ]
+    return {"program": program, "language": language, "rows": rows, "languages": languages}

@@ -1,6 +1,7 @@
 """Forms for consent and the person harmed's choices: they parse, services decide."""
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from mend.consent.models import Mode, ProgressUpdates, Scope
@@ -51,7 +52,16 @@ class VisibilityForm(forms.Form):
 
 
 class ConsentTextForm(forms.Form):
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES, required=False)
     scope = forms.ChoiceField(label=_("Consent"), choices=Scope.choices)
     text = forms.CharField(
         label=_("Words people will agree to"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4})
     )
+
+    def __init__(self, *args, language: str, **kwargs):
+        super().__init__(*args, initial={"language": language}, **kwargs)
+        self.language = language
+
+    def clean_language(self) -> str:
+        """The language chosen, or the one the page shows when none was sent."""
+        return self.cleaned_data.get("language") or self.language

@@ -1,6 +1,11 @@
 """Reads of consent: which scopes a person holds now, and the text they would be agreeing to."""
 
-from mend.consent.models import Consent, ConsentText, HarmedPartyChoices, Mode
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from mend.consent.models import Consent, ConsentText, HarmedPartyChoices, Mode, Scope
+from mend.core import i18n
 
 
 def current_scopes(participant) -> set[str]:
@@ -25,15 +30,84 @@ def scopes_and_stopped(participant) -> tuple[set[str], bool]:
     return current, took_part and "take_part" not in current
 
 
-def current_text(program, scope: str) -> ConsentText | None:
-    """The wording of one scope that a person agrees to now: its newest version."""
-    return ConsentText.objects.filter(program=program, scope=scope).order_by("-version").first()
+@dataclass(frozen=True)
+class TextToRead:
+    """The wording of one scope a person reads now: their language's newest version, or, where the program
+    has not written one in their language, the program's default language's (then English's)."""
+
+    text: ConsentText
+    language: str  # the language the person reads Mend in
+    fell_back: bool  # the text is in another language than theirs, not yet written in it
 
 
-def current_texts(program) -> dict[str, ConsentText]:
-    """The newest version of each scope's text for the program."""
+def _languages_to_try(program, language: str) -> list[str]:
+    """The person's language, then the program's default, then Mend's own default: the fallback order."""
+    order = [language, i18n.supported(program.default_language), settings.LANGUAGE_CODE]
+    return list(dict.fromkeys(code for code in order if code))
+
+
+def texts_to_read(program, language: str) -> dict[str, TextToRead]:
+    """Each scope's text a person reading `language` agrees to now, in one query however many languages
+    and versions the program has written."""
+    order = _languages_to_try(program, language)
+    newest: dict[tuple[str, str], ConsentText] = {}
+    for text in ConsentText.objects.filter(program=program, language__in=order).order_by("version"):
+        newest[(text.scope, text.language)] = text
+    found: dict[str, TextToRead] = {}
+    for scope in Scope.values:
+        for code in order:
+            if (scope, code) in newest:
+                found[scope] = TextToRead(newest[(scope, code)], language, code != language)
+                break
+    return found
+
+
+def text_to_read(program, scope: str, language: str) -> TextToRead | None:
+    return texts_to_read(program, language).get(scope)
+
+
+def language_of_place(place) -> str:
+    """The language a person in a case reads their consent in (mend.core.i18n.language_of)."""
+    return i18n.language_of(place.user, fallback=place.case.program.default_language)
+
+
+def reads_current(consent: Consent, to_read: ConsentText) -> bool:
+    """The one rule for whether a consent was given to the text the person would read now: the same
+    words in the same language. A newer version in their language, or their language's own text where
+    they agreed to another language's, asks them to read it again; until they do, the consent holds."""
+    return consent.language == to_read.language and consent.text_sha256 == to_read.sha256
+
+
+def current_consents(participant) -> dict[str, Consent]:
+    """The consents one person holds now, by scope (what their consent page compares with the texts)."""
+    return {
+        consent.scope: consent
+        for consent in Consent.objects.filter(participant=participant, withdrawn_at__isnull=True)
+    }
+
+
+def scopes_to_read_again(place) -> set[str]:
+    """The scopes whose wording changed since this person agreed to it (reads_current), in two queries: for
+    a page that points them to their consent page."""
+    texts = texts_to_read(place.case.program, language_of_place(place))
+    return {
+        scope
+        for scope, consent in current_consents(place).items()
+        if scope in texts and not reads_current(consent, texts[scope].text)
+    }
+
+
+def current_text(program, scope: str, language: str | None = None) -> ConsentText | None:
+    """The wording of one scope that a person reading `language` (the program's default language when
+    None) agrees to now."""
+    found = text_to_read(program, scope, language or i18n.language_of(fallback=program.default_language))
+    return found.text if found else None
+
+
+def current_texts(program, language: str) -> dict[str, ConsentText]:
+    """The newest version of each scope's text written in `language` (no fallback): the staff page's."""
     texts: dict[str, ConsentText] = {}
-    for text in ConsentText.objects.filter(program=program).order_by("scope", "version"):
+    for text in ConsentText.objects.filter(program=program, language=language).order_by("scope", "version"):
         texts[text.scope] = text
     return texts
 

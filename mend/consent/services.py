@@ -2,8 +2,9 @@
 
 import hashlib
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from mend import audit
@@ -14,9 +15,15 @@ from mend.cases import notices, workflow
 from mend.cases import services as case_services
 from mend.cases.access import facilitates_case
 from mend.cases.models import PARTY_ROLES, Case, Participant, Role
-from mend.consent import hooks
+from mend.consent import hooks, interpreting
 from mend.consent.models import Consent, ConsentText, HarmedPartyChoices, Mode, ProgressUpdates, Scope
-from mend.consent.selectors import current_text, withdrawn_ids
+from mend.consent.selectors import (
+    current_texts,
+    language_of_place,
+    reads_current,
+    text_to_read,
+    withdrawn_ids,
+)
 from mend.consent.texts import DEFAULT_TEXTS
 from mend.core.errors import Conflict, DomainError
 
@@ -30,34 +37,72 @@ SCOPES_FOR_ROLE = {
 }
 
 
+def scopes_for(place: Participant) -> list[str]:
+    """The scopes this person is asked about: their role's, and the interpreter consent for a party only
+    while an interpreter is attached to them or they have given it (mend.consent.interpreting)."""
+    scopes = list(SCOPES_FOR_ROLE.get(place.role, []))
+    return scopes + [Scope.INTERPRETER] if interpreting.interpreter_asked(place) else scopes
+
+
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _default_in(language: str, msgid: str) -> str | None:
+    """Mend's default wording of a scope in `language`, or None while that language's catalogue has no
+    translation of it (a text in English must not be recorded as another language's: the person then
+    reads the fallback, and is told so)."""
+    with translation.override(language):
+        text = translation.gettext(msgid)
+    return text if text != msgid or language == settings.LANGUAGE_CODE else None
+
+
 @transaction.atomic
 def consent_texts_seed(*, actor: User | None, program: Program) -> None:
-    """Every new program starts with Mend's default wording, as version 1 of each scope."""
-    for scope, text in DEFAULT_TEXTS.items():
-        if not ConsentText.objects.filter(program=program, scope=scope).exists():
+    """Every new program starts with Mend's default wording, as version 1 of each scope in each interface
+    language its catalogue translates. Running it again adds only what is missing."""
+    have = set(ConsentText.objects.filter(program=program).values_list("scope", "language").distinct())
+    for language, _name in settings.LANGUAGES:
+        for scope, msgid in DEFAULT_TEXTS.items():
+            text = _default_in(language, msgid)
+            if text is None or (scope, language) in have:
+                continue
             ConsentText.objects.create(
-                program=program, scope=scope, version=1, text=text, sha256=_sha256(text), created_by=actor
+                program=program,
+                scope=scope,
+                language=language,
+                version=1,
+                text=text,
+                sha256=_sha256(text),
+                created_by=actor,
             )
 
 
+def _checked_language(language: str) -> str:
+    if language not in {code for code, _name in settings.LANGUAGES}:
+        raise DomainError(_("Choose a language from the list."), field="language")
+    return language
+
+
 @transaction.atomic
-def consent_text_update(*, actor: User, program: Program, scope: str, text: str) -> ConsentText:
+def consent_text_update(
+    *, actor: User, program: Program, scope: str, text: str, language: str
+) -> ConsentText:
+    """A new version of one scope's wording in one language; each language's versions count on their own."""
     if scope not in Scope.values:
         raise DomainError(_("Choose a consent scope from the list."), field="scope")
+    language = _checked_language(language)
     text = (text or "").strip()
     if not 20 <= len(text) <= 2000:
         raise DomainError(_("Write the consent text in 20 to 2000 characters."), field="text")
     Program.objects.select_for_update().filter(pk=program.pk).first()  # one version number at a time
-    latest = current_text(program, scope)
+    latest = current_texts(program, language).get(scope)
     if latest is not None and latest.text == text:
         return latest
     new = ConsentText.objects.create(
         program=program,
         scope=scope,
+        language=language,
         version=(latest.version + 1 if latest else 1),
         text=text,
         sha256=_sha256(text),
@@ -68,7 +113,7 @@ def consent_text_update(*, actor: User, program: Program, scope: str, text: str)
         code=AuditCode.CONSENT_TEXT_CHANGED,
         target=new,
         program=program,
-        data={"scope": scope, "version": new.version},
+        data={"scope": scope, "language": language, "version": new.version},
     )
     return new
 
@@ -82,13 +127,15 @@ def _lock(place: Participant) -> Participant:
 
 
 def _check_scope(place: Participant, scope: str) -> None:
-    if scope not in SCOPES_FOR_ROLE.get(place.role, []):
+    if scope not in scopes_for(place):
         raise DomainError(_("That kind of consent does not apply to your part in this case."), field="scope")
 
 
 @transaction.atomic
 def consent_give(*, actor: User, place: Participant, scope: str, text_sha256: str) -> Consent:
-    """Records consent to the exact wording the person saw; if it changed meanwhile, they read it again.
+    """Records consent to the exact wording the person saw, in their language (or the fallback they were
+    shown); if it changed meanwhile, they read it again. A consent given to wording that has since changed
+    is given anew to the current wording (selectors.reads_current), the old one ending at the same moment.
     Consent to take part given again brings the person back onto their own path: someone staff marked as
     not in the process is readmitted (their take-part consent, if still current, is renewed), and the
     facilitators hear that they are ready to continue. A case that paused stays paused until staff resume
@@ -97,7 +144,8 @@ def consent_give(*, actor: User, place: Participant, scope: str, text_sha256: st
         raise DomainError(_("Only the person themselves can give their consent."))
     _check_scope(place, scope)
     place = _lock(place)
-    text = current_text(place.case.program, scope)
+    to_read = text_to_read(place.case.program, scope, language_of_place(place))
+    text = to_read.text if to_read else None
     if text is None or text.sha256 != text_sha256:
         raise Conflict(
             _("The wording of this consent has just changed. Please read it again before you agree.")
@@ -111,15 +159,21 @@ def consent_give(*, actor: User, place: Participant, scope: str, text_sha256: st
     )
     now = timezone.now()
     if current is not None:
-        if not readmitted:
+        if not readmitted and reads_current(current, text):
             raise Conflict(_("You have already given this consent."))
-        # Coming back after staff marked them as not in the process: the consent is given anew, now.
+        # Coming back after staff marked them as not in the process, or agreeing to new wording: the
+        # consent is given anew, now, and never lapses in between.
         current.withdrawn_at = now
         current.save(update_fields=["withdrawn_at"])
     consent = Consent.objects.create(
-        participant=place, scope=scope, text=text, text_sha256=text.sha256, given_at=now
+        participant=place,
+        scope=scope,
+        text=text,
+        text_sha256=text.sha256,
+        language=text.language,
+        given_at=now,
     )
-    data = {"scope": scope, "version": text.version}
+    data = {"scope": scope, "language": text.language, "version": text.version}
     if current is not None:
         data["renews"] = current.pk
     audit.record(actor=actor, code=AuditCode.CONSENT_GIVEN, target=consent, case=place.case, data=data)

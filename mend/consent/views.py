@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
@@ -120,13 +121,16 @@ def choices(request, reference):
 
 @require_http_methods(["GET", "POST"])
 def program_texts(request, program_id):
+    """Each language's consent wording, chosen on the page; a change makes that language's next version."""
     program = access_program_admin(request.user, program_id)
-    form = forms.ConsentTextForm(request.POST or None)
+    language = contexts.texts_language(program, request.POST.get("language") or request.GET.get("language"))
+    form = forms.ConsentTextForm(request.POST or None, language=language)
     update = lambda data: services.consent_text_update(actor=request.user, program=program, **data)  # noqa: E731
     if edges.submit(request, form, update).ok:
         messages.success(
             request, _("The new wording is saved. People will be asked to agree to it from now on.")
         )
-        return redirect("programs:consent_texts", program_id=program.pk)
-    context = {"program": program, "form": form, "texts": contexts.program_texts(program)}
+        url = reverse("programs:consent_texts", kwargs={"program_id": program.pk})
+        return redirect(f"{url}?language={form.cleaned_data['language']}")
+    context = contexts.program_texts(program, language) | {"form": form}
     return render(request, "consent/program_texts.html", context, status=edges.form_status(request))

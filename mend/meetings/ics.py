@@ -3,14 +3,17 @@
 The words are neutral ("Meeting (Mend)"), with no reference, name or kind of meeting: a calendar shows the
 title on a lock screen, and the file travels (forwarded, synced). The start and end are in UTC, which every
 calendar turns into its own clock; the description also gives the time on the attendee's own clock. The
-UID is the meeting's, the same for every attendee, so a second import updates the first."""
+UID is the meeting's, the same for every attendee, so a second import updates the first.
+
+The words are in the active language, marked with it (LANGUAGE): the reader's own when they download the
+file, and the recipient's when it goes out by email (the caller wraps it in mend.core.i18n.in_language_of)."""
 
 from datetime import UTC, timedelta
 from email.utils import parseaddr
 
 import icalendar
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from mend.meetings.clock import local_time, zone
@@ -38,21 +41,23 @@ def meeting_ics(session: Meeting, attendee, *, email: str | None = None) -> byte
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "CANCEL" if cancelled else "REQUEST")
+    in_language = {"LANGUAGE": translation.get_language() or settings.LANGUAGE_CODE}
     event = icalendar.Event()
     event.add("uid", uid_of(session))
     event.add("dtstamp", timezone.now().astimezone(UTC).replace(microsecond=0))
     event.add("dtstart", start)
     event.add("dtend", start + timedelta(minutes=session.duration_minutes))
-    event.add("summary", _("Meeting (Mend)"))
+    event.add("summary", _("Meeting (Mend)"), parameters=in_language)
     event.add(
         "description",
         _("Your time: %(when)s (%(zone)s). Sign in to Mend to see more.")
         % {"when": local_time(session.starts_at, zone_name), "zone": zone_name},
+        parameters=in_language,
     )
     if session.format == MeetingFormat.VIDEO:
-        event.add("location", _("By video, in Mend"))
+        event.add("location", _("By video, in Mend"), parameters=in_language)
     else:
-        event.add("location", _("In person: your facilitator will tell you where"))
+        event.add("location", _("In person: your facilitator will tell you where"), parameters=in_language)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event.add("sequence", 1 if cancelled else 0)
     event.add("transp", "OPAQUE")

@@ -143,7 +143,7 @@ def test_it_names_people_by_pseudonym_only(cast):
 
 
 def test_it_uses_the_programs_role_words(cast):
-    cast.program.role_words = {"harmed_party": "person who was hurt", "facilitator": "guide"}
+    cast.program.role_words = {"en": {"harmed_party": "person who was hurt", "facilitator": "guide"}}
     cast.program.save()
     version = signed_version(cast)
     version.case.program.refresh_from_db()

@@ -40,12 +40,13 @@ def test_inv_voluntary_consent_records_the_exact_text_seen(cast):
 
 
 def test_inv_voluntary_consent_to_changed_wording_is_refused(cast):
-    old = ConsentText.objects.filter(program=cast.program, scope="take_part").latest("version")
+    old = ConsentText.objects.filter(program=cast.program, scope="take_part", language="en").latest("version")
     consent_services.consent_text_update(
         actor=cast.admin,
         program=cast.program,
         scope="take_part",
         text="I choose to take part, and I can stop whenever I want to.",
+        language="en",
     )
     with pytest.raises(Conflict, match="changed"):
         consent_services.consent_give(
@@ -55,7 +56,9 @@ def test_inv_voluntary_consent_to_changed_wording_is_refused(cast):
 
 
 def test_inv_voluntary_nobody_gives_consent_for_someone_else(cast):
-    text = ConsentText.objects.filter(program=cast.program, scope="take_part").latest("version")
+    text = ConsentText.objects.filter(program=cast.program, scope="take_part", language="en").latest(
+        "version"
+    )
     with pytest.raises(DomainError):
         consent_services.consent_give(
             actor=cast.facilitator, place=cast.harmed, scope="take_part", text_sha256=text.sha256

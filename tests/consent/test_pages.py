@@ -19,7 +19,9 @@ def test_it_lets_a_party_give_consent_to_the_text_they_read(cast):
     client = cast.client("harmed")
     page = client.get(_case_url(cast, "consent/"))
     assert page.status_code == 200
-    text = ConsentText.objects.filter(program=cast.program, scope="take_part").latest("version")
+    text = ConsentText.objects.filter(program=cast.program, scope="take_part", language="en").latest(
+        "version"
+    )
     assert text.text in page.content.decode()
     response = client.post(
         _case_url(cast, "consent/"), {"scope": "take_part", "decision": "give", "text_sha256": text.sha256}
@@ -38,7 +40,9 @@ def test_it_refuses_consent_to_stale_wording_with_a_reason(cast):
 
 
 def test_it_refuses_a_scope_that_does_not_apply(cast):
-    text = ConsentText.objects.filter(program=cast.program, scope="progress_updates").latest("version")
+    text = ConsentText.objects.filter(program=cast.program, scope="progress_updates", language="en").latest(
+        "version"
+    )
     response = cast.client("responsible").post(
         _case_url(cast, "consent/"),
         {"scope": "progress_updates", "decision": "give", "text_sha256": text.sha256},
@@ -228,7 +232,12 @@ def test_it_lets_only_program_admins_change_consent_wording(cast):
         client.post(url, {"scope": "take_part", "text": "I choose to take part and I may stop."}).status_code
         == 302
     )
-    assert ConsentText.objects.filter(program=cast.program, scope="take_part").latest("version").version == 2
+    assert (
+        ConsentText.objects.filter(program=cast.program, scope="take_part", language="en")
+        .latest("version")
+        .version
+        == 2
+    )
 
 
 def test_it_lets_program_admins_edit_the_questions(cast):
@@ -247,7 +256,7 @@ def test_inv_neutrality_a_coordinator_assigns_a_co_facilitator_who_then_must_dec
     client = cast.client("coordinator")
     colleague = cast.other_facilitator_same_program
     response = client.post(
-        _case_url(cast, "assign/"), {"facilitator": colleague.pk, "role": "co_facilitator"}
+        _case_url(cast, "assign/"), {"assign-facilitator": colleague.pk, "assign-role": "co_facilitator"}
     )
     assert response.status_code == 302
     assert cast.case.participants.filter(user=colleague, role="co_facilitator").exists()
@@ -258,7 +267,7 @@ def test_inv_neutrality_a_coordinator_assigns_a_co_facilitator_who_then_must_dec
 def test_it_refuses_to_assign_someone_outside_the_program(cast):
     stranger = cast.other_program_facilitator
     response = cast.client("coordinator").post(
-        _case_url(cast, "assign/"), {"facilitator": stranger.pk, "role": "facilitator"}
+        _case_url(cast, "assign/"), {"assign-facilitator": stranger.pk, "assign-role": "facilitator"}
     )
     assert response.status_code == 400
     assert not cast.case.participants.filter(user=stranger).exists()
