@@ -70,3 +70,17 @@ def test_tab_titles_name_nothing_about_a_case_or_a_circle(cast):
         assert page.status_code == 200, path
         title = re.search(r"<title>(.*?)</title>", page.content.decode(), re.S).group(1)
         assert circle.name not in title, path
+
+
+def test_staff_read_the_acknowledgment_where_they_confirm_it(cast):
+    from mend.assessments import services as assessment_services
+
+    words = "I shared the photos. It was wrong, and I am sorry that I did it."
+    assessment_services.acknowledgment_submit(actor=cast.responsible.user, place=cast.responsible, text=words)
+    path = f"/cases/{cast.case.reference}/people/{cast.responsible.pk}/assessment/"
+    page = cast.client("facilitator").get(path).content.decode()
+    assert words in page
+    assert 'data-testid="confirm-acknowledgment"' in page
+    # Someone who does not facilitate the case (a coordinator overseeing it) does not read their words.
+    overseer = cast.client("coordinator").get(path)
+    assert words not in overseer.content.decode()

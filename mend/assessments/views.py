@@ -36,6 +36,10 @@ def assessment(request, reference, participant_id):
         "form": form,
         "latest": selectors.latest_assessment(place),
         "role_word": case.program.word_for(place.role),
+        # Their own words, for those who confirm them (the facilitators): read here, then confirmed here.
+        "acknowledgment": selectors.latest_acknowledgment(place)
+        if access.facilitates_case(request.user, case.pk)
+        else None,
     }
     return render(request, "assessments/assessment.html", context, status=edges.form_status(request))
 
