@@ -261,6 +261,8 @@ PAGE_CALLS = {
     ("accounts:unlock", "GET"): lambda c, x, ref: Call("GET", "/account/keys/unlock/"),
     ("accounts:recover", "GET"): lambda c, x, ref: Call("GET", "/account/recover/"),
     ("accounts:recover", "POST"): lambda c, x, ref: Call("POST", "/account/recover/", body={}),
+    ("accounts:settings", "GET"): lambda c, x, ref: Call("GET", "/account/settings/"),
+    ("accounts:settings", "POST"): lambda c, x, ref: Call("POST", "/account/settings/", {"time_zone": "Mars/Olympus"}),
     ("join", "GET"): lambda c, x, ref: Call("GET", f"/join/{x.raw}/"),
     ("join", "POST"): lambda c, x, ref: Call("POST", f"/join/{x.raw}/", join_form()),
     ("cases:list", "GET"): lambda c, x, ref: Call("GET", "/cases/"),
@@ -271,7 +273,7 @@ PAGE_CALLS = {
         "POST", f"/cases/{ref}/transition/", {"action": "pause"}
     ),
     ("cases:invite", "POST"): lambda c, x, ref: Call(
-        "POST", f"/cases/{ref}/invite/", {"role": "harmed_party", "expires_in_days": "7"}
+        "POST", f"/cases/{ref}/invite/", {"invite-role": "harmed_party", "invite-expires_in_days": "7"}
     ),
     ("cases:revoke_invitation", "POST"): lambda c, x, ref: Call(
         "POST", f"/cases/{ref}/invitations/{x.invitation_id}/revoke/"
@@ -281,6 +283,9 @@ PAGE_CALLS = {
         f"/cases/{ref}/people/{c.responsible.pk}/exclude/",
         {f"x{c.responsible.pk}-reason": "Not safe to go on for now."},
     ),
+    ("cases_people:interpreter", "POST"): lambda c, x, ref: Call(
+        "POST", f"/cases/{ref}/people/{c.responsible.pk}/interpreter/", {f"i{c.responsible.pk}-party": ""}
+    ),
     ("cases_people:settings", "POST"): lambda c, x, ref: Call(
         "POST",
         f"/cases/{ref}/people/{c.responsible.pk}/settings/",
@@ -289,7 +294,7 @@ PAGE_CALLS = {
     ("cases:assign", "POST"): lambda c, x, ref: Call(
         "POST",
         f"/cases/{ref}/assign/",
-        {"facilitator": c.other_facilitator_same_program.pk, "role": "co_facilitator"},
+        {"assign-facilitator": c.other_facilitator_same_program.pk, "assign-role": "co_facilitator"},
     ),
     ("consent:consent", "GET"): lambda c, x, ref: Call("GET", f"/cases/{ref}/consent/"),
     ("consent:consent", "POST"): lambda c, x, ref: Call(
@@ -552,6 +557,10 @@ PAGE_MATRIX = {
         (200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200),
     ("accounts:recover", "POST"):  # no name, no code
         (400,     400,     400,     400,     400,     400,     400,     400,     400,     400,     400,     400,     400),
+    ("accounts:settings", "GET"):  # one's own settings: everyone signed in has them
+        (LOGIN,   200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     LOGIN),
+    ("accounts:settings", "POST"):  # a time zone that does not exist, answered on its field
+        (LOGIN,   400,     400,     400,     400,     400,     400,     400,     400,     400,     400,     400,     LOGIN),
     ("join", "GET"):
         (200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200,     200),
     ("join", "POST"):
@@ -576,6 +585,8 @@ PAGE_MATRIX = {
         (LOGIN,   400,     400,     CASE,    404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("cases_people:settings", "POST"):  # a person's time zone and language: the same
         (LOGIN,   400,     400,     CASE,    404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
+    ("cases_people:interpreter", "POST"):  # which party an interpreter helps (the responsible is none: refused)
+        (LOGIN,   400,     400,     400,     404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("cases:assignment_decide", "POST"):  # the coordinator's own request to join: a colleague approves it
         (LOGIN,   CASE,    400,     CASE,    404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     # A party's own pages: staff running the case have no place of their own there, so 404.

@@ -65,6 +65,8 @@ class AuditCode(StrEnum):
     DIALOGUE_READ_RECEIPTS_CHANGED = "dialogue.read_receipts_changed"
     DIALOGUE_RELAY_FORWARDED = "dialogue.relay_forwarded"
     DIALOGUE_RELAY_RETURNED = "dialogue.relay_returned"
+    INTERPRETER_ATTACHED = "interpreter.attached"
+    INTERPRETER_DETACHED = "interpreter.detached"
     INVITATION_REVOKED = "invitation.revoked"
     MEMBERSHIP_CREATED = "membership.created"
     MEMBERSHIP_ENDED = "membership.ended"
@@ -91,6 +93,7 @@ class AuditCode(StrEnum):
     SESSION_ENDED = "session.ended"
     SESSION_HELD = "session.held"
     SESSION_INVITATIONS_SENT = "session.invitations_sent"
+    SESSION_INTERPRETER_ADDED = "session.interpreter_added"
     SESSION_OPENED = "session.opened"
     SESSION_RESTORED = "session.restored"
     SESSION_SCHEDULED = "session.scheduled"
@@ -163,6 +166,13 @@ TIMELINE: dict[AuditCode, Words] = {
     C.SESSION_SCHEDULED: Words(_("%(who)s scheduled a session.")),
     C.SESSION_CANCELLED: Words(_("%(who)s cancelled a session.")),
     C.SESSION_ATTENDEE_LEFT: Words(_("Someone no longer attends a session.")),
+    C.SESSION_INTERPRETER_ADDED: Words(_("An interpreter was added to a session.")),
+    C.INTERPRETER_ATTACHED: Words(
+        _("%(who)s arranged an interpreter for someone in the case."), someone=False
+    ),
+    C.INTERPRETER_DETACHED: Words(
+        _("%(who)s ended an interpreter's help for someone in the case."), someone=False
+    ),
     C.SESSION_HELD: Words(_("A session went on hold.")),
     C.SESSION_RESTORED: Words(_("%(who)s brought a session back.")),
     C.PARTICIPANT_DATA_DELETED: Words(_("%(who)s asked for their information to be deleted.")),

@@ -69,12 +69,33 @@ def present_participants(case) -> list[Participant]:
 
 def invite_form(case, participants, data=None):
     parties = [p for p in participants if p.role in PARTY_ROLES and p.has_joined]
-    return forms.InviteForm(data, parties=parties, role_words=case.program.word_for)
+    return forms.InviteForm(data, parties=parties, role_words=case.program.word_for, prefix="invite")
+
+
+def interpreter_form(case, participants, interpreter, data=None):
+    parties = [p for p in participants if p.role in PARTY_ROLES and p.has_joined]
+    return forms.InterpreterForm(
+        data,
+        parties=parties,
+        role_words=case.program.word_for,
+        initial={"party": interpreter.supports_id},
+        prefix=f"i{interpreter.pk}",
+    )
+
+
+def interpreter_forms(case, participants) -> list[dict]:
+    """A small form for each interpreter in the case: which party they help."""
+    return [
+        {"place": p, "form": interpreter_form(case, participants, p)}
+        for p in participants
+        if p.role == Role.INTERPRETER
+    ]
 
 
 def staff_detail(case, user, *, new_link, invite_form_shown=None, assign_form=None, error: str = "") -> dict:
     context = selectors.case_detail(case)
     context.update(
+        interpreters=interpreter_forms(case, context["participants"]),
         case=case,
         actions=workflow.actions_from(case.stage),
         timeline=timeline.timeline(context.pop("events"), case.program),
@@ -82,7 +103,8 @@ def staff_detail(case, user, *, new_link, invite_form_shown=None, assign_form=No
         new_link=new_link,
         error=error,
         close_form=forms.CloseForm(),
-        assign_form=assign_form or forms.AssignForm(candidates=selectors.facilitator_candidates(case)),
+        assign_form=assign_form
+        or forms.AssignForm(candidates=selectors.facilitator_candidates(case), prefix="assign"),
         assignment_requests=selectors.pending_assignment_requests(case),
         **preparation_overview(case, user),
     )

@@ -10,7 +10,7 @@ from mend.accounts.forms import TIME_ZONE_CHOICES
 from mend.cases import selectors, workflow
 from mend.cases.models import ClosureReason, HarmCategory, ReferralSource, Role, Stage
 from mend.cases.services import INVITABLE_ROLES
-from mend.core.validators import LANGUAGE_CHOICES
+from mend.core.validators import language_choices
 
 
 class IntakeForm(forms.Form):
@@ -137,7 +137,9 @@ class InviteForm(forms.Form):
         label=_("Who are you inviting?"),
         choices=[(r, label) for r, label in Role.choices if r in INVITABLE_ROLES],
     )
-    supports = forms.TypedChoiceField(label=_("Supporter for"), required=False, coerce=int, empty_value=None)
+    supports = forms.TypedChoiceField(
+        label=_("Supporter or interpreter for"), required=False, coerce=int, empty_value=None
+    )
     expires_in_days = forms.IntegerField(
         label=_("Link works for (days)"), min_value=1, max_value=30, initial=7
     )
@@ -145,7 +147,7 @@ class InviteForm(forms.Form):
     def __init__(self, *args, parties, role_words, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = [(r, role_words(r)) for r, _label in self.fields["role"].choices]
-        self.fields["supports"].choices = [("", _("Not a supporter"))] + [
+        self.fields["supports"].choices = [("", _("Nobody in particular"))] + [
             (p.pk, f"{p} ({role_words(p.role)})") for p in parties
         ]
 
@@ -170,6 +172,18 @@ class ExcludeForm(forms.Form):
     )
 
 
+class InterpreterForm(forms.Form):
+    """Which party an interpreter helps: staff attach them to one, or to nobody."""
+
+    party = forms.TypedChoiceField(label=_("Interpreter for"), required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args, parties, role_words, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["party"].choices = [("", _("Nobody for now"))] + [
+            (p.pk, f"{p} ({role_words(p.role)})") for p in parties
+        ]
+
+
 class PersonSettingsForm(forms.Form):
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=TIME_ZONE_CHOICES)
-    preferred_language = forms.ChoiceField(label=_("Language"), choices=LANGUAGE_CHOICES)
+    preferred_language = forms.ChoiceField(label=_("Language"), choices=language_choices)

@@ -268,7 +268,8 @@ def participant_invite(
         raise DomainError(_("Choose who you are inviting from the list."), field="role")
     if case.stage == workflow.CLOSED:
         raise Conflict(_("This case is closed. Reopen it before inviting anyone."))
-    if role == Role.SUPPORTER:
+    # A supporter is there for one party; an interpreter may be attached to one from the start.
+    if role == Role.SUPPORTER or (role == Role.INTERPRETER and supports is not None):
         if (
             supports is None
             or supports.case_id != case.pk
@@ -292,6 +293,45 @@ def participant_invite(
         actor=actor, code=AuditCode.PARTICIPANT_INVITED, target=place, case=case, data={"role": role}
     )
     return invitation, raw
+
+
+@transaction.atomic
+def interpreter_attach(*, actor: User, interpreter: Participant, party: Participant | None) -> Participant:
+    """Staff who run the case attach an interpreter to one party (`supports`, as for a supporter), or to
+    nobody. The interpreter takes part in that party's conversations and meetings only once the party has
+    given the interpreter consent (mend.dialogue.rules.interpreting); a change is checked again at once, so
+    an interpreter no longer attached leaves them (case_recheck)."""
+    case = interpreter.case
+    if not manages_case(actor, case.pk):
+        raise DomainError(_("Only staff who run this case can do this."))
+    if interpreter.role != Role.INTERPRETER or interpreter.removed_at is not None:
+        raise DomainError(_("Choose an interpreter in this case."))
+    if party is not None and (
+        party.case_id != case.pk
+        or party.removed_at is not None
+        or party.role not in {Role.HARMED_PARTY, Role.RESPONSIBLE_PARTY}
+    ):
+        raise DomainError(_("Choose which party the interpreter helps."), field="party")
+    # The same order as a change of consent: the case, then the person.
+    Case.objects.select_for_update().filter(pk=case.pk).first()
+    interpreter = Participant.objects.select_for_update().get(pk=interpreter.pk)
+    before = interpreter.supports_id
+    if before == (party.pk if party else None):
+        return interpreter
+    interpreter.supports = party
+    interpreter.save(update_fields=["supports"])
+    if before is not None:
+        audit.record(actor=actor, code=AuditCode.INTERPRETER_DETACHED, target=interpreter, case=case)
+    if party is not None:
+        audit.record(
+            actor=actor,
+            code=AuditCode.INTERPRETER_ATTACHED,
+            target=interpreter,
+            case=case,
+            data={"role": party.role},
+        )
+    case_recheck(actor=actor, case=case)
+    return interpreter
 
 
 @transaction.atomic

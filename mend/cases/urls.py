@@ -8,6 +8,7 @@ person_patterns = (
     [
         path("people/<int:participant_id>/exclude/", views.person_exclude, name="exclude"),
         path("people/<int:participant_id>/settings/", views.person_settings, name="settings"),
+        path("people/<int:participant_id>/interpreter/", views.person_interpreter, name="interpreter"),
     ],
     "cases_people",
 )

@@ -22,6 +22,10 @@ EXCLUDED = gettext_noop(
     "take part for now. They can come back by giving their consent to take part again."
 )
 SETTINGS_SAVED = gettext_noop("The time zone and language of %(name)s are saved.")
+CHOOSE_PARTY = gettext_noop("Choose which party the interpreter helps, or nobody.")
+INTERPRETER_SAVED = gettext_noop(
+    "Saved. The interpreter joins that person's conversations and meetings once the person agrees to it."
+)
 JOIN_REQUESTED = gettext_noop(
     "Your request to join this case is waiting. Another staff member who runs the case must approve "
     "it; the people in the case will then be told that you joined."
@@ -170,7 +174,7 @@ def revoke_invitation(request, reference, invitation_id):
 def assign(request, reference):
     case = access.access_managed_case(request.user, reference)
     candidates = selectors.facilitator_candidates(case)
-    form = forms.AssignForm(request.POST, candidates=candidates)
+    form = forms.AssignForm(request.POST, candidates=candidates, prefix="assign")
     if not form.is_valid():
         return _staff_detail(request, case, assign_form=form, status=400)
     user = next(u for u in candidates if u.pk == form.cleaned_data["facilitator"])
@@ -249,4 +253,23 @@ def person_settings(request, reference, participant_id):
     if not outcome.ok:
         return _staff_refused(request, case, outcome)
     messages.success(request, _(SETTINGS_SAVED) % {"name": place.pseudonym})
+    return redirect("cases:detail", reference=reference)
+
+
+@require_POST
+def person_interpreter(request, reference, participant_id):
+    """Which party an interpreter helps (or nobody): staff who run the case attach them."""
+    case = access.access_managed_case(request.user, reference)
+    place = access.access_case_place(request.user, case, participant_id)
+    participants = contexts.present_participants(case)
+    form = contexts.interpreter_form(case, participants, place, request.POST)
+    if not form.is_valid():
+        return _staff_detail(request, case, error=_(CHOOSE_PARTY), status=400)
+    party = next((p for p in participants if p.pk == form.cleaned_data["party"]), None)
+    outcome = edges.attempt(
+        lambda: services.interpreter_attach(actor=request.user, interpreter=place, party=party)
+    )
+    if not outcome.ok:
+        return _staff_refused(request, case, outcome)
+    messages.success(request, _(INTERPRETER_SAVED))
     return redirect("cases:detail", reference=reference)

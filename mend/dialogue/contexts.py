@@ -37,6 +37,7 @@ def conversation_page(case, conversation: Conversation, user) -> dict:
     places = places_of(conversation.case)  # who is where, read once for the whole page
     place = rules.place_of(conversation, user, places)
     kind = composer_kind(conversation, place)
+    members = selectors.members(conversation, places)
     return {
         "case": case,
         "conversation": conversation,
@@ -46,7 +47,8 @@ def conversation_page(case, conversation: Conversation, user) -> dict:
         "kind": kind,
         "guide": place.role == "responsible_party" and conversation.kind in GUIDED_KINDS,
         "state": selectors.writing_state(conversation, user, kind, places=places),
-        "members": selectors.members(conversation, places),
+        "members": members,
+        "interpreter_present": selectors.interpreter_present(members),
         "targets": json.dumps(relay_targets(conversation, place, places)),
         "shows_receipts": services.receipts_shown(user, conversation, places),
     }

@@ -9,6 +9,7 @@ import dataclasses
 from django.utils.translation import gettext as _
 
 from mend.cases.models import FACILITATING_ROLES, PARTY_ROLES, Participant, Role
+from mend.consent.models import Scope
 from mend.dialogue.models import Conversation
 from mend.readiness import rules as readiness
 from mend.readiness.snapshot import choices_snapshot, consent_snapshot, places_of, snapshot_of
@@ -33,6 +34,49 @@ def facilitators(case, places: Places | None = None) -> list[Participant]:
 def parties(case, places: Places | None = None) -> list[Participant]:
     places = places_of(case) if places is None else places
     return [p for p in places if p.role in PARTY_ROLES and p.user_id and p.has_joined]
+
+
+# --- interpreters -------------------------------------------------------------------------------------------
+# An interpreter is attached to one party (Participant.supports, as a supporter is). They are in that party's
+# conversations, as a reader and a recipient like any member, while the party has given the interpreter
+# consent and is on their path, and while the interpreter themselves has joined, consents to take part and
+# is on their own path. Withdrawing that consent, or the party stepping off their path, takes them out at
+# once. They read to help; they do not write (writing_missing). The others see that an interpreter is there,
+# never whom they help nor their pseudonym (mend.dialogue.selectors).
+
+
+def _attached(places: Places, party_ids: set[int]) -> list[Participant]:
+    return [
+        p
+        for p in places
+        if p.role == Role.INTERPRETER and p.supports_id in party_ids and p.user_id and p.has_joined
+    ]
+
+
+def interpreting(snap, interpreter: Participant) -> bool:
+    """Whether this interpreter helps their party now (`snap`: with consents, e.g. consent_snapshot)."""
+    party = snap.place(interpreter.supports_id)
+    return (
+        interpreter.role == Role.INTERPRETER
+        and party is not None
+        and party.role in PARTY_ROLES
+        and Scope.INTERPRETER in snap.scopes_of(party)
+        and readiness.on_path(snap, party)
+        and Scope.TAKE_PART in snap.scopes_of(interpreter)
+        and readiness.on_path(snap, interpreter)
+    )
+
+
+def interpreters_for(case, people: list[Participant], places: Places | None = None, snap=None):
+    """The interpreters helping any of these people now, in the order of their places. The consents are read
+    only when one of them has an interpreter attached (`snap`: a snapshot with consents, if the caller has
+    one), so a case without interpreters costs nothing more."""
+    places = (snap.places if snap is not None else places_of(case)) if places is None else places
+    attached = _attached(places, {p.pk for p in people})
+    if not attached:
+        return []
+    snap = snap if snap is not None else consent_snapshot(case, places)
+    return [p for p in attached if interpreting(snap, p)]
 
 
 def _place(places: Places, participant_id) -> Participant | None:
@@ -141,9 +185,13 @@ def readers(conversation: Conversation, places: Places | None = None, snap=None)
     if conversation.kind == Conversation.Kind.TEAM:
         return team
     if conversation.kind == Conversation.Kind.DIRECT:
-        return direct_readers(conversation, snap or people_snapshot(case, places)) + team
+        snap = snap or people_snapshot(case, places)
+        people = direct_readers(conversation, snap)
+        # After the team, in the order of their places: nothing in the list tells whom each one helps.
+        return people + team + interpreters_for(case, people, places, snap)
     party = _place(places, conversation.party_id)
-    return ([party] if party is not None and party.user_id else []) + team
+    people = [party] if party is not None and party.user_id else []
+    return people + team + interpreters_for(case, people, places, snap)
 
 
 def recipients(conversation: Conversation, places: Places | None = None) -> list[Participant]:
@@ -175,6 +223,8 @@ def writing_missing(
     case = conversation.case
     Kind = Conversation.Kind
     facilitating = sender.role in FACILITATING_ROLES
+    if sender.role == Role.INTERPRETER:
+        return [_("a place as the person helped or a facilitator: an interpreter reads here to help")]
     if conversation.kind == Kind.TEAM:
         return [] if facilitating and kind == "message" else [_("a place on the case team")]
     places = places_of(case) if places is None else places
@@ -261,6 +311,10 @@ def _for_relay_missing(snap, sender: Participant) -> list[str]:
 
 
 def refusal_for(sender: Participant, missing: list[str]) -> str:
+    if sender.role == Role.INTERPRETER:
+        return _(
+            "You read this conversation to help. Only the person you help and the facilitators write here."
+        )
     if sender.role in FACILITATING_ROLES:
         return _("This message cannot be sent yet. Still needed: %(missing)s.") % {
             "missing": "; ".join(missing)

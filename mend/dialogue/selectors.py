@@ -6,7 +6,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from mend.accounts.models import KeyBundle, Membership
-from mend.cases.models import FACILITATING_ROLES, Participant
+from mend.cases.models import FACILITATING_ROLES, Participant, Role
 from mend.dialogue import rules
 from mend.dialogue.models import Conversation, Message, Recipient
 from mend.readiness.snapshot import places_of
@@ -18,6 +18,9 @@ MAX_SEQ = 2**31 - 1  # the largest sequence number any database here stores
 def _name(conversation: Conversation, place) -> str:
     if place.is_facilitating:
         return place.user.display_name
+    if place.role == Role.INTERPRETER:
+        # Never their pseudonym, nor whom they help: only that an interpreter is here (docs/dialogue.md).
+        return conversation.case.program.word_for(place.role)
     return place.pseudonym or conversation.case.program.word_for(place.role)
 
 
@@ -213,7 +216,11 @@ def conversation_with(conversation: Conversation, user, places: tuple | None = N
     me = next((p for p in readers if p.user_id == user.pk), None)
     if me is None:
         return ""
-    names = [_name(conversation, p) for p in readers if not p.is_facilitating and p.user_id != user.pk]
+    names = [
+        _name(conversation, p)
+        for p in readers
+        if not p.is_facilitating and p.role != Role.INTERPRETER and p.user_id != user.pk
+    ]
     if not names:
         return _("nobody yet: no one has chosen to write directly")
     return ", ".join(names)
@@ -238,3 +245,9 @@ def conversation_title(conversation: Conversation, user) -> str:
         "word": word,
         "name": conversation.party.pseudonym,
     }
+
+
+def interpreter_present(members_now: list[dict]) -> bool:
+    """Whether an interpreter is among a conversation's members (`members`): the page says so to everyone
+    in it, without saying whom they help."""
+    return any(m["role_code"] == Role.INTERPRETER for m in members_now)

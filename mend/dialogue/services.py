@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mend import audit
+from mend.accounts import offboarding
 from mend.accounts.models import KeyBundle, User
 from mend.audit.codes import AuditCode
 from mend.cases.models import FACILITATING_ROLES, Case, Participant, Role
@@ -448,6 +449,11 @@ def conversations_open_for(*, case: Case, user: User, snap=None) -> list[Convers
     else:
         place = places[0]
         wanted.append((Kind.SUPPORT, place.pk, None))
+        if place.role == Role.INTERPRETER and rules.interpreting(snap, place):
+            # The conversations of the person they help, as that person has them (and no new one).
+            helped = snap.place(place.supports_id).user
+            theirs = conversations_open_for(case=case, user=helped, snap=snap)
+            wanted += [(c.kind, c.party_id, c.counterpart_id) for c in theirs]
         if place in rules.parties(case, snap.places):
             wanted.append((Kind.RELAY, place.pk, None))
             mine = rules.direct_unit_key(snap, place)
@@ -475,5 +481,21 @@ def conversations_open_for(*, case: Case, user: User, snap=None) -> list[Convers
         for c in result
         if c.kind != Kind.DIRECT
         or facilitating
-        or any(p.user_id == user.pk for p in rules.direct_readers(c, snap))
+        or any(p.user_id == user.pk for p in rules.readers(c, snap=snap))
     ]
+
+
+def interpreters_recheck(*, actor: User, case: Case) -> None:
+    """After a change of consent or standing in a case (mend.cases.hooks.case_rechecked): every open socket
+    of its interpreters checks again, once the change commits, whether it is still theirs, and closes if not
+    (the person they help withdrew the interpreter consent, or stepped off their path)."""
+    users = Participant.objects.filter(
+        case=case, role=Role.INTERPRETER, removed_at__isnull=True, user__isnull=False
+    ).values_list("user_id", flat=True)
+    for user_id in users:
+        offboarding.sockets_recheck(User(pk=user_id))
+
+
+def interpreters_recheck_for(*, actor: User, place: Participant) -> None:
+    """A party took a break (mend.consent.hooks.break_taken): their interpreter's sockets check again."""
+    interpreters_recheck(actor=actor, case=place.case)

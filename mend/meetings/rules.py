@@ -17,9 +17,10 @@ from django.utils.translation import gettext as _
 from mend.accounts.models import Membership, User
 from mend.cases import workflow
 from mend.cases.access import manages_case
-from mend.cases.models import FACILITATING_ROLES, Case, Participant
+from mend.cases.models import FACILITATING_ROLES, PARTY_ROLES, Case, Participant, Role
+from mend.dialogue.rules import interpreters_for, interpreting
 from mend.meetings.models import Meeting, MeetingFormat, MeetingStatus
-from mend.readiness.rules import room_missing, visible_to
+from mend.readiness.rules import Missing, room_missing, visible_to
 from mend.readiness.snapshot import choices_snapshot, snapshot_of
 
 ROOM_SIZE = 6  # Mend's own room is a mesh: every browser sends to every other. Larger groups use Jitsi.
@@ -67,6 +68,9 @@ def name_of(session: Meeting, person: Person, *, staff_by_name: bool = True) -> 
     if isinstance(person, Participant):
         if staff_by_name and person.role in FACILITATING_ROLES:
             return person.user.display_name
+        if person.role == Role.INTERPRETER:
+            # As in a conversation: that an interpreter is here, never their pseudonym nor whom they help.
+            return session.case.program.word_for(person.role)
         return person.pseudonym or session.case.program.word_for(person.role)
     if _is_member(person):
         return person.name
@@ -216,7 +220,37 @@ def _case_person_missing(session: Meeting, place: Participant) -> list[str]:
     # A fresh snapshot each time: the answer changes when anyone acts.
     case = Case.objects.select_related("program").get(pk=session.case_id)
     invited = set(session.attendees.filter(removed_at__isnull=True).values_list("pk", flat=True))
-    return room_missing(snapshot_of(case), invited, place)
+    snap = snapshot_of(case)
+    return room_missing(snap, invited, place) + interpreter_missing(snap, invited, place)
+
+
+# --- interpreters -------------------------------------------------------------------------------------------
+# An interpreter is at a case meeting only to help the party they are attached to, who attends it, while that
+# party has given the interpreter consent and is on their path (mend.dialogue.rules.interpreting): the
+# scheduler adds them with that party, and they leave when it no longer holds.
+
+
+def interpreter_missing(snap, invited: set[int], place: Participant) -> list[str]:
+    """What stands between this interpreter and a meeting of these people (empty for anyone else)."""
+    if place.role != Role.INTERPRETER:
+        return []
+    if place.supports_id in invited and interpreting(snap, place):
+        return []
+    return [_("an interpreter only for a person attending who agreed to have one")]
+
+
+def interpreter_items(snap, attendees: list[Participant]) -> list[Missing]:
+    """interpreter_missing for each interpreter attending, as items that concern them alone."""
+    invited = {p.pk for p in attendees}
+    return [
+        Missing(text, frozenset({p.pk})) for p in attendees for text in interpreter_missing(snap, invited, p)
+    ]
+
+
+def interpreters_joining(snap, attendees: list[Participant]) -> list[Participant]:
+    """The interpreters helping the parties attending now who are not among the attendees yet."""
+    parties = [p for p in attendees if p.role in PARTY_ROLES]
+    return [p for p in interpreters_for(snap.case, parties, snap=snap) if p not in attendees]
 
 
 # --- circle meetings ----------------------------------------------------------------------------------------

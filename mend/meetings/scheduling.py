@@ -13,7 +13,7 @@ from mend.audit.codes import AuditCode
 from mend.cases.models import FACILITATING_ROLES, Case, Participant, Role
 from mend.core import validators
 from mend.core.errors import Conflict, DomainError
-from mend.meetings import room
+from mend.meetings import room, rules
 from mend.meetings.models import Attendance, Meeting, MeetingFormat, MeetingKind, MeetingStatus
 from mend.readiness.rules import meeting_items, meeting_missing, side_of
 from mend.readiness.snapshot import Snapshot, snapshot_of
@@ -71,7 +71,12 @@ def meeting_schedule(
     case = Case.objects.select_for_update().select_related("program").get(pk=case.pk)
     # Read the people again under the case's lock, so a withdrawal or break at this moment is seen.
     attendees = list(Participant.objects.filter(pk__in=[p.pk for p in attendees], case=case, removed_at=None))
-    missing = meeting_missing(snapshot_of(case), attendees)
+    snap = snapshot_of(case)
+    # The interpreters of the parties attending come with them, once those parties agreed to have one.
+    joining = rules.interpreters_joining(snap, attendees)
+    attendees += joining
+    missing = meeting_missing(snap, attendees)
+    missing += [item.text for item in rules.interpreter_items(snap, attendees) if item.text not in missing]
     if missing:
         raise Conflict(_("Waiting for: %(items)s.") % {"items": "; ".join(missing)})
     session = Meeting.objects.create(
@@ -91,6 +96,9 @@ def meeting_schedule(
         case=case,
         data={"kind": kind, "format": format, "attendees": len(attendees)},
     )
+    for _interpreter in joining:
+        # No name, no id of the person: only that an interpreter attends.
+        audit.record(actor=actor, code=AuditCode.SESSION_INTERPRETER_ADDED, target=session, case=case)
     return session
 
 
@@ -142,8 +150,9 @@ def _set_status(*, actor: User, sessions, status: str, code: str) -> int:
 
 
 def with_their_supporters(attendees: list[Participant], people: set[int]) -> set[int]:
-    """These people and the supporters attending who come for one of them."""
-    return people | {p.pk for p in attendees if p.role == Role.SUPPORTER and p.supports_id in people}
+    """These people and the supporters (and interpreters) attending who come for one of them."""
+    coming_for = (Role.SUPPORTER, Role.INTERPRETER)
+    return people | {p.pk for p in attendees if p.role in coming_for and p.supports_id in people}
 
 
 def others_can_meet(snap: Snapshot, attendees: list[Participant], rest: list[Participant]) -> bool:
@@ -243,7 +252,8 @@ def meetings_cancel_unconsented(*, actor: User, case: Case) -> int:
     count = 0
     snap = snapshot_of(case)  # everyone's records as they are now: something just changed
     for session in _future(case).prefetch_related("attendees").select_related("case"):
-        items = meeting_items(snap, list(session.attendees.all()), check_stage=False)
+        attendees = list(session.attendees.all())
+        items = meeting_items(snap, attendees, check_stage=False) + rules.interpreter_items(snap, attendees)
         if not items:
             continue
         if any(item.concerns is None for item in items):

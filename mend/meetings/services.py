@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mend import audit
@@ -18,7 +18,7 @@ from mend.accounts.models import User
 from mend.audit.codes import AuditCode
 from mend.cases import notices
 from mend.cases.models import FACILITATING_ROLES, Case, Participant, Role
-from mend.core import validators
+from mend.core import i18n, validators
 from mend.core.errors import Conflict, DomainError
 from mend.meetings import hooks, rules
 from mend.meetings.clock import ends_at
@@ -41,7 +41,8 @@ SPEAKERS_MAX = 50
 
 def attendees_of(session: Meeting) -> list[Participant]:
     """The people attending a case meeting who are still in the case, in a fixed order."""
-    return list(session.attendees.filter(removed_at__isnull=True).order_by("pk"))
+    attending = session.attendees.filter(removed_at__isnull=True).select_related("user", "case__program")
+    return list(attending.order_by("pk"))
 
 
 def email_of(place: Participant) -> str | None:
@@ -438,9 +439,15 @@ def _ended(*, actor: User, session: Meeting, **scope) -> None:
 # --- invitations ------------------------------------------------------------------------------------------
 
 
+def _in_their_language(place: Participant):
+    """What is written for one person is in the language they read Mend in (mend.core.i18n), never the
+    intake's note of a preferred language (which may be one Mend is not written in)."""
+    return i18n.in_language_of(place.user, fallback=place.case.program.default_language)
+
+
 def invitation_words(place: Participant) -> tuple[str, str]:
     """The subject and body of an invitation: the same for everyone, naming nothing of the case."""
-    with translation.override(place.preferred_language or "en"):
+    with _in_their_language(place):
         return (
             _("A note from Mend"),
             _(
@@ -480,7 +487,7 @@ def invitations_send(*, actor: User, session: Meeting) -> int:
             continue
         subject, body = invitation_words(place)
         message = mail.EmailMessage(subject, body, None, [address])
-        with translation.override(place.preferred_language or "en"):
+        with _in_their_language(place):
             calendar = meeting_ics(session, place, email=address)
         message.attach("meeting.ics", calendar, "text/calendar; method=REQUEST; charset=utf-8")
         messages.append((place.pk, message))
@@ -500,7 +507,7 @@ def invitations_send(*, actor: User, session: Meeting) -> int:
 
 
 def reminder_words(place: Participant, before: str) -> tuple[str, str]:
-    with translation.override(place.preferred_language or "en"):
+    with _in_their_language(place):
         if before == "hour":
             body = _("You have a meeting in about an hour. Sign in to Mend when you are ready.")
         else:

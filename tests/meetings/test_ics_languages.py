@@ -58,11 +58,6 @@ def test_an_attendee_downloads_the_invitation_in_their_language(cast, language):
     assert event["SUMMARY"].params["LANGUAGE"] == language
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="meetings.services.invitations_send still picks Participant.preferred_language, not "
-    "mend.core.i18n.in_language_of(place.user): /tmp/helpers/requests-consentlang.md; drop this mark then",
-)
 def test_an_emailed_invitation_is_in_the_recipients_language(cast, django_capture_on_commit_callbacks):
     cast.harmed.contact_method = EMAIL
     cast.harmed.save(update_fields=["contact_method"])
