@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
-from mend.accounts import language_views, staff_views
+from mend.accounts import language_views, settings_views, staff_views
 from mend.accounts import views as account_views
 from mend.agreements.urls import agreement_patterns
 from mend.api import api
@@ -39,6 +39,7 @@ account_patterns = (
         path("recover/", account_views.recover, name="recover"),
         path("tokens/", account_views.api_tokens, name="api_tokens"),
         path("tokens/<int:token_id>/revoke/", account_views.api_token_revoke, name="api_token_revoke"),
+        path("settings/", settings_views.settings_page, name="settings"),
     ],
     "accounts",
 )

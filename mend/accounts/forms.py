@@ -1,6 +1,7 @@
-"""Forms for signing in, the second factor, joining a case and API tokens: they parse, services decide."""
+"""Forms for signing in, the second factor, joining a case, one's settings and API tokens: they parse,
+services decide."""
 
-import zoneinfo
+import functools
 
 from django import forms
 from django.conf import settings
@@ -13,13 +14,11 @@ from mend.accounts.keys import check_auth_key
 from mend.accounts.models import DEFAULT_ROLE_WORDS
 from mend.core import i18n
 from mend.core.errors import DomainError
+from mend.core.time_zones import time_zone_choices
 from mend.core.validators import language_choices
 
-TIME_ZONE_CHOICES = [
-    (tz, tz.replace("_", " "))
-    for tz in sorted(zoneinfo.available_timezones())
-    if "/" in tz and not tz.startswith(("Etc/", "SystemV/", "US/"))
-] + [("UTC", "UTC")]
+# Kept for the forms that still import it from here (mend/cases/forms.py); new code calls time_zone_choices.
+TIME_ZONE_CHOICES = time_zone_choices
 
 
 NEEDS_JAVASCRIPT = _(
@@ -85,7 +84,7 @@ class JoinForm(forms.Form):
         required=False,
         help_text=_("Your facilitator can arrange an interpreter."),
     )
-    time_zone = forms.ChoiceField(label=_("Your time zone"), choices=TIME_ZONE_CHOICES, initial="UTC")
+    time_zone = forms.ChoiceField(label=_("Your time zone"), choices=time_zone_choices, initial="UTC")
     accessibility_needs = forms.CharField(
         label=_("Anything that would make taking part easier for you (optional)"),
         required=False,
@@ -98,6 +97,62 @@ class JoinForm(forms.Form):
         max_length=200,
         help_text=_("For example an email address. We will never put case details in a notification."),
     )
+
+    def __init__(self, *args, likely: list[str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Left out, the likely zone is the one the page suggests (the program's).
+        suggested = [zone for zone in [self.initial.get("time_zone")] if zone]
+        self.fields["time_zone"].choices = functools.partial(
+            time_zone_choices, likely=likely if likely is not None else suggested
+        )
+
+
+class _LanguageSelect(forms.Select):
+    """Each language named in itself, marked with its own `lang` so that a screen reader says it rightly."""
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        option["attrs"]["lang"] = value
+        return option
+
+
+class SettingsForm(forms.Form):
+    """A person's own settings: time zone and language for everyone; for someone taking part in a case,
+    also how they hear of new messages and whether others see that they have read them."""
+
+    time_zone = forms.ChoiceField(
+        label=_("Your time zone"),
+        help_text=_(
+            "Mend shows dates and times in this time zone. The likely ones come first; in the list, typing "
+            "the first letters of a city takes you to it."
+        ),
+    )
+    language = forms.ChoiceField(
+        label=_("The language you read Mend in"), choices=settings.LANGUAGES, widget=_LanguageSelect
+    )
+    contact_method = forms.CharField(
+        label=_("A way to tell you about new messages (optional)"),
+        required=False,
+        max_length=200,
+        help_text=_("For example an email address. We will never put case details in a notification."),
+    )
+    read_receipts = forms.BooleanField(
+        label=_("Let others see when I have read their messages"),
+        required=False,
+        help_text=_("When this is off, others do not see when you have read their messages."),
+    )
+
+    def __init__(self, *args, likely: list[str], taking_part: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = functools.partial(time_zone_choices, likely=likely)
+        if not taking_part:
+            del self.fields["contact_method"], self.fields["read_receipts"]
+
+    def clean_language(self):
+        try:
+            return i18n.chosen(self.cleaned_data["language"])
+        except DomainError as error:
+            raise forms.ValidationError(error.message) from None
 
 
 class ApiTokenForm(forms.Form):

@@ -229,3 +229,14 @@ def user_language_set(*, user: User, language: str) -> User:
         user.language = code
         user.save(update_fields=["language"])
     return user
+
+
+@transaction.atomic
+def user_time_zone_set(*, user: User, time_zone: str) -> User:
+    """The time zone a person reads dates in, chosen by them (their settings page). Their places in cases
+    follow it through mend.cases.services.person_time_zone_set, which calls this."""
+    name = validators.time_zone((time_zone or "").strip())
+    if user.time_zone != name:
+        user.time_zone = name
+        user.save(update_fields=["time_zone"])
+    return user

@@ -27,6 +27,7 @@ from mend.accounts.middleware import second_factor_missing
 from mend.cases import services as case_services
 from mend.core import edges, i18n, throttle
 from mend.core.errors import DomainError
+from mend.core.time_zones import likely_zones
 
 SIGN_IN_FAILED = gettext_noop("That did not match an account. Check both parts and try again.")
 KEYS_NOT_JSON = gettext_noop("Send the keys as a JSON object.")
@@ -363,7 +364,8 @@ def join(request, token):
     data = request.POST if request.method == "POST" else None
     # The language this page is shown in (the browser's, or the switcher's) is the first guess.
     initial = {"time_zone": program.time_zone, "preferred_language": request.LANGUAGE_CODE}
-    form, key_form = forms.JoinForm(data, initial=initial), forms.JoinKeysForm(data)
+    likely = likely_zones(time_zone=program.time_zone, jurisdictions=program.jurisdictions)
+    form, key_form = forms.JoinForm(data, initial=initial, likely=likely), forms.JoinKeysForm(data)
     if request.method == "GET":
         return render(request, "accounts/join.html", _join_context(form, invitation.participant))
     if key_form.is_valid():

@@ -6,10 +6,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from mend.accounts.forms import TIME_ZONE_CHOICES
 from mend.cases import selectors, workflow
 from mend.cases.models import ClosureReason, HarmCategory, ReferralSource, Role, Stage
 from mend.cases.services import INVITABLE_ROLES
+from mend.core.time_zones import time_zone_choices as TIME_ZONE_CHOICES
 from mend.core.validators import language_choices
 
 

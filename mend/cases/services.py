@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from mend import audit
 from mend.accounts import credentials
+from mend.accounts import services as account_services
 from mend.accounts.keys import check_auth_key, key_bundle_create
 from mend.accounts.models import Invitation, Membership, Program, User
 from mend.audit.codes import AuditCode
@@ -517,3 +518,29 @@ def assignment_request_decide(*, actor: User, request: AssignmentRequest, approv
         place = _facilitator_place_add(actor=actor, case=case, user=request.requested_by, role=request.role)
         notices.team_joined(case=case, place=place)
     return request
+
+
+@transaction.atomic
+def participant_contact_method_set(*, actor: User, place: Participant, contact_method: str) -> Participant:
+    """The person themselves changes how they are told of new messages in one case (their settings page).
+    What they typed is sealed like at joining; no audit event, as at joining (it is content)."""
+    if place.user_id != actor.pk or place.removed_at is not None or place.role in FACILITATING_ROLES:
+        raise DomainError(_("Only the person themselves can change how they are told of new messages."))
+    value = _text(contact_method, "contact method", max_length=200)
+    place = Participant.objects.select_for_update(of=("self",)).get(pk=place.pk)
+    if str(place.contact_method or "") != value:
+        place.contact_method = value
+        place.save(update_fields=["contact_method"])
+    return place
+
+
+@transaction.atomic
+def person_time_zone_set(*, actor: User, time_zone: str) -> User:
+    """A person changes their own time zone (their settings page): their account, and their places in cases
+    with it, so that meetings, invitations and notices show their clock (mend.meetings.access reads the
+    place's zone first). A facilitator may still set one place's zone (participant_settings_update)."""
+    user = account_services.user_time_zone_set(user=actor, time_zone=time_zone)
+    Participant.objects.filter(user=user, removed_at__isnull=True).exclude(time_zone=user.time_zone).update(
+        time_zone=user.time_zone
+    )
+    return user

@@ -4,8 +4,8 @@ volunteer's vetting. They check shape only; the rules live in mend.circles.stand
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from mend.accounts.forms import TIME_ZONE_CHOICES
 from mend.circles.models import CircleKind, CircleMember
+from mend.core.time_zones import time_zone_choices as TIME_ZONE_CHOICES
 from mend.meetings.models import MeetingFormat
 
 

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from mend.accounts.forms import TIME_ZONE_CHOICES
+from mend.core.time_zones import time_zone_choices as TIME_ZONE_CHOICES
 from mend.meetings.models import MeetingFormat, MeetingKind
 
 
