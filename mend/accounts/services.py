@@ -1,5 +1,6 @@
 """Every change to people, programs, memberships, second factors and API tokens happens here."""
 
+import re
 from collections.abc import Callable
 
 from django.contrib.auth.password_validation import validate_password
@@ -25,6 +26,12 @@ NEVER_ON_SCREEN = {
     *("victime", "agresseur", "délinquant", "délinquante", "auteur", "coupable"),
     *("ضحية", "الضحية", "الجاني", "جاني", "المعتدي", "معتدي", "المجرم"),
 }
+
+
+def never_on_screen(text: str) -> set[str]:
+    """The words of `text` Mend never shows for a person, whole word by whole word ("la víctima" too)."""
+    return NEVER_ON_SCREEN & set(re.findall(r"\w+", text.lower()))
+
 
 # What a new program starts with, app by app (consent: the default consent texts). Accounts sits below them
 # in the layers (docs/layers.md), so each registers `setup(actor=, program=)` in its AppConfig.ready().
@@ -197,7 +204,7 @@ def program_role_words_update(
         word = " ".join((word or "").split())
         if len(word) > 40:
             raise DomainError(_("Each word for a role can be at most 40 characters."), field=role)
-        if word.lower() in NEVER_ON_SCREEN:
+        if never_on_screen(word):
             raise DomainError(
                 _(
                     "Mend never shows that word on screen. "

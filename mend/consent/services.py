@@ -25,6 +25,7 @@ from mend.consent.selectors import (
     withdrawn_ids,
 )
 from mend.consent.texts import DEFAULT_TEXTS
+from mend.core import i18n
 from mend.core.errors import Conflict, DomainError
 
 # Which scopes each role is asked about; others do not apply to them.
@@ -78,12 +79,6 @@ def consent_texts_seed(*, actor: User | None, program: Program) -> None:
             )
 
 
-def _checked_language(language: str) -> str:
-    if language not in {code for code, _name in settings.LANGUAGES}:
-        raise DomainError(_("Choose a language from the list."), field="language")
-    return language
-
-
 @transaction.atomic
 def consent_text_update(
     *, actor: User, program: Program, scope: str, text: str, language: str
@@ -91,7 +86,7 @@ def consent_text_update(
     """A new version of one scope's wording in one language; each language's versions count on their own."""
     if scope not in Scope.values:
         raise DomainError(_("Choose a consent scope from the list."), field="scope")
-    language = _checked_language(language)
+    language = i18n.chosen(language)
     text = (text or "").strip()
     if not 20 <= len(text) <= 2000:
         raise DomainError(_("Write the consent text in 20 to 2000 characters."), field="text")

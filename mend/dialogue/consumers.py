@@ -6,12 +6,13 @@ import json
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from mend.accounts.middleware import second_factor_missing
 from mend.accounts.offboarding import socket_still_signed_in
 from mend.core import edges
 from mend.core.envelope import MESSAGE_KINDS
-from mend.core.realtime import person_group
+from mend.core.realtime import InTheirLanguage, person_group
 from mend.dialogue import selectors, services
 from mend.dialogue.access import access_conversation, access_conversation_and_places
 
@@ -33,7 +34,7 @@ def _refused(error, message_id) -> dict:
     }
 
 
-class ConversationConsumer(AsyncJsonWebsocketConsumer):
+class ConversationConsumer(InTheirLanguage, AsyncJsonWebsocketConsumer):
     async def connect(self):
         user = self.scope.get("user")
         public_id = self.scope["url_route"]["kwargs"]["public_id"]
@@ -93,7 +94,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         return True
 
     async def _signed_out(self):
-        await self.send_json(_error("You have signed out."))
+        await self.send_json(_error(_("You have signed out.")))
         await self.close(code=4401)
 
     def _conversation(self):
@@ -101,7 +102,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         return access_conversation(self.user, self.public_id)
 
     async def _leave(self):
-        await self.send_json(_error("You are no longer in this conversation."))
+        await self.send_json(_error(_("You are no longer in this conversation.")))
         await self.close(code=4404)
 
     @database_sync_to_async
@@ -122,7 +123,8 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
     async def on_hello(self, content):
         after = content.get("after", 0)
         if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after <= selectors.MAX_SEQ:
-            await self.send_json(_error("hello.after must be the last sequence number you saw, 0 or more."))
+            words = _("hello.after must be the last sequence number you saw, 0 or more.")
+            await self.send_json(_error(words))
             return
         try:
             conversation, frames, receipts = await self._resume(after)
@@ -200,7 +202,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
     async def on_receipt(self, content):
         message_id, kind = content.get("id"), content.get("kind")
         if not isinstance(message_id, str) or kind not in ("delivered", "read"):
-            await self.send_json(_error("A receipt needs the message id and a kind: delivered or read."))
+            await self.send_json(_error(_("A receipt needs the message id and a kind: delivered or read.")))
             return
         try:
             outcome = await self._receipt(message_id, kind)

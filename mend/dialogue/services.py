@@ -450,7 +450,8 @@ def conversations_open_for(*, case: Case, user: User, snap=None) -> list[Convers
         place = places[0]
         wanted.append((Kind.SUPPORT, place.pk, None))
         if place.role == Role.INTERPRETER and rules.interpreting(snap, place):
-            # The conversations of the person they help, as that person has them (and no new one).
+            # The conversations of the person they help, as that person has them (opening for that person
+            # whatever is due to them, as their own visit would).
             helped = snap.place(place.supports_id).user
             theirs = conversations_open_for(case=case, user=helped, snap=snap)
             wanted += [(c.kind, c.party_id, c.counterpart_id) for c in theirs]

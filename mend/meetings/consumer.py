@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from mend.accounts.middleware import second_factor_missing
 from mend.accounts.offboarding import socket_still_signed_in
 from mend.core import edges
-from mend.core.realtime import person_group
+from mend.core.realtime import InTheirLanguage, person_group
 from mend.meetings import rules
 from mend.meetings.access import access_meeting
 from mend.meetings.frames import (
@@ -46,7 +46,7 @@ BURST, PER_SECOND = 150, 30
 REFUSED, SIGNED_OUT, REPLACED, NORMAL = 4404, 4401, 4409, 1000
 
 
-class MeetingConsumer(AsyncJsonWebsocketConsumer):
+class MeetingConsumer(InTheirLanguage, AsyncJsonWebsocketConsumer):
     """One person's socket in one meeting's room. It may connect only while the person is invited and the
     guards hold for them; it signals only once they have joined an open meeting, and only with the people
     rules.peers_for allows. Every frame is checked again (signals at most once a second), and a heartbeat

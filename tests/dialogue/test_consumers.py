@@ -782,3 +782,28 @@ def test_it_makes_one_trip_to_the_database_thread_for_a_send_and_one_for_a_recei
         await facilitator.disconnect()
 
     run(scenario)
+
+
+def test_a_socket_speaks_the_language_its_person_reads_mend_in(cast, support):
+    """Issue 17: what a socket says is in the signed-in person's language, as their pages are."""
+    from django.utils import translation
+
+    from mend.accounts.models import User
+
+    give_keys(cast.other_facilitator_same_program)
+    User.objects.filter(pk=cast.other_facilitator_same_program.pk).update(language="es")
+
+    async def scenario():
+        colleague, connected, _ = await connect(support.cookies.colleague, support.id)
+        assert connected
+        await database_sync_to_async(
+            Participant.objects.filter(case=cast.case, user=cast.other_facilitator_same_program).update
+        )(removed_at=timezone.now())
+        await colleague.send_json_to({"type": "members"})
+        return await colleague.receive_json_from(timeout=WAIT)
+
+    answer = async_to_sync(scenario)()
+    with translation.override("es"):
+        spanish = translation.gettext("You are no longer in this conversation.")
+    assert spanish != "You are no longer in this conversation."
+    assert answer["error"] == spanish

@@ -89,11 +89,16 @@ def test_every_catalogue_holds_exactly_the_words_of_todays_code(extracted, langu
 # A sentence in a browser module: a string literal starting with a capital letter and holding a space, or
 # ending like a sentence. Technical words (key names, element names) start lower-case and do not end so.
 _LITERAL = re.compile(r'"((?:[^"\\\n]|\\.)*)"|`([^`]*)`')
-_SENTENCE = re.compile(r"^[A-Z][a-z]+[ ,].*[a-z]|[a-z]{2,}[.?!…]$|\b[a-z]+ [a-z]+ [a-z]+ [a-z]+\b")
+# A single capitalised word counts too ("You", "Someone"), and an English phrase glued to a name
+# (`${name}, facilitator`).
+_SENTENCE = re.compile(
+    r"^[A-Z][a-z]+[ ,].*[a-z]|[a-z]{2,}[.?!…]$|\b[a-z]+ [a-z]+ [a-z]+ [a-z]+\b"
+    r"|^[A-Z][a-z]{2,}$|^\$\{\w+(\(\w*\))?\}, [a-z]+"
+)
 # Inside gettext( or ngettext("…", (or continuing one with +); or words for developers only (the console, an
 # Error that is never shown: the page shows a coded failure's words from messages.js instead).
 _MARKED_OR_FOR_DEVELOPERS = re.compile(
-    r'(gettext\(|ngettext\(\s*"(?:[^"\\]|\\.)*",|\+|console\.\w+\(|new Error\()\s*$'
+    r'(gettext\(|ngettext\(\s*"(?:[^"\\]|\\.)*",|\+|console\.\w+\(|new Error\(|\.key [!=]==)\s*$'
 )
 _COMMENT = re.compile(r"^\s*//[^\n]*$|/\*.*?\*/", re.M | re.S)
 
@@ -122,6 +127,9 @@ def test_the_scan_finds_an_unmarked_sentence_and_passes_a_marked_one():
     assert not _sentences_outside_gettext('gettext(\n  "Sign out, " +\n    "then sign in again.",\n)')
     assert not _sentences_outside_gettext('unb64u(value, 32, "file key")')
     assert _sentences_outside_gettext('const ask = "ask your facilitator now";')
+    assert _sentences_outside_gettext('return names[id] || "Someone";')
+    assert _sentences_outside_gettext("const name = `${nameOf(id)}, facilitator`;")
+    assert not _sentences_outside_gettext('if (event.key !== "Escape") return;')
     assert not _sentences_outside_gettext('ngettext(\n  "One file.",\n  "Many files.",\n  n,\n)')
     assert not _sentences_outside_gettext('console.warn("Signal failed", error);')
     assert not _sentences_outside_gettext('// Say "Hello there." here\nconst x = 1;')
@@ -134,3 +142,25 @@ def test_the_browser_catalogue_of_each_language_is_built(language):
     po = polib.pofile(str(LOCALE / language / "LC_MESSAGES" / "djangojs.po"))
     entry = next(e for e in po if e.msgstr)
     assert json.dumps(entry.msgstr) in built.read_text(), "the browser catalogue is older than its .po"
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_translation_says_victim_or_offender_in_any_language(language, domain):
+    from mend.accounts.services import never_on_screen
+
+    said = {
+        (entry.msgid[:50], word)
+        for entry in polib.pofile(str(LOCALE / language / "LC_MESSAGES" / f"{domain}.po"))
+        for text in [entry.msgstr, *entry.msgstr_plural.values()]
+        for word in never_on_screen(text)
+    }
+    assert said == set()
+
+
+def test_a_program_cannot_choose_such_a_word_inside_a_longer_one():
+    from mend.accounts.services import never_on_screen
+
+    assert never_on_screen("la víctima") == {"víctima"}
+    assert never_on_screen("الشخص الضحية") == {"الضحية"}
+    assert never_on_screen("person harmed") == set()

@@ -46,7 +46,7 @@ let attempts = 0; // connections in a row that never got into the room
 // --- small helpers ------------------------------------------------------------------------------------
 
 function nameOf(id) {
-  return names[id] || "Someone";
+  return names[id] || gettext("Someone");
 }
 
 function setState(state, text) {
@@ -76,7 +76,12 @@ function tileFor(id) {
     item.classList.add("mine");
   }
   const caption = el("p", { class: "tile-name" });
-  const name = id === me ? "You" : facilitators.has(id) ? `${nameOf(id)}, facilitator` : nameOf(id);
+  const name =
+    id === me
+      ? gettext("You")
+      : facilitators.has(id)
+        ? format(gettext("%(name)s, facilitator"), { name: nameOf(id) })
+        : nameOf(id);
   caption.append(el("span", {}, name), el("span", { class: "tile-state", "data-tile-state": "" }));
   item.append(video, caption);
   if (id === me) tiles.prepend(item);
