@@ -4,15 +4,19 @@ from django.db import transaction
 
 from mend import builders
 from mend.accounts import services as account_services
-from mend.accounts.keys import credentials_from_secret, join_credentials, key_bundle_create
+from mend.accounts.credentials import normalise_phrase
+from mend.accounts.keys import derive_sign_in, key_bundle_create
 from mend.accounts.models import Program, User
 from mend.assessments import services as assessments
 from mend.cases import services as case_services
 from mend.cases.models import Role
+from mend.core import envelope as env
 
 DEMO_SLUG = "harbour-demo"
 DEMO_PASSWORD = "mend-demo-password"
 DEMO_PHRASE = "quiet harbour lantern morning cedar tide"
+# One recovery code for every demo account, printed with the sign-ins so that the recovery page can be tried.
+DEMO_RECOVERY_CODE = "HARB-OURD-EMOR-ECOV-ERYC-ODEQ-UIET-TIDE"
 STAFF = [
     ("coordinator@demo.mend.test", "Rowan Ashdown", "coordinator"),
     ("facilitator@demo.mend.test", "Tamsin Reed", "facilitator"),
@@ -21,10 +25,27 @@ STAFF = [
 ]
 
 
+def demo_keys(identifier: str, secret: str) -> tuple[str, dict]:
+    """As mend.accounts.keys.credentials_from_secret, but the keys' second copy is wrapped under the printed
+    DEMO_RECOVERY_CODE instead of a code nobody knows: (the derived sign-in key, the key bundle's fields)."""
+    auth_key, wrap_key = derive_sign_in(identifier, secret)
+    pair = env.KeyPair.generate()
+    recovery_auth, recovery_wrap = env.derive_recovery(DEMO_RECOVERY_CODE)
+    return auth_key, {
+        **pair.public(),
+        "wrapped": env.wrap_keys(wrap_key, pair),
+        "recovery_wrapped": env.wrap_keys(recovery_wrap, pair),
+        "recovery_auth": recovery_auth,
+    }
+
+
 def _join(*, actor, case, role, pseudonym, supports=None, sign_in_name=None, tz="Pacific/Auckland"):
-    # Demo accounts get a known name and phrase so that the README can say how to sign in; the others a
-    # phrase nobody knows.
-    credentials = join_credentials(sign_in_name, DEMO_PHRASE) if sign_in_name else None
+    # Demo accounts get a known name, phrase and recovery code so that the README can say how to sign in;
+    # the others a phrase nobody knows.
+    credentials = None
+    if sign_in_name:
+        auth_key, keys = demo_keys(sign_in_name, normalise_phrase(DEMO_PHRASE))
+        credentials = {"sign_in_name": sign_in_name, "auth_key": auth_key, "keys": keys}
     place = builders.join(
         actor=actor,
         case=case,
@@ -70,7 +91,7 @@ def load(*, one_stopped: bool = True) -> bool:
     # Demo staff have keys from the start (wrapped under the demo password), so that whoever tries the demo
     # first, a party or a facilitator, writes to people who can already read.
     for user in staff.values():
-        key_bundle_create(actor=user, **credentials_from_secret(user.username, DEMO_PASSWORD)[1])
+        key_bundle_create(actor=user, **demo_keys(user.username, DEMO_PASSWORD)[1])
     coordinator, tamsin, ilo = staff["coordinator"], staff["facilitator"], staff["facilitator2"]
 
     # 1. Sexual harm; the person harmed asked for an indirect exchange through the facilitator.
@@ -270,4 +291,6 @@ SIGN_IN_HELP = f"""Demo sign-in (demo mode skips the second step for these accou
     data breach, people harmed: {_names(login for _n, login, _tz in BREACH_HARMED)}
       ({BREACH_STOPPED} has stopped taking part); person responsible: {BREACH_RESPONSIBLE[1]}
     school, staff harmed: {_names(login for _n, login, _tz in SCHOOL_HARMED)}
-      youths: {_YOUTHS}; each with their own supporter: {_SUPPORTERS}"""
+      youths: {_YOUTHS}; each with their own supporter: {_SUPPORTERS}
+  recovery code of every demo account, staff and people in the cases: {DEMO_RECOVERY_CODE}
+    (on the page "Use your recovery code"; it sets a new phrase or password for that account)"""

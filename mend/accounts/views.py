@@ -324,7 +324,7 @@ def _join_open(request, token):
     return outcome.value, None
 
 
-def _join_accept(token, program, form, key_form):
+def _join_accept(token, program, form, key_form, page_language):
     """The service call for a valid join; the sign-in name is the one the page was given, signed, so that
     the browser could derive the sign-in key from it (a stale page is refused like any other mistake)."""
     try:
@@ -340,6 +340,7 @@ def _join_accept(token, program, form, key_form):
         sign_in_name=sign_in_name,
         auth_key=key_form.cleaned_data["auth_key"],
         keys=key_form.cleaned_data["keys"],
+        page_language=page_language,
         **chosen,
     )
 
@@ -369,7 +370,8 @@ def join(request, token):
     if request.method == "GET":
         return render(request, "accounts/join.html", _join_context(form, invitation.participant))
     if key_form.is_valid():
-        outcome = edges.submit(request, form, lambda _data: _join_accept(token, program, form, key_form))
+        accept = lambda _data: _join_accept(token, program, form, key_form, request.LANGUAGE_CODE)  # noqa: E731
+        outcome = edges.submit(request, form, accept)
         if outcome.ok:
             login(request, outcome.value, backend=MODEL_BACKEND)
             # The phrase and recovery code were made in the browser, which shows them; they never came here.

@@ -26,7 +26,7 @@ from mend.cases.models import (
     ReferralSource,
     Role,
 )
-from mend.core import ids, validators
+from mend.core import i18n, ids, validators
 from mend.core.errors import Conflict, DomainError
 from mend.core.realtime import case_group, publish_after_commit
 
@@ -404,6 +404,7 @@ def invitation_accept(
     raw_token: str,
     pseudonym: str,
     preferred_language: str = "en",
+    page_language: str | None = None,
     time_zone: str = "UTC",
     accessibility_needs: str = "",
     contact_method: str = "",
@@ -434,7 +435,14 @@ def invitation_accept(
         kind=User.Kind.PARTICIPANT,
         display_name=pseudonym,
         time_zone=validators.time_zone(time_zone),
-        language=validators.language(preferred_language),
+        # The language Mend's pages are in for them: the one they prefer when Mend is written in it, else
+        # the one the join page was in (what they were reading), else the program's. The language they
+        # prefer stays on their place for an interpreter (mend.core.i18n; docs/languages.md).
+        language=(
+            i18n.supported(validators.language(preferred_language))
+            or i18n.supported(page_language)
+            or i18n.language_of(None, fallback=place.case.program.default_language)
+        ),
     )
     user.set_password(check_auth_key(auth_key))
     user.save()
@@ -447,7 +455,7 @@ def invitation_accept(
     now = timezone.now()
     place.user = user
     place.pseudonym = pseudonym
-    place.preferred_language = user.language
+    place.preferred_language = validators.language(preferred_language)
     place.time_zone = user.time_zone
     place.accessibility_needs = _text(accessibility_needs, "accessibility needs", max_length=1000)
     place.contact_method = _text(contact_method, "contact method", max_length=200)

@@ -214,3 +214,16 @@ def invitation_link(facilitator, mend_server) -> str:
     """A fresh, unused invitation link for a harmed party in the seeded case."""
     facilitator.open_case(mend_server.case_reference)
     return facilitator.invite("harmed_party")
+
+
+FIRST_JOURNEY = "test_it_lets_staff_enrol_a_second_factor_and_invite_a_harmed_party"
+
+
+def pytest_collection_modifyitems(items):
+    """The first-enrolment journey must meet a facilitator who never signed in: it runs before any other
+    journey, whatever the files' names."""
+    first = [item for item in items if item.name == FIRST_JOURNEY]
+    if first:
+        rest = [item for item in items if item not in first]
+        at = next((i for i, item in enumerate(rest) if item.get_closest_marker("e2e")), len(rest))
+        items[:] = rest[:at] + first + rest[at:]

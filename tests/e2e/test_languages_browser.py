@@ -11,7 +11,7 @@ from django.conf import settings
 from django.utils import translation
 from playwright.sync_api import Page, expect
 
-from tests.e2e.navigators import CRYPTO_TIMEOUT_MS, LIVE_SECONDS, QUICK_EXIT_URL
+from tests.e2e.navigators import CRYPTO_TIMEOUT_MS, LIVE_SECONDS, QUICK_EXIT_URL, pass_the_phrase_check
 
 pytestmark = pytest.mark.e2e
 
@@ -56,11 +56,15 @@ def test_a_person_takes_part_in_their_own_language(new_context, invitation_link,
 
     # When they join (the join page offers their language first, already chosen)
     expect(page.locator("#id_preferred_language")).to_have_value(language)
-    page.get_by_label(say("The name others in the case will see")).fill("Heron")
+    page.get_by_label(say("The name others in the case will see")).fill(f"Heron {language}")
     page.get_by_role("button", name=say("Join")).click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(say("You have joined"), timeout=CRYPTO_TIMEOUT_MS)
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        say("You have joined"), timeout=CRYPTO_TIMEOUT_MS
+    )
     looks_right(page, language)
-    page.get_by_role("link", name=say("Go to my case")).click()
+    page.locator("[data-kept]").click()
+    looks_right(page, language)  # the check that they kept their details
+    pass_the_phrase_check(page)
     expect(page.get_by_role("heading", name=say("What happens next"))).to_be_visible()
     looks_right(page, language)
     case_page = page.url
@@ -78,7 +82,9 @@ def test_a_person_takes_part_in_their_own_language(new_context, invitation_link,
     looks_right(page, language)
     page.locator("input[name=mode][value=indirect]").check()
     page.get_by_role("button", name=say("Save my choices")).click()
-    expect(page.locator(".messages")).to_contain_text(say("Your choices are saved. You can change them at any time."))
+    expect(page.locator(".messages")).to_contain_text(
+        say("Your choices are saved. You can change them at any time.")
+    )
 
     # And they write to their facilitator: the message is locked in the browser and read back from the server
     page.goto(case_page)

@@ -1,6 +1,7 @@
 // Recovery: the code opens the second copy of the person's keys here, in the browser; they are wrapped
 // again under a new passphrase. The server checks a key derived from the code, never the code itself.
 import * as e2e from "./e2e.js";
+import { offerDetails } from "./credentials-card.js";
 import { busy, messagesFrom, showErrors } from "./forms.js";
 import { postJson } from "./http.js";
 import { words, wordsOf } from "./messages.js";
@@ -20,6 +21,20 @@ async function newPhrase() {
     for (const n of pick) if (n < limit && chosen.length < 6) chosen.push(words[n % words.length]);
   }
   return chosen.join(" ");
+}
+
+// Staff set their own password: they go on. A participant gets a new phrase, offered like the one made when
+// they joined (copy, print, a check of one word).
+function showRecovered(participant, next) {
+  if (participant) {
+    done.querySelector("[data-name]").textContent = participant.name;
+    done.querySelector("[data-phrase]").textContent = participant.phrase;
+    offerDetails(done, { phrase: participant.phrase, next });
+  } else {
+    done.querySelector("[data-continue-link]").href = next;
+    done.querySelector("[data-staff-next]").hidden = false;
+  }
+  done.hidden = false;
 }
 
 async function recover(event) {
@@ -59,10 +74,7 @@ async function recover(event) {
     await e2e.clearKeyset();
     await e2e.storeKeyset(keyset);
     form.hidden = true;
-    done.querySelector("[data-phrase]").textContent = staff ? "" : secret;
-    done.querySelector("[data-phrase-row]").hidden = staff;
-    done.querySelector("[data-continue]").href = next;
-    done.hidden = false;
+    showRecovered(staff ? null : { name: identifier, phrase: secret }, next);
     done.querySelector("h2").focus();
   } catch (error) {
     showErrors(errors, [wordsOf(error)]);
