@@ -9,12 +9,13 @@ signed."""
 import json
 import re
 from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from io import BytesIO
 from zoneinfo import ZoneInfo
 
 import icalendar
 from django.conf import settings
-from django.utils import dateformat, timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -34,7 +35,7 @@ _plain = pdf_text.plain
 
 
 def _day(value: date) -> str:
-    return dateformat.format(value, "j F Y")
+    return formats.date_format(value, "DATE_FORMAT")
 
 
 def _local_day(moment: datetime, tz: ZoneInfo) -> str:
@@ -63,11 +64,22 @@ def _person(place: Participant | None, program, *, frozen_name: str | None = Non
     return frozen_name or place.pseudonym or program.word_for(place.role)
 
 
+def _amount(amount, currency) -> str:
+    """An amount in the reader's number format, as the pages write it (mend_text's money filter)."""
+    try:
+        figure = formats.number_format(
+            Decimal(str(amount)), decimal_pos=2, use_l10n=True, force_grouping=True
+        )
+    except (InvalidOperation, ValueError):
+        figure = str(amount).strip()
+    return f"{figure} {str(currency).strip()}".strip()
+
+
 def _detail_lines(kind: str, details: dict) -> list[tuple[str, str]]:
     details = details or {}
     lines: list[tuple[str, str]] = []
     if kind == ItemKind.RESTITUTION:
-        amount = " ".join(str(details.get(k, "")).strip() for k in ("amount", "currency")).strip()
+        amount = _amount(details.get("amount", ""), details.get("currency", ""))
         lines += [(_("Amount"), amount), (_("Schedule"), details.get("schedule", ""))]
     elif kind == ItemKind.SERVICE:
         hours = details.get("hours", "")

@@ -4,7 +4,7 @@ reminders): the time zone by its name, the meeting's end, and the moment in word
 import zoneinfo
 from datetime import datetime, timedelta
 
-from django.utils import dateformat, timezone
+from django.utils import formats, timezone
 
 from mend.meetings.models import Meeting
 
@@ -22,9 +22,10 @@ def ends_at(session: Meeting) -> datetime:
 
 
 def local_time(moment: datetime, zone_name: str) -> str:
-    """A moment as a person reads it on their own clock: "Saturday 27 March 2027, 22:00"."""
-    return dateformat.format(timezone.localtime(moment, zone(zone_name)), "l j F Y, H:i")
+    """A moment as a person reads it on their own clock, in the active language's long form (mend/formats):
+    "Saturday 27 March 2027, 22:00"."""
+    return formats.date_format(timezone.localtime(moment, zone(zone_name)), "DATETIME_FORMAT")
 
 
 def local_clock(moment: datetime, zone_name: str) -> str:
-    return dateformat.format(timezone.localtime(moment, zone(zone_name)), "H:i")
+    return formats.date_format(timezone.localtime(moment, zone(zone_name)), "TIME_FORMAT")

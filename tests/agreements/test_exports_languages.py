@@ -7,7 +7,7 @@ from io import BytesIO
 import arabic_reshaper
 import icalendar
 import pytest
-from django.utils import dateformat, translation
+from django.utils import formats, translation
 from django.utils.translation import gettext as _
 from pypdf import PdfReader
 
@@ -47,7 +47,7 @@ def test_a_spanish_pdf_holds_the_spanish_headings(cast):
     version = signed_version(cast)
     with translation.override("es"):
         pdf = exports.agreement_pdf(version)
-        due = dateformat.format(version.items.order_by("due_on").first().due_on, "j F Y")
+        due = formats.date_format(version.items.order_by("due_on").first().due_on, "DATE_FORMAT")
     text = text_of(pdf)
 
     for msgid in HEADINGS:
