@@ -70,6 +70,11 @@ def test_tab_titles_name_nothing_about_a_case_or_a_circle(cast):
         assert page.status_code == 200, path
         title = re.search(r"<title>(.*?)</title>", page.content.decode(), re.S).group(1)
         assert circle.name not in title, path
+    for role in ("facilitator", "harmed"):
+        for path in (f"/cases/{cast.case.reference}/", f"/cases/{cast.case.reference}/messages/"):
+            page = cast.client(role).get(path)
+            title = re.search(r"<title>(.*?)</title>", page.content.decode(), re.S).group(1)
+            assert cast.case.reference not in title, (role, path)
 
 
 def test_staff_read_the_acknowledgment_where_they_confirm_it(cast):

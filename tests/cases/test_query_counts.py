@@ -277,7 +277,7 @@ def test_it_serves_conversations_and_their_backlog_in_queries_that_do_not_grow_w
     few = [count_queries(client, path)[0] for client, path, _kind in pages]
     few_backlog, (shown, _receipts) = count_calls(backlog_and_receipts)
     assert shown == 3
-    queue_before = count_queries(facilitator, pages[0][1])[1].count("From Kestrel")
+    queue_before = count_queries(facilitator, pages[0][1])[1].count("From <bdi>Kestrel</bdi>")
 
     relay_messages(cast, relay, keys, 27)
     for (client, path, kind), expected in zip(pages, few, strict=True):
@@ -290,4 +290,4 @@ def test_it_serves_conversations_and_their_backlog_in_queries_that_do_not_grow_w
     many_backlog, (shown, _receipts) = count_calls(backlog_and_receipts)
     assert shown == 30
     assert many_backlog == few_backlog <= MOST_QUERIES["backlog"]
-    assert count_queries(facilitator, pages[0][1])[1].count("From Kestrel") == 30 > queue_before
+    assert count_queries(facilitator, pages[0][1])[1].count("From <bdi>Kestrel</bdi>") == 30 > queue_before

@@ -171,7 +171,7 @@ def test_it_shows_the_relay_queue_to_facilitators_as_metadata_only(cast, relayin
     page = text(cast.client("facilitator").get(messages_url(cast)))
     queue = re.search(r'<ul data-testid="relay-queue">(.*?)</ul>', page, re.S)
     assert queue, "the pending message should be in the relay queue"
-    assert "From Kestrel" in queue.group(1)
+    assert "From <bdi>Kestrel</bdi>" in queue.group(1)
     assert "for you only" in queue.group(1)  # not yet approved by its writer for passing on
     assert f"/messages/{relaying.relay_responsible.public_id}/" in queue.group(1)
     stored = json.loads(draft.envelope)
@@ -251,7 +251,7 @@ def test_it_shows_a_party_the_composer_with_the_language_guide_in_the_exchange(c
     assert "My facilitator may pass this on" in page
     # A safety code with each other person, which the browser works out from both people's keys.
     codes = re.search(r'data-testid="safety-codes"[^>]*>(.*?)</dl>', page, re.S).group(1)
-    assert "Your safety code with Fen Facilitator" in codes
+    assert "Your safety code with <bdi>Fen Facilitator</bdi>" in codes
     assert "Kestrel" not in codes
 
 
