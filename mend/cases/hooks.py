@@ -37,6 +37,10 @@ class PlaceStep(Protocol):
     def __call__(self, *, place: "Participant") -> object: ...
 
 
+class PartyStep(Protocol):
+    def __call__(self, *, actor: "User", party: "Participant") -> object: ...
+
+
 # Asked (readiness): what the named guards of the stage table still wait for, in words; empty when they hold.
 guards_missing: Answer[GuardsMissing] = Answer("the guards of a case's step")
 # Asked (assessments): whether this staff member's latest declaration in this case declares a conflict.
@@ -49,6 +53,9 @@ told_of_leaving: Answer[ToldOfLeaving] = Answer("who is told that one person wil
 
 # Told (meetings): a facilitator's place ended; they leave the case's open meetings at once.
 place_left: Listeners[PlaceStep] = Listeners("a facilitator's place ended")
+# Told (consent): another interpreter was attached to this party. Their consent to an interpreter was to the
+# one they knew, so it ends: nobody new reads their words until they agree again.
+interpreter_changed: Listeners[PartyStep] = Listeners("another interpreter attached to a party")
 # Told (meetings): consent, choices, preparation or the team changed; meetings that no longer fit go.
 case_rechecked: Listeners[CaseStep] = Listeners("a case is checked again")
 # Told (meetings): the case paused; its scheduled meetings wait on hold.

@@ -293,6 +293,9 @@ def participant_invite(
     audit.record(
         actor=actor, code=AuditCode.PARTICIPANT_INVITED, target=place, case=case, data={"role": role}
     )
+    if role == Role.INTERPRETER and supports is not None:
+        for step in hooks.interpreter_changed:
+            step(actor=actor, party=supports)
     return invitation, raw
 
 
@@ -321,6 +324,9 @@ def interpreter_attach(*, actor: User, interpreter: Participant, party: Particip
         return interpreter
     interpreter.supports = party
     interpreter.save(update_fields=["supports"])
+    if party is not None:
+        for step in hooks.interpreter_changed:
+            step(actor=actor, party=party)
     if before is not None:
         audit.record(actor=actor, code=AuditCode.INTERPRETER_DETACHED, target=interpreter, case=case)
     if party is not None:

@@ -399,3 +399,28 @@ def choices_update(
     if seen_by_same_side is not None:
         same_side_visibility_set(actor=actor, place=place, seen=seen_by_same_side)
     return choices
+
+
+@transaction.atomic
+def interpreter_consent_end(*, actor: User, party: Participant) -> Consent | None:
+    """Another interpreter was attached to this party (mend.cases.hooks.interpreter_changed). Their consent
+    was to an interpreter they knew of, so it ends now: the new one reads nothing of theirs until the party
+    agrees again (their consent page asks them). Audited as a withdrawal the staff member's change caused."""
+    party = _lock(party)
+    consent = (
+        Consent.objects.select_for_update()
+        .filter(participant=party, scope=Scope.INTERPRETER, withdrawn_at__isnull=True)
+        .first()
+    )
+    if consent is None:
+        return None
+    consent.withdrawn_at = timezone.now()
+    consent.save(update_fields=["withdrawn_at"])
+    audit.record(
+        actor=actor,
+        code=AuditCode.CONSENT_WITHDRAWN,
+        target=consent,
+        case=party.case,
+        data={"scope": Scope.INTERPRETER, "because": "another_interpreter"},
+    )
+    return consent

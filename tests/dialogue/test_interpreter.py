@@ -228,3 +228,23 @@ def test_only_staff_who_run_the_case_attach_an_interpreter_and_only_an_interpret
     for who in ("admin", "coordinator", "facilitator"):
         answer = cast.client(who).post(not_one, {f"i{cast.responsible.pk}-party": ""})
         assert answer.status_code == 400, who
+
+
+def test_inv_voluntary_another_interpreter_reads_nothing_until_the_party_agrees_again(cast, scene):
+    """The party agreed to an interpreter they knew of; when staff attach another one, that consent ends,
+    and the new interpreter is kept out until the party agrees again (review of issue 17)."""
+    from mend.cases import services as case_services
+
+    consent(cast.harmed, "interpreter")
+    assert user_ids(rules.interpreters_for(cast.case, [cast.harmed])) == {scene.sage.user_id}
+    rowan = join(
+        actor=cast.facilitator, case=cast.case, role=Role.INTERPRETER, pseudonym="Rowan", supports=cast.harmed
+    )
+    consent(rowan, "take_part")
+    assert rules.interpreters_for(cast.case, [cast.harmed]) == []
+    consent(cast.harmed, "interpreter")
+    assert user_ids(rules.interpreters_for(cast.case, [cast.harmed])) == {scene.sage.user_id, rowan.user_id}
+    # Staff moving an interpreter onto this party ends the consent again.
+    case_services.interpreter_attach(actor=cast.facilitator, interpreter=rowan, party=None)
+    case_services.interpreter_attach(actor=cast.facilitator, interpreter=rowan, party=cast.harmed)
+    assert rules.interpreters_for(cast.case, [cast.harmed]) == []

@@ -26,3 +26,15 @@ def test_a_person_reads_mend_in_a_language_it_is_written_in(cast, preferred, pag
     )
     assert user.language == reads
     assert Participant.objects.get(user=user).preferred_language == preferred
+
+
+def test_the_error_page_speaks_the_readers_language_and_direction(rf):
+    from django.utils import translation
+
+    from mend.core.views import server_error
+
+    with translation.override("ar"):
+        page = server_error(rf.get("/")).content.decode()
+        said = translation.gettext("Something went wrong on our side")
+    assert '<html lang="ar" dir="rtl">' in page
+    assert said in page and said != "Something went wrong on our side"
