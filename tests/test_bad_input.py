@@ -72,9 +72,11 @@ def field_error(response, field: str) -> str:
 
 
 def summary_error(response) -> str:
+    """The words of the page's error summary, without its heading ("There is 1 thing to fix")."""
     found = re.search(r'<div class="error-summary" role="alert"[^>]*>(.*?)</div>', text(response), re.S)
     assert found, "no error summary shown"
-    return re.sub(r"<[^>]+>", "", found.group(1)).strip()
+    words = re.sub(r"<h2>.*?</h2>", "", found.group(1), flags=re.S)
+    return re.sub(r"\s*\n\s*", "", re.sub(r"<[^>]+>", "", words)).strip()
 
 
 # Pages -------------------------------------------------------------------------------------------
@@ -100,7 +102,7 @@ def intake(cast, **changes):
         ("facilitator", "/account/tokens/", "label"),
         ("coordinator", "/cases/new/", "harm_category"),
         ("anonymous", "join", "pseudonym"),
-        ("facilitator", "invite", "role"),
+        ("facilitator", "invite", "invite-role"),
     ],
 )
 def test_it_says_what_is_missing_from_an_empty_form_post(cast, who, page, field):
@@ -264,12 +266,14 @@ def test_it_lists_every_party_a_guard_is_still_waiting_for(cast):
     ],
 )
 def test_it_says_what_to_fix_in_an_invitation(cast, form, field, message):
+    sent = {
+        f"invite-{name}": value
+        for name, value in {"role": "harmed_party", "expires_in_days": "7", **form}.items()
+    }
     with nothing_written():
-        response = cast.client("facilitator").post(
-            f"/cases/{cast.case.reference}/invite/", {"role": "harmed_party", "expires_in_days": "7", **form}
-        )
+        response = cast.client("facilitator").post(f"/cases/{cast.case.reference}/invite/", sent)
     assert response.status_code == 400
-    assert field_error(response, field).startswith(message)
+    assert field_error(response, f"invite-{field}").startswith(message)
 
 
 def test_it_invites_nobody_into_a_closed_case(cast):
@@ -278,7 +282,8 @@ def test_it_invites_nobody_into_a_closed_case(cast):
     )
     with nothing_written():
         response = cast.client("facilitator").post(
-            f"/cases/{cast.case.reference}/invite/", {"role": "harmed_party", "expires_in_days": "7"}
+            f"/cases/{cast.case.reference}/invite/",
+            {"invite-role": "harmed_party", "invite-expires_in_days": "7"},
         )
     assert response.status_code == 409
     assert summary_error(response) == "This case is closed. Reopen it before inviting anyone."

@@ -394,7 +394,7 @@ def test_it_shows_a_new_link_once_and_then_keeps_it_nowhere(cast):
     client = cast.client("facilitator")
     response = client.post(
         f"/cases/{cast.case.reference}/invite/",
-        {"role": "community_member", "expires_in_days": "7"},
+        {"invite-role": "community_member", "invite-expires_in_days": "7"},
         follow=True,
     )
     link = re.search(r'data-testid="invite-link">([^<]+)<', text(response)).group(1)
@@ -427,17 +427,18 @@ def test_it_requires_a_party_of_the_case_for_a_supporter_invitation(cast, suppor
 def test_it_asks_which_party_a_supporter_is_for_on_the_case_page(cast):
     before = counts()
     response = cast.client("facilitator").post(
-        f"/cases/{cast.case.reference}/invite/", {"role": "supporter", "supports": "", "expires_in_days": "7"}
+        f"/cases/{cast.case.reference}/invite/",
+        {"invite-role": "supporter", "invite-supports": "", "invite-expires_in_days": "7"},
     )
     assert response.status_code == 400
-    assert field_error(response, "supports") == "Choose which party this supporter is there for."
+    assert field_error(response, "invite-supports") == "Choose which party this supporter is there for."
     assert counts() == before
 
 
 def test_it_invites_a_supporter_for_a_party(cast):
     response = cast.client("facilitator").post(
         f"/cases/{cast.case.reference}/invite/",
-        {"role": "supporter", "supports": str(cast.harmed.pk), "expires_in_days": "7"},
+        {"invite-role": "supporter", "invite-supports": str(cast.harmed.pk), "invite-expires_in_days": "7"},
     )
     assert response.status_code == 302
     place = Participant.objects.filter(case=cast.case, role=Role.SUPPORTER, joined_at__isnull=True).get()

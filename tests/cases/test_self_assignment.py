@@ -21,7 +21,9 @@ def _place(cast, user):
 def _ask(cast, who="coordinator", role="co_facilitator"):
     client = cast.client(who)
     user = getattr(cast, who)
-    response = client.post(f"/cases/{cast.case.reference}/assign/", {"facilitator": user.pk, "role": role})
+    response = client.post(
+        f"/cases/{cast.case.reference}/assign/", {"assign-facilitator": user.pk, "assign-role": role}
+    )
     return client, response
 
 
@@ -129,7 +131,7 @@ def test_it_keeps_one_request_waiting_per_person(cast):
 def test_it_still_assigns_someone_else_at_once_without_telling_the_parties(cast):
     response = cast.client("coordinator").post(
         f"/cases/{cast.case.reference}/assign/",
-        {"facilitator": cast.other_facilitator_same_program.pk, "role": "co_facilitator"},
+        {"assign-facilitator": cast.other_facilitator_same_program.pk, "assign-role": "co_facilitator"},
     )
     assert response.status_code == 302
     assert _place(cast, cast.other_facilitator_same_program) is not None

@@ -1,6 +1,7 @@
 // Small helpers shared by the pages whose forms are sent by script: posting with the CSRF token, and
 // showing the server's answer in words the person can act on.
 import { csrfToken } from "./http.js";
+import { format, ngettext } from "./i18n.js";
 import { words } from "./messages.js";
 import { el } from "./ui.js";
 
@@ -27,6 +28,21 @@ export async function messagesFrom(response) {
   return [words("server_surprise")];
 }
 
+// The same answer split by field: {fields: {name: [messages]}, general: [messages]}, for `showProblems`.
+export async function problemsFrom(response) {
+  try {
+    const body = await response.json();
+    if (body.error) return { fields: {}, general: [body.error] };
+    if (body.errors) {
+      const { __all__: general = [], ...fields } = body.errors;
+      return { fields, general };
+    }
+  } catch {
+    // fall through to the general message
+  }
+  return { fields: {}, general: [words("server_surprise")] };
+}
+
 export function showErrors(box, messages) {
   box.replaceChildren(...messages.map((text) => el("p", {}, text)));
   box.hidden = messages.length === 0;
@@ -39,4 +55,93 @@ export function busy(form, isBusy, label) {
   if (!button.dataset.label) button.dataset.label = button.textContent;
   button.disabled = isBusy;
   button.textContent = isBusy ? label : button.dataset.label;
+}
+
+// --- errors tied to their fields, as the server-rendered forms show them (includes/form.html) ----------
+
+// The widget a field name stands for: the input itself, or the group (fieldset) of its radios or boxes.
+function fieldNamed(form, name) {
+  const found = form.elements.namedItem(name);
+  const grouped = found instanceof RadioNodeList;
+  const input = grouped ? found[0] : found;
+  if (!input?.id || input.type === "hidden") return null;
+  const group = grouped ? input.closest("fieldset") : null;
+  if (group && form.contains(group)) return { input, described: group, inputs: [...found] };
+  return { input, described: input, inputs: [input] };
+}
+
+function nameOf({ input, described }) {
+  const label = described === input ? input.labels?.[0] : described.querySelector("legend");
+  return (label?.textContent ?? input.name).trim().replace(/[:：]$/, "");
+}
+
+function describedIds(node) {
+  return (node.getAttribute("aria-describedby") ?? "").split(/\s+/).filter(Boolean);
+}
+
+function clearFieldErrors(form) {
+  for (const error of form.querySelectorAll("[data-field-error]")) {
+    for (const node of form.querySelectorAll(`[aria-describedby~="${CSS.escape(error.id)}"]`)) {
+      const rest = describedIds(node).filter((id) => id !== error.id);
+      if (rest.length) node.setAttribute("aria-describedby", rest.join(" "));
+      else node.removeAttribute("aria-describedby");
+    }
+    error.closest(".field")?.classList.remove("has-error");
+    error.remove();
+  }
+  for (const node of form.querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
+}
+
+function markField(field, text) {
+  const base = field.described === field.input ? field.input.id : field.input.id.replace(/_\d+$/, "");
+  const error = el("p", { class: "error", id: `${base}_error`, "data-field-error": "" }, text);
+  if (field.described === field.input) field.input.before(error);
+  else (field.described.querySelector(".help") ?? field.described.querySelector("legend")).after(error);
+  field.described.setAttribute("aria-describedby", [...describedIds(field.described), error.id].join(" "));
+  for (const input of field.inputs) input.setAttribute("aria-invalid", "true");
+  field.input.closest(".field")?.classList.add("has-error");
+}
+
+// The links of an error summary move focus into the field they name, its label or legend scrolled into view.
+export function followSummaryLinks(summary) {
+  if (summary.dataset.following) return;
+  summary.dataset.following = "1";
+  summary.addEventListener("click", (event) => {
+    const link = event.target.closest("a[href^='#']");
+    const input = link && document.getElementById(decodeURIComponent(link.hash.slice(1)));
+    if (!input) return;
+    event.preventDefault();
+    const label = input.closest("fieldset")?.querySelector("legend") ?? input.labels?.[0] ?? input;
+    label.scrollIntoView();
+    input.focus({ preventScroll: true });
+  });
+}
+
+// Shows the server's problems as the server-rendered forms do: each message beside its field (tied to it by
+// aria-describedby, the field marked aria-invalid), and a summary in `box` that says how many things to fix,
+// links each to its field, and takes focus. `showProblems(form, box, {})` clears them all.
+export function showProblems(form, box, { fields = {}, general = [] }) {
+  clearFieldErrors(form);
+  const items = general.length ? [el("li", {}, general.join(" "))] : [];
+  for (const [name, messages] of Object.entries(fields)) {
+    const text = messages.join(" ");
+    const field = fieldNamed(form, name);
+    if (!field) {
+      items.push(el("li", {}, text));
+      continue;
+    }
+    markField(field, text);
+    const item = el("li");
+    const label = nameOf(field);
+    item.append(el("a", { href: `#${field.input.id}` }, `${label}${/[?:.!]$/.test(label) ? "" : ":"} ${text}`));
+    items.push(item);
+  }
+  const count = items.length;
+  const heading = ngettext("There is %(counter)s thing to fix", "There are %(counter)s things to fix", count);
+  const list = el("ul");
+  list.append(...items);
+  box.replaceChildren(...(count ? [el("h2", {}, format(heading, { counter: count })), list] : []));
+  box.hidden = count === 0;
+  followSummaryLinks(box);
+  if (count) box.focus();
 }

@@ -1,7 +1,8 @@
 // Joining a case: the browser makes the sign-in phrase and the person's keys, sends the derived
 // sign-in key and the wrapped keys, and shows the phrase and recovery code once. Neither leaves here.
 import * as e2e from "./e2e.js";
-import { busy, messagesFrom, postForm, showErrors } from "./forms.js";
+import { offerDetails } from "./credentials-card.js";
+import { busy, postForm, problemsFrom, showProblems } from "./forms.js";
 import { gettext } from "./i18n.js";
 import { wordsOf } from "./messages.js";
 
@@ -38,14 +39,14 @@ function showWelcome(name, phrase, code, next) {
   welcome.querySelector("[data-name]").textContent = name;
   welcome.querySelector("[data-phrase]").textContent = phrase;
   welcome.querySelector("[data-recovery-code]").textContent = code;
-  welcome.querySelector("[data-continue]").href = next;
+  offerDetails(welcome, { phrase, next });
   welcome.hidden = false;
   welcome.querySelector("h1").focus();
 }
 
 async function join(event) {
   event.preventDefault();
-  showErrors(errors, []);
+  showProblems(form, errors, {});
   busy(form, true, gettext("Making your keys…"));
   try {
     const made = await credentials(form.dataset.signInName);
@@ -56,7 +57,8 @@ async function join(event) {
       keys: JSON.stringify(made.keys),
     });
     if (!answer.ok) {
-      showErrors(errors, await messagesFrom(answer));
+      // Each message beside its field, the field marked invalid, and a summary that takes focus.
+      showProblems(form, errors, await problemsFrom(answer));
       return;
     }
     const { sign_in_name: name, next } = await answer.json();
@@ -64,7 +66,7 @@ async function join(event) {
     await e2e.storeKeyset(await made.unlock());
     showWelcome(name, made.phrase, made.code, next);
   } catch (error) {
-    showErrors(errors, [wordsOf(error)]);
+    showProblems(form, errors, { general: [wordsOf(error)] });
   } finally {
     busy(form, false);
   }
