@@ -262,7 +262,9 @@ PAGE_CALLS = {
     ("accounts:recover", "GET"): lambda c, x, ref: Call("GET", "/account/recover/"),
     ("accounts:recover", "POST"): lambda c, x, ref: Call("POST", "/account/recover/", body={}),
     ("accounts:settings", "GET"): lambda c, x, ref: Call("GET", "/account/settings/"),
-    ("accounts:settings", "POST"): lambda c, x, ref: Call("POST", "/account/settings/", {"time_zone": "Mars/Olympus"}),
+    ("accounts:settings", "POST"): lambda c, x, ref: Call(
+        "POST", "/account/settings/", {"time_zone": "Mars/Olympus"}
+    ),
     ("join", "GET"): lambda c, x, ref: Call("GET", f"/join/{x.raw}/"),
     ("join", "POST"): lambda c, x, ref: Call("POST", f"/join/{x.raw}/", join_form()),
     ("cases:list", "GET"): lambda c, x, ref: Call("GET", "/cases/"),
