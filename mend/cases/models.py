@@ -165,7 +165,7 @@ class Participant(models.Model):
         ]
 
     def __str__(self):
-        return self.pseudonym or f"({self.get_role_display()}, not joined yet)"
+        return self.pseudonym or str(_("(%(role)s, not joined yet)") % {"role": self.get_role_display()})
 
     @property
     def is_facilitating(self) -> bool:

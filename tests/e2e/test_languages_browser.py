@@ -62,19 +62,22 @@ def test_a_person_takes_part_in_their_own_language(new_context, invitation_link,
         say("You have joined"), timeout=CRYPTO_TIMEOUT_MS
     )
     looks_right(page, language)
-    page.locator("[data-kept]").click()
-    looks_right(page, language)  # the check that they kept their details
-    pass_the_phrase_check(page)
+    pass_the_phrase_check(page)  # they show that they kept their details
     expect(page.get_by_role("heading", name=say("What happens next"))).to_be_visible()
     looks_right(page, language)
     case_page = page.url
 
-    # And they agree to take part, reading the consent text in their language
+    # And they agree to take part and to be contacted, reading the consent texts in their language
     page.get_by_role("link", name=say("Your consent")).first.click()
     take_part = page.locator("li[data-scope=take_part]")
     expect(take_part.locator(".consent-text")).to_have_attribute("lang", language)
     take_part.get_by_role("button", name=say("I agree"), exact=True).click()
     expect(page.locator("li[data-scope=take_part] .state")).to_have_text(say("You have agreed to this."))
+    contact = page.locator("li[data-scope=facilitator_contact]")
+    contact.get_by_role("button", name=say("I agree"), exact=True).click()
+    expect(page.locator("li[data-scope=facilitator_contact] .state")).to_have_text(
+        say("You have agreed to this.")
+    )
     looks_right(page, language)
 
     # And they make their choices
