@@ -151,6 +151,27 @@ def test_it_leaves_quickly_and_keeps_mend_out_of_the_back_history(leave, new_con
     assert invitee.heading() == "Sign in"
 
 
+def test_escape_twice_while_typing_keeps_the_person_and_their_words(new_context):
+    # Given someone typing on the sign-in page (screen-reader users leave a field's focus mode with Escape)
+    page = new_context().new_page()
+    page.goto("/account/sign-in/")
+    field = page.locator("#id_identifier")
+    field.fill("still typing")
+
+    # When they press Escape twice in the field, they stay, and so do their words
+    field.press("Escape")
+    field.press("Escape")
+    page.wait_for_timeout(1200)
+    assert urlsplit(page.url).path == "/account/sign-in/"
+    expect(field).to_have_value("still typing")
+
+    # And outside a field, Escape twice still leaves at once
+    page.locator("h1").click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("Escape")
+    page.wait_for_url(QUICK_EXIT_URL)
+
+
 def test_it_refuses_an_invitation_link_that_was_used(new_context, invitation_link):
     # Given an invitation link that its invitee has already used
     first = Invitee(new_context().new_page())

@@ -66,9 +66,22 @@ if (button) {
   });
 }
 
+// Escape twice leaves, except while someone is typing: screen-reader users press Escape to leave a text
+// field's focus mode, and what they were writing must not be lost to it. The button is always one press.
+function typingIn(target) {
+  if (!(target instanceof Element)) return false;
+  if (target.isContentEditable || target.tagName === "TEXTAREA") return true;
+  if (target.tagName !== "INPUT") return false;
+  return !["button", "checkbox", "radio", "submit", "reset", "file", "image", "range", "color"].includes(target.type);
+}
+
 let lastEscape = 0;
 document.addEventListener("keydown", (event) => {
   if (event.key !== "Escape") return;
+  if (typingIn(event.target)) {
+    lastEscape = 0;
+    return;
+  }
   const now = Date.now();
   if (now - lastEscape < 1000) {
     leave();
