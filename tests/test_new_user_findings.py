@@ -89,3 +89,55 @@ def test_staff_read_the_acknowledgment_where_they_confirm_it(cast):
     # Someone who does not facilitate the case (a coordinator overseeing it) does not read their words.
     overseer = cast.client("coordinator").get(path)
     assert words not in overseer.content.decode()
+
+
+def _team_conversation(cast):
+    """The person harmed's conversation with the team, and a way to write in it as them."""
+    from mend.dialogue import services as dialogue_services
+    from tests.builders import consent
+    from tests.dialogue.helpers import give_keys, seal
+
+    consent(cast.harmed, "take_part", "facilitator_contact")
+    keys = give_keys(cast.harmed.user)
+    give_keys(cast.facilitator)
+    support = dialogue_services.conversation_open(case=cast.case, kind="support", party=cast.harmed)
+
+    def write(*texts):
+        for text in texts:
+            fresh = type(support).objects.select_related("case__program", "party").get(pk=support.pk)
+            envelope = seal(fresh, keys, text)
+            dialogue_services.message_post(actor=cast.harmed.user, conversation=fresh, envelope=envelope)
+
+    return support, write
+
+
+def test_staff_see_unread_messages_on_their_dashboard_and_in_the_list(cast):
+    from mend.dialogue.models import Recipient
+
+    support, write = _team_conversation(cast)
+    write("I had a bad night, can you call me?")
+    facilitator = cast.client("facilitator")
+    dashboard = facilitator.get("/").content.decode()
+    assert f"1 new message in case <bdi>{cast.case.reference}</bdi>" in dashboard
+    assert f"/messages/{support.public_id}/" in dashboard
+    listing = facilitator.get(f"/cases/{cast.case.reference}/messages/").content.decode()
+    assert 'data-unread="1"' in listing
+    # Once read, nothing waits.
+    Recipient.objects.filter(user=cast.facilitator).update(read_at=timezone.now())
+    assert "new message" not in facilitator.get("/").content.decode()
+    assert "data-unread" not in facilitator.get(f"/cases/{cast.case.reference}/messages/").content.decode()
+
+
+def test_the_dashboard_reads_unread_messages_in_queries_that_do_not_grow(cast, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _support, write = _team_conversation(cast)
+    write("one")
+    facilitator = cast.client("facilitator")
+    with CaptureQueriesContext(connection) as few:
+        facilitator.get("/")
+    write(*[f"more {n}" for n in range(6)])
+    with django_assert_num_queries(len(few)):
+        page = facilitator.get("/").content.decode()
+    assert "7 new messages in case" in page

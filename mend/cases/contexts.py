@@ -13,6 +13,7 @@ from mend.cases.notices import text_of
 from mend.circles.minutes import alerts_for
 from mend.consent.models import Consent, HarmedPartyChoices, Scope
 from mend.consent.selectors import choices_of, scopes_and_stopped
+from mend.dialogue import selectors as dialogue_selectors
 from mend.meetings.models import Meeting
 from mend.readiness import rules
 from mend.readiness.rules import contact_missing, encounter_missing
@@ -40,6 +41,8 @@ def dashboard(user) -> dict:
         # The newest cases the user facilitates, read like a page of the case list filtered by them.
         "mine": selectors.case_page(user=user, facilitator_id=user.pk).cases[:10],
         "waiting": selectors.waiting_for(user),
+        # Messages waiting unread for them (mend.dialogue): a person may be asking for help.
+        "unread": dialogue_selectors.unread_for_staff(user),
         "notices": selectors.notices_for_staff(user),
         "administered": selectors.programs_administered(user),
         "staff_alerts": alerts_for(user),

@@ -57,11 +57,13 @@ def conversation_page(case, conversation: Conversation, user) -> dict:
 def conversation_list(case, user) -> dict:
     snap = rules.people_snapshot(case)  # who is where, their choices and standing: read once for the page
     conversations = services.conversations_open_for(case=case, user=user, snap=snap)
+    unread = selectors.unread_counts(user, conversations)
     rows = [
         {
             "conversation": c,
             "title": selectors.conversation_title(c, user),
             "with": selectors.conversation_with(c, user, snap=snap),
+            "unread": unread.get(c.pk, 0),
         }
         for c in conversations
     ]

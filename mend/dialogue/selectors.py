@@ -2,7 +2,7 @@
 
 import json
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, Max, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from mend.accounts.models import KeyBundle, Membership
@@ -251,3 +251,43 @@ def interpreter_present(members_now: list[dict]) -> bool:
     """Whether an interpreter is among a conversation's members (`members`): the page says so to everyone
     in it, without saying whom they help."""
     return any(m["role_code"] == Role.INTERPRETER for m in members_now)
+
+
+def unread_counts(user, conversations) -> dict[int, int]:
+    """How many messages encrypted to this person, written by someone else, they have not read yet, per
+    conversation (its pk): one query, whatever the number of conversations or messages."""
+    rows = (
+        Recipient.objects.filter(user=user, read_at__isnull=True, message__conversation__in=conversations)
+        .exclude(message__sender=user)
+        .values("message__conversation")
+        .annotate(n=Count("pk"))
+    )
+    return {row["message__conversation"]: row["n"] for row in rows}
+
+
+def unread_for_staff(user, limit: int = 10) -> list[dict]:
+    """The conversations where messages wait unread for this staff member, newest first: one query. A case
+    they no longer run is left out (their rows stay, the conversation does not)."""
+    rows = (
+        Recipient.objects.filter(
+            user=user,
+            read_at__isnull=True,
+            message__conversation__case__participants__user=user,
+            message__conversation__case__participants__removed_at__isnull=True,
+        )
+        .exclude(message__sender=user)
+        .values(
+            "message__conversation__public_id",
+            "message__conversation__case__reference",
+        )
+        .annotate(n=Count("pk", distinct=True), newest=Max("message__created_at"))
+        .order_by("-newest")[:limit]
+    )
+    return [
+        {
+            "reference": row["message__conversation__case__reference"],
+            "public_id": row["message__conversation__public_id"],
+            "count": row["n"],
+        }
+        for row in rows
+    ]

@@ -26,10 +26,11 @@ N = 5
 # The staff and participant case pages also show consent, preparation, notices and sessions: a fixed
 # handful of bulk reads (consents, choices, assessments, acknowledgments, plans, declarations).
 MOST_QUERIES = {
-    # One read for the staff alerts (circles, meetings). "My cases" is a page of the case list filtered by
+    # One read for the staff alerts (circles, meetings), one for the messages waiting unread for the user
+    # (mend.dialogue.selectors.unread_for_staff). "My cases" is a page of the case list filtered by
     # the user (3 reads) and "Waiting for you" reads the user's cases by key or walks each stage (2-3 reads):
     # three more than one read each, so that neither gathers all of a lead facilitator's 100,000 cases.
-    "dashboard": 12,
+    "dashboard": 13,
     "case list": 7,
     "api case list": 6,
     # One more read for the case's data key, which opens its sealed intake notes and referral details.
