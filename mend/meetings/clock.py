@@ -29,3 +29,17 @@ def local_time(moment: datetime, zone_name: str) -> str:
 
 def local_clock(moment: datetime, zone_name: str) -> str:
     return formats.date_format(timezone.localtime(moment, zone(zone_name)), "TIME_FORMAT")
+
+
+NIGHT_FROM, NIGHT_UNTIL = 22, 7  # 22:00 to 07:00 on the person's own clock
+
+
+def at_night(session: Meeting, zone_name: str) -> bool:
+    """Whether any part of the meeting falls between 22:00 and 07:00 on this person's own clock (checked every
+    quarter of an hour, and at its last minute), so that whoever schedules it is told."""
+    start = timezone.localtime(session.starts_at, zone(zone_name))
+    minutes = max(session.duration_minutes, 1)
+    moments = [start + timedelta(minutes=m) for m in range(0, minutes, 15)] + [
+        start + timedelta(minutes=minutes - 1)
+    ]
+    return any(m.hour >= NIGHT_FROM or m.hour < NIGHT_UNTIL for m in moments)

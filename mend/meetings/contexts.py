@@ -36,6 +36,7 @@ def people(meeting: MeetingAccess) -> list[dict]:
                 "role_word": case.program.word_for(place.role),
                 "time_zone": clock.zone(place.time_zone).key,
                 "local": clock.local_time(meeting.session.starts_at, place.time_zone),
+                "at_night": clock.at_night(meeting.session, place.time_zone),
             }
         )
     return rows
@@ -72,6 +73,7 @@ def meeting_page(meeting: MeetingAccess, *, refusal: str = "", **forms) -> dict:
         "session": session,
         "meeting": meeting,
         "people": rows_people,
+        "people_at_night": any(row.get("at_night") for row in rows_people),
         "my_time": clock.local_time(session.starts_at, meeting.time_zone),
         "my_end": clock.local_clock(clock.ends_at(session), meeting.time_zone),
         "my_zone": clock.zone(meeting.time_zone).key,

@@ -152,3 +152,27 @@ def test_the_hand_worked_times_agree_with_the_time_zone_rules():
     for _label, (_zone, starts_at, expected) in MEETINGS.items():
         for zone, text in expected.items():
             assert local_time(starts_at, zone) == text
+
+
+@pytest.mark.parametrize(
+    ("label", "at_night"),
+    [
+        ("Madrid, the day before Europe's change", {AUCKLAND, NEW_YORK}),  # 22:00 and 05:00
+        ("Madrid, the day of Europe's change", {NEW_YORK}),  # 21:00 to 22:00 ends before the night
+    ],
+)
+def test_staff_are_told_when_a_meeting_falls_at_night_for_someone(cast, attendees, label, at_night):
+    """Issue 18: a meeting between 22:00 and 07:00 on someone's own clock warns whoever schedules it."""
+    zone, starts_at, _expected = MEETINGS[label]
+    session = _meeting(cast, zone, starts_at)
+    page = _page(cast.coordinator, session)
+    table = page.split('data-testid="attendee-times"', 1)[1].split("</table>", 1)[0]
+    flagged = {
+        place_zone
+        for place_zone, place in attendees.items()
+        if "data-at-night" in table.split(f'data-place="{place.pk}"', 1)[1].split("</tr>", 1)[0]
+    }
+    assert flagged == at_night
+    assert 'data-testid="at-night"' in page
+    # The people attending see only their own clock, and no word about anyone's night.
+    assert "data-at-night" not in _page(cast.harmed.user, session)
