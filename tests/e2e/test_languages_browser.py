@@ -101,6 +101,11 @@ def test_a_person_takes_part_in_their_own_language(new_context, invitation_link,
     text = "مرحبا، أنا بخير اليوم" if language == "ar" else "Hola, hoy estoy bien"
     page.get_by_label(say("Your message")).fill(text)
     page.get_by_role("button", name=say("Send"), exact=True).click()
+    # The composer keeps the focus, and the messages are a live log that announces only what is new
+    expect(page.get_by_label(say("Your message"))).to_be_focused()
+    log = page.locator("[data-messages-log]")
+    expect(log).to_have_attribute("role", "log")
+    expect(log).not_to_have_attribute("aria-busy", "true")
     page.reload()
     expect(page.locator("[data-messages] [data-text]", has_text=text)).to_have_count(1, timeout=LIVE_SECONDS)
     looks_right(page, language)

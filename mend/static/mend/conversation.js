@@ -806,6 +806,15 @@ async function flushOutbox() {
   for (const item of await outboxMine()) sendFrame({ type: "send", envelope: item.envelope });
 }
 
+// The backlog is in: from now on a screen reader hears each new message as it comes, and only those.
+function announceNewMessages() {
+  const log = root.querySelector("[data-messages-log]");
+  if (!log || log.getAttribute("role") === "log") return;
+  log.setAttribute("role", "log");
+  log.setAttribute("aria-live", "polite");
+  log.removeAttribute("aria-busy");
+}
+
 const HANDLERS = {
   message: receiveMessage,
   ack: onAck,
@@ -814,6 +823,7 @@ const HANDLERS = {
   state: onState,
   ready: () => {
     setConnection(gettext("Connected. Messages are locked on this device before they are sent."), "connected");
+    announceNewMessages();
     retryDelay = 1000;
     return flushOutbox();
   },
@@ -886,6 +896,7 @@ async function onSubmit(event) {
     draft.value = "";
     if (fileInput) fileInput.value = "";
     draft.dispatchEvent(new Event("input"));
+    draft.focus(); // ready for the next message, where the person was
   } catch (error) {
     showError(error);
   } finally {
