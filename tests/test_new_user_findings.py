@@ -86,6 +86,9 @@ def test_staff_read_the_acknowledgment_where_they_confirm_it(cast):
     page = cast.client("facilitator").get(path).content.decode()
     assert words in page
     assert 'data-testid="confirm-acknowledgment"' in page
+    # The case page no longer offers to confirm what it does not show: it leads to where the words are.
+    case_page = cast.client("facilitator").get(f"/cases/{cast.case.reference}/").content.decode()
+    assert 'data-testid="read-acknowledgment"' in case_page and "#acknowledgment-text" in case_page
     # Someone who does not facilitate the case (a coordinator overseeing it) does not read their words.
     overseer = cast.client("coordinator").get(path)
     assert words not in overseer.content.decode()
