@@ -9,7 +9,6 @@ signed."""
 import json
 import re
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from io import BytesIO
 from zoneinfo import ZoneInfo
 
@@ -28,6 +27,7 @@ from mend.agreements import pdf_text
 from mend.agreements.models import CheckIn, ItemKind, Signature, Version
 from mend.agreements.pdf_text import FONT, FONT_BOLD
 from mend.cases.models import FACILITATING_ROLES, Participant
+from mend.core import i18n
 
 PRODID = "-//Mend//Agreements//EN"
 FINGERPRINT_SHOWN = 16
@@ -65,14 +65,7 @@ def _person(place: Participant | None, program, *, frozen_name: str | None = Non
 
 
 def _amount(amount, currency) -> str:
-    """An amount in the reader's number format, as the pages write it (mend_text's money filter)."""
-    try:
-        figure = formats.number_format(
-            Decimal(str(amount)), decimal_pos=2, use_l10n=True, force_grouping=True
-        )
-    except (InvalidOperation, ValueError):
-        figure = str(amount).strip()
-    return f"{figure} {str(currency).strip()}".strip()
+    return f"{i18n.amount(amount)} {str(currency).strip()}".strip()
 
 
 def _detail_lines(kind: str, details: dict) -> list[tuple[str, str]]:

@@ -255,6 +255,11 @@ def case_recheck(*, actor: User, case: Case) -> Case:
 INVITABLE_ROLES = [r for r in Role.values if r not in FACILITATING_ROLES]
 
 
+def _party_of(case: Case, place: Participant) -> bool:
+    """Whether `place` is a party (harmed or responsible) of `case`: whom a supporter or interpreter helps."""
+    return place.case_id == case.pk and place.role in {Role.HARMED_PARTY, Role.RESPONSIBLE_PARTY}
+
+
 @transaction.atomic
 def participant_invite(
     *,
@@ -271,11 +276,7 @@ def participant_invite(
         raise Conflict(_("This case is closed. Reopen it before inviting anyone."))
     # A supporter is there for one party; an interpreter may be attached to one from the start.
     if role == Role.SUPPORTER or (role == Role.INTERPRETER and supports is not None):
-        if (
-            supports is None
-            or supports.case_id != case.pk
-            or supports.role not in {Role.HARMED_PARTY, Role.RESPONSIBLE_PARTY}
-        ):
+        if supports is None or not _party_of(case, supports):
             raise DomainError(_("Choose which party this supporter is there for."), field="supports")
     else:
         supports = None
@@ -310,11 +311,7 @@ def interpreter_attach(*, actor: User, interpreter: Participant, party: Particip
         raise DomainError(_("Only staff who run this case can do this."))
     if interpreter.role != Role.INTERPRETER or interpreter.removed_at is not None:
         raise DomainError(_("Choose an interpreter in this case."))
-    if party is not None and (
-        party.case_id != case.pk
-        or party.removed_at is not None
-        or party.role not in {Role.HARMED_PARTY, Role.RESPONSIBLE_PARTY}
-    ):
+    if party is not None and (not _party_of(case, party) or party.removed_at is not None):
         raise DomainError(_("Choose which party the interpreter helps."), field="party")
     # The same order as a change of consent: the case, then the person.
     Case.objects.select_for_update().filter(pk=case.pk).first()

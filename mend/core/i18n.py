@@ -6,9 +6,10 @@ next; docs/languages.md says how to add one.
 """
 
 from contextlib import AbstractContextManager
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.utils import translation
+from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
 from mend.core.errors import DomainError
@@ -47,3 +48,14 @@ def chosen(code: str | None) -> str:
     if not code or supported(code) != code:
         raise DomainError(_("Choose a language from the list."), field="language")
     return code
+
+
+def amount(value) -> str:
+    """An amount in the reader's number format, grouped, with two decimals (1,234.50 in English, 1 234,50 in
+    Spanish): one rule for pages (the money filter) and files (the agreement PDF). What is not a number is
+    shown as it was written."""
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        return str(value).strip()
+    return formats.number_format(number, decimal_pos=2, use_l10n=True, force_grouping=True)

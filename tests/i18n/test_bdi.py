@@ -30,3 +30,7 @@ def test_an_amount_is_in_the_readers_number_format_with_its_currency_isolated():
         assert render("{{ v|money:'EUR' }}", v="1234.5") == "1\xa0234,50 <bdi>EUR</bdi>"
     with translation.override("ar"):
         assert render("{{ v|money }}", v="1234.5") == "1234,50"
+
+
+def test_what_is_not_a_number_is_shown_as_it_was_written():
+    assert render("{{ v|money:'NZD' }}", v="about 100") == "about 100 <bdi>NZD</bdi>"

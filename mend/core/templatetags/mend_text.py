@@ -2,11 +2,10 @@
 pseudonym in an Arabic sentence (or an Arabic one in an English sentence) keeps the words around it in
 order."""
 
-from decimal import Decimal
-
 from django import template
-from django.utils import formats
 from django.utils.html import format_html
+
+from mend.core import i18n
 
 register = template.Library()
 
@@ -24,5 +23,5 @@ def money(value, currency: str = "") -> str:
     Spanish), with its ISO currency code isolated beside it."""
     if value in (None, ""):
         return ""
-    amount = formats.number_format(Decimal(str(value)), decimal_pos=2, use_l10n=True, force_grouping=True)
+    amount = i18n.amount(value)
     return format_html("{} <bdi>{}</bdi>", amount, currency) if currency else amount
