@@ -196,19 +196,10 @@ def consent_withdraw(*, actor: User, place: Participant, scope: str) -> Consent:
         raise DomainError(_("Only the person themselves can withdraw their consent."))
     _check_scope(place, scope)
     place = _lock(place)
-    consent = (
-        Consent.objects.select_for_update()
-        .filter(participant=place, scope=scope, withdrawn_at__isnull=True)
-        .first()
-    )
+    was_on_path = _on_path(place)
+    consent = _withdraw_current(actor=actor, place=place, scope=scope, data={"scope": scope})
     if consent is None:
         raise Conflict(_("This consent is already withdrawn. Nothing more is needed."))
-    was_on_path = _on_path(place)
-    consent.withdrawn_at = timezone.now()
-    consent.save(update_fields=["withdrawn_at"])
-    audit.record(
-        actor=actor, code=AuditCode.CONSENT_WITHDRAWN, target=consent, case=place.case, data={"scope": scope}
-    )
     if scope == Scope.TAKE_PART:
         for step in hooks.took_part_withdrawn:
             step(actor=actor, place=place)
@@ -407,20 +398,21 @@ def interpreter_consent_end(*, actor: User, party: Participant) -> Consent | Non
     was to an interpreter they knew of, so it ends now: the new one reads nothing of theirs until the party
     agrees again (their consent page asks them). Audited as a withdrawal the staff member's change caused."""
     party = _lock(party)
+    data = {"scope": Scope.INTERPRETER, "because": "another_interpreter"}
+    return _withdraw_current(actor=actor, place=party, scope=Scope.INTERPRETER, data=data)
+
+
+def _withdraw_current(*, actor: User, place: Participant, scope: str, data: dict) -> Consent | None:
+    """The one way a current consent ends: its row (locked) gets `withdrawn_at`, and the audit log says so.
+    None when there is no current consent for the scope."""
     consent = (
         Consent.objects.select_for_update()
-        .filter(participant=party, scope=Scope.INTERPRETER, withdrawn_at__isnull=True)
+        .filter(participant=place, scope=scope, withdrawn_at__isnull=True)
         .first()
     )
     if consent is None:
         return None
     consent.withdrawn_at = timezone.now()
     consent.save(update_fields=["withdrawn_at"])
-    audit.record(
-        actor=actor,
-        code=AuditCode.CONSENT_WITHDRAWN,
-        target=consent,
-        case=party.case,
-        data={"scope": Scope.INTERPRETER, "because": "another_interpreter"},
-    )
+    audit.record(actor=actor, code=AuditCode.CONSENT_WITHDRAWN, target=consent, case=place.case, data=data)
     return consent
