@@ -86,6 +86,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "mend.core.context_processors.mend",
+                "mend.accounts.context_processors.site_name",
             ],
         },
     },

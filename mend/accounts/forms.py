@@ -181,6 +181,22 @@ class RoleWordsForm(forms.Form):
             )
 
 
+class SiteNameForm(forms.Form):
+    """The name the program's pages and emails go by instead of "Mend" (mend.accounts.site_name checks it)."""
+
+    site_name = forms.CharField(
+        label=_("Site name"),
+        required=False,
+        max_length=60,
+        help_text=_(
+            "Shown in the browser tab, at the top of every page and in emails, instead of “Mend”. "
+            "A plain name, like “Northside Wellbeing”, does not tell others what it is. "
+            "Left empty, it is “Mend”."
+        ),
+        error_messages={"max_length": _("The site name can be at most %(limit_value)d characters.")},
+    )
+
+
 class _KeysField(forms.JSONField):
     """JSON whose nesting too deep for the parser is refused like any other malformed JSON, not a 500."""
 

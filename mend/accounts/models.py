@@ -73,6 +73,11 @@ class Program(models.Model):
     retention_days = models.PositiveIntegerField(default=365 * 7)
     # For meetings larger than Mend's own video (six people): the program's self-hosted Jitsi, if any.
     jitsi_url = models.URLField(blank=True)
+    # The name shown in tab titles, the page header and emails instead of "Mend", so that a shared phone or
+    # a watched inbox need not say what this is (issue 18); blank: "Mend". Set through
+    # mend.accounts.site_name, which checks it. Empty in the database too, so that code from before the
+    # column (a rolling deploy, or a data migration written then) still adds programs.
+    site_name = models.CharField(max_length=60, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
-from mend.accounts import credentials, forms, keys, selectors, services
+from mend.accounts import credentials, forms, keys, selectors, services, site_name
 from mend.accounts.access import access_own_api_token, access_program_admin
 from mend.accounts.middleware import second_factor_missing
 from mend.cases import services as case_services
@@ -424,6 +424,8 @@ def api_token_revoke(request, token_id):
 @require_http_methods(["GET", "POST"])
 def program_words(request, program_id):
     program = access_program_admin(request.user, program_id)
+    if request.method == "POST" and "site_name" in request.POST:
+        return _program_site_name(request, program)
     language = i18n.supported(request.GET.get("language")) or program.default_language
     initial = {"language": language, **program.words_in(language)}
     form = forms.RoleWordsForm(request.POST if request.method == "POST" else None, initial=initial)
@@ -436,7 +438,23 @@ def program_words(request, program_id):
             request, _("Saved. Every page of this program in that language now uses these words.")
         )
         return redirect(f"{reverse('programs:words', args=[program.pk])}?language={chosen()}")
-    context = {"program": program, "form": form, "language": language}
+    site_form = forms.SiteNameForm(initial={"site_name": program.site_name})
+    context = {"program": program, "form": form, "site_form": site_form, "language": language}
+    return render(request, "accounts/program_words.html", context, status=edges.form_status(request))
+
+
+def _program_site_name(request, program):
+    """The page's second form: the name shown instead of "Mend" (mend.accounts.site_name)."""
+    site_form = forms.SiteNameForm(request.POST)
+    update = lambda data: site_name.program_site_name_update(  # noqa: E731
+        actor=request.user, program=program, site_name=data["site_name"]
+    )
+    if edges.submit(request, site_form, update).ok:
+        messages.success(request, _("Saved. The browser tab, each page and emails now use this name."))
+        return redirect("programs:words", program.pk)
+    language = program.default_language
+    form = forms.RoleWordsForm(initial={"language": language, **program.words_in(language)})
+    context = {"program": program, "form": form, "site_form": site_form, "language": language}
     return render(request, "accounts/program_words.html", context, status=edges.form_status(request))
 
 

@@ -16,6 +16,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from mend.accounts.site_name import from_email_of, site_name_of
 from mend.agreements import selectors
 from mend.agreements.models import Agreement, Commitment, Version
 from mend.cases import notices
@@ -101,11 +102,13 @@ def _email(owner: Participant) -> None:
     address = email_of(owner)
     if address is None:
         return
-    with i18n.in_language_of(owner.user, fallback=owner.case.program.default_language):
-        subject = _("A note from Mend")
+    program = owner.case.program
+    with i18n.in_language_of(owner.user, fallback=program.default_language):
+        # The program's site name, not "Mend", when it chose one: an inbox can be watched.
+        subject = _("A note from %(site_name)s") % {"site_name": site_name_of(program)}
         body = _("Something in your agreement is due. When you are ready, sign in to see it.")
     try:
-        mail.send_mail(subject, body, None, [address])
+        mail.send_mail(subject, body, from_email_of(program), [address])
     except Exception:  # the notice in the app stands; the address never goes to the log
         log.warning("A reminder email could not be sent to participant %s.", owner.pk)
 
