@@ -84,8 +84,11 @@ class AuditCode(StrEnum):
     PAYMENT_RECORDED = "payment.recorded"
     PROGRAM_CREATED = "program.created"
     PROGRAM_ROLE_WORDS_CHANGED = "program.role_words_changed"
+    PROGRAM_SITE_NAME_CHANGED = "program.site_name_changed"
     SAFETY_PLAN_SAVED = "safety_plan.saved"
+    SESSION_ATTENDEE_ADDED = "session.attendee_added"
     SESSION_ATTENDEE_LEFT = "session.attendee_left"
+    SESSION_ATTENDEE_REMOVED = "session.attendee_removed"
     SESSION_BREAK_ENDED = "session.break_ended"
     SESSION_BREAK_STARTED = "session.break_started"
     SESSION_CANCELLED = "session.cancelled"
@@ -165,7 +168,9 @@ TIMELINE: dict[AuditCode, Words] = {
     C.CASE_FACILITATOR_UNASSIGNED: Words(_("%(who)s stepped off the case.")),
     C.SESSION_SCHEDULED: Words(_("%(who)s scheduled a session.")),
     C.SESSION_CANCELLED: Words(_("%(who)s cancelled a session.")),
+    C.SESSION_ATTENDEE_ADDED: Words(_("%(who)s added someone to a session.")),
     C.SESSION_ATTENDEE_LEFT: Words(_("Someone no longer attends a session.")),
+    C.SESSION_ATTENDEE_REMOVED: Words(_("%(who)s took someone off a session.")),
     C.SESSION_INTERPRETER_ADDED: Words(_("An interpreter was added to a session.")),
     C.INTERPRETER_ATTACHED: Words(
         _("%(who)s arranged an interpreter for someone in the case."), someone=False
