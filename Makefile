@@ -25,13 +25,13 @@ $(DEV_STAMP): pyproject.toml | $(STAMP)
 	rm -f $(VENV)/.installed-dev-*
 	touch $(DEV_STAMP)
 
-# Debian's gettext (msgfmt, xgettext) and DejaVu fonts (Arabic glyphs in PDFs), when missing and we are root.
+# Debian's gettext (msgfmt, xgettext) and Noto fonts (every script of the agreement PDF), when missing and we are root.
 system:
-	@if ! command -v msgfmt >/dev/null || [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then \
+	@if ! command -v msgfmt >/dev/null || [ ! -f /usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf ]; then \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext fonts-dejavu-core) >/dev/null \
-	      || echo "Could not install gettext and fonts-dejavu-core."; \
-	  else echo "Install gettext and fonts-dejavu-core (Debian) for the translations and PDFs."; fi; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext fonts-noto-core) >/dev/null \
+	      || echo "Could not install gettext and fonts-noto-core."; \
+	  else echo "Install gettext and fonts-noto-core (Debian) for the translations and PDFs."; fi; \
 	fi
 
 # The translations (docs/languages.md): each .po compiled to .mo, then the browser modules' catalogues.

@@ -281,6 +281,9 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         "uvicorn.access": {"level": "WARNING"},
         "django_tasks": {"level": "WARNING"},
+        # WeasyPrint (the agreement PDF) says each step it takes at INFO: only its warnings are kept.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 

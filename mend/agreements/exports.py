@@ -9,23 +9,18 @@ signed."""
 import json
 import re
 from datetime import date, datetime, timedelta
-from io import BytesIO
 from zoneinfo import ZoneInfo
 
 import icalendar
 from django.conf import settings
 from django.utils import formats, timezone, translation
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
-from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from mend.agreements import document as doc
 from mend.agreements import pdf_text
 from mend.agreements.models import CheckIn, ItemKind, Signature, Version
-from mend.agreements.pdf_text import FONT, FONT_BOLD
 from mend.cases.models import FACILITATING_ROLES, Participant
 from mend.core import i18n
 
@@ -126,37 +121,43 @@ def _state_line(version: Version, tz: ZoneInfo) -> tuple[str, str | None]:
     return _("Draft, not signed."), _("DRAFT: NOT SIGNED")
 
 
-def _item_table(rows: list[tuple[str, str]], *, label, body, rtl: bool) -> Table:
-    """An item's details, a label beside each value: the label first in the PDF's reading direction."""
-    cells = [[pdf_text.paragraph(name, label), pdf_text.paragraph(value, body)] for name, value in rows]
-    widths, edge = [50 * mm, None], ("LEFTPADDING", (0, 0), (0, -1), 0)
-    if rtl:
-        cells, widths, edge = (
-            [row[::-1] for row in cells],
-            widths[::-1],
-            ("RIGHTPADDING", (-1, 0), (-1, -1), 0),
-        )
-    table = Table(cells, colWidths=widths, splitInRow=1)
-    table.setStyle(
-        TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                edge,
-                ("LINEBELOW", (0, 0), (-1, -2), 0.25, colors.HexColor("#cccccc")),
-            ]
-        )
+def _isolated(text: str, **values) -> SafeString:
+    """A translated line with its values (names, references, keys) each isolated in a <bdi>, so that a
+    name written left to right reads rightly in a right-to-left line and the other way round."""
+    return mark_safe(  # noqa: S308 - the line is escaped, each value escaped and isolated
+        escape(text) % {name: format_html("<bdi>{}</bdi>", value) for name, value in values.items()}
     )
-    return table
+
+
+def _written(text) -> dict:
+    """Text as someone wrote it, with its own direction (that of its first letter that has one, as
+    HTML's dir="auto"): a commitment written in English reads rightly in an Arabic PDF."""
+    shown = _plain(text)
+    return {"text": shown, "dir": pdf_text.direction_of(shown)}
+
+
+def _named(name: str) -> SafeString:
+    return format_html("<bdi>{}</bdi>", name)
+
+
+def _around_page_number(running: str) -> tuple[SafeString, SafeString]:
+    """The footer's words before and after its page number, which the layout fills in page by page."""
+    mark = 987654321  # the msgid takes a number (%d): one that no running line holds
+    footer = _("%(running)s · page %(page)d") % {"running": "\x01", "page": mark}
+    before, _sep, after = footer.partition(str(mark))
+    running_html = _named(running)
+    return (
+        mark_safe(escape(before).replace("\x01", running_html)),  # noqa: S308 - escaped above
+        mark_safe(escape(after).replace("\x01", running_html)),  # noqa: S308 - escaped above
+    )
 
 
 def agreement_pdf(
     version: Version, *, names: dict[int, str] | None = None, seen: set[int] | None = None
 ) -> bytes:
-    """The version as a PDF: its state, shared terms, items and signatures, with pseudonyms only. `names`
-    and `seen` (mend.agreements.names.names_and_visible) name people as the reader may see them: someone
-    they may not see is "another person harmed", and the name they typed to sign is left out."""
-    pdf_text.fonts()
-    rtl = pdf_text.right_to_left()
+    """The version as a tagged PDF: its state, shared terms, items and signatures, with pseudonyms only.
+    `names` and `seen` (mend.agreements.names.names_and_visible) name people as the reader may see them:
+    someone they may not see is "another person harmed", and the name they typed to sign is left out."""
     program = version.case.program
     tz = ZoneInfo(program.time_zone)
     words, ids = _words_of(version)
@@ -182,136 +183,92 @@ def agreement_pdf(
             return names.get(participant_id, _("someone in the case"))
         return _person(place, program, frozen_name=frozen_names.get(participant_id))
 
-    def role_of(participant_id) -> str:
-        place = places.get(participant_id)
-        return program.word_for(place.role) if place else ""
-
-    def label_of(participant_id) -> str:
+    def label_of(participant_id) -> SafeString:
         """Their name and place; someone the reader may not see is named by their place alone."""
         if seen is not None and participant_id not in seen:
-            return who(participant_id)
-        return f"{who(participant_id)} ({role_of(participant_id)})"
-
-    base = ParagraphStyle("body", fontName=FONT, fontSize=10, leading=14)
-    small = ParagraphStyle(
-        "small", parent=base, fontSize=8.5, leading=11, textColor=colors.HexColor("#444444")
-    )
-    label = ParagraphStyle("label", parent=base, fontName=FONT_BOLD)
-    title = ParagraphStyle("title", parent=base, fontName=FONT_BOLD, fontSize=20, leading=26, spaceAfter=4)
-    heading = ParagraphStyle(
-        "heading", parent=base, fontName=FONT_BOLD, fontSize=13, leading=18, spaceBefore=10
-    )
-    item_heading = ParagraphStyle("item", parent=base, fontName=FONT_BOLD, fontSize=11, spaceBefore=8)
-    warning = ParagraphStyle("warning", parent=label, textColor=colors.HexColor("#8a1c1c"))
+            return _named(who(participant_id))
+        place = places.get(participant_id)
+        role = program.word_for(place.role) if place else ""
+        return format_html("<bdi>{}</bdi> ({})", who(participant_id), role)
 
     state_line, page_warning = _state_line(version, tz)
-    story = [
-        pdf_text.paragraph(_("Agreement"), title),
-        pdf_text.paragraph(
-            _("Case %(reference)s · Version %(n)s") % {"reference": reference, "n": number}, base
-        ),
-        Spacer(1, 4),
-        pdf_text.paragraph(state_line, warning if page_warning else label),
-    ]
-    if version.document_sha256:
-        story.append(
-            pdf_text.paragraph(
-                _("Document fingerprint (SHA-256): %(sha)s") % {"sha": version.document_sha256}, small
-            )
-        )
-
-    story.append(pdf_text.paragraph(_("What everyone agrees"), heading))
-    terms = _plain(words.get("terms")).strip()
-    story.append(pdf_text.paragraph(terms or _("No shared terms were written."), base))
-
-    story.append(pdf_text.paragraph(_("Commitments"), heading))
-    for position, entry in enumerate(words["items"], start=1):
-        owed = _id_of(entry.get("owed_to"), ids)
-        rows = [
-            (_("Who"), who(_id_of(entry.get("owner"), ids))),
-            *([(_("Who it is for"), who(owed))] if owed is not None else []),
-            (_("Due"), _day(date.fromisoformat(entry["due_on"]))),
-            (_("How it will be checked"), entry.get("verification", "")),
-            *_detail_lines(entry.get("kind", ""), entry.get("details") or {}),
-        ]
-        table = _item_table(rows, label=label, body=base, rtl=rtl)
-        story += [
-            KeepTogether(
-                [
-                    pdf_text.paragraph(f"{position}. {_kind_label(entry.get('kind', ''))}", item_heading),
-                    pdf_text.paragraph(entry.get("description"), base),
-                ]
-            ),
-            Spacer(1, 3),
-            table,
-        ]
-    if not words["items"]:
-        story.append(pdf_text.paragraph(_("No commitments yet."), base))
-
-    story.append(pdf_text.paragraph(_("Signatures"), heading))
-    answered = set()
-    for answer in answers:
-        answered.add(answer.participant_id)
-        party = label_of(answer.participant_id)
-        day = _local_day(answer.at, tz)
-        if answer.decision == Signature.Decision.SIGNED:
-            typed = seen is None or answer.participant_id in seen
-            lines = [
-                pdf_text.paragraph(
-                    _("Signed as “%(name)s”") % {"name": str(answer.typed_name)} if typed else _("Signed"),
-                    label,
-                ),
-                pdf_text.paragraph(_("%(party)s, on %(day)s") % {"party": party, "day": day}, base),
-                pdf_text.paragraph(
-                    _("Key %(key)s · document %(sha)s")
-                    % {"key": answer.key_id, "sha": version.document_sha256[:FINGERPRINT_SHOWN]},
-                    small,
-                ),
-            ]
-        else:
-            lines = [
-                pdf_text.paragraph(party, label),
-                pdf_text.paragraph(_("Chose not to sign, on %(day)s") % {"day": day}, base),
-            ]
-        story += [KeepTogether([*lines, Spacer(1, 6)])]
-    for party_id in frozen_names if version.state == Version.State.SIGNING else ():
-        if party_id not in answered:
-            party = label_of(party_id)
-            story.append(pdf_text.paragraph(_("%(party)s: not signed yet") % {"party": party}, base))
-    if not answers and not frozen_names:
-        story.append(pdf_text.paragraph(_("Nobody has signed this version: it is a draft."), base))
-
     running = _("Agreement %(reference)s, version %(n)s") % {"reference": reference, "n": number}
+    footer_before, footer_after = _around_page_number(running)
+    context = {
+        "language": translation.get_language() or settings.LANGUAGE_CODE,
+        "direction": i18n.direction(),
+        "title": _("Agreement %(reference)s v%(n)s") % {"reference": reference, "n": number},
+        "heading": _("Agreement"),
+        "case_line": _isolated(_("Case %(reference)s · Version %(n)s"), reference=reference, n=number),
+        "state_line": state_line,
+        "page_warning": page_warning,
+        "running": _named(running),
+        "footer_before": footer_before,
+        "footer_after": footer_after,
+        "fingerprint_line": version.document_sha256
+        and _isolated(_("Document fingerprint (SHA-256): %(sha)s"), sha=version.document_sha256),
+        "headings": {
+            "terms": _("What everyone agrees"),
+            "items": _("Commitments"),
+            "signatures": _("Signatures"),
+        },
+        "terms": _written(_plain(words.get("terms")).strip() or _("No shared terms were written.")),
+        "items": [
+            _item_context(position, entry, ids=ids, who=who)
+            for position, entry in enumerate(words["items"], 1)
+        ],
+        "no_items": _("No commitments yet."),
+        "answers": [_answer_context(answer, version, tz, label_of=label_of, seen=seen) for answer in answers],
+        "waiting": [
+            _isolated(_("%(party)s: not signed yet"), party=label_of(party_id))
+            for party_id in (frozen_names if version.state == Version.State.SIGNING else ())
+            if party_id not in {answer.participant_id for answer in answers}
+        ],
+        "nobody": _("Nobody has signed this version: it is a draft.")
+        if not answers and not frozen_names
+        else "",
+    }
+    return pdf_text.render(context)
 
-    def on_page(canvas, template):
-        canvas.saveState()
-        width, height = template.pagesize
-        edges = {"left": template.leftMargin, "right": width - template.rightMargin}
-        if page_warning:
-            canvas.setFont(FONT_BOLD, 10)
-            canvas.setFillColor(colors.HexColor("#8a1c1c"))
-            pdf_text.draw_line(canvas, f"{page_warning} · {running}", y=height - 12 * mm, **edges)
-        canvas.setFont(FONT, 8)
-        canvas.setFillColor(colors.HexColor("#555555"))
-        footer = _("%(running)s · page %(page)d") % {"running": running, "page": canvas.getPageNumber()}
-        pdf_text.draw_line(canvas, footer, y=10 * mm, **edges)
-        canvas.restoreState()
 
-    out = BytesIO()
-    SimpleDocTemplate(
-        out,
-        pagesize=A4,
-        leftMargin=20 * mm,
-        rightMargin=20 * mm,
-        topMargin=22 * mm,
-        bottomMargin=20 * mm,
-        title=_("Agreement %(reference)s v%(n)s") % {"reference": reference, "n": number},
-        lang=translation.get_language(),
-        author="",
-        subject="",
-        creator="Mend",
-    ).build(story, onFirstPage=on_page, onLaterPages=on_page)
-    return out.getvalue()
+def _item_context(position: int, entry: dict, *, ids: dict[str, int], who) -> dict:
+    owed = _id_of(entry.get("owed_to"), ids)
+    rows = [
+        (_("Who"), who(_id_of(entry.get("owner"), ids))),
+        *([(_("Who it is for"), who(owed))] if owed is not None else []),
+        (_("Due"), _day(date.fromisoformat(entry["due_on"]))),
+        (_("How it will be checked"), _plain(entry.get("verification", ""))),
+        *(
+            (label, _plain(value))
+            for label, value in _detail_lines(entry.get("kind", ""), entry.get("details") or {})
+        ),
+    ]
+    return {
+        "position": position,
+        "kind": _kind_label(entry.get("kind", "")),
+        "description": _written(entry.get("description")),
+        "rows": [(label, _written(value)) for label, value in rows],
+    }
+
+
+def _answer_context(answer: Signature, version: Version, tz: ZoneInfo, *, label_of, seen) -> dict:
+    """A signature, or a choice not to sign, in up to three lines."""
+    party = label_of(answer.participant_id)
+    day = _local_day(answer.at, tz)
+    if answer.decision != Signature.Decision.SIGNED:
+        return {"first": party, "second": _("Chose not to sign, on %(day)s") % {"day": day}}
+    typed = seen is None or answer.participant_id in seen
+    return {
+        "first": _isolated(_("Signed as “%(name)s”"), name=_plain(answer.typed_name))
+        if typed
+        else _("Signed"),
+        "second": _isolated(_("%(party)s, on %(day)s"), party=party, day=day),
+        "third": _isolated(
+            _("Key %(key)s · document %(sha)s"),
+            key=answer.key_id,
+            sha=version.document_sha256[:FINGERPRINT_SHOWN],
+        ),
+    }
 
 
 def _all_day(*, uid: str, day: date, summary: str, description: str, stamp: datetime) -> icalendar.Event:

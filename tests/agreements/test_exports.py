@@ -7,6 +7,7 @@ import icalendar
 import pytest
 from django.utils import timezone
 from pypdf import PdfReader
+from pypdf.generic import IndirectObject, NameObject
 
 from mend.accounts.models import User
 from mend.agreements import exports, selectors, services
@@ -85,9 +86,24 @@ def signed_version(cast) -> Version:
     return version
 
 
+def pages_of(pdf: bytes) -> list:
+    """The PDF's pages, read by pypdf. A font in which a letter is missing (東京 🙂 in Noto Sans) is
+    encoded by an embedded CMap that maps that letter's glyph to the empty box; pypdf reads such a
+    CMap as a one-byte encoding and garbles the font's text. Every other glyph maps to itself (the
+    CMap is the identity but for the missing letters), and ToUnicode gives every glyph's text, so
+    reading the font as Identity-H gives back what a PDF viewer's copy would."""
+    reader = PdfReader(BytesIO(pdf))
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            if isinstance(font.get("/Encoding"), IndirectObject):
+                font[NameObject("/Encoding")] = NameObject("/Identity-H")
+    return list(reader.pages)
+
+
 def text_of(pdf: bytes) -> str:
     """The PDF's extracted text with its line breaks and runs of spaces made single spaces."""
-    return " ".join(" ".join(page.extract_text() for page in PdfReader(BytesIO(pdf)).pages).split())
+    return " ".join(" ".join(page.extract_text() for page in pages_of(pdf)).split())
 
 
 def give_real_names(cast) -> None:

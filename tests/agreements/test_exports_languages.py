@@ -1,10 +1,9 @@
 """The agreement's PDF and calendar in the reader's language: headings and titles translated, and Arabic
-joined and laid out right to left in a font that has its letters."""
+laid out right to left in a font that has its letters (Noto), extracted in reading order."""
 
 import logging
 from io import BytesIO
 
-import arabic_reshaper
 import icalendar
 import pytest
 from django.utils import formats, translation
@@ -13,7 +12,13 @@ from pypdf import PdfReader
 
 from mend.accounts.models import User
 from mend.agreements import exports, pdf_text, selectors, services
-from tests.agreements.test_exports import check_ins_for, draft_with_items, signed_version, text_of
+from tests.agreements.test_exports import (
+    check_ins_for,
+    draft_with_items,
+    pages_of,
+    signed_version,
+    text_of,
+)
 
 HEADINGS = ("Agreement", "What everyone agrees", "Commitments", "Signatures")
 ARABIC_TERMS = (
@@ -71,7 +76,7 @@ def test_a_spanish_reader_downloads_the_pdf_in_spanish(cast):
         assert _in("es", msgid) in text, msgid
 
 
-def test_an_arabic_pdf_is_joined_right_to_left_in_a_font_with_arabic_letters(cast):
+def test_an_arabic_pdf_reads_in_order_in_a_font_with_arabic_letters(cast):
     version = draft_with_items(cast)
     services.version_terms_save(actor=cast.facilitator, version=version, terms=ARABIC_TERMS)
     version.refresh_from_db()
@@ -81,23 +86,34 @@ def test_an_arabic_pdf_is_joined_right_to_left_in_a_font_with_arabic_letters(cas
     text = text_of(pdf)
 
     fonts = _fonts_of(pdf)
-    assert any("DejaVuSans" in font for font in fonts) and not any("Vera" in font for font in fonts)
-    # The text is drawn in visual order; reversed (or as pypdf already gives it back) it reads in order.
-    found = _arabic_letters(text) | _arabic_letters(text[::-1])
-    assert found & {chr(c) for c in range(0xFB50, 0xFF00)}, "the letters are joined (presentation forms)"
-    shaped = arabic_reshaper.reshape(heading)
-    assert shaped in text or shaped[::-1] in text
-    for word in arabic_reshaper.reshape(ARABIC_TERMS).split()[:3]:
-        assert word in text or word[::-1] in text, word
-    assert _arabic_letters(heading)  # the headings themselves are Arabic
+    assert any("Noto-Sans-Arabic" in font for font in fonts), fonts
+    assert not any("Vera" in font or "DejaVu" in font for font in fonts), fonts
+    # Each word comes back as it was written: its letters in reading order, not joined presentation
+    # forms in drawing order (HarfBuzz shapes them; the PDF maps each glyph back to its letters).
+    assert _arabic_letters(heading) and heading in text
+    for word in ARABIC_TERMS.split()[:6]:
+        assert word in text, word
+    assert not {ch for ch in text if "\ufb50" <= ch <= "\ufeff"}, "no presentation forms"
 
 
-def test_an_arabic_pdf_breaks_lines_before_it_orders_them(cast):
+def test_an_arabic_pdf_keeps_the_first_words_of_a_paragraph_first(cast):
     """The first words of a long right-to-left paragraph are on its first line, not its last."""
-    lines = pdf_text.lines_of(ARABIC_TERMS, pdf_text.FONT, 10, 200)
-    assert len(lines) > 2
-    assert lines[0].split()[0] == ARABIC_TERMS.split()[0]
-    assert " ".join(lines) == ARABIC_TERMS
+    version = draft_with_items(cast)
+    services.version_terms_save(actor=cast.facilitator, version=version, terms=ARABIC_TERMS)
+    version.refresh_from_db()
+    with translation.override("ar"):
+        text = text_of(exports.agreement_pdf(version))
+    words = ARABIC_TERMS.split()
+    assert text.index(words[0]) < text.index(words[len(words) // 2]) < text.index(words[-2])
+
+
+def _drawn_on_first_page(pdf: bytes) -> list[tuple[float, float, str]]:
+    """Each piece of text drawn on the first page: its height and where it starts across the page."""
+    drawn: list = []
+    pages_of(pdf)[0].extract_text(
+        visitor_text=lambda text, cm, tm, *_, into=drawn: into.append((cm[5] + tm[5], cm[4] + tm[4], text))
+    )
+    return drawn
 
 
 def test_an_arabic_pdf_is_right_aligned(cast):
@@ -107,28 +123,25 @@ def test_an_arabic_pdf_is_right_aligned(cast):
     title_x = {}
     for language in ("en", "ar"):
         with translation.override(language):
-            page = PdfReader(BytesIO(exports.agreement_pdf(version))).pages[0]
-        drawn: list = []
-        page.extract_text(visitor_text=lambda text, cm, tm, *_, into=drawn: into.append((tm[5], tm[4], text)))
-        # The title is the highest text under the page's running header (12 mm from the top).
-        title_x[language] = max((y, x) for y, x, text in drawn if text.strip() and y < 790)[1]
+            pdf = exports.agreement_pdf(version)
+            title = translation.gettext("Agreement")
+        drawn = _drawn_on_first_page(pdf)
+        title_x[language] = min(x for y, x, text in drawn if text.strip() == title)
     # A left-to-right title starts at the left margin; a right-to-left one ends at the right margin.
-    assert title_x["en"] < 100 < 300 < title_x["ar"]
+    assert title_x["en"] < 100 < 300 < title_x["ar"], title_x
 
 
-def test_a_missing_font_falls_back_to_vera_and_says_so(monkeypatch, caplog):
-    monkeypatch.setattr(
-        pdf_text, "DEJAVU", ("/nonexistent/DejaVuSans.ttf", "/nonexistent/DejaVuSans-Bold.ttf")
-    )
+def test_missing_noto_fonts_are_said(monkeypatch, caplog):
+    monkeypatch.setattr(pdf_text, "FONT_FILES", ("/nonexistent/NotoSans-Regular.ttf",))
     pdf_text.fonts.cache_clear()
     try:
         with caplog.at_level(logging.WARNING, logger="mend.agreements.pdf_text"):
-            assert pdf_text.fonts() == "Vera"
-        assert "fonts-dejavu-core" in caplog.text
+            assert pdf_text.fonts() == "fallback"
+        assert "fonts-noto-core" in caplog.text
     finally:
         monkeypatch.undo()
         pdf_text.fonts.cache_clear()
-        assert pdf_text.fonts() == "DejaVu Sans"
+        assert pdf_text.fonts() == "Noto"
 
 
 @pytest.mark.parametrize("language", ["es", "ar"])
