@@ -2,18 +2,21 @@
 // everyone in their conversation with their facilitators, and sent with the item marked done; the server
 // stores only the envelope. The owner and the facilitators open the evidence here, on their own device.
 import * as e2e from "./e2e.js";
+import { busy } from "./forms.js";
 import { getJson, sendJson } from "./http.js";
 import { dateTime, format, gettext } from "./i18n.js";
 import { needKeys } from "./keys.js";
 import { failure } from "./messages.js";
-import { hideError, showError as showIn, whileSending } from "./ui.js";
-import { uploadEncrypted } from "./upload.js";
+import { hideError, showError as showIn } from "./ui.js";
+import { uploadEncrypted, uploadMeter } from "./upload.js";
 
 const root = document.querySelector("[data-evidence]");
 const errorBox = root.querySelector("[data-errors]");
 const status = root.querySelector("[data-status]");
 const list = root.querySelector("[data-evidence-list]");
 const form = root.querySelector("[data-evidence-form]");
+// The files' progress shows by the section's status line, which is outside the form (forms.js `busy`).
+const meter = form && uploadMeter(form, status);
 const showError = (problem) => showIn(errorBox, problem);
 
 async function showEvidence(keyset) {
@@ -50,6 +53,7 @@ function uploadFiles(files) {
     accepts: (file) => file.type.startsWith("image/") || file.type === "application/pdf",
     tooBig: "evidence_file_too_big",
     notAccepted: "file_not_evidence_type",
+    meter,
   });
 }
 
@@ -62,12 +66,13 @@ async function submit(event, keyset) {
     showError(failure("evidence_empty"));
     return;
   }
-  const button = form.querySelector("button[type=submit]");
-  const busyText = gettext("Locking your evidence on this device and sending it…");
-  await whileSending({ button, status, errorBox, busyText }, async () => {
+  const sending = gettext("Locking your evidence on this device and sending it…");
+  busy(form, true, sending, status);
+  try {
     needKeys(keyset, "keys_locked_send");
     const { members } = await getJson(root.dataset.membersUrl);
     const entries = await uploadFiles(files);
+    busy(form, true, sending, status); // the files' meter said where each one was; now the words go
     const meta = { kind: "message" };
     if (entries.length) meta.files = entries.map((e) => e.id);
     const envelope = await e2e.seal({
@@ -78,9 +83,12 @@ async function submit(event, keyset) {
       meta,
     });
     await sendJson(root.dataset.submitUrl, envelope, { fallback: "evidence_not_sent" });
-    status.textContent = gettext("Sent. Your facilitator will check it and let you know.");
+    busy(form, true, gettext("Sent. Your facilitator will check it and let you know."), status);
     window.location.reload();
-  });
+  } catch (error) {
+    busy(form, false, "", status);
+    showError(error);
+  }
 }
 
 async function start() {

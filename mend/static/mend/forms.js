@@ -43,18 +43,38 @@ export async function problemsFrom(response) {
   return { fields: {}, general: [words("server_surprise")] };
 }
 
-export function showErrors(box, messages) {
-  box.replaceChildren(...messages.map((text) => el("p", {}, text)));
-  box.hidden = messages.length === 0;
-  if (messages.length) box.focus();
+// --- work that takes a while on this device: keys made or opened, files locked and sent ----------------
+
+// The polite status line of a region: the element its data-status-line names (in the page from the start, so
+// that what is put in it is read out), else one made just after it. It stays outside the region, because a
+// screen reader may hold back what changes inside a region while that region is aria-busy.
+export function statusLineOf(region) {
+  const named = region.dataset.statusLine && document.getElementById(region.dataset.statusLine);
+  if (named) return named;
+  let line = region.nextElementSibling;
+  if (!line?.hasAttribute("data-busy-status")) {
+    line = el("p", { class: "busy-status", role: "status", "data-busy-status": "" });
+    region.after(line);
+  }
+  return line;
 }
 
-export function busy(form, isBusy, label) {
-  const button = form.querySelector("button[type=submit]");
-  if (!button) return;
-  if (!button.dataset.label) button.dataset.label = button.textContent;
-  button.disabled = isBusy;
-  button.textContent = isBusy ? label : button.dataset.label;
+// The one way a page shows such work: while `isBusy`, the region is aria-busy, its buttons are held and the
+// status line says `text` (call again with new words as the work goes on); after, the region is free again,
+// the buttons it held are given back and the status line says `text`, or nothing.
+export function busy(region, isBusy, text = "", status = statusLineOf(region)) {
+  if (isBusy) region.setAttribute("aria-busy", "true");
+  else region.removeAttribute("aria-busy");
+  for (const button of region.querySelectorAll("button")) {
+    if (isBusy && !button.disabled) {
+      button.disabled = true;
+      button.dataset.busyHeld = "1";
+    } else if (!isBusy && button.dataset.busyHeld) {
+      button.disabled = false;
+      delete button.dataset.busyHeld;
+    }
+  }
+  status.textContent = text;
 }
 
 // --- errors tied to their fields, as the server-rendered forms show them (includes/form.html) ----------

@@ -3,8 +3,7 @@
 import * as e2e from "./e2e.js";
 import { offerDetails } from "./credentials-card.js";
 import { busy, postForm, problemsFrom, showProblems } from "./forms.js";
-import { gettext } from "./i18n.js";
-import { wordsOf } from "./messages.js";
+import { doing, wordsOf } from "./messages.js";
 
 const PHRASE_WORDS = 6; // the EFF long list: about 77 bits
 
@@ -47,7 +46,7 @@ function showWelcome(name, phrase, code, next) {
 async function join(event) {
   event.preventDefault();
   showProblems(form, errors, {});
-  busy(form, true, gettext("Making your keys…"));
+  busy(form, true, doing("making_keys"));
   try {
     const made = await credentials(form.dataset.signInName);
     const fields = Object.fromEntries(new FormData(form));
@@ -58,17 +57,18 @@ async function join(event) {
     });
     if (!answer.ok) {
       // Each message beside its field, the field marked invalid, and a summary that takes focus.
+      busy(form, false);
       showProblems(form, errors, await problemsFrom(answer));
       return;
     }
     const { sign_in_name: name, next } = await answer.json();
     await e2e.clearKeyset();
     await e2e.storeKeyset(await made.unlock());
+    busy(form, false);
     showWelcome(name, made.phrase, made.code, next);
   } catch (error) {
-    showProblems(form, errors, { general: [wordsOf(error)] });
-  } finally {
     busy(form, false);
+    showProblems(form, errors, { general: [wordsOf(error)] });
   }
 }
 

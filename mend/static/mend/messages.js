@@ -6,8 +6,9 @@ import { format, gettext } from "./i18n.js";
 
 const MESSAGES = {
   // --- signing in and recovering
-  sign_in_fields_missing: gettext("Fill in both parts: your email or sign-in name, and your password or phrase."),
-  recover_fields_missing: gettext("Fill in your sign-in name or email, and your recovery code."),
+  identifier_missing: gettext("Type your email or sign-in name."),
+  secret_missing: gettext("Type your password or sign-in phrase."),
+  recovery_code_missing: gettext("Type your recovery code."),
   password_too_short: gettext("Choose a new password of at least 12 characters."),
 
   // --- keys on this device
@@ -65,6 +66,8 @@ const MESSAGES = {
   evidence_file_too_big: (values) => format(gettext("%(name)s is larger than 10 MiB. Try a smaller file."), values),
   file_not_evidence_type: (values) => format(gettext("%(name)s is not a picture or a PDF."), values),
   file_not_sent: gettext("The file could not be sent."),
+  file_not_sent_named: (values) => format(gettext("%(name)s could not be sent. Please try again."), values),
+  file_refused_named: (values) => format(gettext("%(name)s was not sent: %(reason)s"), values),
   file_id_invalid: gettext("This file's id is not valid."),
   file_not_fetched: gettext("This file could not be fetched. Please try again."),
 
@@ -107,6 +110,22 @@ const MESSAGES = {
   request_failed: gettext("Something went wrong. Please try again."),
   server_surprise: gettext("Something went wrong on our side. Please try again in a moment."),
 };
+
+// What a page's status line says while work takes a while on this device (forms.js `busy`).
+const DOING = {
+  signing_in: gettext("Checking your details. This can take a few seconds."),
+  opening_keys: gettext("Opening your keys…"),
+  making_keys: gettext("Making your keys. This can take a few seconds."),
+  checking_recovery_code: gettext("Checking your recovery code. This can take a few seconds."),
+  locking_keys_again: gettext("Locking your keys with your new details. This can take a few seconds."),
+  locking_file: (values) => format(gettext("Locking %(name)s…"), values),
+  uploading_file: (values) => format(gettext("Uploading %(name)s: %(percent)s"), values),
+};
+
+export function doing(code, details = {}) {
+  const entry = DOING[code];
+  return typeof entry === "function" ? entry(details) : entry;
+}
 
 // The words for a code; an unknown code says so rather than showing nothing.
 export function words(code, details = {}) {

@@ -2,10 +2,9 @@
 // again under a new passphrase. The server checks a key derived from the code, never the code itself.
 import * as e2e from "./e2e.js";
 import { offerDetails } from "./credentials-card.js";
-import { busy, messagesFrom, showErrors } from "./forms.js";
+import { busy, problemsFrom, showProblems } from "./forms.js";
 import { postJson } from "./http.js";
-import { words, wordsOf } from "./messages.js";
-import { gettext } from "./i18n.js";
+import { doing, words, wordsOf } from "./messages.js";
 
 const form = document.querySelector("form[data-recover]");
 const errors = document.querySelector("[data-errors]");
@@ -37,29 +36,44 @@ function showRecovered(participant, next) {
   done.hidden = false;
 }
 
+// What is missing or unusable in the fields, each beside its own (the code and password fields have no name:
+// they are never sent, so they go by their ids).
+function fieldProblems(identifier, code, staff, typed) {
+  const fields = {};
+  if (!identifier) fields.identifier = [words("identifier_missing")];
+  if (!code.trim()) fields.id_code = [words("recovery_code_missing")];
+  if (staff && typed.length < 12) fields.id_password = [words("password_too_short")];
+  return fields;
+}
+
+// A code that is not a recovery code's shape belongs to its field; anything else to the whole form.
+function problemOf(error) {
+  if (error?.code === "recovery_code_form") return { fields: { id_code: [wordsOf(error)] } };
+  return { general: [wordsOf(error)] };
+}
+
 async function recover(event) {
   event.preventDefault();
-  showErrors(errors, []);
+  showProblems(form, errors, {});
   const identifier = form.elements.identifier.value.trim().toLowerCase();
   const code = form.querySelector("#id_code").value;
   const staff = identifier.includes("@");
   const typed = form.querySelector("#id_password").value;
-  if (!identifier || !code.trim()) {
-    showErrors(errors, [words("recover_fields_missing")]);
+  const problems = fieldProblems(identifier, code, staff, typed);
+  if (Object.keys(problems).length) {
+    showProblems(form, errors, { fields: problems });
     return;
   }
-  if (staff && typed.length < 12) {
-    showErrors(errors, [words("password_too_short")]);
-    return;
-  }
-  busy(form, true, gettext("Checking…"));
+  busy(form, true, doing("checking_recovery_code"));
   try {
     const recovery = await e2e.deriveRecovery(code);
     const first = await postJson(form.action, { identifier, recovery_auth: recovery.authKey }, { scope: form });
     if (!first.ok) {
-      showErrors(errors, await messagesFrom(first));
+      busy(form, false);
+      showProblems(form, errors, await problemsFrom(first));
       return;
     }
+    busy(form, true, doing("locking_keys_again"));
     const found = await first.json();
     const secret = staff ? typed : await newPhrase();
     const fresh = await e2e.deriveSignIn(identifier, secret, form.dataset.installId);
@@ -67,19 +81,20 @@ async function recover(event) {
     const finish = { step: "finish", identifier, recovery_auth: recovery.authKey, auth_key: fresh.authKey, wrapped };
     const second = await postJson(form.action, finish, { scope: form });
     if (!second.ok) {
-      showErrors(errors, await messagesFrom(second));
+      busy(form, false);
+      showProblems(form, errors, await problemsFrom(second));
       return;
     }
     const { next } = await second.json();
     await e2e.clearKeyset();
     await e2e.storeKeyset(keyset);
+    busy(form, false);
     form.hidden = true;
     showRecovered(staff ? null : { name: identifier, phrase: secret }, next);
     done.querySelector("h2").focus();
   } catch (error) {
-    showErrors(errors, [wordsOf(error)]);
-  } finally {
     busy(form, false);
+    showProblems(form, errors, problemOf(error));
   }
 }
 

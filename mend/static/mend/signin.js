@@ -3,10 +3,9 @@
 // until sign-out. Staff get their keys only after the second step: the wrapping key waits here, in this
 // browser, for the unlock page (the same module), which opens the keys or makes the first ones.
 import * as e2e from "./e2e.js";
-import { busy, messagesFrom, postForm, showErrors } from "./forms.js";
+import { busy, messagesFrom, postForm, problemsFrom, showProblems } from "./forms.js";
 import { postJson } from "./http.js";
-import { failure, words, wordsOf } from "./messages.js";
-import { gettext } from "./i18n.js";
+import { doing, failure, words, wordsOf } from "./messages.js";
 
 const form = document.querySelector("form[data-sign-in]");
 const unlockForm = document.querySelector("form[data-unlock]");
@@ -76,16 +75,26 @@ function showRecovery(code, next, hide) {
 
 // --- the sign-in page --------------------------------------------------------------------------------
 
+// The fields left empty, each with what to do, as `showProblems` takes them (the phrase's field has no name:
+// it is never sent).
+function missingFields(identifier, secret) {
+  const fields = {};
+  if (!identifier.trim()) fields.identifier = [words("identifier_missing")];
+  if (!secret) fields.id_secret = [words("secret_missing")];
+  return fields;
+}
+
 async function signIn(event) {
   event.preventDefault();
-  showErrors(errors, []);
+  showProblems(form, errors, {});
   const identifier = form.elements.identifier.value;
   const secret = form.querySelector("[data-secret]").value;
-  if (!identifier.trim() || !secret) {
-    showErrors(errors, [words("sign_in_fields_missing")]);
+  const missing = missingFields(identifier, secret);
+  if (Object.keys(missing).length) {
+    showProblems(form, errors, { fields: missing });
     return;
   }
-  busy(form, true, gettext("Checking…"));
+  busy(form, true, doing("signing_in"));
   try {
     const { authKey, wrapKey } = await e2e.deriveSignIn(identifier, secret, form.dataset.installId);
     // An account from before this install's salt: its keys, derived once more the older way.
@@ -106,7 +115,9 @@ async function signIn(event) {
       }
     }
     if (!answer.ok) {
-      showErrors(errors, await messagesFrom(answer));
+      // A wrong name or phrase is one problem of the whole form, in the summary; a field's own, beside it.
+      busy(form, false);
+      showProblems(form, errors, await problemsFrom(answer));
       return;
     }
     const { next, keys, csrf, unlock, wrapped_salt: wrappedSalt } = await answer.json();
@@ -118,16 +129,18 @@ async function signIn(event) {
       await keepPending({ wrapKey, oldWrapKey });
       window.location.assign(next);
     } else if (keys) {
+      busy(form, true, doing("opening_keys"));
       await e2e.storeKeyset(await openKeys(keys, wrapKey, oldWrapKey, form));
       window.location.assign(next);
     } else {
+      busy(form, true, doing("making_keys"));
       const { code } = await firstKeys(wrapKey, form);
+      busy(form, false);
       showRecovery(code, next, form);
     }
   } catch (error) {
-    showErrors(errors, [wordsOf(error)]);
-  } finally {
     busy(form, false);
+    showProblems(form, errors, { general: [wordsOf(error)] });
   }
 }
 
@@ -135,12 +148,17 @@ async function signIn(event) {
 
 async function unlockKeys() {
   const next = unlockForm.dataset.next;
-  const status = document.querySelector("[data-unlocking]");
+  const explained = document.querySelector("[data-unlocking]");
+  const failed = (problem) => {
+    busy(unlockForm, false);
+    explained.hidden = true;
+    showProblems(unlockForm, errors, { general: [problem] });
+  };
+  busy(unlockForm, true, doing("opening_keys"));
   try {
     const pending = await loadPending().catch(() => null);
     if (!pending) {
-      showErrors(errors, [words("keys_pending_lost")]);
-      status.hidden = true;
+      failed(words("keys_pending_lost"));
       return;
     }
     const answer = await fetch(unlockForm.dataset.keysUrl, {
@@ -154,13 +172,14 @@ async function unlockKeys() {
       await clearPending();
       window.location.replace(next);
     } else {
+      busy(unlockForm, true, doing("making_keys"));
       const { code } = await firstKeys(pending.wrapKey, unlockForm);
       await clearPending();
-      showRecovery(code, next, status);
+      busy(unlockForm, false);
+      showRecovery(code, next, explained);
     }
   } catch (error) {
-    status.hidden = true;
-    showErrors(errors, [wordsOf(error)]);
+    failed(wordsOf(error));
   }
 }
 
