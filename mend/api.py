@@ -29,10 +29,12 @@ class PlainDocs(DocsBase):
         ]
         page = format_html(
             '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
-            '<link rel="stylesheet" href="{css}"></head><body><main><h1>{title}</h1><p>{description}</p>'
+            '<link rel="stylesheet" href="{css}"></head><body><main><h1 id="api-title">{title}</h1>'
+            "<p>{description}</p>"
             '<p>The machine-readable schema is at <a href="{schema}">{schema}</a>.</p>'
-            "<table><thead><tr><th>Method</th><th>Path</th><th>What it does</th></tr></thead>"
-            "<tbody>{rows}</tbody></table></main></body></html>",
+            '<div class="table-scroll" tabindex="0" role="region" aria-labelledby="api-title"><table><thead>'
+            '<tr><th scope="col">Method</th><th scope="col">Path</th><th scope="col">What it does</th></tr>'
+            "</thead><tbody>{rows}</tbody></table></div></main></body></html>",
             title=api.title,
             css=static("mend/mend.css"),
             description=api.description,

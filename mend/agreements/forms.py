@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from mend.agreements.models import CheckIn, ItemKind, Outcome
+from mend.core.forms import OwnIdsForm
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -101,7 +102,8 @@ class SignForm(forms.Form):
         return data
 
 
-class AskMoreForm(forms.Form):
+class AskMoreForm(OwnIdsForm):
+    ids_prefix = "ask"
     note = forms.CharField(
         label=_("What more is needed"),
         help_text=_("Kind and specific: the person will read this."),
@@ -110,7 +112,8 @@ class AskMoreForm(forms.Form):
     )
 
 
-class PaymentForm(forms.Form):
+class PaymentForm(OwnIdsForm):
+    ids_prefix = "payment"
     amount = forms.CharField(label=_("Amount paid"), max_length=20)
     paid_on = forms.DateField(label=_("Paid on"), widget=DATE)
     note = forms.CharField(label=_("Note"), required=False, max_length=500)

@@ -209,6 +209,17 @@ def test_the_item_page_shows_the_restitution_ledger_to_the_owner_and_staff(cast,
     assert 'data-testid="ledger"' not in page
 
 
+def test_the_item_pages_two_staff_forms_each_label_their_own_fields(cast, under_way):
+    """The item page's "Record the payment" and "Ask for more" both have a note: each label points at its
+    own field, and no id is on the page twice (the "What more is needed" box had no name)."""
+    restitution = commitment(under_way, 1)
+    page = signed_in(cast.facilitator).get(item_path(cast, restitution.item_uid)).content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert sorted(i for i in set(ids) if ids.count(i) > 1) == []
+    for field in ("id_ask_note", "id_payment_note"):
+        assert f'for="{field}"' in page and f'id="{field}"' in page, field
+
+
 # --- bad input: a clear answer, and nothing changed -----------------------------------------------------
 
 
