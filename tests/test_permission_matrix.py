@@ -451,6 +451,9 @@ PAGE_CALLS = {
     ("sessions:conference", "POST"): lambda c, x, ref: Call(
         "POST", f"/cases/{ref}/sessions/{x.session_id}/conference/", {"agenda": "Welcome."}
     ),
+    ("sessions:attendees", "POST"): lambda c, x, ref: Call(
+        "POST", f"/cases/{ref}/sessions/{x.session_id}/attendees/", {"attendees": [x.facilitator_place_id]}
+    ),
     ("sessions:check_in", "POST"): lambda c, x, ref: Call(
         "POST", f"/cases/{ref}/sessions/{x.session_id}/check-in/", {"feeling": "okay"}
     ),
@@ -713,6 +716,8 @@ PAGE_MATRIX = {
     ("sessions:conference", "GET"):
         (LOGIN,   200,     200,     200,     404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("sessions:conference", "POST"):  # not a conference
+        (LOGIN,   400,     400,     400,     404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
+    ("sessions:attendees", "POST"):  # staff who run the case; the facilitator alone is refused on the field
         (LOGIN,   400,     400,     400,     404,     404,     404,     404,     404,     404,     404,     404,     LOGIN),
     ("sessions:check_in", "POST"):  # too early to check in
         (LOGIN,   404,     404,     409,     404,     404,     404,     409,     404,     404,     404,     404,     LOGIN),

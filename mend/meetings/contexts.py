@@ -8,11 +8,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mend.cases.models import Participant, Role
-from mend.meetings import clock, rules
+from mend.meetings import clock, rules, scheduling
 from mend.meetings import forms as meeting_forms
 from mend.meetings import services as meetings
 from mend.meetings.access import MeetingAccess
 from mend.meetings.models import Attendance, MeetingFormat, MeetingKind, MeetingStatus
+from mend.meetings.scheduling_forms import AttendeesForm
 from mend.readiness.rules import LEFT_OUT, standing_of
 from mend.readiness.snapshot import consent_snapshot
 
@@ -96,6 +97,10 @@ def meeting_page(meeting: MeetingAccess, *, refusal: str = "", **forms) -> dict:
         context.update(_facilitator_part(meeting, names, rows, forms))
     if meeting.staff:
         context["may_invite"] = session.status == MeetingStatus.SCHEDULED and session.starts_at > now
+        # A form sent back with errors is shown again even if the meeting can no longer change meanwhile.
+        sent = forms.get("attendees_form")
+        if (sent is not None and sent.errors) or not scheduling.attendees_fixed(session, now):
+            context["attendees_form"] = sent or attendees_form(meeting)
     return context
 
 
@@ -135,6 +140,60 @@ def _facilitator_part(meeting: MeetingAccess, names: dict, rows: dict, forms: di
             initial={"present": [pk for pk, row in rows.items() if row.attended]},
         )
     return part
+
+
+# --- who attends: staff change the list ----------------------------------------------------------------
+
+
+def attendee_options(meeting: MeetingAccess) -> list[Participant]:
+    """The people staff may tick on a meeting's page: those scheduling would offer (schedule_people), and
+    everyone attending now, so that each can be taken off."""
+    offered = {p.pk: p for p in schedule_people(meeting.case)}
+    for place in meetings.attendees_of(meeting.session):
+        offered.setdefault(place.pk, place)
+    return [offered[pk] for pk in sorted(offered)]
+
+
+def attendees_form(meeting: MeetingAccess, data=None) -> AttendeesForm:
+    """The form of who attends, each person with their role word, and "at night for them" when part of the
+    meeting falls between 22:00 and 07:00 on their own clock."""
+    session, program = meeting.session, meeting.case.program
+    choices = []
+    for place in attendee_options(meeting):
+        label = f"{rules.name_of(session, place, staff_by_name=False)} ({program.word_for(place.role)})"
+        if clock.at_night(session, place.time_zone):
+            label = _("%(person)s, at night for them") % {"person": label}
+        choices.append((place.pk, label))
+    initial = {"attendees": [p.pk for p in meetings.attendees_of(session)]}
+    return AttendeesForm(data, people=choices, initial=initial)
+
+
+def places_chosen(meeting: MeetingAccess, ids: list[int]) -> list[Participant]:
+    return [place for place in attendee_options(meeting) if place.pk in set(ids)]
+
+
+def attendees_changed_words(change: scheduling.AttendeesChange) -> list[tuple[str, str]]:
+    """What the page says after a change of who attends, as (level, words): what changed, and a word of care
+    when the time now falls at night for someone attending."""
+    if not change.added and not change.removed:
+        return [("info", _("Nothing changed: the same people attend."))]
+    said = [
+        (
+            "success",
+            _("Who attends has changed. People added or taken off hear by email, if they gave an address."),
+        )
+    ]
+    if change.at_night:
+        said.append(
+            (
+                "warning",
+                _(
+                    "This time falls at night for someone attending. You may want to choose another time, "
+                    "or check with them that it suits them."
+                ),
+            )
+        )
+    return said
 
 
 def conference_form(meeting: MeetingAccess, data=None) -> meeting_forms.ConferenceForm:

@@ -3,23 +3,21 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from mend.core.forms import OwnIdsForm
 from mend.meetings.models import Feeling
 from mend.meetings.services import AGENDA_MAX
 
 
-class _FeelingForm(forms.Form):
+class _FeelingForm(OwnIdsForm):
     """Both forms can be on one page, so each has its own element ids; the field names stay the same."""
 
-    prefix_for_ids = ""
-
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("auto_id", f"id_{self.prefix_for_ids}_%s")
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
 
 
 class CheckInForm(_FeelingForm):
-    prefix_for_ids = "check_in"
+    ids_prefix = "check_in"
     feeling = forms.ChoiceField(
         label=_("How are you arriving today?"), choices=Feeling.choices, widget=forms.RadioSelect
     )
@@ -27,7 +25,7 @@ class CheckInForm(_FeelingForm):
 
 
 class CheckOutForm(_FeelingForm):
-    prefix_for_ids = "check_out"
+    ids_prefix = "check_out"
     feeling = forms.ChoiceField(
         label=_("How are you leaving?"), choices=Feeling.choices, widget=forms.RadioSelect
     )

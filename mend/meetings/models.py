@@ -78,6 +78,11 @@ class Meeting(models.Model):
     def __str__(self):
         return f"{self.kind} at {self.starts_at:%Y-%m-%d %H:%M}"
 
+    @property
+    def program(self):
+        """The program the meeting belongs to: its case's, or its circle's."""
+        return self.case.program if self.case_id else self.circle.program
+
 
 class MeetingPlace(models.Model):
     """A place in a case invited to a case meeting (the table Django made for the many-to-many)."""

@@ -1,6 +1,8 @@
-"""Scheduling sessions, and what happens to them when someone pauses or withdraws."""
+"""Scheduling sessions, changing who attends one, and what happens to them when someone pauses or
+withdraws."""
 
 import zoneinfo
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
@@ -13,7 +15,8 @@ from mend.audit.codes import AuditCode
 from mend.cases.models import FACILITATING_ROLES, Case, Participant, Role
 from mend.core import validators
 from mend.core.errors import Conflict, DomainError
-from mend.meetings import room, rules
+from mend.meetings import clock, room, rules
+from mend.meetings import services as meetings
 from mend.meetings.models import Attendance, Meeting, MeetingFormat, MeetingKind, MeetingStatus
 from mend.readiness.rules import meeting_items, meeting_missing, side_of
 from mend.readiness.snapshot import Snapshot, snapshot_of
@@ -132,6 +135,108 @@ def meeting_restore(*, actor: User, session: Meeting) -> Meeting:
     return session
 
 
+# --- who attends: staff change the list of a meeting ahead ------------------------------------------------
+
+
+def attendees_fixed(session: Meeting, now: datetime | None = None) -> str:
+    """Why who attends this meeting cannot change now, in words ("" when it can): only a meeting of a case
+    that is scheduled, still ahead and not started (a circle's meeting changes on the circle's page)."""
+    now = now or timezone.now()
+    if session.status == MeetingStatus.CANCELLED:
+        return _("This meeting was cancelled, so who attends it cannot change.")
+    if session.status == MeetingStatus.ON_HOLD:
+        return _("This meeting is on hold. Bring it back first, then change who attends.")
+    if session.opened_at is not None or session.ended_at is not None:
+        return _("This meeting has already started, so who attends it cannot change.")
+    if session.starts_at <= now:
+        return _("This meeting's time has passed. Schedule a new one instead.")
+    return ""
+
+
+@dataclass(frozen=True)
+class AttendeesChange:
+    """What changing who attends did: the places added and taken off, and whether any part of the meeting
+    now falls at night (22:00 to 07:00) on the clock of someone attending."""
+
+    added: list[Participant]
+    removed: list[Participant]
+    at_night: bool
+
+
+@transaction.atomic
+def meeting_attendees_change(
+    *, actor: User, session: Meeting, attendees: list[Participant]
+) -> AttendeesChange:
+    """Staff who run the case change who attends a meeting that is scheduled and has not started. The new
+    list passes what scheduling asks (every guard, the interpreters) and keeps what attendees_gap asks. A
+    party's interpreter comes with them; the supporters and interpreters who come for a person taken off
+    leave with them. Each person added is invited, each person taken off told they no longer need to come
+    (never why), by email if that is how they chose to be contacted; the meeting's room checks everyone
+    again, so a socket of someone taken off closes."""
+    if session.case_id is None:
+        raise DomainError(_("This is a circle's meeting: use the circle's page for it."))
+    if not attendees or any(p.case_id != session.case_id or p.removed_at for p in attendees):
+        raise DomainError(_("Choose who attends from the people in this case."), field="attendees")
+    # Locked in the order every change of consent takes them (the case, then the meeting), and the people
+    # read again under the lock, so a withdrawal or break at this moment is seen.
+    case = Case.objects.select_for_update().select_related("program").get(pk=session.case_id)
+    session = Meeting.objects.select_for_update(of=("self",)).get(pk=session.pk)
+    session.case = case
+    refusal = attendees_fixed(session)
+    if refusal:
+        raise Conflict(refusal)
+    before = list(session.attendees.filter(removed_at=None).order_by("pk"))
+    chosen = Participant.objects.filter(pk__in=[p.pk for p in attendees], case=case, removed_at=None)
+    taken_off = {p.pk for p in before} - {p.pk for p in chosen}
+    leaving = with_their_supporters(before, taken_off)
+    after = [p for p in chosen.order_by("pk") if p.pk not in leaving]
+    snap = snapshot_of(case)
+    joining = rules.interpreters_joining(snap, after)
+    after += joining
+    at_night = any(clock.at_night(session, p.time_zone) for p in after)
+    if {p.pk for p in after} == {p.pk for p in before}:
+        return AttendeesChange(added=[], removed=[], at_night=at_night)  # nothing to check, nobody to tell
+    _check_new_list(snap, before, after)
+    added = [p for p in after if p.pk not in {p.pk for p in before}]
+    removed = [p for p in before if p.pk not in {p.pk for p in after}]
+    if added:
+        session.attendees.add(*added)
+    if removed:
+        _take_out(session, {p.pk for p in removed})
+    _audit_change(
+        actor=actor, session=session, added=added, removed=removed, joining=joining, count=len(after)
+    )
+    meetings.attendees_changed_emails(session=session, added=added, removed=removed)
+    room.meetings_recheck(session=session)
+    return AttendeesChange(added=added, removed=removed, at_night=at_night)
+
+
+def _check_new_list(snap: Snapshot, before: list[Participant], after: list[Participant]) -> None:
+    """Refuses a new list of attendees that lacks what it must keep, or that scheduling would refuse."""
+    gap = attendees_gap(snap, before, after)
+    if gap:
+        raise DomainError(gap, field="attendees")
+    missing = meeting_missing(snap, after)
+    missing += [item.text for item in rules.interpreter_items(snap, after) if item.text not in missing]
+    if missing:
+        raise Conflict(_("Waiting for: %(items)s.") % {"items": "; ".join(missing)}, field="attendees")
+
+
+def _audit_change(*, actor, session, added, removed, joining, count: int) -> None:
+    """One event per person added or taken off: no name, no id of the person, only how many attend now."""
+    for place in added:
+        code = AuditCode.SESSION_INTERPRETER_ADDED if place in joining else AuditCode.SESSION_ATTENDEE_ADDED
+        audit.record(actor=actor, code=code, target=session, case=session.case, data={"attendees": count})
+    for _place in removed:
+        audit.record(
+            actor=actor,
+            code=AuditCode.SESSION_ATTENDEE_REMOVED,
+            target=session,
+            case=session.case,
+            data={"attendees": count},
+        )
+
+
 def _set_status(*, actor: User, sessions, status: str, code: str) -> int:
     count = 0
     for session in sessions:
@@ -155,17 +260,25 @@ def with_their_supporters(attendees: list[Participant], people: set[int]) -> set
     return people | {p.pk for p in attendees if p.role in coming_for and p.supports_id in people}
 
 
-def others_can_meet(snap: Snapshot, attendees: list[Participant], rest: list[Participant]) -> bool:
-    """Whether the rest of a meeting's attendees can still meet without the people leaving: someone besides
-    the facilitators, both sides still there if the meeting was between the sides, and every guard
-    holding for the rest."""
-    if not any(p.role not in FACILITATING_ROLES for p in rest):
-        return False
-    sides_before = {side_of(snap, p) for p in attendees} - {""}
-    sides_after = {side_of(snap, p) for p in rest} - {""}
+def attendees_gap(snap: Snapshot, before: list[Participant], after: list[Participant]) -> str:
+    """What a meeting's attendees must keep when some leave it or are taken off it, in words ("" when they
+    keep it): a facilitator, someone besides the facilitators, and both sides if the meeting was between
+    the sides."""
+    if not any(p.role in FACILITATING_ROLES for p in after):
+        return _("A facilitator stays at the meeting: keep at least one.")
+    if not any(p.role not in FACILITATING_ROLES for p in after):
+        return _("Choose at least one person besides the facilitators.")
+    sides_before = {side_of(snap, p) for p in before} - {""}
+    sides_after = {side_of(snap, p) for p in after} - {""}
     if len(sides_before) == 2 and len(sides_after) < 2:
-        return False
-    return not meeting_missing(snap, rest, check_stage=False)
+        return _("This meeting is between both sides, so keep at least one person from each side.")
+    return ""
+
+
+def others_can_meet(snap: Snapshot, attendees: list[Participant], rest: list[Participant]) -> bool:
+    """Whether the rest of a meeting's attendees can still meet without the people leaving: what they must
+    keep (attendees_gap), and every guard holding for the rest."""
+    return not attendees_gap(snap, attendees, rest) and not meeting_missing(snap, rest, check_stage=False)
 
 
 def _leave_or_stop(
@@ -184,14 +297,7 @@ def _leave_or_stop(
             return ""  # already on hold: it waits as it was
         _set_status(actor=actor, sessions=[session], status=status, code=code)
         return "stopped"
-    session.attendees.remove(*leaving)
-    # Nothing of theirs stays in the meeting: no turn in the round, no row of attendance, no one coming with
-    # them; nobody comes with them either.
-    if any(pk in leaving for pk in session.speaking_order):
-        session.speaking_order = [pk for pk in session.speaking_order if pk not in leaving]
-        session.save(update_fields=["speaking_order"])
-    Attendance.objects.filter(session=session, participant_id__in=leaving).delete()
-    Attendance.objects.filter(session=session, supporter_id__in=leaving).update(supporter=None)
+    _take_out(session, leaving)
     for _pk in sorted(leaving):
         # No name, no id of the person: only that someone no longer attends.
         audit.record(
@@ -202,6 +308,17 @@ def _leave_or_stop(
             data={"attendees": len(rest)},
         )
     return "left"
+
+
+def _take_out(session: Meeting, leaving: set[int]) -> None:
+    """These places leave the meeting's attendees, and nothing of theirs stays in it: no turn in the round,
+    no row of attendance, no one coming with them; nobody comes with them either."""
+    session.attendees.remove(*leaving)
+    if any(pk in leaving for pk in session.speaking_order):
+        session.speaking_order = [pk for pk in session.speaking_order if pk not in leaving]
+        session.save(update_fields=["speaking_order"])
+    Attendance.objects.filter(session=session, participant_id__in=leaving).delete()
+    Attendance.objects.filter(session=session, supporter_id__in=leaving).update(supporter=None)
 
 
 def _step_back(*, actor: User, place: Participant, status: str, code: str) -> int:

@@ -1,4 +1,4 @@
-"""The form for scheduling a session."""
+"""The forms for scheduling a session, and for changing who attends one."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -29,3 +29,26 @@ class MeetingForm(forms.Form):
         self.fields["attendees"].choices = offered + [(p.pk, p.pseudonym) for p in left_out]
         self.fields["attendees"].widget.choices = offered
         self.left_out = [f"{p.pseudonym} ({p.role_word})" for p in left_out]
+
+
+class AttendeesForm(forms.Form):
+    """Who attends a meeting ahead, on its page: the people who could attend (as scheduling offers them) and
+    those attending now, ticked."""
+
+    attendees = forms.TypedMultipleChoiceField(
+        label=_("Who attends"),
+        help_text=_(
+            "Tick people to invite them, untick people to take them off. Each person hears by email if they "
+            "gave an email address. An interpreter comes with the person they help."
+        ),
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": _("Choose who attends."),
+            "invalid_choice": _("Choose people from the list."),
+        },
+    )
+
+    def __init__(self, *args, people: list[tuple[int, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["attendees"].choices = people

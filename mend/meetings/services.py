@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from mend import audit
 from mend.accounts.models import User
+from mend.accounts.site_name import from_email_of, site_name_of
 from mend.audit.codes import AuditCode
 from mend.cases import notices
 from mend.cases.models import FACILITATING_ROLES, Case, Participant, Role
@@ -445,15 +446,22 @@ def _in_their_language(place: Participant):
     return i18n.in_language_of(place.user, fallback=place.case.program.default_language)
 
 
+def _subject(place: Participant) -> str:
+    """The subject of every meeting email, in the active language: the program's site name, not "Mend",
+    when it chose one (an inbox can be watched), and nothing of what the email is about."""
+    return _("A note from %(site_name)s") % {"site_name": site_name_of(place.case.program)}
+
+
 def invitation_words(place: Participant) -> tuple[str, str]:
     """The subject and body of an invitation: the same for everyone, naming nothing of the case."""
     with _in_their_language(place):
         return (
-            _("A note from Mend"),
+            _subject(place),
             _(
-                "You are invited to a meeting. The attached calendar file has the time. "
-                "Sign in to Mend to see more, or to let your facilitator know if the time does not suit you."
-            ),
+                "You are invited to a meeting. The attached calendar file has the time. Sign in to "
+                "%(site_name)s to see more, or to let your facilitator know if the time does not suit you."
+            )
+            % {"site_name": site_name_of(place.case.program)},
         )
 
 
@@ -471,6 +479,50 @@ def _deliver(messages: list[tuple[int, mail.EmailMessage]]) -> None:
             log.warning("A meeting email could not be sent to participant %s.", place_id)
 
 
+def no_longer_words(place: Participant) -> tuple[str, str]:
+    """The subject and body for a person taken off a meeting's attendees: calm, and nothing about why."""
+    with _in_their_language(place):
+        body = _(
+            "You no longer need to come to this meeting. The attached calendar file has its time, and takes "
+            "it out of your calendar. Sign in to %(site_name)s to see what comes next, or to ask your "
+            "facilitator anything."
+        )
+        return _subject(place), body % {"site_name": site_name_of(place.case.program)}
+
+
+def _with_calendar(
+    session: Meeting, place: Participant, address: str, words: tuple[str, str], *, cancel: bool = False
+) -> mail.EmailMessage:
+    """An email to one person with the meeting's calendar file in their language: an invitation, or with
+    `cancel` the file that takes the meeting out of their calendar."""
+    subject, body = words
+    message = mail.EmailMessage(subject, body, from_email_of(place.case.program), [address])
+    with _in_their_language(place):
+        calendar = meeting_ics(session, place, email=address, cancelled=cancel)
+    method = "CANCEL" if cancel else "REQUEST"
+    message.attach("meeting.ics", calendar, f"text/calendar; method={method}; charset=utf-8")
+    return message
+
+
+def attendees_changed_emails(
+    *, session: Meeting, added: list[Participant], removed: list[Participant]
+) -> int:
+    """After staff change who attends (mend.meetings.scheduling.meeting_attendees_change): each person added
+    gets the invitation and each person taken off is told they no longer need to come, with the file that
+    cancels it in their calendar; only people who gave an email address and are on their path, sent once
+    the change is committed. Returns how many will be sent."""
+    snap = consent_snapshot(session.case)
+    messages = []
+    for places, words, cancel in ((added, invitation_words, False), (removed, no_longer_words, True)):
+        for place in places:
+            address = email_of(place)
+            if address is not None and _reachable(place, snap):
+                message = _with_calendar(session, place, address, words(place), cancel=cancel)
+                messages.append((place.pk, message))
+    transaction.on_commit(lambda: _deliver(messages))
+    return len(messages)
+
+
 @transaction.atomic
 def invitations_send(*, actor: User, session: Meeting) -> int:
     """Emails each attendee who gave an email address as their contact method an invitation with the
@@ -485,12 +537,7 @@ def invitations_send(*, actor: User, session: Meeting) -> int:
         address = email_of(place)
         if address is None or not _reachable(place, snap):
             continue
-        subject, body = invitation_words(place)
-        message = mail.EmailMessage(subject, body, None, [address])
-        with _in_their_language(place):
-            calendar = meeting_ics(session, place, email=address)
-        message.attach("meeting.ics", calendar, "text/calendar; method=REQUEST; charset=utf-8")
-        messages.append((place.pk, message))
+        messages.append((place.pk, _with_calendar(session, place, address, invitation_words(place))))
     attendance_prepare(session=session)
     audit.record(
         actor=actor,
@@ -509,10 +556,10 @@ def invitations_send(*, actor: User, session: Meeting) -> int:
 def reminder_words(place: Participant, before: str) -> tuple[str, str]:
     with _in_their_language(place):
         if before == "hour":
-            body = _("You have a meeting in about an hour. Sign in to Mend when you are ready.")
+            body = _("You have a meeting in about an hour. Sign in to %(site_name)s when you are ready.")
         else:
-            body = _("You have a meeting coming up within a day. Sign in to Mend to see the time.")
-        return _("A note from Mend"), body
+            body = _("You have a meeting coming up within a day. Sign in to %(site_name)s to see the time.")
+        return _subject(place), body % {"site_name": site_name_of(place.case.program)}
 
 
 def _recheck_room(session: Meeting) -> None:
@@ -546,6 +593,7 @@ def remind(*, session_id: int, starts_at: str, before: str) -> int:
         if address is None:
             continue
         subject, body = reminder_words(place, before)
-        messages.append((place.pk, mail.EmailMessage(subject, body, None, [address])))
+        from_email = from_email_of(place.case.program)
+        messages.append((place.pk, mail.EmailMessage(subject, body, from_email, [address])))
     _deliver(messages)
     return len(messages)

@@ -13,6 +13,7 @@ session_patterns = (
         path("<int:session_id>/restore/", views.restore, name="restore"),
         path("<int:session_id>/", meeting_views.meeting, name="meeting"),
         path("<int:session_id>/conference/", meeting_views.conference, name="conference"),
+        path("<int:session_id>/attendees/", meeting_views.attendees, name="attendees"),
         path("<int:session_id>/check-in/", meeting_views.check_in, name="check_in"),
         path("<int:session_id>/check-out/", meeting_views.check_out, name="check_out"),
         path("<int:session_id>/attendance/", meeting_views.attendance, name="attendance"),

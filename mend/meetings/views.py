@@ -1,6 +1,7 @@
 """A case meeting's page, under /cases/<reference>/sessions/<session_id>/: when it is on each person's own
-clock, a conference's agenda and round, check-in and check-out, who may need support, attendance, opening
-and ending it, and each attendee's own invitation file. Thin views: access, one service call, respond."""
+clock, who attends (staff change it while it is ahead), a conference's agenda and round, check-in and
+check-out, who may need support, attendance, opening and ending it, and each attendee's own invitation file.
+Thin views: access, one service call, respond."""
 
 from functools import partial
 
@@ -11,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mend.core import edges
-from mend.meetings import contexts, form_refusal, ics
+from mend.meetings import contexts, form_refusal, ics, scheduling
 from mend.meetings import forms as meeting_forms
 from mend.meetings import services as meetings
 from mend.meetings.access import MeetingAccess, access_meeting
@@ -39,6 +40,27 @@ def _run(request, meeting: MeetingAccess, call, done: str, **forms):
 @require_GET
 def meeting(request, reference, session_id):
     return _page(request, access_meeting(request.user, session_id, reference=reference))
+
+
+@require_POST
+def attendees(request, reference, session_id):
+    meeting = access_meeting(request.user, session_id, reference=reference, must="staff")
+    form = contexts.attendees_form(meeting, request.POST)
+    outcome, refusal = form_refusal.submit(
+        request,
+        form,
+        lambda data: scheduling.meeting_attendees_change(
+            actor=request.user,
+            session=meeting.session,
+            attendees=contexts.places_chosen(meeting, data["attendees"]),
+        ),
+    )
+    if not outcome.ok:
+        status = edges.form_status(request, outcome)
+        return _page(request, meeting, refusal=refusal, status=status, attendees_form=form)
+    for level, words in contexts.attendees_changed_words(outcome.value):
+        getattr(messages, level)(request, words)
+    return _back(meeting)
 
 
 def _feeling_view(request, reference, session_id, *, form_class, service, key: str, done: str):

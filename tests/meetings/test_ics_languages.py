@@ -19,9 +19,9 @@ from tests.meetings.test_meeting_ics import _meeting
 EMAIL = "wren.w@example.test"
 
 
-def _in(language: str, msgid: str) -> str:
+def _in(language: str, msgid: str, **values) -> str:
     with translation.override(language):
-        return translation.gettext(msgid)
+        return translation.gettext(msgid) % (values or {"site_name": "Mend"})
 
 
 def _event(data) -> icalendar.Event:
@@ -38,8 +38,8 @@ def test_the_summary_is_in_the_active_language_and_marked_so(cast, language):
     session = _meeting(cast, datetime(2027, 3, 28, 8, 0, tzinfo=UTC))
     with translation.override(language):
         event = _event(ics.meeting_ics(session, cast.harmed))
-    assert str(event["SUMMARY"]) == _in(language, "Meeting (Mend)")
-    assert str(event["LOCATION"]) == _in(language, "By video, in Mend")
+    assert str(event["SUMMARY"]) == _in(language, "Meeting (%(site_name)s)")
+    assert str(event["LOCATION"]) == _in(language, "By video, in %(site_name)s")
     for field in ("SUMMARY", "DESCRIPTION", "LOCATION"):
         assert event[field].params["LANGUAGE"] == language, field
     assert language == "en" or str(event["SUMMARY"]) != "Meeting (Mend)"
@@ -54,7 +54,7 @@ def test_an_attendee_downloads_the_invitation_in_their_language(cast, language):
         response = signed_in(User.objects.get(pk=cast.responsible.user_id)).get(url)
     assert response.status_code == 200
     event = _event(response.content)
-    assert str(event["SUMMARY"]) == _in(language, "Meeting (Mend)")
+    assert str(event["SUMMARY"]) == _in(language, "Meeting (%(site_name)s)")
     assert event["SUMMARY"].params["LANGUAGE"] == language
 
 
@@ -69,5 +69,5 @@ def test_an_emailed_invitation_is_in_the_recipients_language(cast, django_captur
     [(_name, content, _mimetype)] = email.attachments
     event = _event(content.encode() if isinstance(content, str) else content)
     assert event["SUMMARY"].params["LANGUAGE"] == "es"
-    assert str(event["SUMMARY"]) == _in("es", "Meeting (Mend)")
-    assert email.subject == _in("es", "A note from Mend")
+    assert str(event["SUMMARY"]) == _in("es", "Meeting (%(site_name)s)")
+    assert email.subject == _in("es", "A note from %(site_name)s")

@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.core import mail
 
+from mend.accounts.models import Program
 from mend.cases.models import Participant
 from mend.core.errors import Conflict
 from mend.meetings import ics
@@ -95,6 +96,21 @@ def test_its_words_are_neutral(cast):
     text = data.decode()
     for words in _private_words(cast):
         assert words not in text, words
+
+
+def test_it_goes_by_the_programs_site_name(cast):
+    """A calendar can be seen by others: a program that chose a neutral name is called by it, and "Mend"
+    is nowhere in the file (the product id aside, which no calendar shows)."""
+    Program.objects.filter(pk=cast.program.pk).update(site_name="Northside Wellbeing")
+    session = _meeting(cast, datetime(2027, 3, 28, 8, 0, tzinfo=UTC))
+    session.refresh_from_db()
+    data = ics.meeting_ics(session, cast.harmed)
+    _calendar, event = _event(data)
+    assert str(event["SUMMARY"]) == "Meeting (Northside Wellbeing)"
+    assert str(event["LOCATION"]) == "By video, in Northside Wellbeing"
+    assert "Sign in to Northside Wellbeing" in str(event["DESCRIPTION"])
+    assert event["ORGANIZER"].params["cn"] == "Northside Wellbeing"
+    assert "Mend" not in data.decode().replace(ics.PRODID, "")
 
 
 def test_a_cancelled_meeting_file_cancels_it(cast):

@@ -14,12 +14,14 @@ from mend.circles.models import Circle, CircleMember, Minutes, StaffAlert
 from mend.meetings.models import Attendance, Meeting, MeetingKind, MeetingStatus
 
 # The leaves of the two apps in 5b45b45's migration graph: circles still held the meetings then, and the
-# meetings app did not exist; and cases' leaf then, so that the places are written with the columns they had
-# (a later column without a database default, such as issue 16's exclusion_reason, would refuse the rows).
+# meetings app did not exist; and the leaves of cases and accounts then, so that the places and the program
+# are written with the columns they had (a later column without a database default, such as issue 16's
+# exclusion_reason or issue 18's site_name, would refuse the rows).
 BEFORE = [
     ("circles", "0002_minutes_staffalert_vetting_session_agenda_and_more"),
     ("meetings", None),
     ("cases", "0008_assignment_requests_and_team_notice"),
+    ("accounts", "0005_sealed_keys_and_install_salt"),
 ]
 OLD_TABLES = {
     "circles_session",
