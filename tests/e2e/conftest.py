@@ -4,10 +4,8 @@ The server gets its own MEND_VAR_DIR and database (a SQLite file there, or a fre
 DATABASE_URL points at PostgreSQL), so nothing here touches the database pytest-django uses.
 """
 
-import json
 import os
 import secrets
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,11 +19,9 @@ from tests.e2e.navigators import StaffAccount, StaffMember, serve_neutral_sites
 from tests.e2e.servers import (
     ARTIFACTS,
     CHROMIUM_ARGS,
-    ROOT,
     failed,
-    free_port,
     is_postgres,
-    run,
+    seed_and_serve,
     server_env,
     stop,
     unavailable,
@@ -86,27 +82,9 @@ def mend_server(chromium_executable, server_database_url, tmp_path_factory) -> I
     """`mend migrate`, the seed script, then `mend serve` on a free port; stopped at the end of the run."""
     var_dir = tmp_path_factory.mktemp("mend-var")
     env = server_env(var_dir, server_database_url)
-    bin_dir = Path(sys.executable).parent
-    run([str(bin_dir / "mend"), "migrate", "--no-input", "-v", "0"], env, "`mend migrate`")
-    seeded = json.loads(
-        run([sys.executable, str(Path(__file__).with_name("seed.py"))], env, "Seeding")
-        .strip()
-        .splitlines()[-1]
-    )
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = var_dir / "server.log"
-    with log.open("w") as log_file:
-        process = subprocess.Popen(
-            [str(bin_dir / "mend"), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=ROOT,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so that everything it started stops with it
-        )
+    process, url, seeded = seed_and_serve(var_dir, env, Path(__file__).with_name("seed.py"))
     try:
-        wait_until_healthy(url, process, log)
+        wait_until_healthy(url, process, var_dir / "server.log")
         yield MendServer(
             url=url,
             facilitator=StaffAccount(

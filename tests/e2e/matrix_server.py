@@ -7,11 +7,8 @@ part or a member of staff may see (200), one role of each kind that may see it, 
 matrix is visited without anyone adding it here.
 """
 
-import json
 import os
 import secrets
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,10 +19,8 @@ from playwright.sync_api import Browser, BrowserContext, Page
 
 from tests.e2e.navigators import serve_neutral_sites
 from tests.e2e.servers import (
-    ROOT,
-    free_port,
     is_postgres,
-    run,
+    seed_and_serve,
     server_env,
     stop,
     unavailable,
@@ -140,24 +135,9 @@ def start(var_dir: Path, cleanup: Callable) -> MatrixServer:
     if "server" in _running:
         return _running["server"]
     env = server_env(var_dir, own_database(cleanup))
-    bin_dir = Path(sys.executable).parent
-    run([str(bin_dir / "mend"), "migrate", "--no-input", "-v", "0"], env, "`mend migrate`")
-    out = run([sys.executable, str(Path(__file__).with_name("matrix_seed.py"))], env, "Seeding the matrix")
-    seeded = json.loads(out.strip().splitlines()[-1])
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = var_dir / "server.log"
-    with log.open("w") as log_file:
-        process = subprocess.Popen(
-            [str(bin_dir / "mend"), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=ROOT,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process, url, seeded = seed_and_serve(var_dir, env, Path(__file__).with_name("matrix_seed.py"))
     cleanup(lambda: stop(process))
-    wait_until_healthy(url, process, log)
+    wait_until_healthy(url, process, var_dir / "server.log")
     _running["server"] = MatrixServer(
         url=url, cookie=seeded["cookie"], sessions=seeded["sessions"], paths=seeded["pages"]
     )

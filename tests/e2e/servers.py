@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -109,3 +110,27 @@ def stop(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
+
+
+def seed_and_serve(
+    var_dir: Path, env: dict[str, str], seed_script: Path
+) -> tuple[subprocess.Popen, str, dict]:
+    """`mend migrate`, a seed script (whose last line of output is JSON), then `mend serve` on a free port,
+    in its own process group so that everything it started stops with it (`stop`). Returns the process,
+    its address, and what the seed printed. The caller stops the process, healthy or not."""
+    bin_dir = Path(sys.executable).parent
+    run([str(bin_dir / "mend"), "migrate", "--no-input", "-v", "0"], env, "`mend migrate`")
+    out = run([sys.executable, str(seed_script)], env, f"Seeding ({seed_script.name})")
+    seeded = json.loads(out.strip().splitlines()[-1])
+    url = f"http://127.0.0.1:{free_port()}"
+    port = url.rsplit(":", 1)[1]
+    with (var_dir / "server.log").open("w") as log_file:
+        process = subprocess.Popen(
+            [str(bin_dir / "mend"), "serve", "--host", "127.0.0.1", "--port", port],
+            env=env,
+            cwd=ROOT,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return process, url, seeded
