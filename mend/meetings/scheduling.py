@@ -225,8 +225,15 @@ def _check_new_list(snap: Snapshot, before: list[Participant], after: list[Parti
 def _audit_change(*, actor, session, added, removed, joining, count: int) -> None:
     """One event per person added or taken off: no name, no id of the person, only how many attend now."""
     for place in added:
-        code = AuditCode.SESSION_INTERPRETER_ADDED if place in joining else AuditCode.SESSION_ATTENDEE_ADDED
-        audit.record(actor=actor, code=code, target=session, case=session.case, data={"attendees": count})
+        audit.record(
+            actor=actor,
+            code=(
+                AuditCode.SESSION_INTERPRETER_ADDED if place in joining else AuditCode.SESSION_ATTENDEE_ADDED
+            ),
+            target=session,
+            case=session.case,
+            data={"attendees": count},
+        )
     for _place in removed:
         audit.record(
             actor=actor,
