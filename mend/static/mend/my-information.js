@@ -113,3 +113,6 @@ async function download() {
 }
 
 button.addEventListener("click", download);
+// The button comes disabled until this script is ready for it, so a press made while the page is still
+// loading is not lost.
+button.disabled = false;
