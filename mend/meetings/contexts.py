@@ -169,7 +169,8 @@ def attendees_form(meeting: MeetingAccess, data=None) -> AttendeesForm:
 
 
 def places_chosen(meeting: MeetingAccess, ids: list[int]) -> list[Participant]:
-    return [place for place in attendee_options(meeting) if place.pk in set(ids)]
+    chosen = set(ids)
+    return [place for place in attendee_options(meeting) if place.pk in chosen]
 
 
 def attendees_changed_words(change: scheduling.AttendeesChange) -> list[tuple[str, str]]:

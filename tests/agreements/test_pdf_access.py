@@ -26,18 +26,20 @@ ARABIC = "سأعيد الصور إلى صاحبتها خلال أسبوع"
 HEADINGS = ("What everyone agrees", "Commitments", "Signatures")
 
 
-def _with_item(cast, description: str):
+def _with_item(cast, *descriptions: str):
+    """A draft with one more item for each description, due 10, 12, ... days ahead."""
     version = draft_with_items(cast)
-    services.item_save(
-        actor=cast.facilitator,
-        version=version,
-        kind="other",
-        description=description,
-        owner=cast.responsible,
-        due_on=later(10),
-        verification="The facilitator checks it with the parties.",
-    )
-    version.refresh_from_db()
+    for n, description in enumerate(descriptions):
+        services.item_save(
+            actor=cast.facilitator,
+            version=version,
+            kind="other",
+            description=description,
+            owner=cast.responsible,
+            due_on=later(10 + 2 * n),
+            verification="The facilitator checks it with the parties.",
+        )
+        version.refresh_from_db()
     return version
 
 
@@ -76,17 +78,7 @@ def _missing_letters(pdf: bytes) -> bool:
 
 @pytest.mark.parametrize("language", ["en", "ar"])
 def test_macrons_and_arabic_come_back_exactly_as_written(cast, language):
-    version = _with_item(cast, MAORI)
-    services.item_save(
-        actor=cast.facilitator,
-        version=version,
-        kind="other",
-        description=ARABIC,
-        owner=cast.responsible,
-        due_on=later(12),
-        verification="The facilitator checks it with the parties.",
-    )
-    version.refresh_from_db()
+    version = _with_item(cast, MAORI, ARABIC)
 
     with translation.override(language):
         pdf = exports.agreement_pdf(version)
