@@ -4,6 +4,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 
 from mend import env as env_module
+from mend.formats.en import formats as english_formats
 
 ENV = env_module.read()
 BASE_DIR = env_module.BASE_DIR
@@ -249,6 +250,12 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español"), ("fr", "Français"), ("ar", "العربية")]
 USE_I18N = True
 FORMAT_MODULE_PATH = ["mend.formats"]  # one set of date formats per language (mend/formats/en/formats.py)
+# A language without a module of its own (one being added, or the tests' pseudo-locale) falls back to these,
+# never to Django's "N j, Y, P", which writes "noon" and "midnight" in English.
+DATE_FORMAT = SHORT_DATE_FORMAT = english_formats.DATE_FORMAT
+SHORT_DATETIME_FORMAT = english_formats.SHORT_DATETIME_FORMAT
+DATETIME_FORMAT = english_formats.DATETIME_FORMAT
+TIME_FORMAT = english_formats.TIME_FORMAT
 USE_TZ = True
 TIME_ZONE = "UTC"
 LOCALE_PATHS = [BASE_DIR / "mend" / "locale"]

@@ -67,7 +67,7 @@ async def _opens(path: str, cookie: str) -> tuple[bool, int | None]:
     communicator = WebsocketCommunicator(
         application, path, headers=[(b"cookie", cookie.encode()), (b"origin", b"http://localhost")]
     )
-    connected, code = await communicator.connect()
+    connected, code = await communicator.connect(timeout=10)
     if connected:
         await communicator.disconnect()
     return connected, code

@@ -460,7 +460,7 @@ async def _connect(path: str, cookie: str) -> WebsocketCommunicator | None:
     communicator = WebsocketCommunicator(
         application, path, headers=[(b"cookie", cookie.encode()), (b"origin", b"http://localhost")]
     )
-    connected, _code = await communicator.connect()
+    connected, _code = await communicator.connect(timeout=10)
     return communicator if connected else None
 
 

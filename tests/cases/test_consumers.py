@@ -23,7 +23,7 @@ async def _connect(cookie, reference):
         f"/ws/cases/{reference}/",
         headers=[(b"cookie", cookie.encode()), (b"origin", b"http://localhost")],
     )
-    connected, code = await communicator.connect()
+    connected, code = await communicator.connect(timeout=10)
     return communicator, connected, code
 
 

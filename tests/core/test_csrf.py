@@ -124,7 +124,7 @@ def test_it_refuses_a_websocket_opened_by_another_sites_page(cast, origin, accep
             f"/ws/cases/{cast.case.reference}/",
             headers=[(b"cookie", cookie), (b"origin", origin), (b"host", b"localhost")],
         )
-        connected, _code = await communicator.connect()
+        connected, _code = await communicator.connect(timeout=10)
         await communicator.disconnect()
         return connected
 

@@ -35,7 +35,7 @@ def opens(path_and_cookie, *, origin: str | None, host: str | None = "localhost:
     async def attempt():
         communicator = WebsocketCommunicator(application, path, headers=headers)
         communicator.scope["scheme"] = scheme
-        connected, _code = await communicator.connect()
+        connected, _code = await communicator.connect(timeout=10)
         await communicator.disconnect()
         return connected
 

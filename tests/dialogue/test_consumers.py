@@ -37,7 +37,7 @@ async def connect(cookie: str, public_id: str):
         f"/ws/conversations/{public_id}/",
         headers=[(b"cookie", cookie.encode()), (b"origin", b"http://localhost")],
     )
-    connected, code = await communicator.connect()
+    connected, code = await communicator.connect(timeout=10)
     return communicator, connected, code
 
 

@@ -181,7 +181,7 @@ def test_it_closes_the_interpreter_socket_when_the_consent_is_withdrawn(cast, sc
             f"/ws/conversations/{scene.support.public_id}/",
             headers=[(b"cookie", cookie.encode()), (b"origin", b"http://localhost")],
         )
-        connected, _code = await socket.connect()
+        connected, _code = await socket.connect(timeout=10)
         assert connected
         await socket.send_json_to({"type": "hello", "after": 0})
         first = await socket.receive_json_from(timeout=WAIT)

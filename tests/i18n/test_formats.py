@@ -37,3 +37,14 @@ def test_each_language_writes_the_same_formats_in_its_own_words(language, short,
     with translation.override(language):
         assert formats.date_format(AT, "SHORT_DATETIME_FORMAT") == short
         assert formats.date_format(AT, "DATETIME_FORMAT") == long
+
+
+def test_a_language_without_formats_of_its_own_falls_back_to_mends_not_djangos():
+    """Django's own fallback writes "noon" and "midnight" in English (a page in the pseudo-locale showed
+    "Dec. 7, 2026, noon" when CI ran at 12:00)."""
+    noon = datetime.datetime(2026, 12, 7, 12, 0, tzinfo=datetime.UTC)
+    with translation.override("xx"):
+        assert formats.date_format(noon, "SHORT_DATETIME_FORMAT") == "7 Dec 2026, 12:00"
+        assert formats.date_format(noon, "DATETIME_FORMAT") == "Monday 7 December 2026, 12:00"
+        assert formats.date_format(noon, "TIME_FORMAT") == "12:00"
+        assert formats.date_format(noon, "SHORT_DATE_FORMAT") == "7 Dec 2026"

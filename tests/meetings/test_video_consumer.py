@@ -56,7 +56,7 @@ async def connect(cookie: str, session_id: int):
         f"/ws/meetings/{session_id}/",
         headers=[(b"cookie", cookie.encode()), (b"origin", b"http://localhost")],
     )
-    connected, code = await communicator.connect()
+    connected, code = await communicator.connect(timeout=10)
     return communicator, connected, code
 
 
