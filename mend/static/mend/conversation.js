@@ -916,6 +916,9 @@ async function start() {
   await showOutbox();
   if (composer) {
     composer.addEventListener("submit", onSubmit);
+    // Send comes disabled until now: a press before the keys and members were in would reload the page and
+    // lose the draft.
+    composer.querySelector("button[type=submit]").disabled = false;
     if (root.hasAttribute("data-guide")) {
       // Writing never waits for the guide: if its rules cannot be loaded, it simply stays quiet.
       import("./guide.js")

@@ -508,6 +508,9 @@ joinForm.addEventListener("submit", async (event) => {
   setState("connecting", gettext("Connecting…"));
   connect();
 });
+// Join comes disabled until this script is ready for it, so a press made while the page is still loading
+// is not lost.
+joinForm.querySelector("button").disabled = false;
 
 // For the browser tests: what each connection has received so far, from WebRTC's own statistics.
 window.mendVideoStats = async () => {
