@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from mend.accounts.credentials import normalise_phrase
 from mend.accounts.keys import check_auth_key
 from mend.accounts.models import DEFAULT_ROLE_WORDS
+from mend.accounts.site_name import MAX_LENGTH as SITE_NAME_MAX_LENGTH
 from mend.core import i18n
 from mend.core.errors import DomainError
 from mend.core.time_zones import time_zone_choices
@@ -187,13 +188,13 @@ class SiteNameForm(forms.Form):
     site_name = forms.CharField(
         label=_("Site name"),
         required=False,
-        max_length=60,
+        # Only the browser's limit here: mend.accounts.site_name checks the length, and says so.
+        widget=forms.TextInput(attrs={"maxlength": SITE_NAME_MAX_LENGTH}),
         help_text=_(
             "Shown in the browser tab, at the top of every page and in emails, instead of “Mend”. "
             "A plain name, like “Northside Wellbeing”, does not tell others what it is. "
             "Left empty, it is “Mend”."
         ),
-        error_messages={"max_length": _("The site name can be at most %(limit_value)d characters.")},
     )
 
 

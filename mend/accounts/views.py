@@ -439,8 +439,7 @@ def program_words(request, program_id):
         )
         return redirect(f"{reverse('programs:words', args=[program.pk])}?language={chosen()}")
     site_form = forms.SiteNameForm(initial={"site_name": program.site_name})
-    context = {"program": program, "form": form, "site_form": site_form, "language": language}
-    return render(request, "accounts/program_words.html", context, status=edges.form_status(request))
+    return _program_words_page(request, program, language, form, site_form)
 
 
 def _program_site_name(request, program):
@@ -454,6 +453,11 @@ def _program_site_name(request, program):
         return redirect("programs:words", program.pk)
     language = program.default_language
     form = forms.RoleWordsForm(initial={"language": language, **program.words_in(language)})
+    return _program_words_page(request, program, language, form, site_form)
+
+
+def _program_words_page(request, program, language, form, site_form):
+    """The program words page, with both its forms (the role words and the site name)."""
     context = {"program": program, "form": form, "site_form": site_form, "language": language}
     return render(request, "accounts/program_words.html", context, status=edges.form_status(request))
 

@@ -262,3 +262,9 @@ def test_a_page_takes_at_most_one_more_query(cast, settings, who, path):
     _page_queries(client, path)
     without = _page_queries(client, path)
     assert without < with_name <= without + 1
+
+
+def test_the_field_stops_typing_at_the_length_the_service_allows(cast):
+    page = cast.client("admin").get(words_page(cast)).content.decode()
+    assert f'name="site_name" maxlength="{site_name.MAX_LENGTH}"' in page
+    assert site_name.MAX_LENGTH == Program._meta.get_field("site_name").max_length == 60
