@@ -35,7 +35,7 @@ def test_a_notice_about_someone_who_deleted_their_information_still_reads_whole(
     rights_services.participant_data_delete(actor=cast.harmed.user, place=cast.harmed)
     notice = Notice.objects.filter(kind=Notice.Kind.SUPPORT_PROMPT, about=cast.harmed).latest("pk")
     assert notices.text_of(notice) == (
-        "A person in this case has stepped back for now. You may want to offer them support."
+        "<bdi>A person in this case</bdi> has stepped back for now. You may want to offer them support."
     )
 
 

@@ -121,14 +121,6 @@ def _state_line(version: Version, tz: ZoneInfo) -> tuple[str, str | None]:
     return _("Draft, not signed."), _("DRAFT: NOT SIGNED")
 
 
-def _isolated(text: str, **values) -> SafeString:
-    """A translated line with its values (names, references, keys) each isolated in a <bdi>, so that a
-    name written left to right reads rightly in a right-to-left line and the other way round."""
-    return mark_safe(  # noqa: S308 - the line is escaped, each value escaped and isolated
-        escape(text) % {name: format_html("<bdi>{}</bdi>", value) for name, value in values.items()}
-    )
-
-
 def _written(text) -> dict:
     """Text as someone wrote it, with its own direction (that of its first letter that has one, as
     HTML's dir="auto"): a commitment written in English reads rightly in an Arabic PDF."""
@@ -199,14 +191,14 @@ def agreement_pdf(
         "direction": i18n.direction(),
         "title": _("Agreement %(reference)s v%(n)s") % {"reference": reference, "n": number},
         "heading": _("Agreement"),
-        "case_line": _isolated(_("Case %(reference)s · Version %(n)s"), reference=reference, n=number),
+        "case_line": i18n.isolated(_("Case %(reference)s · Version %(n)s"), reference=reference, n=number),
         "state_line": state_line,
         "page_warning": page_warning,
         "running": _named(running),
         "footer_before": footer_before,
         "footer_after": footer_after,
         "fingerprint_line": version.document_sha256
-        and _isolated(_("Document fingerprint (SHA-256): %(sha)s"), sha=version.document_sha256),
+        and i18n.isolated(_("Document fingerprint (SHA-256): %(sha)s"), sha=version.document_sha256),
         "headings": {
             "terms": _("What everyone agrees"),
             "items": _("Commitments"),
@@ -220,7 +212,7 @@ def agreement_pdf(
         "no_items": _("No commitments yet."),
         "answers": [_answer_context(answer, version, tz, label_of=label_of, seen=seen) for answer in answers],
         "waiting": [
-            _isolated(_("%(party)s: not signed yet"), party=label_of(party_id))
+            i18n.isolated(_("%(party)s: not signed yet"), party=label_of(party_id))
             for party_id in (frozen_names if version.state == Version.State.SIGNING else ())
             if party_id not in {answer.participant_id for answer in answers}
         ],
@@ -259,11 +251,11 @@ def _answer_context(answer: Signature, version: Version, tz: ZoneInfo, *, label_
         return {"first": party, "second": _("Chose not to sign, on %(day)s") % {"day": day}}
     typed = seen is None or answer.participant_id in seen
     return {
-        "first": _isolated(_("Signed as “%(name)s”"), name=_plain(answer.typed_name))
+        "first": i18n.isolated(_("Signed as “%(name)s”"), name=_plain(answer.typed_name))
         if typed
         else _("Signed"),
-        "second": _isolated(_("%(party)s, on %(day)s"), party=party, day=day),
-        "third": _isolated(
+        "second": i18n.isolated(_("%(party)s, on %(day)s"), party=party, day=day),
+        "third": i18n.isolated(
             _("Key %(key)s · document %(sha)s"),
             key=answer.key_id,
             sha=version.document_sha256[:FINGERPRINT_SHOWN],

@@ -5,6 +5,7 @@ from django.utils.translation import ngettext
 
 from mend.cases import hooks
 from mend.cases.models import FACILITATING_ROLES, Case, Notice, Participant, Role
+from mend.core import i18n
 
 
 def _joined(case: Case):
@@ -120,17 +121,17 @@ def _progress_text(figures: dict | None) -> str:
 
 
 def text_of(notice: Notice) -> str:
+    """The notice in the reader's language, as HTML: the name in it is escaped and isolated in a <bdi>."""
     # A person who deleted their information has no name left: the sentence still reads whole.
     name = (notice.about.pseudonym if notice.about_id else "") or _("A person in this case")
     if notice.kind == Notice.Kind.PROGRESS_UPDATE:
         return _progress_text(notice.figures)
     texts = {
         Notice.Kind.PROCESS_PAUSED: _("The process is paused for now. Your facilitator will be in touch."),
-        Notice.Kind.SUPPORT_PROMPT: _(
-            "%(name)s has stepped back for now. You may want to offer them support."
-        )
-        % {"name": name},
-        Notice.Kind.READY_TO_CONTINUE: _("%(name)s is ready to continue.") % {"name": name},
+        Notice.Kind.SUPPORT_PROMPT: i18n.isolated(
+            _("%(name)s has stepped back for now. You may want to offer them support."), name=name
+        ),
+        Notice.Kind.READY_TO_CONTINUE: i18n.isolated(_("%(name)s is ready to continue."), name=name),
         Notice.Kind.MODE_INDIRECT: _("The other person has chosen to communicate through your facilitator."),
         Notice.Kind.MODE_DIRECT: _("The other person is open to meeting you, with your facilitator there."),
         Notice.Kind.CASE_CLOSED: _(
@@ -141,16 +142,18 @@ def text_of(notice: Notice) -> str:
             "The agreement has been completed. Your facilitator can tell you more if you would like."
         ),
         Notice.Kind.ONE_NOT_TAKING_PART: _("One person will not take part for now."),
-        Notice.Kind.TEAM_JOINED: _(
-            "%(name)s has joined the facilitators of this process. From now on they also receive the "
-            "messages you send to your facilitators."
-        )
-        % {"name": name},
+        Notice.Kind.TEAM_JOINED: i18n.isolated(
+            _(
+                "%(name)s has joined the facilitators of this process. From now on they also receive the "
+                "messages you send to your facilitators."
+            ),
+            name=name,
+        ),
         Notice.Kind.MEETING_REMINDER: _("You have a meeting coming up. Have a look when you are ready."),
         Notice.Kind.REMINDER: _("Something in your agreement is due. When you are ready, have a look at it."),
-        Notice.Kind.ITEM_OVERDUE: _(
-            "%(name)s has an item in the agreement that is past its due date. You may want to check in."
-        )
-        % {"name": name},
+        Notice.Kind.ITEM_OVERDUE: i18n.isolated(
+            _("%(name)s has an item in the agreement that is past its due date. You may want to check in."),
+            name=name,
+        ),
     }
     return texts[notice.kind]

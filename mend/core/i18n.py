@@ -10,6 +10,8 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.utils import formats, translation
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from mend.core.errors import DomainError
@@ -59,3 +61,12 @@ def amount(value) -> str:
     except (InvalidOperation, ValueError):
         return str(value).strip()
     return formats.number_format(number, decimal_pos=2, use_l10n=True, force_grouping=True)
+
+
+def isolated(text: str, **values) -> SafeString:
+    """A translated sentence with its values (names, references, keys) each isolated in a <bdi>, so that a
+    name written left to right reads rightly in a right-to-left sentence and the other way round. The
+    template's {{ value|bdi }} does the same inside a template's own sentences."""
+    return mark_safe(  # noqa: S308 - the sentence is escaped, each value escaped and isolated
+        escape(text) % {name: format_html("<bdi>{}</bdi>", value) for name, value in values.items()}
+    )

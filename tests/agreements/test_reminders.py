@@ -88,7 +88,9 @@ def test_it_tells_the_facilitators_that_an_item_is_overdue_and_nothing_more(cast
     [notice] = Notice.objects.filter(kind=Notice.Kind.ITEM_OVERDUE)
     assert notice.recipient == facilitator_place(cast)
     text = text_of(notice)
-    assert text == "Kestrel has an item in the agreement that is past its due date. You may want to check in."
+    assert text == (
+        "<bdi>Kestrel</bdi> has an item in the agreement that is past its due date. You may want to check in."
+    )
     assert FIRST not in text and cast.case.reference not in text
     assert (
         notices_of(cast.harmed, Notice.Kind.REMINDER) + notices_of(cast.harmed, Notice.Kind.ITEM_OVERDUE) == 0

@@ -102,7 +102,7 @@ def test_it_adds_them_once_a_colleague_approves_and_tells_the_people_in_the_case
     request.refresh_from_db()
     assert (request.outcome, request.decided_by) == ("approved", cast.facilitator)
     page = cast.client("harmed").get(f"/cases/{cast.case.reference}/").content.decode()
-    assert "Cole Coordinator has joined the facilitators of this process" in page
+    assert "<bdi>Cole Coordinator</bdi> has joined the facilitators of this process" in page
     event = AuditEvent.objects.get(code="case.facilitator_assigned", target_id=str(place.pk))
     assert event.actor_id == cast.facilitator.pk
 

@@ -1,6 +1,9 @@
 from django.template import Context, Template
 from django.utils import translation
 
+from mend.cases import notices
+from mend.cases.models import Notice
+
 
 def render(text: str, **context) -> str:
     return Template("{% load mend_text %}" + text).render(Context(context))
@@ -34,3 +37,18 @@ def test_an_amount_is_in_the_readers_number_format_with_its_currency_isolated():
 
 def test_what_is_not_a_number_is_shown_as_it_was_written():
     assert render("{{ v|money:'NZD' }}", v="about 100") == "about 100 <bdi>NZD</bdi>"
+
+
+def test_a_name_in_a_notice_is_escaped_and_isolated(cast):
+    cast.harmed.pseudonym = "<b>هيرون</b>"
+    cast.harmed.save(update_fields=["pseudonym"])
+    notices.stepped_back(case=cast.case, who=cast.harmed)
+    notice = Notice.objects.filter(kind=Notice.Kind.SUPPORT_PROMPT, about=cast.harmed).latest("pk")
+    with translation.override("en"):
+        assert notices.text_of(notice) == (
+            "<bdi>&lt;b&gt;هيرون&lt;/b&gt;</bdi> has stepped back for now. "
+            "You may want to offer them support."
+        )
+    page = cast.client("facilitator").get("/").content.decode()
+    assert "<bdi>&lt;b&gt;هيرون&lt;/b&gt;</bdi> has stepped back" in page
+    assert f"<bdi>{cast.case.reference}</bdi></a>:" in page
