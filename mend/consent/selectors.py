@@ -1,8 +1,10 @@
 """Reads of consent: which scopes a person holds now, and the text they would be agreeing to."""
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.conf import settings
+from django.db.models import Max, Q
 
 from mend.consent.models import Consent, ConsentText, HarmedPartyChoices, Mode, Scope
 from mend.core import i18n
@@ -60,6 +62,25 @@ def texts_to_read(program, language: str) -> dict[str, TextToRead]:
                 found[scope] = TextToRead(newest[(scope, code)], language, code != language)
                 break
     return found
+
+
+class Written(NamedTuple):
+    """The ids of a scope's newest text in one language, and of its newest change there (a version after
+    the first: the first is a translation, seeded or written, not a change). Ids grow as texts are written."""
+
+    newest: int
+    changed: int | None
+
+
+def last_written(program) -> dict[tuple[str, str], Written]:
+    """Each scope's Written in each language, in one query: a language whose newest text is older than
+    another language's newest change may not have had that change yet."""
+    rows = (
+        ConsentText.objects.filter(program=program)
+        .values("scope", "language")
+        .annotate(newest=Max("pk"), changed=Max("pk", filter=Q(version__gt=1)))
+    )
+    return {(row["scope"], row["language"]): Written(row["newest"], row["changed"]) for row in rows}
 
 
 def text_to_read(program, scope: str, language: str) -> TextToRead | None:

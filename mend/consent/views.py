@@ -127,9 +127,8 @@ def program_texts(request, program_id):
     form = forms.ConsentTextForm(request.POST or None, language=language)
     update = lambda data: services.consent_text_update(actor=request.user, program=program, **data)  # noqa: E731
     if edges.submit(request, form, update).ok:
-        messages.success(
-            request, _("The new wording is saved. People will be asked to agree to it from now on.")
-        )
+        chosen = form.cleaned_data
+        messages.success(request, contexts.saved_message(program, chosen["scope"], chosen["language"]))
         url = reverse("programs:consent_texts", kwargs={"program_id": program.pk})
         return redirect(f"{url}?language={form.cleaned_data['language']}")
     context = contexts.program_texts(program, language) | {"form": form}

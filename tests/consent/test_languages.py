@@ -231,6 +231,56 @@ def test_staff_see_which_scopes_a_language_has_not_written(cast):
     assert "Not written in this language yet" in page
 
 
+def _staff_row(page: str, label: str) -> str:
+    """The staff page's table row of one scope."""
+    start = page.index(f"<tr><td>{label}</td>")
+    return page[start : page.index("</tr>", start)]
+
+
+def test_staff_are_told_which_languages_still_say_what_they_said_when_one_changes(cast):
+    url = f"/programs/{cast.program.pk}/consent/"
+    client = cast.client("admin")
+    written = {code for (scope, code) in selectors.last_written(cast.program) if scope == "take_part"}
+    assert written == {"en", "es", "fr", "ar"}  # the seeded texts
+
+    response = client.post(f"{url}?language=es", {"language": "es", "scope": "take_part", "text": SPANISH})
+    said = [str(m) for m in response.wsgi_request._messages]
+    assert said == [
+        "The new wording is saved. People will be asked to agree to it from now on. "
+        "The wording in English, French, Arabic has not changed: you may want to change it too."
+    ]
+    # Each language the change is missing from says so on its row, and only on that scope's row.
+    english = client.get(f"{url}?language=en").content.decode()
+    take_part = str(Scope("take_part").label)
+    assert "Changed in Spanish after this version was written." in _staff_row(english, take_part)
+    assert english.count('data-testid="changed-elsewhere"') == 1
+    assert 'data-testid="changed-elsewhere"' not in client.get(f"{url}?language=es").content.decode()
+
+    _write(cast, "I choose to take part in this process, and I can stop at any time.", "en")
+    english = client.get(f"{url}?language=en").content.decode()
+    assert 'data-testid="changed-elsewhere"' not in english
+    french = client.get(f"{url}?language=fr").content.decode()
+    assert "Changed in English, Spanish after this version was written." in _staff_row(french, take_part)
+
+
+def test_a_change_in_a_language_no_other_has_written_says_only_that_it_is_saved(cast):
+    ConsentText.objects.filter(program=cast.program, scope="take_part").exclude(language="en").delete()
+    response = cast.client("admin").post(
+        f"/programs/{cast.program.pk}/consent/?language=en",
+        {"language": "en", "scope": "take_part", "text": "I choose to take part, and can stop at any time."},
+    )
+    said = [str(m) for m in response.wsgi_request._messages]
+    assert said == ["The new wording is saved. People will be asked to agree to it from now on."]
+
+
+def test_the_staff_page_reads_when_each_text_was_written_in_one_query(cast):
+    for n in range(3):
+        _write(cast, f"{SPANISH} Versión {n}.", "es")
+    with CaptureQueriesContext(connection) as queries:
+        selectors.last_written(cast.program)
+    assert len(queries) == 1
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_program_made_before_languages_gets_the_default_texts_it_lacks():
     """consent/migrations/0003: English texts kept as they were; the interpreter's and each translated

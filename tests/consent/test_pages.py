@@ -277,7 +277,7 @@ def test_it_tells_the_facilitator_on_their_dashboard_when_a_party_steps_back(cas
     prepare_for_encounter(cast)
     cast.client("harmed").post(_case_url(cast, "stop/"))
     page = cast.client("facilitator").get("/").content.decode()
-    assert "Wren has stepped back for now. You may want to offer them support." in page
+    assert "<bdi>Wren</bdi> has stepped back for now. You may want to offer them support." in page
 
 
 def test_it_lets_a_program_choose_its_words_for_roles(cast):
