@@ -30,3 +30,7 @@ took_part_withdrawn: Listeners[PersonStep] = Listeners("a person withdrew from t
 break_taken: Listeners[PersonStep] = Listeners("a party takes a break")
 # Told (agreements): the person harmed changed their choices; waiting progress updates follow them.
 choices_changed: Listeners[ChoicesStep] = Listeners("the person harmed changed their choices")
+# Told (meetings): the person gave a consent; the interpreters who may now come with a party join the meetings
+# ahead of that party (the party agreed to have one, or the interpreter agreed to take part, after a meeting
+# was scheduled).
+consent_given: Listeners[PersonStep] = Listeners("a person gave a consent")

@@ -185,6 +185,8 @@ def consent_give(*, actor: User, place: Participant, scope: str, text_sha256: st
         )
     if coming_back:
         notices.ready_to_continue(case=place.case, who=place)
+    for step in hooks.consent_given:
+        step(actor=actor, place=place)
     return consent
 
 

@@ -254,6 +254,53 @@ def _set_status(*, actor: User, sessions, status: str, code: str) -> int:
     return count
 
 
+# --- interpreters who may come now ------------------------------------------------------------------------
+
+
+def meetings_add_interpreters(*, actor: User, case: Case) -> int:
+    """The interpreters who may now come with a party join that party's meetings ahead, as scheduling would
+    have added them: the party agreed to have one, or the interpreter agreed to take part, only after the
+    meeting was scheduled. Each is invited; the audit says only that an interpreter was added. Told after a
+    consent is given (meetings_add_interpreters_for) and when a case is checked again. Returns how many
+    places were added."""
+    if not case.participants.filter(role=Role.INTERPRETER, removed_at=None).exists():
+        return 0  # a case without interpreters: one query
+    snap = snapshot_of(case)
+    added = 0
+    sessions = _future(case).filter(opened_at__isnull=True).select_related("case__program")
+    for session in sessions.prefetch_related("attendees"):
+        attendees = [p for p in session.attendees.all() if p.removed_at is None]
+        joining = [p for p in rules.interpreters_joining(snap, attendees) if _may_join(snap, attendees, p)]
+        if not joining:
+            continue
+        session.attendees.add(*joining)
+        for _interpreter in joining:
+            # No name, no id of the person: only that an interpreter attends.
+            audit.record(
+                actor=actor,
+                code=AuditCode.SESSION_INTERPRETER_ADDED,
+                target=session,
+                case=case,
+                data={"attendees": len(attendees) + len(joining)},
+            )
+        meetings.attendees_changed_emails(session=session, added=joining, removed=[])
+        added += len(joining)
+    return added
+
+
+def _may_join(snap: Snapshot, attendees: list[Participant], interpreter: Participant) -> bool:
+    """Whether nothing stands between this interpreter and the meeting (their own consents, their party's
+    agreement), as scheduling checks it."""
+    after = [*attendees, interpreter]
+    items = meeting_items(snap, after, check_stage=False) + rules.interpreter_items(snap, after)
+    return not any(item.concerns is None or interpreter.pk in item.concerns for item in items)
+
+
+def meetings_add_interpreters_for(*, actor: User, place: Participant) -> int:
+    """After someone in a case gave a consent (mend.consent.hooks.consent_given)."""
+    return meetings_add_interpreters(actor=actor, case=place.case)
+
+
 # --- one person's step back: their meetings, not the others' ---------------------------------------------
 # A person who stops, takes a break or is excluded leaves the meetings ahead of them, with the supporters
 # who come for them; the others meet as planned when they still can (readiness.rules.meeting_missing).

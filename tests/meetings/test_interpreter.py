@@ -3,13 +3,18 @@ scheduler adds them, the video room lets them in, and they leave the moment the 
 steps back, while the others meet as planned."""
 
 import pytest
+from django.core import mail
+from django.db import connection
+from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from mend.audit.models import AuditEvent
 from mend.cases.models import Role
 from mend.consent import services as consent_services
 from mend.core.errors import Conflict
-from mend.meetings import rules
-from mend.meetings.models import MeetingStatus
+from mend.meetings import rules, scheduling
+from mend.meetings.models import Meeting, MeetingStatus
 from mend.readiness.snapshot import snapshot_of
 from tests.builders import consent, join, prepare_for_encounter
 from tests.meetings.meeting_builders import dialogue
@@ -97,3 +102,60 @@ def test_inv_privacy_the_others_know_the_interpreter_only_as_an_interpreter(cast
     assert rules.name_of(session, sage) == "interpreter"
     page = cast.client("responsible").get(f"/cases/{cast.case.reference}/sessions/{session.pk}/")
     assert "Sage" not in page.content.decode()
+
+
+# --- a meeting scheduled before the interpreter could come --------------------------------------------------
+
+
+def interpreter_added_events(session):
+    return AuditEvent.objects.filter(code="session.interpreter_added", target_id=str(session.pk))
+
+
+def test_the_interpreter_joins_a_meeting_ahead_once_the_party_agrees_after_it_was_scheduled(cast, sage):
+    session = dialogue(cast)
+    assert sage.pk not in attendee_ids(session)
+    sage.contact_method = "sage@example.org"
+    sage.save(update_fields=["contact_method"])
+    mail.outbox.clear()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        consent(cast.harmed, "interpreter")
+    assert sage.pk in attendee_ids(session)
+    assert interpreter_added_events(session).count() == 1
+    assert "Sage" not in str(interpreter_added_events(session).get().payload)
+    # The interpreter is invited, with the meeting in their calendar; nobody else is written to again.
+    assert [m.to for m in mail.outbox] == [["sage@example.org"]]
+    assert mail.outbox[0].attachments
+    # Nothing changes a second time.
+    assert scheduling.meetings_add_interpreters(actor=cast.harmed.user, case=cast.case) == 0
+    assert interpreter_added_events(session).count() == 1
+
+
+def test_the_interpreter_joins_once_their_own_consent_comes_after_the_party_agreed(cast):
+    prepare_for_encounter(cast, mode="direct")
+    late = join(
+        actor=cast.facilitator, case=cast.case, role=Role.INTERPRETER, pseudonym="Sage", supports=cast.harmed
+    )
+    consent(cast.harmed, "interpreter")
+    session = dialogue(cast)
+    assert late.pk not in attendee_ids(session)  # they have not agreed to take part yet
+    consent(late, "take_part")
+    assert late.pk in attendee_ids(session)
+
+
+def test_only_the_meetings_ahead_of_the_party_they_help_gain_the_interpreter(cast, sage):
+    theirs = dialogue(cast)
+    without_party = dialogue(cast, attendees=[cast.responsible])
+    begun = dialogue(cast)
+    Meeting.objects.filter(pk=begun.pk).update(opened_at=timezone.now())
+    consent(cast.harmed, "interpreter")
+    assert sage.pk in attendee_ids(theirs)
+    assert sage.pk not in attendee_ids(without_party)
+    assert sage.pk not in attendee_ids(begun)
+
+
+def test_a_case_without_interpreters_costs_one_query(cast):
+    prepare_for_encounter(cast, mode="direct")
+    dialogue(cast)
+    with CaptureQueriesContext(connection) as queries:
+        assert scheduling.meetings_add_interpreters(actor=cast.harmed.user, case=cast.case) == 0
+    assert len(queries) == 1
