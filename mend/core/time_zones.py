@@ -1,7 +1,8 @@
 """Time zones in plain words: "Auckland, New Zealand (UTC+13:00)", a person's likely zones first.
 
 The stored value stays the IANA name (Pacific/Auckland). Countries come from the tz database's own tables
-(zone.tab, zone1970.tab) and are named with pycountry's catalogues in the reader's language.
+(zone.tab, zone1970.tab) and are named with pycountry's catalogues in the reader's language; cities with the
+Unicode CLDR's names for them (through Babel: "Nueva York", "برلين"), or the zone's own where it has none.
 """
 
 import functools
@@ -13,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pycountry
+from babel import Locale, UnknownLocaleError
 from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -31,6 +33,9 @@ REGIONS = {
     "Indian": gettext_lazy("Indian Ocean"),
     "Pacific": gettext_lazy("Pacific Ocean"),
 }
+
+# Between a city and its country: Arabic writes its own comma.
+LIST_SEPARATORS = {"ar": "، "}
 
 
 def _tables_dir() -> Path | None:
@@ -118,8 +123,19 @@ def _place_words(zone: str, language: str) -> str:
     name = country_name(country, language)
     # America/Argentina/Buenos_Aires: the middle part says what the country's name already says.
     places = [p.replace("_", " ") for p in reversed(parts[1:])]
+    places[0] = _city_names(language).get(zone, places[0])
     places = [p for p in places if p.casefold() != name.casefold()]
-    return ", ".join([*places, name])
+    return LIST_SEPARATORS.get(language, ", ").join([*places, name])
+
+
+@functools.cache
+def _city_names(language: str) -> dict[str, str]:
+    """The CLDR's names of the zones' cities in `language` (empty for a language it does not know)."""
+    try:
+        zones = Locale.parse(language.replace("-", "_")).time_zones
+    except (UnknownLocaleError, ValueError):
+        return {}
+    return {zone: names["city"] for zone, names in zones.items() if names.get("city")}
 
 
 @functools.lru_cache(maxsize=32)

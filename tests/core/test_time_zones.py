@@ -75,7 +75,7 @@ def test_it_names_countries_and_regions_in_the_readers_language():
         labels = _labels(time_zone_choices(likely=[]))
         assert country_name("NZ") == "Nueva Zelanda"
     assert labels["Pacific/Auckland"].startswith("Auckland, Nueva Zelanda (UTC+")
-    assert labels["Europe/Berlin"].startswith("Berlin, Alemania (UTC+")
+    assert labels["Europe/Berlin"].startswith("Berlín, Alemania (UTC+")
     assert country_name("BO", "es") == "Bolivia"
     assert country_name("IR", "ar") == "إيران"
     assert country_name("NZ", "fr") == "Nouvelle-Zélande"
@@ -102,3 +102,25 @@ def test_it_puts_the_zone_the_join_page_suggests_first():
     field = JoinForm(initial={"time_zone": "Pacific/Auckland"}).fields["time_zone"]
     group, options = list(field.choices)[0]
     assert (group, options[0][0]) == ("Likely for you", "Pacific/Auckland")
+
+
+@pytest.mark.parametrize(
+    ("language", "zone", "words"),
+    [
+        ("es", "America/New_York", "Nueva York, Estados Unidos"),
+        ("fr", "Europe/London", "Londres, Royaume-Uni"),
+        ("ar", "Europe/Berlin", "برلين، ألمانيا"),
+        ("en", "Asia/Ho_Chi_Minh", "Ho Chi Minh City, Vietnam"),
+        ("en", "America/Argentina/Buenos_Aires", "Buenos Aires, Argentina"),
+    ],
+)
+def test_it_names_cities_in_the_readers_language_where_the_cldr_has_a_name(language, zone, words):
+    with translation.override(language):
+        labels = _labels(time_zone_choices(likely=[]))
+    assert labels[zone].startswith(f"{words} (UTC")
+
+
+def test_a_language_the_cldr_does_not_know_keeps_the_zones_own_city_names():
+    with translation.override("xx"):
+        labels = _labels(time_zone_choices(likely=[]))
+    assert labels["America/New_York"].startswith("New York, ")
