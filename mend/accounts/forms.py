@@ -182,6 +182,21 @@ class RoleWordsForm(forms.Form):
             )
 
 
+# Languages whose sentences put an article before a role word: Mend's own words all start with a feminine
+# noun ("persona", "personne"), so the sentences around them say "la"; a program's own words must read
+# well after it.
+ROLE_WORD_NOTES = {
+    "es": _(
+        "In Spanish, Mend puts these words after “la” or “una”, as in “la persona afectada”. "
+        "Words that start with “persona” read well for everyone."
+    ),
+    "fr": _(
+        "In French, Mend puts these words after “la” or “une”, as in “la personne touchée”. "
+        "Words that start with “personne” read well for everyone."
+    ),
+}
+
+
 class SiteNameForm(forms.Form):
     """The name the program's pages and emails go by instead of "Mend" (mend.accounts.site_name checks it)."""
 

@@ -459,6 +459,7 @@ def _program_site_name(request, program):
 def _program_words_page(request, program, language, form, site_form):
     """The program words page, with both its forms (the role words and the site name)."""
     context = {"program": program, "form": form, "site_form": site_form, "language": language}
+    context["words_note"] = forms.ROLE_WORD_NOTES.get(language)
     return render(request, "accounts/program_words.html", context, status=edges.form_status(request))
 
 
