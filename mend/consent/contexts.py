@@ -45,29 +45,19 @@ def consent_rows(place) -> list[dict]:
 
 
 def saved_message(program, scope: str, language: str) -> str:
-    """What staff read once a new wording is saved: and which other languages still say what they said, so
-    that a change made in one language is not silently missing from the others."""
+    """What staff read once a new wording is saved: and which other languages have not had the change yet,
+    so that a change made in one language is not silently missing from the others."""
     saved = _("The new wording is saved. People will be asked to agree to it from now on.")
-    others = [code for code, _name in settings.LANGUAGES if code != language]
-    written = selectors.last_written(program)
-    unchanged = [code for code in others if (scope, code) in written]
+    behind = selectors.languages_behind(program)
+    unchanged = [code for code, _name in settings.LANGUAGES if code != language and (scope, code) in behind]
     if not unchanged:
         return saved
     others_say = _("The wording in %(languages)s has not changed: you may want to change it too.")
     return f"{saved} {others_say % {'languages': _names(unchanged)}}"
 
 
-def _changed_later(written: dict, scope: str, language: str) -> list[str]:
-    """The other languages whose wording of this scope was changed after this language's newest version."""
-    mine = written.get((scope, language))
-    if mine is None:
-        return []
-    later = [code for code, _name in settings.LANGUAGES if code != language and (scope, code) in written]
-    return [code for code in later if (written[(scope, code)].changed or 0) > mine.newest]
-
-
 def _names(codes: list[str]) -> str:
-    return ", ".join(str(_name_of(code)) for code in codes)
+    return i18n.list_of([str(_name_of(code)) for code in codes])
 
 
 def _name_of(code: str) -> str:
@@ -107,13 +97,13 @@ def program_texts(program, language: str) -> dict:
     versions), what a reader sees where none is written yet, and the languages to choose from."""
     texts = selectors.current_texts(program, language)
     fallback = selectors.texts_to_read(program, language)
-    written = selectors.last_written(program)
+    behind = selectors.languages_behind(program)
     rows = [
         {
             "label": Scope(scope).label,
             "text": texts.get(scope),
             "shown_in": _name_of(fallback[scope].text.language) if scope in fallback else None,
-            "changed_in": _names(_changed_later(written, scope, language)) if scope in texts else "",
+            "changed_in": _names(behind.get((scope, language), [])),
         }
         for scope in Scope.values
     ]

@@ -1,10 +1,8 @@
 """Reads of consent: which scopes a person holds now, and the text they would be agreeing to."""
 
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from django.conf import settings
-from django.db.models import Max, Q
 
 from mend.consent.models import Consent, ConsentText, HarmedPartyChoices, Mode, Scope
 from mend.core import i18n
@@ -64,23 +62,28 @@ def texts_to_read(program, language: str) -> dict[str, TextToRead]:
     return found
 
 
-class Written(NamedTuple):
-    """The ids of a scope's newest text in one language, and of its newest change there (a version after
-    the first: the first is a translation, seeded or written, not a change). Ids grow as texts are written."""
-
-    newest: int
-    changed: int | None
-
-
-def last_written(program) -> dict[tuple[str, str], Written]:
-    """Each scope's Written in each language, in one query: a language whose newest text is older than
-    another language's newest change may not have had that change yet."""
-    rows = (
-        ConsentText.objects.filter(program=program)
-        .values("scope", "language")
-        .annotate(newest=Max("pk"), changed=Max("pk", filter=Q(version__gt=1)))
+def languages_behind(program) -> dict[tuple[str, str], list[str]]:
+    """For each scope and language whose newest wording has not caught up with a change made since in
+    another language: the languages of those changes, in the order they were made. In one query, replaying
+    the program's texts in the order they were written:
+    - a first version in a language is a translation: it changes nothing for the others;
+    - a later version in a language that was behind brings it up to date (a catch-up);
+    - a later version in a language that was up to date is a change: every other language with a
+      wording of that scope is behind until its own next version."""
+    behind: dict[tuple[str, str], list[str]] = {}
+    written: dict[str, set[str]] = {}
+    texts = (
+        ConsentText.objects.filter(program=program).order_by("pk").values_list("scope", "language", "version")
     )
-    return {(row["scope"], row["language"]): Written(row["newest"], row["changed"]) for row in rows}
+    for scope, language, version in texts:
+        caught_up = behind.pop((scope, language), None)
+        if version > 1 and not caught_up:
+            for other in sorted(written.get(scope, set()) - {language}):
+                changes = behind.setdefault((scope, other), [])
+                if language not in changes:
+                    changes.append(language)
+        written.setdefault(scope, set()).add(language)
+    return behind
 
 
 def text_to_read(program, scope: str, language: str) -> TextToRead | None:

@@ -70,3 +70,13 @@ def isolated(text: str, **values) -> SafeString:
     return mark_safe(  # noqa: S308 - the sentence is escaped, each value escaped and isolated
         escape(text) % {name: format_html("<bdi>{}</bdi>", value) for name, value in values.items()}
     )
+
+
+# Between the items of a list written out ("English, French"): Arabic writes its own comma.
+LIST_SEPARATORS = {"ar": "، "}
+
+
+def list_of(items: list[str], language: str | None = None) -> str:
+    """Items one after another in the reader's language (the active one when `language` is None)."""
+    code = language or translation.get_language() or settings.LANGUAGE_CODE
+    return LIST_SEPARATORS.get(code, ", ").join(items)

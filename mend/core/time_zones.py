@@ -20,6 +20,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from mend.core import i18n
+
 # The tz database's regions, named for people (the first part of a zone's name).
 REGIONS = {
     "Africa": gettext_lazy("Africa"),
@@ -33,9 +35,6 @@ REGIONS = {
     "Indian": gettext_lazy("Indian Ocean"),
     "Pacific": gettext_lazy("Pacific Ocean"),
 }
-
-# Between a city and its country: Arabic writes its own comma.
-LIST_SEPARATORS = {"ar": "، "}
 
 
 def _tables_dir() -> Path | None:
@@ -125,7 +124,7 @@ def _place_words(zone: str, language: str) -> str:
     places = [p.replace("_", " ") for p in reversed(parts[1:])]
     places[0] = _city_names(language).get(zone, places[0])
     places = [p for p in places if p.casefold() != name.casefold()]
-    return LIST_SEPARATORS.get(language, ", ").join([*places, name])
+    return i18n.list_of([*places, name], language)
 
 
 @functools.cache

@@ -132,6 +132,8 @@ def meeting_restore(*, actor: User, session: Meeting) -> Meeting:
     session.status = MeetingStatus.SCHEDULED
     session.save(update_fields=["status"])
     audit.record(actor=actor, code=AuditCode.SESSION_RESTORED, target=session, case=session.case)
+    # An interpreter who may come now (their party agreed during the break) comes with it.
+    meetings_add_interpreters(actor=actor, case=session.case)
     return session
 
 

@@ -17,6 +17,7 @@ from mend.consent import selectors
 from mend.consent import services as consent_services
 from mend.consent.models import Consent, ConsentText, Scope
 from mend.consent.texts import DEFAULT_TEXTS
+from mend.core import i18n
 from mend.core.errors import Conflict, DomainError
 
 SPANISH = "Quiero participar en este proceso. Puedo descansar o parar cuando quiera, sin dar razones."
@@ -240,8 +241,7 @@ def _staff_row(page: str, label: str) -> str:
 def test_staff_are_told_which_languages_still_say_what_they_said_when_one_changes(cast):
     url = f"/programs/{cast.program.pk}/consent/"
     client = cast.client("admin")
-    written = {code for (scope, code) in selectors.last_written(cast.program) if scope == "take_part"}
-    assert written == {"en", "es", "fr", "ar"}  # the seeded texts
+    assert selectors.languages_behind(cast.program) == {}  # the seeded texts are translations, not changes
 
     response = client.post(f"{url}?language=es", {"language": "es", "scope": "take_part", "text": SPANISH})
     said = [str(m) for m in response.wsgi_request._messages]
@@ -256,11 +256,37 @@ def test_staff_are_told_which_languages_still_say_what_they_said_when_one_change
     assert english.count('data-testid="changed-elsewhere"') == 1
     assert 'data-testid="changed-elsewhere"' not in client.get(f"{url}?language=es").content.decode()
 
+    # English brought up to date: English is no longer behind, and Spanish is not behind English's catch-up.
     _write(cast, "I choose to take part in this process, and I can stop at any time.", "en")
-    english = client.get(f"{url}?language=en").content.decode()
-    assert 'data-testid="changed-elsewhere"' not in english
+    for language in ("en", "es"):
+        assert (
+            'data-testid="changed-elsewhere"' not in client.get(f"{url}?language={language}").content.decode()
+        )
     french = client.get(f"{url}?language=fr").content.decode()
-    assert "Changed in English, Spanish after this version was written." in _staff_row(french, take_part)
+    assert "Changed in Spanish after this version was written." in _staff_row(french, take_part)
+
+    # A new change in English, now up to date, puts every other language behind, Spanish included.
+    _write(cast, "I choose to take part, and I can take a break or stop at any time.", "en")
+    assert selectors.languages_behind(cast.program) == {
+        ("take_part", "es"): ["en"],
+        ("take_part", "fr"): ["es", "en"],
+        ("take_part", "ar"): ["es", "en"],
+    }
+    french = client.get(f"{url}?language=fr").content.decode()
+    assert "Changed in Spanish, English after this version was written." in _staff_row(french, take_part)
+
+
+def test_the_list_of_languages_is_written_in_the_readers_language(cast):
+    _write(cast, SPANISH, "es")
+    _write(cast, "I choose to take part in this process, and I can stop at any time.", "en")  # a catch-up
+    _write(cast, "I choose to take part, and I can take a break or stop at any time.", "en")  # a change
+    User.objects.filter(pk=cast.admin.pk).update(language="ar")
+    page = cast.client("admin").get(f"/programs/{cast.program.pk}/consent/?language=fr").content.decode()
+    start = page.index('data-testid="changed-elsewhere"')
+    note = page[start : page.index("</p>", start)]
+    with translation.override("ar"):
+        names = i18n.list_of([str(translation.get_language_info(c)["name_translated"]) for c in ("es", "en")])
+    assert "، " in names and names in note
 
 
 def test_a_change_in_a_language_no_other_has_written_says_only_that_it_is_saved(cast):
@@ -273,12 +299,13 @@ def test_a_change_in_a_language_no_other_has_written_says_only_that_it_is_saved(
     assert said == ["The new wording is saved. People will be asked to agree to it from now on."]
 
 
-def test_the_staff_page_reads_when_each_text_was_written_in_one_query(cast):
+def test_the_staff_page_reads_which_languages_are_behind_in_one_query(cast):
     for n in range(3):
         _write(cast, f"{SPANISH} Versión {n}.", "es")
     with CaptureQueriesContext(connection) as queries:
-        selectors.last_written(cast.program)
+        behind = selectors.languages_behind(cast.program)
     assert len(queries) == 1
+    assert behind[("take_part", "en")] == ["es"]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from mend.audit.models import AuditEvent
+from mend.cases import services as case_services
 from mend.cases.models import Role
 from mend.consent import services as consent_services
 from mend.core.errors import Conflict
@@ -159,3 +160,19 @@ def test_a_case_without_interpreters_costs_one_query(cast):
     with CaptureQueriesContext(connection) as queries:
         assert scheduling.meetings_add_interpreters(actor=cast.harmed.user, case=cast.case) == 0
     assert len(queries) == 1
+
+
+def test_a_meeting_brought_back_from_hold_brings_the_interpreter_agreed_to_meanwhile(cast, sage):
+    session = dialogue(cast)
+    consent_services.participant_pause(actor=cast.harmed.user, place=cast.harmed)
+    session.refresh_from_db()
+    assert session.status == MeetingStatus.ON_HOLD
+    consent(cast.harmed, "interpreter")
+    consent_services.participant_resume(actor=cast.harmed.user, place=cast.harmed)
+    # Nobody was left on Wren's side, so the case paused too; the facilitator resumes it.
+    cast.case.refresh_from_db()
+    case_services.case_transition(actor=cast.facilitator, case=cast.case, action="resume")
+    assert sage.pk not in attendee_ids(session)  # a meeting on hold waits as it was
+    scheduling.meeting_restore(actor=cast.facilitator, session=session)
+    assert sage.pk in attendee_ids(session)
+    assert interpreter_added_events(session).count() == 1
