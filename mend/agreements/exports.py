@@ -128,16 +128,12 @@ def _written(text) -> dict:
     return {"text": shown, "dir": pdf_text.direction_of(shown)}
 
 
-def _named(name: str) -> SafeString:
-    return format_html("<bdi>{}</bdi>", name)
-
-
 def _around_page_number(running: str) -> tuple[SafeString, SafeString]:
     """The footer's words before and after its page number, which the layout fills in page by page."""
     mark = 987654321  # the msgid takes a number (%d): one that no running line holds
     footer = _("%(running)s · page %(page)d") % {"running": "\x01", "page": mark}
     before, _sep, after = footer.partition(str(mark))
-    running_html = _named(running)
+    running_html = i18n.isolate(running)
     return (
         mark_safe(escape(before).replace("\x01", running_html)),  # noqa: S308 - escaped above
         mark_safe(escape(after).replace("\x01", running_html)),  # noqa: S308 - escaped above
@@ -178,7 +174,7 @@ def agreement_pdf(
     def label_of(participant_id) -> SafeString:
         """Their name and place; someone the reader may not see is named by their place alone."""
         if seen is not None and participant_id not in seen:
-            return _named(who(participant_id))
+            return i18n.isolate(who(participant_id))
         place = places.get(participant_id)
         role = program.word_for(place.role) if place else ""
         return format_html("<bdi>{}</bdi> ({})", who(participant_id), role)
@@ -194,7 +190,7 @@ def agreement_pdf(
         "case_line": i18n.isolated(_("Case %(reference)s · Version %(n)s"), reference=reference, n=number),
         "state_line": state_line,
         "page_warning": page_warning,
-        "running": _named(running),
+        "running": i18n.isolate(running),
         "footer_before": footer_before,
         "footer_after": footer_after,
         "fingerprint_line": version.document_sha256

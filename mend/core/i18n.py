@@ -63,12 +63,18 @@ def amount(value) -> str:
     return formats.number_format(number, decimal_pos=2, use_l10n=True, force_grouping=True)
 
 
+def isolate(value) -> SafeString:
+    """One value (a name, a reference, a key) escaped and isolated in a <bdi>: it keeps its own direction
+    and leaves the words around it in order. Mend's one way of writing it."""
+    return format_html("<bdi>{}</bdi>", value)
+
+
 def isolated(text: str, **values) -> SafeString:
     """A translated sentence with its values (names, references, keys) each isolated in a <bdi>, so that a
     name written left to right reads rightly in a right-to-left sentence and the other way round. The
     template's {{ value|bdi }} does the same inside a template's own sentences."""
     return mark_safe(  # noqa: S308 - the sentence is escaped, each value escaped and isolated
-        escape(text) % {name: format_html("<bdi>{}</bdi>", value) for name, value in values.items()}
+        escape(text) % {name: isolate(value) for name, value in values.items()}
     )
 
 

@@ -14,7 +14,7 @@ register = template.Library()
 def bdi(value) -> str:
     if value in (None, ""):
         return ""
-    return format_html("<bdi>{}</bdi>", value)
+    return i18n.isolate(value)
 
 
 @register.filter
